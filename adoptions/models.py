@@ -1,0 +1,1 @@
+# Asset types, assets, adoptions and care logs arrive with the adoption issue.

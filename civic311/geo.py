@@ -1,0 +1,66 @@
+"""Small geometry helpers shared by every app: points are (latitude, longitude) in WGS84,
+areas are GeoJSON evaluated with shapely. No GDAL needed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import shapely
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+AREA_TYPES = {"Polygon", "MultiPolygon"}
+
+
+def in_city_bounds(lat: float, lng: float) -> bool:
+    south, west, north, east = settings.MAP_BOUNDS
+    return south <= lat <= north and west <= lng <= east
+
+
+def validate_point(lat: float | None, lng: float | None) -> None:
+    """Raise a ValidationError unless (lat, lng) is a real point inside the city's bounds."""
+    if lat is None or lng is None:
+        raise ValidationError("Both latitude and longitude are needed.", code="incomplete")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationError("That is not a valid latitude/longitude.", code="invalid")
+    if not in_city_bounds(lat, lng):
+        raise ValidationError(
+            f"That location is outside {settings.CITY_NAME}. Choose a point within the city.",
+            code="out_of_bounds",
+        )
+
+
+def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
+    """Parse a GeoJSON Polygon/MultiPolygon (or a Feature holding one) into a valid shapely
+    geometry, or raise a ValidationError that says what is wrong."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"Not valid JSON: {exc.msg}.", code="json") from exc
+    if not isinstance(value, dict):
+        raise ValidationError("GeoJSON must be an object.", code="geojson")
+    if value.get("type") == "Feature":
+        value = value.get("geometry") or {}
+    if value.get("type") not in AREA_TYPES:
+        raise ValidationError(
+            f"Expected a Polygon or MultiPolygon, got {value.get('type')!r}.", code="type"
+        )
+    try:
+        geometry = shape(value)
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise ValidationError(f"Malformed coordinates: {exc}.", code="coordinates") from exc
+    if geometry.is_empty:
+        raise ValidationError("The area is empty.", code="empty")
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        raise ValidationError(f"Invalid geometry: {reason}.", code="invalid_geometry")
+    minx, miny, maxx, maxy = geometry.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValidationError(
+            "Coordinates must be longitude, latitude in WGS84 degrees.", code="range"
+        )
+    return geometry

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from shapely.geometry.base import BaseGeometry
+
+from civic311.geo import parse_area
+
+
+class Department(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    email = models.EmailField("contact email", blank=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Boundary(models.Model):
+    """A named area, stored as GeoJSON and evaluated with shapely."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", "City"
+        DISTRICT = "district", "District"
+        NEIGHBOURHOOD = "neighbourhood", "Neighbourhood"
+        SERVICE_AREA = "service_area", "Service area"
+
+    name = models.CharField(max_length=160)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    geometry = models.JSONField(help_text="A GeoJSON Polygon or MultiPolygon (WGS84).")
+    # The bounding box, kept so that routing can skip areas far from a point cheaply.
+    min_lat = models.FloatField(editable=False, default=0)
+    min_lng = models.FloatField(editable=False, default=0)
+    max_lat = models.FloatField(editable=False, default=0)
+    max_lng = models.FloatField(editable=False, default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name_plural = "boundaries"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="boundary_unique_kind_name")
+        ]
+        indexes = [models.Index(fields=["min_lat", "max_lat", "min_lng", "max_lng"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        try:
+            shape = parse_area(self.geometry)
+        except ValidationError as exc:
+            raise ValidationError({"geometry": exc.messages}) from exc
+        self.min_lng, self.min_lat, self.max_lng, self.max_lat = shape.bounds
+
+    @cached_property
+    def shape(self) -> BaseGeometry:
+        return parse_area(self.geometry)
+
+
+class RoutingRule(models.Model):
+    """Sends reports of a service (or a whole group) in an area to a department.
+
+    The most specific rule wins: a rule for a service beats one for its group, a rule with
+    a boundary beats one without, then the lowest priority number."""
+
+    service = models.ForeignKey(
+        "reports.Service",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+    )
+    group = models.CharField(
+        max_length=100, blank=True, help_text="Applies to every service of this group."
+    )
+    boundary = models.ForeignKey(
+        Boundary, null=True, blank=True, on_delete=models.CASCADE, related_name="routing_rules"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="routing_rules"
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=100, help_text="Among equally specific rules the lowest number wins."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(service__isnull=False) & models.Q(group=""))
+                | (models.Q(service__isnull=True) & ~models.Q(group="")),
+                name="routingrule_service_xor_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = self.service or f"group {self.group}"
+        where = f" in {self.boundary.name}" if self.boundary_id else ""
+        return f"{target}{where} → {self.department}"
+
+    def clean(self) -> None:
+        if bool(self.service_id) == bool(self.group):
+            raise ValidationError("Choose either a service or a group, not both.")
+
+
+class StaffMembership(models.Model):
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        MANAGER = "manager", "Manager"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["department", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} of {self.department}"

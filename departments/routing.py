@@ -1,0 +1,89 @@
+"""Which department gets a report, and which area it lies in.
+
+Takes plain values (a service id, its group, a point) so that `departments` never imports
+`reports`. Geometry is evaluated with shapely; parsed shapes are cached per boundary version
+so that routing a report costs a bounding-box query and a few point-in-polygon tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import shapely
+from django.db.models import Q
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from civic311.geo import parse_area
+from departments.models import Boundary, RoutingRule
+
+_shape_cache: dict[tuple[int, datetime], BaseGeometry] = {}
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    department_id: int | None
+    rule_id: int | None
+    area_id: int | None
+
+
+def _shape(boundary: Boundary) -> BaseGeometry:
+    key = (boundary.pk, boundary.updated)
+    geometry = _shape_cache.get(key)
+    if geometry is None:
+        geometry = parse_area(boundary.geometry)
+        shapely.prepare(geometry)
+        _shape_cache[key] = geometry
+    return geometry
+
+
+def boundaries_containing(lat: float, lng: float) -> list[Boundary]:
+    """Every boundary that covers the point (its edge included), smallest area first.
+
+    A point on an edge shared by two areas lies in both; the smaller (then the older) wins
+    wherever one area must be chosen, so the answer never depends on row order."""
+    candidates = Boundary.objects.filter(
+        min_lat__lte=lat, max_lat__gte=lat, min_lng__lte=lng, max_lng__gte=lng
+    )
+    point = Point(lng, lat)
+    found = [b for b in candidates if _shape(b).covers(point)]
+    found.sort(key=lambda b: (_shape(b).area, b.pk))
+    return found
+
+
+def route(
+    *,
+    service_id: int,
+    group: str,
+    default_department_id: int | None,
+    lat: float | None,
+    lng: float | None,
+) -> RoutingDecision:
+    """The most specific active rule that matches wins; else the service's default department.
+
+    Specificity: a rule naming the service beats one naming its group; a rule with an area
+    beats one without, and a smaller area beats a larger one; then the lower priority number.
+    """
+    areas = boundaries_containing(lat, lng) if lat is not None and lng is not None else []
+    area_rank = {b.pk: rank for rank, b in enumerate(areas)}
+    matches_service = Q(service_id=service_id)
+    if group:
+        matches_service |= Q(service__isnull=True, group=group)
+    rules = RoutingRule.objects.filter(matches_service, active=True, department__active=True)
+    best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
+    for rule in rules:
+        if rule.boundary_id is not None and rule.boundary_id not in area_rank:
+            continue
+        key = (
+            0 if rule.service_id else 1,
+            0 if rule.boundary_id else 1,
+            area_rank.get(rule.boundary_id, 0) if rule.boundary_id else 0,
+            rule.priority,
+        )
+        if best is None or key < best[0]:
+            best = (key, rule)
+    area_id = areas[0].pk if areas else None
+    if best is not None:
+        return RoutingDecision(best[1].department_id, best[1].pk, area_id)
+    return RoutingDecision(default_department_id, None, area_id)

@@ -1,0 +1,98 @@
+"""Answers to a service's questions (Open311 attributes), checked the same way for the web
+form and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+
+from reports.models import Service, ServiceAttribute
+
+Answer = str | list[str]
+
+
+def clean_attributes(service: Service, raw: Mapping[str, Sequence[str]]) -> dict[str, Answer]:
+    """Check `raw` (attribute code → submitted values) against the service's definition.
+
+    Returns the answers to store. Raises a ValidationError whose messages name the
+    attribute: unknown codes, missing required answers, wrong datatypes, keys not in a list.
+    """
+    attributes = {a.code: a for a in service.attributes.prefetch_related("values")}
+    errors: list[ValidationError] = []
+    unknown = sorted(set(raw) - set(attributes))
+    if unknown:
+        errors.append(
+            ValidationError(
+                f"Unknown attribute {', '.join(unknown)} for service {service.service_code}.",
+                code="unknown_attribute",
+            )
+        )
+    cleaned: dict[str, Answer] = {}
+    for code, attribute in attributes.items():
+        if not attribute.variable:
+            continue
+        values = [v.strip() for v in raw.get(code, []) if v is not None and v.strip()]
+        if not values:
+            if attribute.required:
+                errors.append(
+                    ValidationError(
+                        f"Attribute {code} is required: {attribute.description}",
+                        code="required_attribute",
+                    )
+                )
+            continue
+        try:
+            cleaned[code] = _clean_value(attribute, values)
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
+    datatype = ServiceAttribute.Datatype
+    code = attribute.code
+    if attribute.datatype == datatype.MULTIVALUELIST:
+        allowed = {v.key for v in attribute.values.all()}
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise ValidationError(
+                f"Attribute {code}: {', '.join(bad)} is not one of the allowed keys.",
+                code="invalid_attribute",
+            )
+        return list(dict.fromkeys(values))
+    if len(values) > 1:
+        raise ValidationError(f"Attribute {code} takes one value.", code="invalid_attribute")
+    value = values[0]
+    if attribute.datatype == datatype.SINGLEVALUELIST:
+        if value not in {v.key for v in attribute.values.all()}:
+            raise ValidationError(
+                f"Attribute {code}: {value} is not one of the allowed keys.",
+                code="invalid_attribute",
+            )
+    elif attribute.datatype == datatype.NUMBER:
+        try:
+            number = Decimal(value)
+        except InvalidOperation as exc:
+            raise ValidationError(
+                f"Attribute {code} must be a number.", code="invalid_attribute"
+            ) from exc
+        if not number.is_finite():
+            raise ValidationError(f"Attribute {code} must be a number.", code="invalid_attribute")
+    elif attribute.datatype == datatype.DATETIME:
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError(
+                f"Attribute {code} must be a date and time such as 2026-05-01T14:30:00-04:00.",
+                code="invalid_attribute",
+            )
+    elif len(value) > 4000:
+        raise ValidationError(f"Attribute {code} is too long.", code="invalid_attribute")
+    return value

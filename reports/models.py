@@ -1,0 +1,412 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from reports.querysets import ServiceRequestQuerySet
+
+
+class Service(models.Model):
+    """A category of problem, an Open311 service."""
+
+    class Type(models.TextChoices):
+        REALTIME = "realtime", "Realtime (answers the request id)"
+        BATCH = "batch", "Batch (answers a token)"
+        BLACKBOX = "blackbox", "Blackbox"
+
+    service_code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    group = models.CharField(max_length=100, blank=True)
+    keywords = models.CharField(max_length=255, blank=True, help_text="Comma-separated.")
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.REALTIME)
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="services",
+        help_text="Receives reports that no routing rule claims.",
+    )
+    sla_hours = models.PositiveIntegerField(
+        "target time (hours)",
+        null=True,
+        blank=True,
+        help_text="How long the city aims to take to close a report of this kind.",
+    )
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["group", "order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_metadata(self) -> bool:
+        return self.attributes.exists()
+
+
+class ServiceAttribute(models.Model):
+    """A question asked for a service (Open311 service definition attribute)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", "String"
+        NUMBER = "number", "Number"
+        DATETIME = "datetime", "Date and time"
+        TEXT = "text", "Text"
+        SINGLEVALUELIST = "singlevaluelist", "Single value list"
+        MULTIVALUELIST = "multivaluelist", "Multi value list"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(max_length=64)
+    variable = models.BooleanField(
+        default=True, help_text="Off for an informational text that asks nothing."
+    )
+    datatype = models.CharField(max_length=20, choices=Datatype.choices)
+    required = models.BooleanField(default=False)
+    datatype_description = models.CharField(max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(max_length=255, help_text="The question shown to the user.")
+
+    class Meta:
+        ordering = ["service", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "code"], name="attribute_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.service_code}:{self.code}"
+
+    @property
+    def is_list(self) -> bool:
+        return self.datatype in {self.Datatype.SINGLEVALUELIST, self.Datatype.MULTIVALUELIST}
+
+
+class AttributeValue(models.Model):
+    attribute = models.ForeignKey(ServiceAttribute, on_delete=models.CASCADE, related_name="values")
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=160)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["attribute", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "key"], name="attributevalue_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.name}"
+
+
+class ApiKey(models.Model):
+    """A key an outside app uses to file reports. Only a hash of the key is stored."""
+
+    name = models.CharField(max_length=120)
+    contact_email = models.EmailField(blank=True)
+    prefix = models.CharField(max_length=8, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(raw_key: str) -> str:
+        # Keys are long random strings, so a fast hash is enough (no dictionary to attack).
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(32)
+
+
+class ServiceRequest(models.Model):
+    """A citizen's report. The reporter's contact fields are private: never publish them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        IN_PROGRESS = "in_progress", "In progress"
+        FIXED = "fixed", "Closed: fixed"
+        DUPLICATE = "duplicate", "Closed: duplicate"
+        NOT_ACTIONABLE = "not_actionable", "Closed: not actionable"
+        REFERRED = "referred", "Closed: referred elsewhere"
+
+    OPEN_STATES = (State.NEW, State.ACKNOWLEDGED, State.IN_PROGRESS)
+    CLOSED_STATES = (State.FIXED, State.DUPLICATE, State.NOT_ACTIONABLE, State.REFERRED)
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web form"
+        API = "api", "Open311 API"
+        STAFF = "staff", "Staff"
+        ADOPTION = "adoption", "Adopted asset"
+        GENERATED = "generated", "Generated (benchmark data)"
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
+    description = models.TextField(max_length=4000, blank=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Answers to the service's questions, by code."
+    )
+    lat = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    long = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    address = models.CharField(max_length=255, blank=True)
+    address_id = models.CharField(max_length=64, blank=True)
+    zipcode = models.CharField(max_length=16, blank=True)
+    media_url = models.URLField(
+        max_length=500, blank=True, help_text="A photo URL given by an API client."
+    )
+
+    status = models.CharField(
+        max_length=6, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
+    status_notes = models.TextField(blank=True)
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name="routed to",
+    )
+    area = models.ForeignKey(
+        "departments.Boundary",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The most specific area the point lies in.",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+
+    requested_datetime = models.DateTimeField(db_index=True)
+    updated_datetime = models.DateTimeField()
+    expected_datetime = models.DateTimeField(null=True, blank=True)
+    closed_datetime = models.DateTimeField(null=True, blank=True)
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+
+    # Moderation: hidden reports vanish from every public place but stay for staff.
+    hidden = models.BooleanField(default=False)
+    description_redacted = models.BooleanField(default=False)
+    moderation_reason = models.CharField(max_length=255, blank=True)
+
+    # Private: the reporter's contact data. Never on a page, in the API or an export.
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    device_id = models.CharField(max_length=120, blank=True)
+    account_id = models.CharField(max_length=120, blank=True)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_datetime", "-pk"]
+        indexes = [
+            models.Index(fields=["hidden", "requested_datetime"], name="sr_public_requested"),
+            models.Index(fields=["service", "requested_datetime"], name="sr_service_requested"),
+            models.Index(fields=["status", "requested_datetime"], name="sr_status_requested"),
+            models.Index(fields=["updated_datetime"], name="sr_updated"),
+            models.Index(fields=["lat", "long"], name="sr_point"),
+            models.Index(fields=["department", "state"], name="sr_department_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(lat__isnull=True) & models.Q(long__isnull=True))
+                | (models.Q(lat__isnull=False) & models.Q(long__isnull=False)),
+                name="sr_lat_long_together",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.service.name}" if self.service_id else f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:detail", args=[self.pk])
+
+    @property
+    def public_description(self) -> str:
+        if self.description_redacted:
+            return "[Description removed by moderator]"
+        return self.description
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Photo(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    # The upload as received; it may carry EXIF (GPS) data, so it is never served publicly.
+    original = models.ImageField(upload_to="originals/%Y/%m/")
+    image = models.ImageField(upload_to="photos/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to="thumbnails/%Y/%m/", blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "order", "pk"]
+        indexes = [models.Index(fields=["state", "created"], name="photo_state_created")]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of #{self.request_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return not self.hidden and self.state == self.State.PROCESSED
+
+
+class RequestUpdate(models.Model):
+    """One entry on a report's timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Reported"
+        ROUTED = "routed", "Routed"
+        STATE = "state", "Status change"
+        NOTE = "note", "Note"
+        FORWARD = "forward", "Forwarded"
+        ASSIGN = "assign", "Assigned"
+        MODERATION = "moderation", "Moderation"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    public = models.BooleanField(default=True)
+    text = models.TextField(blank=True)
+    state_from = models.CharField(max_length=16, blank=True)
+    state_to = models.CharField(max_length=16, blank=True)
+    department_from = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    department_to = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["request", "public", "created"], name="update_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.request_id}"
+
+
+class Subscription(models.Model):
+    """Someone who gets an email on each public update of a report."""
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    email = models.EmailField()
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "email"], name="subscription_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Subscription to #{self.request_id}"
+
+
+class RequestToken(models.Model):
+    """What a batch service answers: the request id is looked up by this token later."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.OneToOneField(
+        ServiceRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="token"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.token)
+
+
+class ResponseTemplate(models.Model):
+    """A canned public reply staff insert when replying or closing."""
+
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="response_templates"
+    )
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="response_templates",
+        help_text="Empty: for every category.",
+    )
+    state = models.CharField(
+        max_length=16,
+        choices=ServiceRequest.State.choices,
+        blank=True,
+        help_text="Empty: for any state.",
+    )
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["department", "title"]
+
+    def __str__(self) -> str:
+        return self.title

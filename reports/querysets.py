@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from reports.models import ServiceRequest  # noqa: F401
+
+
+class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
+    def public(self) -> ServiceRequestQuerySet:
+        """What may be published: everything but moderated-away reports."""
+        return self.filter(hidden=False)
+
+    def open(self) -> ServiceRequestQuerySet:
+        return self.filter(status="open")
+
+    def closed(self) -> ServiceRequestQuerySet:
+        return self.filter(status="closed")
+
+    def overdue(self) -> ServiceRequestQuerySet:
+        return self.open().filter(expected_datetime__lt=timezone.now())
+
+    def in_bbox(
+        self, south: float, west: float, north: float, east: float
+    ) -> ServiceRequestQuerySet:
+        return self.filter(lat__gte=south, lat__lte=north, long__gte=west, long__lte=east)
+
+    def for_service_codes(self, codes: Iterable[str]) -> ServiceRequestQuerySet:
+        return self.filter(service__service_code__in=list(codes))
+
+    def with_public_related(self) -> ServiceRequestQuerySet:
+        """Everything a public list shows, fetched in a fixed number of queries."""
+        return self.select_related("service", "department").prefetch_related(
+            models.Prefetch(
+                "photos",
+                queryset=self.model.photos.rel.related_model.objects.filter(
+                    hidden=False, state="processed"
+                ),
+                to_attr="public_photos",
+            )
+        )

@@ -1,0 +1,170 @@
+"""factory_boy factories: one per model, realistic values, nothing random at import time."""
+
+from __future__ import annotations
+
+import io
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from reports.models import (
+    ApiKey,
+    AttributeValue,
+    Photo,
+    RequestUpdate,
+    Service,
+    ServiceAttribute,
+    ServiceRequest,
+)
+
+CITY_CENTRE = (35.7796, -78.6382)
+
+
+def image_bytes(
+    fmt: str = "JPEG", size: tuple[int, int] = (64, 48), color: str = "orange", **save_kwargs
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt, **save_kwargs)
+    return buffer.getvalue()
+
+
+def image_upload(name: str = "photo.jpg", fmt: str = "JPEG", **kwargs) -> SimpleUploadedFile:
+    content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
+    return SimpleUploadedFile(name, image_bytes(fmt, **kwargs), content_type=content_type)
+
+
+def square(south: float, west: float, north: float, east: float) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        ],
+    }
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+    slug = factory.Sequence(lambda n: f"department-{n}")
+    email = factory.LazyAttribute(lambda d: f"{d.slug}@city.example.org")
+
+
+class StaffMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMembership
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    department = factory.SubFactory(DepartmentFactory)
+    role = StaffMembership.Role.AGENT
+
+
+class BoundaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Boundary
+
+    name = factory.Sequence(lambda n: f"Area {n}")
+    kind = Boundary.Kind.NEIGHBOURHOOD
+    geometry = factory.LazyFunction(lambda: square(35.77, -78.65, 35.79, -78.63))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        boundary = model_class(*args, **kwargs)
+        boundary.full_clean()  # computes the bounding box
+        boundary.save()
+        return boundary
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    service_code = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+    description = "A problem in the street."
+    group = "Streets"
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class ServiceAttributeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceAttribute
+
+    service = factory.SubFactory(ServiceFactory)
+    code = factory.Sequence(lambda n: f"attr{n}")
+    datatype = ServiceAttribute.Datatype.STRING
+    description = "What else should we know?"
+
+
+class AttributeValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttributeValue
+
+    attribute = factory.SubFactory(ServiceAttributeFactory)
+    key = factory.Sequence(lambda n: f"key{n}")
+    name = factory.Sequence(lambda n: f"Value {n}")
+
+
+class ServiceRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceRequest
+
+    service = factory.SubFactory(ServiceFactory)
+    description = "Deep pothole in the right lane, about 40 cm wide."
+    lat = CITY_CENTRE[0]
+    long = CITY_CENTRE[1]
+    address = "100 Main Street"
+    department = factory.LazyAttribute(lambda r: r.service.department)
+    requested_datetime = factory.LazyFunction(timezone.now)
+    updated_datetime = factory.LazyAttribute(lambda r: r.requested_datetime)
+    reporter_name = "Private Person"
+    reporter_email = "private.person@example.net"
+    reporter_phone = "+1 555 0100"
+    device_id = "device-secret-123"
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Photo
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    original = factory.django.ImageField(filename="original.jpg", format="JPEG")
+
+
+class RequestUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequestUpdate
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    kind = RequestUpdate.Kind.NOTE
+    text = "A crew is scheduled for Tuesday."
+    created = factory.LazyFunction(timezone.now)
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    service = factory.SubFactory(ServiceFactory)
+    department = factory.SubFactory(DepartmentFactory)
+
+
+def api_key_create(name: str = "Greenway app") -> tuple[ApiKey, str]:
+    raw = ApiKey.generate_key()
+    key = ApiKey.objects.create(name=name, prefix=raw[:8], key_hash=ApiKey.hash_key(raw))
+    return key, raw

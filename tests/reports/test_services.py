@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
+from reports.services import photo_process, public_note_add, service_request_create
+from reports.tasks import process_request_photos
+from tests.factories import (
+    CITY_CENTRE,
+    AttributeValueFactory,
+    BoundaryFactory,
+    DepartmentFactory,
+    RoutingRuleFactory,
+    ServiceAttributeFactory,
+    ServiceFactory,
+    image_bytes,
+    image_upload,
+    square,
+)
+
+pytestmark = pytest.mark.django_db
+
+LAT, LNG = CITY_CENTRE
+
+
+def jpeg_with_gps_and_rotation() -> SimpleUploadedFile:
+    image = Image.new("RGB", (80, 40), "red")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    exif[0x010F] = "SecretCam"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[2] = (35.0, 46.0, 46.0)  # GPSLatitude
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return SimpleUploadedFile("gps.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_create_saves_routes_and_starts_timeline(django_capture_on_commit_callbacks):
+    service = ServiceFactory(sla_hours=48)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = service_request_create(
+            service=service,
+            description="Syringe on the playground bench.",
+            lat=LAT,
+            long=LNG,
+            photos=[image_upload()],
+            reporter_email="Someone@Example.org",
+        )
+    request.refresh_from_db()
+    assert request.status == "open" and request.state == "new"
+    assert request.department == service.department
+    assert (request.expected_datetime - request.requested_datetime).total_seconds() == 48 * 3600
+    kinds = list(request.updates.values_list("kind", "public"))
+    assert kinds == [(RequestUpdate.Kind.CREATED, True), (RequestUpdate.Kind.ROUTED, False)]
+    assert Subscription.objects.get(request=request).email == "someone@example.org"
+    photo = request.photos.get()
+    assert photo.state == Photo.State.PROCESSED  # in-process task ran after commit
+    assert photo.thumbnail.name and photo.image.name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lat": 10.0, "long": 10.0}, "location"),
+        ({"lat": None, "long": None}, "location"),
+        ({"lat": LAT, "long": None}, "location"),
+        ({"description": "x" * 4001}, "description"),
+    ],
+)
+def test_create_rejects_bad_input_and_stores_nothing(kwargs, field):
+    args = {"service": ServiceFactory(), "description": "Broken light", "lat": LAT, "long": LNG}
+    args.update(kwargs)
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(**args)
+    assert field in excinfo.value.message_dict
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_create_rejects_inactive_service():
+    with pytest.raises(ValidationError):
+        service_request_create(
+            service=ServiceFactory(active=False), description="x", lat=LAT, long=LNG
+        )
+    assert ServiceRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (
+            SimpleUploadedFile("report.jpg", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n"),
+            "not a readable image",
+        ),
+        (SimpleUploadedFile("cut.jpg", image_bytes(size=(400, 300))[:600]), "not a readable"),
+        (SimpleUploadedFile("anim.gif", image_bytes("GIF")), "JPEG, PNG or WebP"),
+        (SimpleUploadedFile("empty.jpg", b""), "empty"),
+    ],
+)
+def test_create_rejects_bad_photos_and_stores_nothing(upload, message):
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
+        )
+    assert message in " ".join(excinfo.value.message_dict["photos"])
+    assert ServiceRequest.objects.count() == 0
+    assert Photo.objects.count() == 0
+
+
+def test_create_rejects_huge_png_by_pixels():
+    # 20,000 × 20,000 pixels of one colour compresses to a small file: only the pixel
+    # count gives it away, and it must be caught before it is decoded.
+    upload = SimpleUploadedFile("huge.png", image_bytes("PNG", size=(20_000, 20_000)))
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
+        )
+    assert "pixels" in " ".join(excinfo.value.message_dict["photos"])
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_create_rejects_photo_over_size_limit(settings):
+    settings.PHOTO_MAX_BYTES = 100
+    upload = SimpleUploadedFile("big.png", image_bytes("PNG", size=(300, 300)))
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
+        )
+    assert "larger than" in " ".join(excinfo.value.message_dict["photos"])
+
+
+def test_photo_processing_strips_exif_and_applies_orientation(django_capture_on_commit_callbacks):
+    request = service_request_create(
+        service=ServiceFactory(),
+        description="Graffiti",
+        lat=LAT,
+        long=LNG,
+        photos=[jpeg_with_gps_and_rotation()],
+    )
+    photo = request.photos.get()
+    assert photo.state == Photo.State.PENDING
+    assert process_request_photos(request.pk) == 1
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.PROCESSED
+    for field in (photo.image, photo.thumbnail):
+        with field.open("rb") as f, Image.open(f) as processed:
+            assert not processed.getexif()
+            assert "exif" not in processed.info
+            assert processed.width < processed.height  # 80×40 turned upright: 40×80
+    with photo.image.open("rb") as f:
+        assert b"SecretCam" not in f.read()
+    # Idempotent: a second run neither fails nor rewrites.
+    name = photo.image.name
+    assert process_request_photos(request.pk) == 0
+    photo_process(photo=photo)
+    photo.refresh_from_db()
+    assert photo.image.name == name
+
+
+def test_create_with_attributes_validates_them():
+    service = ServiceFactory()
+    size = ServiceAttributeFactory(
+        service=service, code="size", datatype="singlevaluelist", required=True
+    )
+    AttributeValueFactory(attribute=size, key="small")
+    AttributeValueFactory(attribute=size, key="large")
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=service, description="Hole", lat=LAT, long=LNG, attributes={"size": ["huge"]}
+        )
+    assert "not one of the allowed keys" in str(excinfo.value)
+    with pytest.raises(ValidationError):
+        service_request_create(service=service, description="Hole", lat=LAT, long=LNG)
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=service,
+            description="Hole",
+            lat=LAT,
+            long=LNG,
+            attributes={"size": ["small"], "colour": ["red"]},
+        )
+    assert "Unknown attribute colour" in str(excinfo.value)
+    request = service_request_create(
+        service=service, description="Hole", lat=LAT, long=LNG, attributes={"size": ["large"]}
+    )
+    assert request.attributes == {"size": "large"}
+
+
+def test_create_routes_by_area_rule():
+    service = ServiceFactory()
+    health = DepartmentFactory(name="Health")
+    downtown = BoundaryFactory(geometry=square(LAT - 0.01, LNG - 0.01, LAT + 0.01, LNG + 0.01))
+    RoutingRuleFactory(service=service, boundary=downtown, department=health)
+    inside = service_request_create(service=service, description="Needle", lat=LAT, long=LNG)
+    outside = service_request_create(
+        service=service, description="Needle", lat=LAT + 0.05, long=LNG
+    )
+    assert inside.department == health and inside.area == downtown
+    assert outside.department == service.department and outside.area is None
+
+
+def test_public_note_add_updates_timeline_and_refuses_empty(superuser):
+    request = service_request_create(
+        service=ServiceFactory(), description="Light out", lat=LAT, long=LNG
+    )
+    with pytest.raises(ValidationError):
+        public_note_add(request=request, text="  ", author=superuser)
+    update = public_note_add(request=request, text="Crew sent.", author=superuser)
+    request.refresh_from_db()
+    assert update.public and request.updated_datetime == update.created
