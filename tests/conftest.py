@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from civic311.celery import app as celery_app
 from tests.factories import UserFactory
 
 PRIVATE_VALUES = (
@@ -15,9 +16,25 @@ PRIVATE_VALUES = (
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path: Path) -> None:
-    """Every test writes uploads into its own folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_root(request, settings, tmp_path: Path) -> None:
+    """Every test writes uploads into its own folder, except those that share files with a
+    Celery worker in another process (it reads MEDIA_ROOT from the environment)."""
+    if request.node.get_closest_marker("celery_worker") is None:
+        settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):  # type: ignore[no-untyped-def]
+    """Run tasks in-process, so a test's outcome is the same with or without a broker.
+
+    Tests marked celery_worker use the configured broker and a real worker instead."""
+    if request.node.get_closest_marker("celery_worker") is not None:
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -1,0 +1,547 @@
+"""Build a believable demo city: departments, areas, routing rules, categories with their
+questions, staff logins and a few hundred reports over the last 120 days.
+
+Why: `make run` must show a portal that looks lived in — clusters that tell the three
+stories (stolen water meters in Oakwood, syringes downtown, trees down on the greenway) — and
+staff logins to try the admin with. Idempotent: the catalogue is updated in place and
+reports are only generated into a database that has none.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+from shapely.geometry import LineString, mapping
+
+from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from reports import demo
+from reports.models import (
+    AttributeValue,
+    Photo,
+    RequestUpdate,
+    ResponseTemplate,
+    Service,
+    ServiceAttribute,
+    ServiceRequest,
+)
+from reports.services import photo_process, service_request_create
+
+DEMO_PASSWORD = "civic311-demo"
+STAFF_GROUP = "Department staff"
+
+CENTRE = (35.7796, -78.6382)
+
+
+def box(south: float, west: float, north: float, east: float) -> list[list[float]]:
+    return [[west, south], [east, south], [east, north], [west, north], [west, south]]
+
+
+def corridor(points: list[tuple[float, float]], half_width: float) -> dict[str, Any]:
+    """A GeoJSON area `half_width` degrees either side of a polyline of (lat, lng) points."""
+    line = LineString([(lng, lat) for lat, lng in points])
+    return mapping(line.buffer(half_width, cap_style="flat").simplify(0.0002))
+
+
+GREENWAY = [
+    (35.742, -78.700),
+    (35.760, -78.672),
+    (35.772, -78.655),
+    (35.790, -78.612),
+    (35.815, -78.585),
+]
+BUS_ROUTE = [
+    (35.745, -78.640),
+    (35.765, -78.639),
+    (35.780, -78.638),
+    (35.800, -78.636),
+    (35.830, -78.632),
+]
+MAIN_ROADS = [
+    [(35.735, -78.690), (35.790, -78.640), (35.850, -78.580)],
+    [(35.779, -78.720), (35.780, -78.640), (35.782, -78.560)],
+]
+
+NEIGHBOURHOODS = {
+    "Downtown": {
+        "type": "Polygon",
+        "coordinates": [
+            box(35.770, -78.650, 35.790, -78.628),
+            # The Capitol grounds are State land: a hole the city does not serve.
+            box(35.7790, -78.6400, 35.7815, -78.6375),
+        ],
+    },
+    "Boylan Heights": {"type": "Polygon", "coordinates": [box(35.768, -78.665, 35.778, -78.650)]},
+    "Oakwood": {"type": "Polygon", "coordinates": [box(35.785, -78.628, 35.800, -78.608)]},
+    "Five Points": {"type": "Polygon", "coordinates": [box(35.800, -78.650, 35.815, -78.630)]},
+    "Southside": {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [box(35.735, -78.660, 35.755, -78.630)],
+            [box(35.740, -78.620, 35.752, -78.600)],
+        ],
+    },
+}
+
+# Where reports of a category cluster: (weight, kind, where).
+HOTSPOTS: dict[str, list[tuple[float, str, Any]]] = {
+    "stolen-water-meter": [
+        (0.75, "around", (35.792, -78.618, 0.006)),
+        (0.25, "around", (35.746, -78.645, 0.008)),
+    ],
+    "found-syringe": [(0.6, "around", (35.776, -78.642, 0.004)), (0.4, "line", GREENWAY)],
+    "fallen-tree": [(1.0, "line", GREENWAY)],
+    "bus-shelter": [(1.0, "line", BUS_ROUTE)],
+    "pothole": [(0.5, "line", MAIN_ROADS[0]), (0.5, "line", MAIN_ROADS[1])],
+    "streetlight": [(0.6, "line", MAIN_ROADS[1]), (0.4, "around", (35.805, -78.640, 0.01))],
+}
+
+COUNTS = {
+    "stolen-water-meter": 62,
+    "pothole": 48,
+    "found-syringe": 44,
+    "streetlight": 30,
+    "graffiti": 24,
+    "fallen-tree": 20,
+    "bus-shelter": 20,
+    "illegal-dumping": 18,
+    "sidewalk": 12,
+    "storm-drain": 12,
+    "park-maintenance": 12,
+    "abandoned-vehicle": 8,
+    "signal": 6,
+    "water-main": 4,
+}
+
+DESCRIPTIONS = {
+    "stolen-water-meter": [
+        "Water meter box open and the meter is gone. Water running into the "
+        "yard of the empty house.",
+        "Meter stolen at a vacant house, basement flooding, water on the sidewalk.",
+        "The house next door has been empty for months; water is pouring from the meter pit.",
+    ],
+    "found-syringe": [
+        "Used syringe on the sidewalk near the bus stop.",
+        "Two needles under the bench by the greenway entrance.",
+        "Syringe next to the playground fence, kids play here.",
+    ],
+    "pothole": [
+        "Deep pothole in the right lane, cars swerve around it.",
+        "Pothole at the crosswalk, about a foot across.",
+        "Several potholes in a row after the last storm.",
+    ],
+    "streetlight": [
+        "Streetlight out for a week, the corner is very dark.",
+        "Light flickers all night.",
+        "Lamp is on all day.",
+    ],
+    "graffiti": ["Graffiti on the underpass wall.", "Tags on the library's side wall."],
+    "fallen-tree": [
+        "Large tree across the greenway trail after last night's wind.",
+        "Big branch down on the trail near the bridge, bikes can't pass.",
+    ],
+    "bus-shelter": [
+        "Glass panel of the shelter smashed, glass on the bench.",
+        "Shelter roof leaking and the bench is broken.",
+    ],
+    "illegal-dumping": [
+        "Mattress and bags of trash dumped by the lot.",
+        "Old tyres dumped along the fence.",
+    ],
+    "sidewalk": ["Tree roots lifted the sidewalk slab, tripping hazard."],
+    "storm-drain": ["Storm drain blocked with leaves, street floods when it rains."],
+    "park-maintenance": ["Bins overflowing at the picnic area.", "Swing chain broken."],
+    "abandoned-vehicle": ["Grey sedan without plates parked here for a month."],
+    "signal": ["Signal stuck on red for the side street."],
+    "water-main": ["Water bubbling up through the asphalt."],
+}
+STREETS = [
+    "Hillsborough St",
+    "Person St",
+    "Blount St",
+    "Glenwood Ave",
+    "Oberlin Rd",
+    "Fayetteville St",
+    "Boylan Ave",
+    "Jones St",
+    "Lane St",
+    "Edenton St",
+    "Wilmington St",
+    "Peace St",
+    "Whitaker Mill Rd",
+    "Poole Rd",
+]
+CLOSING_NOTES = {
+    ServiceRequest.State.FIXED: "Fixed. Thank you for reporting it.",
+    ServiceRequest.State.NOT_ACTIONABLE: "We inspected the site and found nothing to act on.",
+    ServiceRequest.State.REFERRED: "This is private property; we referred it to the owner.",
+    ServiceRequest.State.DUPLICATE: "This was already reported; we are working on the other "
+    "report.",
+}
+
+
+class Command(BaseCommand):
+    help = "Create (or update) the demo city: departments, areas, categories, staff and reports."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reports",
+            type=int,
+            default=sum(COUNTS.values()),
+            help="Roughly how many reports to generate (default %(default)s).",
+        )
+        parser.add_argument(
+            "--photos",
+            type=float,
+            default=0.2,
+            help="Share of reports that get a photo (default %(default)s).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would be created, then roll everything back.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        rng = random.Random(311)  # the same city every time
+        with transaction.atomic():
+            departments = self._departments()
+            boundaries = self._boundaries()
+            services = self._services(departments)
+            self._rules(services, boundaries, departments)
+            self._templates(departments)
+            logins = self._users(departments)
+            if ServiceRequest.objects.exists():
+                self._say(1, "Reports already exist; not generating more.")
+                created: list[ServiceRequest] = []
+            else:
+                created = self._reports(
+                    services,
+                    rng,
+                    options["reports"],
+                    0 if options["dry_run"] else options["photos"],
+                )
+            if options["dry_run"]:
+                self._say(1, f"Dry run: would create {len(created)} reports; rolled back.")
+                transaction.set_rollback(True)
+                return
+        for photo in Photo.objects.filter(state=Photo.State.PENDING):
+            photo_process(photo=photo)
+        self._say(
+            1,
+            f"Demo city ready: {len(departments)} departments, {len(services)} "
+            f"categories, {len(boundaries)} areas, {len(created)} new reports.",
+        )
+        self._say(1, f"Logins (password for all: {DEMO_PASSWORD}):")
+        for username, what in logins:
+            self._say(1, f"  {username:<16} {what}")
+
+    def _say(self, level: int, message: str) -> None:
+        if self.verbosity >= level:
+            self.stdout.write(message)
+
+    def _departments(self) -> dict[str, Department]:
+        found = {}
+        for slug, name, email, description in demo.DEPARTMENTS:
+            found[slug], _ = Department.objects.update_or_create(
+                slug=slug,
+                defaults={"name": name, "email": email, "description": description, "active": True},
+            )
+        return found
+
+    def _boundaries(self) -> dict[str, Boundary]:
+        south, west, north, east = 35.70, -78.78, 35.88, -78.50
+        lat0, lng0 = CENTRE
+        areas: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                "Riverton",
+                Boundary.Kind.CITY,
+                {"type": "Polygon", "coordinates": [box(south, west, north, east)]},
+            ),
+            (
+                "North-West District",
+                Boundary.Kind.DISTRICT,
+                {"type": "Polygon", "coordinates": [box(lat0, west, north, lng0)]},
+            ),
+            (
+                "North-East District",
+                Boundary.Kind.DISTRICT,
+                {"type": "Polygon", "coordinates": [box(lat0, lng0, north, east)]},
+            ),
+            (
+                "South-West District",
+                Boundary.Kind.DISTRICT,
+                {"type": "Polygon", "coordinates": [box(south, west, lat0, lng0)]},
+            ),
+            (
+                "South-East District",
+                Boundary.Kind.DISTRICT,
+                {"type": "Polygon", "coordinates": [box(south, lng0, lat0, east)]},
+            ),
+            (
+                "Capital Greenway",
+                Boundary.Kind.SERVICE_AREA,
+                corridor(GREENWAY, 0.002),
+            ),
+        ]
+        areas += [(name, Boundary.Kind.NEIGHBOURHOOD, geo) for name, geo in NEIGHBOURHOODS.items()]
+        found = {}
+        for name, kind, geometry in areas:
+            boundary = Boundary.objects.filter(kind=kind, name=name).first() or Boundary(
+                kind=kind, name=name
+            )
+            boundary.geometry = geometry
+            boundary.full_clean()
+            boundary.save()
+            found[name] = boundary
+        return found
+
+    def _services(self, departments: dict[str, Department]) -> dict[str, Service]:
+        found = {}
+        for order, category in enumerate(demo.CATEGORIES, start=1):
+            service, _ = Service.objects.update_or_create(
+                service_code=category.code,
+                defaults={
+                    "name": category.name,
+                    "group": category.group,
+                    "description": category.description,
+                    "keywords": category.keywords,
+                    "department": departments[category.department],
+                    "sla_hours": category.sla_hours,
+                    "order": order,
+                    "active": True,
+                },
+            )
+            for position, question in enumerate(category.questions, start=1):
+                attribute, _ = ServiceAttribute.objects.update_or_create(
+                    service=service,
+                    code=question.code,
+                    defaults={
+                        "description": question.description,
+                        "datatype": question.datatype,
+                        "required": question.required,
+                        "order": position,
+                    },
+                )
+                for index, (key, name) in enumerate(question.values, start=1):
+                    AttributeValue.objects.update_or_create(
+                        attribute=attribute, key=key, defaults={"name": name, "order": index}
+                    )
+            found[category.code] = service
+        return found
+
+    def _rules(
+        self,
+        services: dict[str, Service],
+        boundaries: dict[str, Boundary],
+        departments: dict[str, Department],
+    ) -> None:
+        # Area-specific routing: the city's real arrangements.
+        rules = [
+            # Drains on the greenway are cleared by the greenway crews.
+            (services["storm-drain"], "", boundaries["Capital Greenway"], departments["parks"]),
+            # Downtown dumping is handled by Health's sanitation programme.
+            (services["illegal-dumping"], "", boundaries["Downtown"], departments["health"]),
+            # Every "Health and safety" report in Southside goes to the outreach partner first,
+            # except syringes, which the service-specific default keeps with Health.
+            (None, "Health and safety", boundaries["Southside"], departments["outreach"]),
+            (services["found-syringe"], "", boundaries["Southside"], departments["health"]),
+        ]
+        for service, group, boundary, department in rules:
+            RoutingRule.objects.update_or_create(
+                service=service,
+                group=group,
+                boundary=boundary,
+                defaults={"department": department, "priority": 10, "active": True},
+            )
+
+    def _templates(self, departments: dict[str, Department]) -> None:
+        for department in departments.values():
+            for title, state, text in [
+                (
+                    "Acknowledged",
+                    ServiceRequest.State.ACKNOWLEDGED,
+                    "Thank you. We have your report and will inspect the site.",
+                ),
+                (
+                    "Crew scheduled",
+                    ServiceRequest.State.IN_PROGRESS,
+                    "A crew is scheduled to fix this within the target time.",
+                ),
+                (
+                    "Fixed",
+                    ServiceRequest.State.FIXED,
+                    "This has been fixed. Thank you for reporting it.",
+                ),
+                (
+                    "Not ours",
+                    ServiceRequest.State.REFERRED,
+                    "This is not city property; we have referred it to the owner.",
+                ),
+            ]:
+                ResponseTemplate.objects.update_or_create(
+                    department=department,
+                    title=title,
+                    defaults={"state": state, "text": text, "active": True},
+                )
+
+    def _users(self, departments: dict[str, Department]) -> list[tuple[str, str]]:
+        User = get_user_model()
+        logins = []
+        admin = User.objects.filter(username="admin").first()
+        if admin is None:
+            # Passwords are set only on creation: hashing is slow, and a re-run must not undo a
+            # password someone changed.
+            admin = User(username="admin", email="admin@riverton.example.org")
+            admin.set_password(DEMO_PASSWORD)
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+        logins.append(("admin", "superuser"))
+        group = Group.objects.filter(name=STAFF_GROUP).first()
+        for slug, department in departments.items():
+            for suffix, role in (
+                ("", StaffMembership.Role.AGENT),
+                ("-manager", StaffMembership.Role.MANAGER),
+            ):
+                username = f"{slug}{suffix}"
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = User(username=username, email=f"{username}@riverton.example.org")
+                    user.set_password(DEMO_PASSWORD)
+                user.first_name, user.last_name = department.name, role.label
+                user.is_staff = True
+                user.save()
+                if group is not None:
+                    user.groups.add(group)
+                StaffMembership.objects.update_or_create(
+                    user=user, department=department, defaults={"role": role}
+                )
+                logins.append((username, f"{role.label} of {department.name}"))
+        return logins
+
+    def _reports(
+        self, services: dict[str, Service], rng: random.Random, total: int, photo_share: float
+    ) -> list[ServiceRequest]:
+        now = timezone.now()
+        scale = total / sum(COUNTS.values())
+        created = []
+        staff = get_user_model().objects.filter(username="admin").first()
+        for code, count in COUNTS.items():
+            service = services[code]
+            for _ in range(max(1, round(count * scale))):
+                lat, lng = self._point(code, rng)
+                age_days = rng.triangular(0, 120, 10)
+                requested = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
+                photos = [self._photo(service, rng)] if rng.random() < photo_share else []
+                request = service_request_create(
+                    service=service,
+                    description=rng.choice(DESCRIPTIONS[code]),
+                    lat=lat,
+                    long=lng,
+                    address=f"{rng.randint(1, 2400)} {rng.choice(STREETS)}",
+                    attributes=self._answers(service, rng),
+                    photos=photos,
+                    reporter_name="Demo Resident",
+                    reporter_email=f"resident{rng.randint(1, 400)}@example.net",
+                    requested_datetime=requested,
+                )
+                self._progress(request, age_days, rng, staff)
+                created.append(request)
+        return created
+
+    def _point(self, code: str, rng: random.Random) -> tuple[float, float]:
+        for weight, kind, where in HOTSPOTS.get(code, []):
+            if rng.random() > weight:
+                continue
+            if kind == "around":
+                lat, lng, spread = where
+                return (round(rng.gauss(lat, spread), 6), round(rng.gauss(lng, spread), 6))
+            (lat1, lng1), (lat2, lng2) = rng.sample(list(zip(where, where[1:], strict=False)), 1)[0]
+            t = rng.random()
+            return (
+                round(lat1 + (lat2 - lat1) * t + rng.gauss(0, 0.0008), 6),
+                round(lng1 + (lng2 - lng1) * t + rng.gauss(0, 0.0008), 6),
+            )
+        return (round(rng.gauss(CENTRE[0], 0.025), 6), round(rng.gauss(CENTRE[1], 0.03), 6))
+
+    def _answers(self, service: Service, rng: random.Random) -> dict[str, list[str]]:
+        answers: dict[str, list[str]] = {}
+        for attribute in service.attributes.prefetch_related("values"):
+            keys = [v.key for v in attribute.values.all()]
+            if attribute.datatype == ServiceAttribute.Datatype.NUMBER:
+                answers[attribute.code] = [str(rng.randint(1, 4))]
+            elif attribute.datatype == ServiceAttribute.Datatype.MULTIVALUELIST:
+                answers[attribute.code] = rng.sample(keys, rng.randint(1, 2))
+            elif keys:
+                answers[attribute.code] = [rng.choice(keys)]
+        return answers
+
+    def _photo(self, service: Service, rng: random.Random) -> SimpleUploadedFile:
+        palette = ["#6b8e23", "#8b5a2b", "#708090", "#556b2f", "#a0522d", "#2f4f4f"]
+        image = Image.new("RGB", (800, 600), rng.choice(palette))
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x, y = rng.randint(0, 760), rng.randint(0, 560)
+            draw.ellipse(
+                (x, y, x + rng.randint(20, 160), y + rng.randint(20, 120)), fill=rng.choice(palette)
+            )
+        draw.rectangle((0, 520, 800, 600), fill="#1d2b36")
+        draw.text((20, 545), f"{service.name} — demo photo", fill="white")
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=80)
+        return SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+    def _progress(
+        self, request: ServiceRequest, age_days: float, rng: random.Random, staff: Any
+    ) -> None:
+        """Move older reports along the workflow, the way a real queue looks."""
+        states = ServiceRequest.State
+        chance_closed = min(0.9, age_days / 45)
+        if rng.random() < chance_closed:
+            final = rng.choices(
+                [states.FIXED, states.NOT_ACTIONABLE, states.REFERRED, states.DUPLICATE],
+                weights=[80, 8, 6, 6],
+            )[0]
+            path = [states.ACKNOWLEDGED, states.IN_PROGRESS, final]
+        else:
+            path = [states.NEW, states.ACKNOWLEDGED, states.IN_PROGRESS][: rng.randint(1, 3)][1:]
+        when = request.requested_datetime
+        for state in path:
+            when = min(when + timedelta(hours=rng.uniform(2, 72)), timezone.now())
+            note = CLOSING_NOTES.get(state, "")
+            RequestUpdate.objects.create(
+                request=request,
+                kind=RequestUpdate.Kind.STATE,
+                public=True,
+                text=note,
+                author=staff,
+                state_from=request.state,
+                state_to=state,
+                created=when,
+            )
+            request.state = state
+            request.status = "closed" if state in ServiceRequest.CLOSED_STATES else "open"
+            request.closed_datetime = when if request.status == "closed" else None
+            request.updated_datetime = when
+            if note:
+                request.status_notes = note
+        if path:
+            request.save(
+                update_fields=[
+                    "state",
+                    "status",
+                    "closed_datetime",
+                    "updated_datetime",
+                    "status_notes",
+                ]
+            )

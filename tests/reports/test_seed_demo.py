@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from reports.models import Photo, Service, ServiceRequest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_seed_demo_builds_the_city_and_is_idempotent(capsys):
+    call_command("seed_demo", reports=30, photos=0.3)
+    out = capsys.readouterr().out
+    assert "Logins (password for all: civic311-demo)" in out
+    assert Department.objects.filter(name="Health Department").exists()
+    syringe = Service.objects.get(service_code="found-syringe")
+    assert syringe.department.name == "Health Department"
+    assert syringe.attributes.filter(code="count", required=True).exists()
+    assert Service.objects.count() >= 12
+    assert Boundary.objects.filter(kind=Boundary.Kind.NEIGHBOURHOOD).count() >= 4
+    assert RoutingRule.objects.filter(boundary__isnull=False).exists()
+    assert StaffMembership.objects.filter(user__username="health").exists()
+    reports = ServiceRequest.objects.count()
+    assert 25 <= reports <= 40
+    assert ServiceRequest.objects.filter(status="closed").exists()
+    assert ServiceRequest.objects.filter(status="open").exists()
+    assert Photo.objects.filter(state=Photo.State.PROCESSED).exists()
+    assert not Photo.objects.exclude(state=Photo.State.PROCESSED).exists()
+
+    call_command("seed_demo", reports=30)
+    assert ServiceRequest.objects.count() == reports
+    assert Department.objects.filter(name="Health Department").count() == 1
+    assert get_user_model().objects.filter(username="health").count() == 1
+
+
+def test_seed_demo_dry_run_writes_nothing(capsys):
+    call_command("seed_demo", reports=10, dry_run=True)
+    assert "Dry run" in capsys.readouterr().out
+    assert not Department.objects.exists()
+    assert not ServiceRequest.objects.exists()
