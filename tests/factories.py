@@ -32,6 +32,14 @@ def image_bytes(
     return buffer.getvalue()
 
 
+def huge_png() -> bytes:
+    """A real 20,000 × 20,000 PNG (400 megapixels) that is only ~90 kB on disk: a 1-bit image
+    keeps making it cheap, yet decoding it as a photo would need gigabytes."""
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000), 1).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def image_upload(name: str = "photo.jpg", fmt: str = "JPEG", **kwargs) -> SimpleUploadedFile:
     content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
     return SimpleUploadedFile(name, image_bytes(fmt, **kwargs), content_type=content_type)

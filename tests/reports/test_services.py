@@ -18,6 +18,7 @@ from tests.factories import (
     RoutingRuleFactory,
     ServiceAttributeFactory,
     ServiceFactory,
+    huge_png,
     image_bytes,
     image_upload,
     square,
@@ -114,7 +115,7 @@ def test_create_rejects_bad_photos_and_stores_nothing(upload, message):
 def test_create_rejects_huge_png_by_pixels():
     # 20,000 × 20,000 pixels of one colour compresses to a small file: only the pixel
     # count gives it away, and it must be caught before it is decoded.
-    upload = SimpleUploadedFile("huge.png", image_bytes("PNG", size=(20_000, 20_000)))
+    upload = SimpleUploadedFile("huge.png", huge_png())
     with pytest.raises(ValidationError) as excinfo:
         service_request_create(
             service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
@@ -212,3 +213,71 @@ def test_public_note_add_updates_timeline_and_refuses_empty(superuser):
     update = public_note_add(request=request, text="Crew sent.", author=superuser)
     request.refresh_from_db()
     assert update.public and request.updated_datetime == update.created
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_are_accepted_and_reencoded_as_jpeg(fmt):
+    upload = SimpleUploadedFile(f"photo.{fmt.lower()}", image_bytes(fmt, size=(120, 90)))
+    request = service_request_create(
+        service=ServiceFactory(), description="Sidewalk", lat=LAT, long=LNG, photos=[upload]
+    )
+    process_request_photos(request.pk)
+    photo = request.photos.get()
+    with photo.image.open("rb") as f, Image.open(f) as processed:
+        assert processed.format == "JPEG" and processed.size == (120, 90)
+
+
+def test_transparent_png_gets_a_white_background():
+    buffer = io.BytesIO()
+    Image.new("RGBA", (50, 50), (255, 0, 0, 0)).save(buffer, "PNG")
+    request = service_request_create(
+        service=ServiceFactory(),
+        description="Sign",
+        lat=LAT,
+        long=LNG,
+        photos=[SimpleUploadedFile("clear.png", buffer.getvalue())],
+    )
+    process_request_photos(request.pk)
+    with request.photos.get().thumbnail.open("rb") as f, Image.open(f) as thumb:
+        assert thumb.getpixel((25, 25))[0] > 240 and thumb.getpixel((25, 25))[1] > 240
+
+
+def test_pixel_limit_is_a_setting(settings):
+    settings.PHOTO_MAX_PIXELS = 1000
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=ServiceFactory(),
+            description="Pothole",
+            lat=LAT,
+            long=LNG,
+            photos=[image_upload(size=(64, 48))],
+        )
+    assert "64×48 pixels" in " ".join(excinfo.value.message_dict["photos"])
+
+
+def test_large_photo_is_scaled_to_web_size_and_thumbnail():
+    request = service_request_create(
+        service=ServiceFactory(),
+        description="Tree",
+        lat=LAT,
+        long=LNG,
+        photos=[image_upload(size=(3000, 2000))],
+    )
+    process_request_photos(request.pk)
+    photo = request.photos.get()
+    assert (photo.width, photo.height) == (1600, 1067)
+    with photo.thumbnail.open("rb") as f, Image.open(f) as thumb:
+        assert max(thumb.size) == 400
+
+
+def test_more_than_three_photos_are_refused():
+    with pytest.raises(ValidationError) as excinfo:
+        service_request_create(
+            service=ServiceFactory(),
+            description="Pothole",
+            lat=LAT,
+            long=LNG,
+            photos=[image_upload() for _ in range(4)],
+        )
+    assert "At most 3 photos" in " ".join(excinfo.value.message_dict["photos"])
+    assert ServiceRequest.objects.count() == 0
