@@ -14,6 +14,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,6 +45,10 @@ CENTRE = (35.7796, -78.6382)
 
 def box(south: float, west: float, north: float, east: float) -> list[list[float]]:
     return [[west, south], [east, south], [east, north], [west, north], [west, south]]
+
+
+def polygon(south: float, west: float, north: float, east: float) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [box(south, west, north, east)]}
 
 
 def corridor(points: list[tuple[float, float]], half_width: float) -> dict[str, Any]:
@@ -80,9 +85,9 @@ NEIGHBOURHOODS = {
             box(35.7790, -78.6400, 35.7815, -78.6375),
         ],
     },
-    "Boylan Heights": {"type": "Polygon", "coordinates": [box(35.768, -78.665, 35.778, -78.650)]},
-    "Oakwood": {"type": "Polygon", "coordinates": [box(35.785, -78.628, 35.800, -78.608)]},
-    "Five Points": {"type": "Polygon", "coordinates": [box(35.800, -78.650, 35.815, -78.630)]},
+    "Boylan Heights": polygon(35.768, -78.665, 35.778, -78.650),
+    "Oakwood": polygon(35.785, -78.628, 35.800, -78.608),
+    "Five Points": polygon(35.800, -78.650, 35.815, -78.630),
     "Southside": {
         "type": "MultiPolygon",
         "coordinates": [
@@ -260,39 +265,16 @@ class Command(BaseCommand):
         return found
 
     def _boundaries(self) -> dict[str, Boundary]:
-        south, west, north, east = 35.70, -78.78, 35.88, -78.50
+        south, west, north, east = settings.MAP_BOUNDS
         lat0, lng0 = CENTRE
+        district = Boundary.Kind.DISTRICT
         areas: list[tuple[str, str, dict[str, Any]]] = [
-            (
-                "Riverton",
-                Boundary.Kind.CITY,
-                {"type": "Polygon", "coordinates": [box(south, west, north, east)]},
-            ),
-            (
-                "North-West District",
-                Boundary.Kind.DISTRICT,
-                {"type": "Polygon", "coordinates": [box(lat0, west, north, lng0)]},
-            ),
-            (
-                "North-East District",
-                Boundary.Kind.DISTRICT,
-                {"type": "Polygon", "coordinates": [box(lat0, lng0, north, east)]},
-            ),
-            (
-                "South-West District",
-                Boundary.Kind.DISTRICT,
-                {"type": "Polygon", "coordinates": [box(south, west, lat0, lng0)]},
-            ),
-            (
-                "South-East District",
-                Boundary.Kind.DISTRICT,
-                {"type": "Polygon", "coordinates": [box(south, lng0, lat0, east)]},
-            ),
-            (
-                "Capital Greenway",
-                Boundary.Kind.SERVICE_AREA,
-                corridor(GREENWAY, 0.002),
-            ),
+            (settings.CITY_NAME, Boundary.Kind.CITY, polygon(south, west, north, east)),
+            ("North-West District", district, polygon(lat0, west, north, lng0)),
+            ("North-East District", district, polygon(lat0, lng0, north, east)),
+            ("South-West District", district, polygon(south, west, lat0, lng0)),
+            ("South-East District", district, polygon(south, lng0, lat0, east)),
+            ("Capital Greenway", Boundary.Kind.SERVICE_AREA, corridor(GREENWAY, 0.002)),
         ]
         areas += [(name, Boundary.Kind.NEIGHBOURHOOD, geo) for name, geo in NEIGHBOURHOODS.items()]
         found = {}
@@ -396,17 +378,8 @@ class Command(BaseCommand):
                 )
 
     def _users(self, departments: dict[str, Department]) -> list[tuple[str, str]]:
-        User = get_user_model()
-        logins = []
-        admin = User.objects.filter(username="admin").first()
-        if admin is None:
-            # Passwords are set only on creation: hashing is slow, and a re-run must not undo a
-            # password someone changed.
-            admin = User(username="admin", email="admin@riverton.example.org")
-            admin.set_password(DEMO_PASSWORD)
-        admin.is_staff = admin.is_superuser = True
-        admin.save()
-        logins.append(("admin", "superuser"))
+        self._user("admin", is_superuser=True)
+        logins = [("admin", "superuser")]
         group = Group.objects.filter(name=STAFF_GROUP).first()
         for slug, department in departments.items():
             for suffix, role in (
@@ -414,13 +387,7 @@ class Command(BaseCommand):
                 ("-manager", StaffMembership.Role.MANAGER),
             ):
                 username = f"{slug}{suffix}"
-                user = User.objects.filter(username=username).first()
-                if user is None:
-                    user = User(username=username, email=f"{username}@riverton.example.org")
-                    user.set_password(DEMO_PASSWORD)
-                user.first_name, user.last_name = department.name, role.label
-                user.is_staff = True
-                user.save()
+                user = self._user(username, first_name=department.name, last_name=role.label)
                 if group is not None:
                     user.groups.add(group)
                 StaffMembership.objects.update_or_create(
@@ -428,6 +395,19 @@ class Command(BaseCommand):
                 )
                 logins.append((username, f"{role.label} of {department.name}"))
         return logins
+
+    def _user(self, username: str, **fields: Any) -> Any:
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            # Passwords are set only on creation: hashing is slow, and a re-run must not undo
+            # a password someone changed.
+            user = User(username=username, email=f"{username}@riverton.example.org")
+            user.set_password(DEMO_PASSWORD)
+        for name, value in {"is_staff": True, **fields}.items():
+            setattr(user, name, value)
+        user.save()
+        return user
 
     def _reports(
         self, services: dict[str, Service], rng: random.Random, total: int, photo_share: float
