@@ -8,19 +8,20 @@ because a typo in production should stop the boot, not quietly fall back to a de
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
-import leaflet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # django-leaflet is used for its Leaflet assets, settings and template tags only. It is not
 # an installed app because its admin module imports GeoDjango, which needs GDAL; we keep
 # geometry as GeoJSON evaluated with shapely instead.
-LEAFLET_DIR = Path(leaflet.__file__).resolve().parent
+# Found without importing it: django-leaflet reads LEAFLET_CONFIG when first imported.
+LEAFLET_DIR = Path(importlib.util.find_spec("leaflet").origin).resolve().parent  # type: ignore[union-attr,arg-type]
 
 
 def env_str(name: str, default: str) -> str:
