@@ -134,11 +134,7 @@ class ReportForm(forms.Form):
         ),
     )
     reporter_name = forms.CharField(label="Your name", required=False, max_length=120)
-    reporter_email = forms.EmailField(
-        label="Your email",
-        required=False,
-        help_text="We email you when the city updates this report.",
-    )
+    reporter_email = forms.EmailField(label="Your email", required=False)
 
     def __init__(self, *args: Any, services: Sequence[Service], **kwargs: Any) -> None:
         """`services`: the active categories, with `attributes` and their `values`

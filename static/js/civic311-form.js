@@ -48,10 +48,15 @@
     map.setMaxBounds(city.pad(0.5));
 
     var existing = readInputs();
-    if (existing) placePin(map, existing, true);
+    if (existing) {
+      placePin(map, existing, true);
+    } else {
+      map.fitBounds(city);
+    }
 
     map.on("click", function (event) {
-      placePin(map, event.latlng, false);
+      // From the whole-city view, a first tap also zooms in so the pin can be fine-tuned.
+      placePin(map, event.latlng, map.getZoom() < 15);
       setInputs(event.latlng);
     });
     [latInput, lngInput].forEach(function (input) {
