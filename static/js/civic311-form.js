@@ -51,7 +51,7 @@
     if (existing) {
       placePin(map, existing, true);
     } else {
-      map.fitBounds(city);
+      map.fitBounds(city, { animate: false });
     }
 
     map.on("click", function (event) {

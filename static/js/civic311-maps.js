@@ -47,9 +47,9 @@
     });
     layer.addTo(map);
     if (items.length > 1) {
-      map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 16 });
+      map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 16, animate: false });
     } else if (items.length === 1) {
-      map.setView([items[0].lat, items[0].lng], 16);
+      map.setView([items[0].lat, items[0].lng], 16, { animate: false });
     }
   }
 
@@ -61,7 +61,7 @@
     }
     var item = items[0];
     marker(item, 11).addTo(map);
-    map.setView([item.lat, item.lng], 16);
+    map.setView([item.lat, item.lng], 16, { animate: false });
   }
 
   window.Civic311Maps = { reports: reports, point: point, marker: marker };
