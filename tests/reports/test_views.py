@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
+from reports.tasks import process_request_photos
 from tests.conftest import assert_no_private_data
 from tests.factories import (
     CITY_CENTRE,
@@ -120,9 +122,12 @@ def test_form_page_lists_active_categories_grouped_with_questions(client):
 def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_commit_callbacks):
     service = ServiceFactory(sla_hours=48)
     data = form_data(service, photos=[image_upload("a.jpg"), image_upload("b.png", fmt="PNG")])
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(NEW_URL, data)
     report = ServiceRequest.objects.get()
+    assert len(callbacks) == 1  # the photo task, queued for after the commit
+    assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PENDING}
+    process_request_photos(report.pk)  # what the worker (or the in-process run) does
     assert response.status_code == 302
     assert response["Location"] == report.get_absolute_url()
     assert report.source == "web" and report.service == service
@@ -397,6 +402,17 @@ def test_unsubscribe_confirms_then_deactivates(client):
     subscription.refresh_from_db()
     assert not subscription.active
     assert "Already unsubscribed" in client.get(url).content.decode()
+
+
+def test_unsubscribe_accepts_a_mail_clients_one_click_post():
+    subscription = Subscription.objects.create(
+        request=ServiceRequestFactory(), email="neighbour@example.org"
+    )
+    mail_client = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token
+    response = mail_client.post(reverse("reports:unsubscribe", args=[subscription.token]))
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert not subscription.active
 
 
 def test_unsubscribe_from_hidden_report_does_not_name_it(client):
