@@ -84,6 +84,7 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     screenshot(page, "home")
     page.goto(f"{e2e_site}/reports/")
     expect(page.locator(".report-row")).to_have_count(4)
+    expect(page.locator("#reports-map .leaflet-interactive")).to_have_count(4)
     screenshot(page, "list")
 
 
@@ -97,4 +98,5 @@ def test_form_errors_come_back_in_the_browser(page, e2e_site):
     expect(page.locator(".error-summary")).to_contain_text("Choose the place on the map")
     expect(page.locator("#id_description")).to_have_value("Tags")
     assert ServiceRequest.objects.count() == 0
+    expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
     screenshot(page, "form-errors")
