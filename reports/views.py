@@ -232,13 +232,13 @@ class UnsubscribeView(View):
         return get_object_or_404(Subscription.objects.select_related("request"), token=token)
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        return self.render(request, self.get_subscription(token), done=False)
+        return self.respond(request, self.get_subscription(token), done=False)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         subscription = subscription_cancel(subscription=self.get_subscription(token))
-        return self.render(request, subscription, done=True)
+        return self.respond(request, subscription, done=True)
 
-    def render(
+    def respond(
         self, request: HttpRequest, subscription: Subscription, *, done: bool
     ) -> HttpResponse:
         report = subscription.request
