@@ -43,3 +43,10 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
                 to_attr="public_photos",
             )
         )
+
+    def with_location(self) -> ServiceRequestQuerySet:
+        """Reports that have a map point (Open311 also allows address-only reports)."""
+        return self.filter(lat__isnull=False, long__isnull=False)
+
+    def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
+        return self.closed().filter(closed_datetime__gte=since)

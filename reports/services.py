@@ -222,3 +222,32 @@ def public_note_add(
         )
         ServiceRequest.objects.filter(pk=request.pk).update(updated_datetime=update.created)
     return update
+
+
+def subscription_create(*, request: ServiceRequest, email: str) -> Subscription:
+    """Follow a report by email. Idempotent: following twice (or again after unsubscribing)
+    leaves one active subscription, so the caller can answer the same either way and never
+    reveal whether an address already followed the report."""
+    if request.hidden:
+        raise ValidationError({"request": ["This report is not public."]})
+    email = email.strip().lower()
+    # Validate the address before touching the table (the service is also called by code
+    # that has no form in front of it).
+    Subscription(request=request, email=email).full_clean(
+        exclude=["request"], validate_unique=False, validate_constraints=False
+    )
+    with transaction.atomic():
+        # get_or_create copes with two clicks racing on the unique (request, email) pair.
+        subscription, created = Subscription.objects.get_or_create(request=request, email=email)
+        if not created and not subscription.active:
+            subscription.active = True
+            subscription.save(update_fields=["active"])
+    return subscription
+
+
+def subscription_cancel(*, subscription: Subscription) -> Subscription:
+    """Stop the emails of one subscription. Idempotent."""
+    if subscription.active:
+        subscription.active = False
+        subscription.save(update_fields=["active"])
+    return subscription

@@ -5,5 +5,13 @@ from reports import views
 app_name = "reports"
 
 urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("reports/", views.ReportListView.as_view(), name="list"),
+    path("reports/new/", views.ReportCreateView.as_view(), name="new"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),
+    path(
+        "reports/unsubscribe/<uuid:token>/",
+        views.UnsubscribeView.as_view(),
+        name="unsubscribe",
+    ),
 ]

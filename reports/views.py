@@ -1,11 +1,255 @@
-from django.views.generic import DetailView
+"""Citizen pages. Thin: fetch (public reports only), validate a form, call a service, render
+or redirect. Nothing here shows a reporter's personal data."""
 
-from reports.models import ServiceRequest
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic.edit import FormMixin
+from django_filters.views import FilterView
+
+from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.models import (
+    Photo,
+    Service,
+    ServiceAttribute,
+    ServiceRequest,
+    Subscription,
+)
+from reports.services import (
+    service_request_create,
+    subscription_cancel,
+    subscription_create,
+)
+
+HOME_MAP_LIMIT = 300
+HOME_LATEST = 8
+STATE_LABELS = dict(ServiceRequest.State.choices)
 
 
-class ReportDetailView(DetailView):
+def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
+    """What the map script needs about each report (only public fields)."""
+    return [
+        {
+            "id": r.pk,
+            "lat": r.lat,
+            "lng": r.long,
+            "title": r.service.name,
+            "status": r.status,
+            "state": r.get_state_display(),
+            "date": date_format(timezone.localtime(r.requested_datetime), "M j, Y"),
+            "url": r.get_absolute_url(),
+        }
+        for r in reports
+        if r.lat is not None and r.long is not None
+    ]
+
+
+class MapMixin:
+    """Hands LEAFLET_CONFIG to `{% leaflet_map ... settings_overrides=leaflet_settings %}`.
+
+    django-leaflet reads LEAFLET_CONFIG when it is first imported, and settings.py imports
+    it (for its static folder) before LEAFLET_CONFIG exists, so its own copy holds the
+    library defaults (no centre, OpenStreetMap, a reset-view button). Passing the config
+    per map makes our centre, zoom and tiles win either way."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["leaflet_settings"] = settings.LEAFLET_CONFIG
+        return context
+
+
+class HomeView(MapMixin, TemplateView):
+    template_name = "reports/home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        public = ServiceRequest.objects.public()
+        month_ago = timezone.now() - timedelta(days=30)
+        recent = (
+            public.with_location()
+            .select_related("service")
+            .only("pk", "lat", "long", "status", "state", "requested_datetime", "service__name")
+        )
+        return super().get_context_data(
+            open_count=public.open().count(),
+            closed_recently_count=public.closed_since(month_ago).count(),
+            reported_recently_count=public.filter(requested_datetime__gte=month_ago).count(),
+            latest=public.with_public_related()[:HOME_LATEST],
+            markers=report_markers(recent[:HOME_MAP_LIMIT]),
+            **kwargs,
+        )
+
+
+class ReportListView(MapMixin, FilterView):
+    template_name = "reports/report_list.html"
+    filterset_class = ReportFilter
+    paginate_by = 25
+    context_object_name = "reports"
+
+    def get_queryset(self) -> QuerySet[ServiceRequest]:
+        return ServiceRequest.objects.public().with_public_related()
+
+    def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
+        return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Keep the filters when moving between pages.
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["filter_query"] = query.urlencode()
+        context["markers"] = report_markers(context["reports"])
+        return context
+
+
+def active_services() -> QuerySet[Service]:
+    values = Prefetch("values")
+    return Service.objects.filter(active=True).prefetch_related(
+        Prefetch("attributes", ServiceAttribute.objects.prefetch_related(values))
+    )
+
+
+class ReportCreateView(MapMixin, FormView):
+    template_name = "reports/report_form.html"
+    form_class = ReportForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "services": active_services()}
+
+    def form_valid(self, form: ReportForm) -> HttpResponse:
+        try:
+            report = service_request_create(
+                **form.service_kwargs(),
+                source=ServiceRequest.Source.WEB,
+                require_description=True,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"Thank you. Your report #{report.pk} has been sent to the city.",
+        )
+        return redirect(report)
+
+    def form_invalid(self, form: ReportForm) -> HttpResponse:
+        # Browsers cannot re-fill file inputs, so say so instead of losing photos silently.
+        photos_lost = bool(self.request.FILES.getlist("photos"))
+        return self.render_to_response(
+            self.get_context_data(form=form, photos_lost=photos_lost), status=400
+        )
+
+
+class ReportDetailView(MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
+    form_class = SubscriptionForm
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        report: ServiceRequest = self.object
+        # Counted apart from the public ones: the page shows a placeholder for each.
+        pending = report.photos.filter(hidden=False, state=Photo.State.PENDING).count()
+        return super().get_context_data(
+            pending_photos=pending,
+            pending_slots=range(pending),
+            timeline=[
+                {"update": u, "state_label": STATE_LABELS.get(u.state_to, "")}
+                for u in report.updates.filter(public=True)
+            ],
+            answers=attribute_answers(report),
+            overdue=bool(
+                report.is_open
+                and report.expected_datetime
+                and report.expected_datetime < timezone.now()
+            ),
+            markers=report_markers([report]),
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        form = self.get_form()
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            subscription_create(request=self.object, email=form.cleaned_data["email"])
+        except ValidationError as exc:
+            form.add_error("email", exc.messages)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        # The same answer whether or not the address already followed the report.
+        messages.success(request, "Thanks. We will email you when this report is updated.")
+        return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
+
+
+def attribute_answers(report: ServiceRequest) -> list[dict[str, str]]:
+    """The category questions and the answers given, in the question order, with list
+    answers shown by name rather than key."""
+    if not report.attributes:
+        return []
+    answers = []
+    for attribute in report.service.attributes.prefetch_related("values"):
+        given = report.attributes.get(attribute.code)
+        if given in (None, "", []):
+            continue
+        values = given if isinstance(given, list) else [given]
+        if attribute.is_list:
+            names = {v.key: v.name for v in attribute.values.all()}
+            values = [names.get(v, v) for v in values]
+        answers.append({"question": attribute.description, "answer": ", ".join(map(str, values))})
+    return answers
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UnsubscribeView(View):
+    """One-click unsubscribe from an email: GET asks, POST does it. No login: the token in
+    the link is the key.
+
+    CSRF-exempt because mail clients send RFC 8058 one-click POSTs (List-Unsubscribe-Post)
+    without our cookie; a forged request would need the secret token anyway, and the only
+    effect is to stop emails."""
+
+    template_name = "reports/unsubscribe.html"
+
+    def get_subscription(self, token: str) -> Subscription:
+        return get_object_or_404(Subscription.objects.select_related("request"), token=token)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self.respond(request, self.get_subscription(token), done=False)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        subscription = subscription_cancel(subscription=self.get_subscription(token))
+        return self.respond(request, subscription, done=True)
+
+    def respond(
+        self, request: HttpRequest, subscription: Subscription, *, done: bool
+    ) -> HttpResponse:
+        report = subscription.request
+        return render(
+            request,
+            self.template_name,
+            {
+                "subscription": subscription,
+                # A report hidden by moderation is not named or linked.
+                "report": None if report.hidden else report,
+                "done": done,
+                "action": reverse("reports:unsubscribe", args=[subscription.token]),
+            },
+        )

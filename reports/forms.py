@@ -1,0 +1,263 @@
+"""Citizen-facing forms. They check the shape of the input (a number is a number, an email
+is an email); the business rules (city bounds, active category, description length, real
+images, attribute answers) live in `reports.services.service_request_create`, and its
+ValidationError is mapped back onto these forms by `ReportForm.add_service_errors`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+
+from reports.models import Service, ServiceAttribute, ServiceRequest
+from reports.services import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
+
+OTHER_GROUP = "Other"
+ATTRIBUTE_PREFIX = "attr"
+
+Choices = list[tuple[Any, Any]]
+
+
+def grouped_service_choices(services: Iterable[Service], empty_label: str) -> Choices:
+    """Choices for a category <select>: one <optgroup> per service group."""
+    choices: Choices = [("", empty_label)]
+    ordered = sorted(services, key=lambda s: (s.group or OTHER_GROUP, s.order, s.name))
+    for group, members in groupby(ordered, key=lambda s: s.group or OTHER_GROUP):
+        choices.append((group, [(s.pk, s.name) for s in members]))
+    return choices
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to PHOTO_MAX_PER_REPORT files from one <input type=file multiple>. Whether each is
+    a real image within the limits is the service's job (it decodes them with Pillow)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        limit = settings.PHOTO_MAX_PER_REPORT
+        # Checked here too so that a dozen attachments are refused before any is decoded.
+        if len(files) > limit:
+            raise ValidationError(f"Attach at most {limit} photos.", code="too_many_photos")
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+class AnswerField(forms.Field):
+    """An answer to a category question. It passes raw values through untouched: which
+    answers are required and valid is decided by `reports.attributes.clean_attributes`."""
+
+    def __init__(self, *, attribute: ServiceAttribute, **kwargs: Any) -> None:
+        self.attribute = attribute
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in self.empty_values:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(v) for v in values]
+
+
+def answer_widget(attribute: ServiceAttribute) -> forms.Widget:
+    datatype = ServiceAttribute.Datatype
+    choices = [(v.key, v.name) for v in attribute.values.all()]
+    if attribute.datatype == datatype.MULTIVALUELIST:
+        return forms.CheckboxSelectMultiple(choices=choices)
+    if attribute.datatype == datatype.SINGLEVALUELIST:
+        return forms.Select(choices=[("", "Choose…"), *choices])
+    if attribute.datatype == datatype.NUMBER:
+        return forms.NumberInput(attrs={"step": "any"})
+    if attribute.datatype == datatype.DATETIME:
+        return forms.DateTimeInput(attrs={"type": "datetime-local"})
+    if attribute.datatype == datatype.TEXT:
+        return forms.Textarea(attrs={"rows": 3})
+    return forms.TextInput()
+
+
+class ReportForm(forms.Form):
+    """The web report form. Category questions of every active category are rendered, one
+    fieldset per category; only the chosen category's answers are sent to the service."""
+
+    lat = forms.FloatField(
+        label="Latitude",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    long = forms.FloatField(
+        label="Longitude",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    # Any service validates here; an inactive one reaches the service, which says plainly
+    # that the category no longer takes reports. Only active ones are offered.
+    service = forms.ModelChoiceField(
+        label="Category",
+        queryset=Service.objects.all(),
+        error_messages={"invalid_choice": "Choose a category from the list."},
+    )
+    address = forms.CharField(
+        label="Street address or landmark",
+        required=False,
+        max_length=255,
+        help_text="Optional, helps the crew find it: “outside 12 Oak Street”.",
+    )
+    description = forms.CharField(
+        label="Describe the problem",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "minlength": MIN_WEB_DESCRIPTION,
+                "maxlength": MAX_DESCRIPTION,
+                "required": True,
+            }
+        ),
+        help_text="What is wrong, how big it is, whether it is dangerous.",
+    )
+    photos = PhotosField(
+        label="Photos",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=(
+            f"Up to {settings.PHOTO_MAX_PER_REPORT} photos, JPEG, PNG or WebP, "
+            f"{settings.PHOTO_MAX_BYTES // (1024 * 1024)} MB each at most."
+        ),
+    )
+    reporter_name = forms.CharField(label="Your name", required=False, max_length=120)
+    reporter_email = forms.EmailField(label="Your email", required=False)
+
+    def __init__(self, *args: Any, services: Sequence[Service], **kwargs: Any) -> None:
+        """`services`: the active categories, with `attributes` and their `values`
+        prefetched (see `ReportCreateView`)."""
+        super().__init__(*args, **kwargs)
+        self.services = list(services)
+        self.fields["service"].choices = grouped_service_choices(
+            self.services, "Choose a category…"
+        )
+        self.attribute_errors: list[str] = []
+        self._answer_fields: dict[int, list[str]] = {}
+        for service in self.services:
+            names = []
+            for attribute in service.attributes.all():
+                if not attribute.variable:
+                    continue
+                name = f"{ATTRIBUTE_PREFIX}-{service.pk}-{attribute.code}"
+                self.fields[name] = AnswerField(
+                    attribute=attribute,
+                    label=attribute.description,
+                    help_text=attribute.datatype_description,
+                    widget=answer_widget(attribute),
+                )
+                names.append(name)
+            self._answer_fields[service.pk] = names
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # A point is how a web report is located (the API also allows address-only ones).
+        missing = cleaned.get("lat") is None or cleaned.get("long") is None
+        if missing and "lat" not in self.errors and "long" not in self.errors:
+            self.add_error(
+                "lat", "Choose the place on the map, or enter its latitude and longitude."
+            )
+        return cleaned
+
+    @property
+    def chosen_service_id(self) -> int | None:
+        """The category the user picked (even an invalid form remembers it)."""
+        raw = self.data.get(self.add_prefix("service")) if self.is_bound else None
+        try:
+            return int(raw) if raw else None
+        except (TypeError, ValueError):
+            return None
+
+    def question_sets(self) -> list[dict[str, Any]]:
+        """One entry per category with questions, for the template's fieldsets."""
+        chosen = self.chosen_service_id
+        sets = []
+        for service in self.services:
+            notes = [a.description for a in service.attributes.all() if not a.variable]
+            fields = [self[name] for name in self._answer_fields[service.pk]]
+            if not (fields or notes):
+                continue
+            sets.append(
+                {
+                    "service": service,
+                    "fields": fields,
+                    "notes": notes,
+                    "chosen": service.pk == chosen,
+                    "errors": self.attribute_errors if service.pk == chosen else [],
+                }
+            )
+        return sets
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """Arguments for `service_request_create` from a valid form."""
+        data = self.cleaned_data
+        service: Service = data["service"]
+        attributes = {
+            self.fields[name].attribute.code: data[name]
+            for name in self._answer_fields.get(service.pk, [])
+            if data[name]
+        }
+        return {
+            "service": service,
+            "description": data["description"],
+            "lat": data["lat"],
+            "long": data["long"],
+            "address": data["address"],
+            "attributes": attributes,
+            "photos": data["photos"],
+            "reporter_name": data["reporter_name"],
+            "reporter_email": data["reporter_email"],
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show the service's errors (keyed service/description/location/attributes/photos)
+        next to the fields they are about."""
+        for key, messages in error.message_dict.items():
+            if key == "attributes":
+                self.attribute_errors.extend(messages)
+                self.add_error(None, "Please check the answers to the category's questions.")
+            elif key == "location":
+                self.add_error("lat", messages)
+            elif key in self.fields:
+                self.add_error(key, messages)
+            else:
+                self.add_error(None, messages)
+
+
+class SubscriptionForm(forms.Form):
+    email = forms.EmailField(label="Your email")
+
+
+class ReportFilter(django_filters.FilterSet):
+    """The public list's filters."""
+
+    service = django_filters.ModelChoiceFilter(
+        label="Category", queryset=Service.objects.all(), empty_label="All categories"
+    )
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=ServiceRequest.Status.choices, empty_label="Any status"
+    )
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["service", "status"]
+
+    def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # django-filter's field rebuilds `choices` from the queryset; the widget takes the
+        # grouped list as is (validation still goes through the queryset).
+        self.form.fields["service"].widget.choices = grouped_service_choices(
+            services, "All categories"
+        )

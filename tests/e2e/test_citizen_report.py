@@ -1,0 +1,102 @@
+"""The whole citizen flow in a real browser: form, map click, category, photo, submit,
+report page with the photo. Screenshots land in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from civic311.geo import in_city_bounds
+from reports.models import Photo, ServiceRequest
+from tests.e2e.conftest import screenshot
+from tests.factories import (
+    AttributeValueFactory,
+    ServiceAttributeFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    image_bytes,
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+
+def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
+    pothole = ServiceFactory(name="Pothole", group="Streets", sla_hours=72)
+    ServiceFactory(name="Found syringe", group="Health")
+    size = ServiceAttributeFactory(
+        service=pothole, code="size", datatype="singlevaluelist", description="How big is it?"
+    )
+    AttributeValueFactory(attribute=size, key="large", name="Larger than a car wheel")
+    ServiceRequestFactory.create_batch(3, service=pothole)
+    photo = tmp_path / "pothole.jpg"
+    photo.write_bytes(image_bytes(size=(640, 480), color="saddlebrown"))
+
+    page.goto(f"{e2e_site}/reports/new/")
+    # The form script has run once the city outline is drawn on the map.
+    expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
+    questions = page.locator(f'fieldset.questions[data-service="{pothole.pk}"]')
+    expect(questions).to_be_hidden()
+
+    page.locator("#report-map").click()
+    lat = float(page.input_value("#id_lat"))
+    lng = float(page.input_value("#id_long"))
+    assert in_city_bounds(lat, lng)
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
+
+    page.select_option("#id_service", label="Pothole")
+    expect(questions).to_be_visible()
+    questions.get_by_label("How big is it?").select_option("large")
+    page.fill("#id_description", "Deep pothole in the right lane, cars swerve around it.")
+    page.set_input_files("#id_photos", str(photo))
+    expect(page.locator("#photo-previews img")).to_have_count(1)
+    page.fill("#id_reporter_email", "private.person@example.net")
+    screenshot(page, "form")
+
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url(re.compile(r"/reports/\d+/$"))
+    report = ServiceRequest.objects.latest("pk")
+    assert page.url.endswith(report.get_absolute_url())
+    assert (report.lat, report.long) == (lat, lng)
+    assert report.attributes == {"size": "large"}
+    expect(page.locator("h1")).to_contain_text("Pothole")
+    expect(page.get_by_text("has been sent to the city")).to_be_visible()
+    expect(page.get_by_text("Larger than a car wheel")).to_be_visible()
+
+    thumbnail = page.locator(".gallery img")
+    if thumbnail.count() == 0:  # processing finished after the redirect was answered
+        page.reload()
+    expect(thumbnail).to_have_count(1)
+    # The thumbnail really loads (served from media), and is never the original upload.
+    assert page.evaluate("document.querySelector('.gallery img').naturalWidth") > 0
+    assert "originals/" not in page.content()
+    assert "private.person@example.net" not in page.content()
+    assert report.photos.get().state == Photo.State.PROCESSED
+    screenshot(page, "report")
+
+    page.goto(f"{e2e_site}/")
+    expect(page.locator("#reports-map .leaflet-interactive")).to_have_count(4)
+    screenshot(page, "home")
+    page.goto(f"{e2e_site}/reports/")
+    expect(page.locator(".report-row")).to_have_count(4)
+    expect(page.locator("#reports-map .leaflet-interactive")).to_have_count(4)
+    screenshot(page, "list")
+
+
+def test_form_errors_come_back_in_the_browser(page, e2e_site):
+    ServiceFactory(name="Graffiti", group="Streets")
+    page.goto(f"{e2e_site}/reports/new/")
+    page.select_option("#id_service", label="Graffiti")
+    page.fill("#id_description", "Tags")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("Choose the place on the map")
+    expect(page.locator("#id_description")).to_have_value("Tags")
+    assert ServiceRequest.objects.count() == 0
+    expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
+    screenshot(page, "form-errors")

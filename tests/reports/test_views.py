@@ -1,0 +1,478 @@
+from __future__ import annotations
+
+import struct
+import uuid
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
+from reports.tasks import process_request_photos
+from tests.conftest import assert_no_private_data
+from tests.factories import (
+    CITY_CENTRE,
+    AttributeValueFactory,
+    DepartmentFactory,
+    PhotoFactory,
+    RequestUpdateFactory,
+    ServiceAttributeFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    image_bytes,
+    image_upload,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    # WhiteNoise warns when STATIC_ROOT has not been collected yet (a fresh clone, tests).
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+LAT, LNG = CITY_CENTRE
+NEW_URL = reverse("reports:new")
+LIST_URL = reverse("reports:list")
+
+
+def form_data(service, /, **overrides) -> dict:
+    data = {
+        "lat": str(LAT),
+        "long": str(LNG),
+        "service": str(service.pk),
+        "address": "12 Oak Street",
+        "description": "Deep pothole in the right lane.",
+        "reporter_name": "Private Person",
+        "reporter_email": "private.person@example.net",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def processed_photo(request, **kwargs) -> Photo:
+    return PhotoFactory(
+        request=request,
+        state=Photo.State.PROCESSED,
+        image=SimpleUploadedFile("web.jpg", image_bytes()),
+        thumbnail=SimpleUploadedFile("thumb.jpg", image_bytes(size=(40, 30))),
+        **kwargs,
+    )
+
+
+# Home
+
+
+def test_home_shows_counts_map_and_latest(client):
+    month_ago = timezone.now() - timedelta(days=30)
+    ServiceRequestFactory.create_batch(2, service__name="Pothole")
+    ServiceRequestFactory(
+        state="fixed", status="closed", closed_datetime=timezone.now() - timedelta(days=2)
+    )
+    ServiceRequestFactory(
+        state="fixed", status="closed", closed_datetime=month_ago - timedelta(days=5)
+    )
+    ServiceRequestFactory(hidden=True, description="Hidden spam text")
+    response = client.get(reverse("reports:home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Report a problem" in html and NEW_URL in html
+    assert response.context["open_count"] == 2  # the hidden one is not counted
+    assert response.context["closed_recently_count"] == 1
+    assert len(response.context["markers"]) == 4
+    assert 'id="reports-map-data"' in html
+    assert "Hidden spam text" not in html
+    assert "/open311/v2/services.json" in html and "/api/docs/" in html
+    assert_no_private_data(html)
+
+
+def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
+    for report in ServiceRequestFactory.create_batch(12):
+        processed_photo(report)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("reports:home"))
+    assert response.status_code == 200
+
+
+# Report form
+
+
+def test_form_page_lists_active_categories_grouped_with_questions(client):
+    streets = ServiceFactory(name="Pothole", group="Streets")
+    ServiceFactory(name="Found syringe", group="Health")
+    ServiceFactory(name="Retired category", active=False)
+    question = ServiceAttributeFactory(
+        service=streets, code="size", datatype="singlevaluelist", description="How big?"
+    )
+    AttributeValueFactory(attribute=question, key="large", name="Larger than a wheel")
+    response = client.get(NEW_URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<optgroup label="Health">' in html and '<optgroup label="Streets">' in html
+    assert "Found syringe" in html and "Retired category" not in html
+    assert f'data-service="{streets.pk}"' in html and "How big?" in html
+    assert "Larger than a wheel" in html
+    assert 'accept="image/jpeg,image/png,image/webp"' in html and "multiple" in html
+    assert 'type="number"' in html  # coordinates can be typed without JavaScript
+    assert "never published" in html
+
+
+def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_commit_callbacks):
+    service = ServiceFactory(sla_hours=48)
+    data = form_data(service, photos=[image_upload("a.jpg"), image_upload("b.png", fmt="PNG")])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(NEW_URL, data)
+    report = ServiceRequest.objects.get()
+    assert len(callbacks) == 1  # the photo task, queued for after the commit
+    assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PENDING}
+    process_request_photos(report.pk)  # what the worker (or the in-process run) does
+    assert response.status_code == 302
+    assert response["Location"] == report.get_absolute_url()
+    assert report.source == "web" and report.service == service
+    assert (report.lat, report.long) == (LAT, LNG)
+    assert report.address == "12 Oak Street"
+    assert report.reporter_email == "private.person@example.net"
+    assert report.photos.count() == 2
+    assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PROCESSED}
+    assert Subscription.objects.filter(request=report, active=True).count() == 1
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert f"Your report #{report.pk} has been sent" in html
+    assert report.photos.first().thumbnail.url in html
+    assert_no_private_data(html)
+
+
+def test_form_sends_only_the_chosen_categorys_answers(client):
+    service = ServiceFactory()
+    other = ServiceFactory()
+    size = ServiceAttributeFactory(
+        service=service, code="size", datatype="singlevaluelist", required=True
+    )
+    AttributeValueFactory(attribute=size, key="large", name="Larger than a wheel")
+    multi = ServiceAttributeFactory(service=service, code="where", datatype="multivaluelist")
+    AttributeValueFactory(attribute=multi, key="lane", name="Traffic lane")
+    AttributeValueFactory(attribute=multi, key="kerb", name="Kerb")
+    ServiceAttributeFactory(service=other, code="colour", required=True)
+    data = form_data(
+        service,
+        **{
+            f"attr-{service.pk}-size": "large",
+            f"attr-{service.pk}-where": ["lane", "kerb"],
+            f"attr-{other.pk}-colour": "ignored: another category",
+        },
+    )
+    response = client.post(NEW_URL, data)
+    assert response.status_code == 302
+    report = ServiceRequest.objects.get()
+    assert report.attributes == {"size": "large", "where": ["lane", "kerb"]}
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert "Larger than a wheel" in html and "Traffic lane, Kerb" in html
+
+
+def huge_png() -> SimpleUploadedFile:
+    """A complete, valid 20,000 × 20,000 one-bit PNG (about 48 kB). Written chunk by chunk
+    because having Pillow encode 400 megapixels takes seconds; the file is the same kind."""
+    width = height = 20_000
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + one bit per pixel
+    compressor = zlib.compressobj()
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+    return SimpleUploadedFile("huge.png", png, content_type="image/png")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"lat": "10.0", "long": "10.0"}, "lat", "outside"),
+        ({"lat": None, "long": None}, "lat", "Choose the place on the map"),
+        ({"lat": "north", "long": str(LNG)}, "lat", "Enter a number"),
+        ({"service": "999999"}, "service", "Choose a category from the list"),
+        ({"description": ""}, "description", "at least 10 characters"),
+        ({"description": "x" * 4001}, "description", "at most 4000"),
+        ({"reporter_email": "not-an-email"}, "reporter_email", "valid email"),
+        (
+            {
+                "photos": [
+                    SimpleUploadedFile("report.jpg", b"%PDF-1.4\n1 0 obj<<>>endobj\n"),
+                ]
+            },
+            "photos",
+            "not a readable image",
+        ),
+        (
+            {"photos": [SimpleUploadedFile("cut.jpg", image_bytes(size=(400, 300))[:600])]},
+            "photos",
+            "not a readable image",
+        ),
+        ({"photos": "huge"}, "photos", "too many pixels"),
+        ({"photos": "four"}, "photos", "at most 3 photos"),
+    ],
+)
+def test_form_errors_store_nothing_and_keep_input(client, overrides, field, message):
+    service = ServiceFactory()
+    if overrides.get("photos") == "huge":
+        overrides["photos"] = [huge_png()]
+    elif overrides.get("photos") == "four":
+        overrides["photos"] = [image_upload(f"p{i}.jpg") for i in range(4)]
+    data = form_data(service, **overrides)
+    response = client.post(NEW_URL, data)
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    assert ServiceRequest.objects.count() == 0
+    assert Photo.objects.count() == 0
+    assert Subscription.objects.count() == 0
+    html = response.content.decode()
+    assert "Please correct the following" in html
+    assert "12 Oak Street" in html  # what was typed comes back
+    assert 'value="Private Person"' in html
+    if "photos" in overrides:
+        assert "please attach the photos again" in html
+
+
+def test_form_refuses_inactive_category_with_the_services_message(client):
+    service = ServiceFactory(active=False)
+    response = client.post(NEW_URL, form_data(service))
+    assert response.status_code == 400
+    assert "not accepting reports" in " ".join(response.context["form"].errors["service"])
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_form_missing_required_answer_shows_the_chosen_categorys_questions(client):
+    service = ServiceFactory()
+    other = ServiceFactory()
+    ServiceAttributeFactory(
+        service=service, code="lane", required=True, description="Which lane is it in?"
+    )
+    ServiceAttributeFactory(service=other, code="colour", description="What colour?")
+    response = client.post(NEW_URL, form_data(service, description="A pothole in the lane"))
+    assert response.status_code == 400
+    assert ServiceRequest.objects.count() == 0
+    form = response.context["form"]
+    assert any("Which lane is it in?" in e for e in form.attribute_errors)
+    sets = {s["service"].pk: s for s in form.question_sets()}
+    assert sets[service.pk]["chosen"] and not sets[other.pk]["chosen"]
+    html = response.content.decode()
+    # Without JavaScript only the chosen category's questions are visible.
+    assert f'data-service="{service.pk}" >' in html or f'data-service="{service.pk}">' in html
+    assert f'data-service="{other.pk}" hidden' in html
+    assert "A pothole in the lane" in html
+
+
+# Report page
+
+
+def test_detail_shows_public_information_only(client):
+    department = DepartmentFactory(name="Public Works")
+    service = ServiceFactory(name="Pothole", department=department)
+    question = ServiceAttributeFactory(
+        service=service, code="size", datatype="singlevaluelist", description="How big?"
+    )
+    AttributeValueFactory(attribute=question, key="large", name="Larger than a wheel")
+    report = ServiceRequestFactory(
+        service=service,
+        attributes={"size": "large"},
+        expected_datetime=timezone.now() - timedelta(hours=1),
+        address="100 Main Street",
+    )
+    RequestUpdateFactory(request=report, kind=RequestUpdate.Kind.CREATED, text="", state_to="new")
+    RequestUpdateFactory(
+        request=report,
+        kind=RequestUpdate.Kind.FORWARD,
+        text="Forwarded from Public Works to Health",
+    )
+    RequestUpdateFactory(
+        request=report, kind=RequestUpdate.Kind.STATE, state_to="in_progress", text="On it."
+    )
+    RequestUpdateFactory(request=report, public=False, text="Internal: crew is short-staffed")
+    shown = processed_photo(report)
+    hidden = processed_photo(report, hidden=True)
+    PhotoFactory(request=report)  # still pending
+    response = client.get(report.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "Pothole",
+        "Public Works",
+        "100 Main Street",
+        report.description,
+        "How big?",
+        "Larger than a wheel",
+        "Forwarded from Public Works to Health",
+        "In progress",
+        "The city aims to resolve this by",
+        "Overdue",
+        "Photo being processed",
+        "Get email updates",
+    ):
+        assert text in html, text
+    assert shown.thumbnail.url in html and shown.image.url in html
+    assert hidden.thumbnail.url not in html and hidden.image.url not in html
+    assert "originals/" not in html
+    assert "short-staffed" not in html
+    assert response.context["pending_photos"] == 1
+    assert_no_private_data(html)
+
+
+def test_detail_of_hidden_report_is_404(client):
+    report = ServiceRequestFactory(hidden=True)
+    assert client.get(report.get_absolute_url()).status_code == 404
+    response = client.post(report.get_absolute_url(), {"email": "someone@example.org"})
+    assert response.status_code == 404
+    assert Subscription.objects.count() == 0
+
+
+def test_detail_shows_redacted_description(client):
+    report = ServiceRequestFactory(description="Call me at 555 0199", description_redacted=True)
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert "Description removed by moderator" in html
+    assert "555 0199" not in html
+
+
+def test_detail_of_closed_report_is_not_overdue(client):
+    report = ServiceRequestFactory(
+        state="fixed", status="closed", expected_datetime=timezone.now() - timedelta(days=1)
+    )
+    response = client.get(report.get_absolute_url())
+    assert response.context["overdue"] is False
+    assert "Overdue" not in response.content.decode()
+
+
+# Follow and unsubscribe
+
+
+def test_subscribe_is_idempotent_and_reveals_nothing(client):
+    report = ServiceRequestFactory()
+    url = report.get_absolute_url()
+    first = client.post(url, {"email": "Neighbour@Example.org"}, follow=True)
+    again = client.post(url, {"email": "neighbour@example.org"}, follow=True)
+    assert first.status_code == again.status_code == 200
+    assert Subscription.objects.filter(request=report, email="neighbour@example.org").count() == 1
+    # Nobody's address is shown: neither this follower's nor the reporter's.
+    Subscription.objects.create(request=report, email="private.person@example.net")
+    html = client.get(url).content.decode()
+    assert "neighbour@example.org" not in html
+    assert_no_private_data(html)
+    messages = [str(m) for m in again.context["messages"]]
+    assert messages == ["Thanks. We will email you when this report is updated."]
+
+
+def test_subscribe_rejects_bad_email(client):
+    report = ServiceRequestFactory()
+    response = client.post(report.get_absolute_url(), {"email": "nope"})
+    assert response.status_code == 400
+    assert "valid email" in " ".join(response.context["form"].errors["email"])
+    assert Subscription.objects.count() == 0
+
+
+def test_subscribe_again_after_unsubscribing_reactivates(client):
+    report = ServiceRequestFactory()
+    subscription = Subscription.objects.create(
+        request=report, email="neighbour@example.org", active=False
+    )
+    client.post(report.get_absolute_url(), {"email": "neighbour@example.org"})
+    subscription.refresh_from_db()
+    assert subscription.active
+
+
+def test_unsubscribe_confirms_then_deactivates(client):
+    subscription = Subscription.objects.create(
+        request=ServiceRequestFactory(), email="neighbour@example.org"
+    )
+    url = reverse("reports:unsubscribe", args=[subscription.token])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Stop email updates?" in page.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.active  # a GET (e.g. a mail scanner) changes nothing
+    done = client.post(url)
+    assert done.status_code == 200
+    assert "You are unsubscribed" in done.content.decode()
+    subscription.refresh_from_db()
+    assert not subscription.active
+    assert "Already unsubscribed" in client.get(url).content.decode()
+
+
+def test_unsubscribe_accepts_a_mail_clients_one_click_post():
+    subscription = Subscription.objects.create(
+        request=ServiceRequestFactory(), email="neighbour@example.org"
+    )
+    mail_client = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token
+    response = mail_client.post(reverse("reports:unsubscribe", args=[subscription.token]))
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert not subscription.active
+
+
+def test_unsubscribe_from_hidden_report_does_not_name_it(client):
+    report = ServiceRequestFactory(hidden=True, service__name="Secret category")
+    subscription = Subscription.objects.create(request=report, email="neighbour@example.org")
+    response = client.post(reverse("reports:unsubscribe", args=[subscription.token]))
+    assert response.status_code == 200
+    assert "Secret category" not in response.content.decode()
+    subscription.refresh_from_db()
+    assert not subscription.active
+
+
+def test_unsubscribe_unknown_token_is_404(client):
+    url = reverse("reports:unsubscribe", args=[uuid.uuid4()])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+
+# List
+
+
+def test_list_filters_by_category_and_status(client):
+    pothole = ServiceFactory(name="Pothole")
+    graffiti = ServiceFactory(name="Graffiti")
+    open_pothole = ServiceRequestFactory(service=pothole, description="Open pothole here")
+    ServiceRequestFactory(
+        service=pothole, state="fixed", status="closed", description="Fixed pothole there"
+    )
+    ServiceRequestFactory(service=graffiti, description="Graffiti on the wall")
+    ServiceRequestFactory(service=pothole, hidden=True, description="Hidden pothole spam")
+    response = client.get(LIST_URL, {"service": pothole.pk, "status": "open"})
+    assert response.status_code == 200
+    assert list(response.context["reports"]) == [open_pothole]
+    html = response.content.decode()
+    assert "Open pothole here" in html
+    assert "Fixed pothole there" not in html and "Graffiti on the wall" not in html
+    assert [m["id"] for m in response.context["markers"]] == [open_pothole.pk]
+    everything = client.get(LIST_URL)
+    assert everything.context["paginator"].count == 3
+    assert "Hidden pothole spam" not in everything.content.decode()
+    assert_no_private_data(everything.content.decode())
+
+
+def test_list_paginates_and_keeps_filters(client):
+    service = ServiceFactory()
+    ServiceRequestFactory.create_batch(27, service=service)
+    first = client.get(LIST_URL, {"service": service.pk})
+    assert len(first.context["reports"]) == 25
+    assert f"service={service.pk}&amp;page=2" in first.content.decode()
+    second = client.get(LIST_URL, {"service": service.pk, "page": 2})
+    assert len(second.context["reports"]) == 2
+    assert client.get(LIST_URL, {"page": 9}).status_code == 404
+
+
+def test_list_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
+    services = ServiceFactory.create_batch(3)
+    for i in range(25):
+        report = ServiceRequestFactory(service=services[i % 3])
+        processed_photo(report)
+    with django_assert_max_num_queries(6):
+        response = client.get(LIST_URL, {"status": "open"})
+    assert response.status_code == 200
+    assert len(response.context["reports"]) == 25
