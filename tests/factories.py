@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import factory
 from django.contrib.auth import get_user_model
@@ -33,11 +35,23 @@ def image_bytes(
 
 
 def huge_png() -> bytes:
-    """A real 20,000 × 20,000 PNG (400 megapixels) that is only ~90 kB on disk: a 1-bit image
-    keeps making it cheap, yet decoding it as a photo would need gigabytes."""
-    buffer = io.BytesIO()
-    Image.new("1", (20_000, 20_000), 1).save(buffer, "PNG")
-    return buffer.getvalue()
+    """A complete, valid 20,000 × 20,000 one-bit PNG (400 megapixels, about 48 kB). Written
+    chunk by chunk because having Pillow encode 400 megapixels takes seconds; decoding it as a
+    photo would need gigabytes, which is what the upload checks must refuse to do."""
+    width = height = 20_000
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + one bit per pixel
+    compressor = zlib.compressobj()
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def image_upload(name: str = "photo.jpg", fmt: str = "JPEG", **kwargs) -> SimpleUploadedFile:

@@ -17,7 +17,6 @@ from django.urls import re_path
 from django.views.static import serve
 
 import civic311.urls
-from civic311.celery import app as celery_app
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -63,13 +62,10 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def e2e_site(settings, live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The live server's address, serving media, with photo processing in-process (as
-    without a broker) so the report page can show the thumbnail right away."""
+    """The live server's address, serving media. Photo processing runs in-process (the
+    autouse fixture in tests/conftest.py), so the report page shows the thumbnail at once."""
     settings.ROOT_URLCONF = __name__
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
     yield live_server.url
-    celery_app.conf.task_always_eager = eager
 
 
 @pytest.fixture(params=list(VIEWPORTS))

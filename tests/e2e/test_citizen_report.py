@@ -22,7 +22,6 @@ from tests.factories import (
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
 

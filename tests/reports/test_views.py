@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -23,15 +21,12 @@ from tests.factories import (
     ServiceAttributeFactory,
     ServiceFactory,
     ServiceRequestFactory,
+    huge_png,
     image_bytes,
     image_upload,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    # WhiteNoise warns when STATIC_ROOT has not been collected yet (a fresh clone, tests).
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 LAT, LNG = CITY_CENTRE
 NEW_URL = reverse("reports:new")
@@ -171,26 +166,6 @@ def test_form_sends_only_the_chosen_categorys_answers(client):
     assert "Larger than a wheel" in html and "Traffic lane, Kerb" in html
 
 
-def huge_png() -> SimpleUploadedFile:
-    """A complete, valid 20,000 × 20,000 one-bit PNG (about 48 kB). Written chunk by chunk
-    because having Pillow encode 400 megapixels takes seconds; the file is the same kind."""
-    width = height = 20_000
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + one bit per pixel
-    compressor = zlib.compressobj()
-    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    png = (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-    return SimpleUploadedFile("huge.png", png, content_type="image/png")
-
-
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
@@ -222,7 +197,7 @@ def huge_png() -> SimpleUploadedFile:
 def test_form_errors_store_nothing_and_keep_input(client, overrides, field, message):
     service = ServiceFactory()
     if overrides.get("photos") == "huge":
-        overrides["photos"] = [huge_png()]
+        overrides["photos"] = [SimpleUploadedFile("huge.png", huge_png(), "image/png")]
     elif overrides.get("photos") == "four":
         overrides["photos"] = [image_upload(f"p{i}.jpg") for i in range(4)]
     data = form_data(service, **overrides)
