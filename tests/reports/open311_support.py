@@ -11,6 +11,9 @@ from xml.etree.ElementTree import Element
 import jsonschema
 from defusedxml.ElementTree import fromstring
 
+from reports.models import Service, ServiceAttribute
+from tests.factories import AttributeValueFactory, ServiceAttributeFactory, ServiceFactory
+
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
@@ -53,3 +56,41 @@ def errors_of(response: Any, fmt: str = "json") -> list[dict[str, Any]]:
     assert_matches("errors", errors)
     assert all(error["code"] == response.status_code for error in errors)
     return errors
+
+
+def tree_service_create() -> Service:
+    """A service with one attribute of each interesting kind, in this order: kind (required
+    single choice: tree, branch), blocking (multiple choice: road, path, house), girth
+    (number), note (informational, asks nothing)."""
+    service = ServiceFactory(service_code="tree-down")
+    kind = ServiceAttributeFactory(
+        service=service,
+        code="kind",
+        datatype=ServiceAttribute.Datatype.SINGLEVALUELIST,
+        required=True,
+        order=1,
+        description="What fell?",
+    )
+    AttributeValueFactory(attribute=kind, key="tree", name="A whole tree", order=1)
+    AttributeValueFactory(attribute=kind, key="branch", name="A branch", order=2)
+    blocking = ServiceAttributeFactory(
+        service=service,
+        code="blocking",
+        datatype=ServiceAttribute.Datatype.MULTIVALUELIST,
+        order=2,
+        description="What does it block?",
+    )
+    for order, key in enumerate(("road", "path", "house"), start=1):
+        AttributeValueFactory(attribute=blocking, key=key, name=key.title(), order=order)
+    ServiceAttributeFactory(
+        service=service, code="girth", datatype=ServiceAttribute.Datatype.NUMBER, order=3
+    )
+    ServiceAttributeFactory(
+        service=service,
+        code="note",
+        variable=False,
+        datatype=ServiceAttribute.Datatype.TEXT,
+        order=4,
+        description="Stay away from power lines.",
+    )
+    return service

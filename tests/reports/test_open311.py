@@ -7,18 +7,23 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reports.models import ServiceAttribute, ServiceRequest
+from reports.models import ServiceRequest
 from reports.services import photo_process
 from tests.conftest import assert_no_private_data
 from tests.factories import (
-    AttributeValueFactory,
     PhotoFactory,
     RequestUpdateFactory,
     ServiceAttributeFactory,
     ServiceFactory,
     ServiceRequestFactory,
 )
-from tests.reports.open311_support import assert_matches, errors_of, json_of, xml_of
+from tests.reports.open311_support import (
+    assert_matches,
+    errors_of,
+    json_of,
+    tree_service_create,
+    xml_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,33 +97,7 @@ def test_services_list_query_count_is_constant(client, django_assert_max_num_que
 
 @pytest.fixture
 def defined_service():  # type: ignore[no-untyped-def]
-    service = ServiceFactory(service_code="tree-down")
-    kind = ServiceAttributeFactory(
-        service=service,
-        code="kind",
-        datatype=ServiceAttribute.Datatype.SINGLEVALUELIST,
-        required=True,
-        order=1,
-        description="What fell?",
-    )
-    AttributeValueFactory(attribute=kind, key="tree", name="A whole tree", order=1)
-    AttributeValueFactory(attribute=kind, key="branch", name="A branch", order=2)
-    ServiceAttributeFactory(
-        service=service,
-        code="blocking",
-        datatype=ServiceAttribute.Datatype.MULTIVALUELIST,
-        order=2,
-        description="What does it block?",
-    )
-    ServiceAttributeFactory(
-        service=service,
-        code="note",
-        variable=False,
-        datatype=ServiceAttribute.Datatype.TEXT,
-        order=3,
-        description="Stay away from power lines.",
-    )
-    return service
+    return tree_service_create()
 
 
 def test_service_definition_json_lists_attributes_in_order(client, defined_service):
@@ -128,7 +107,7 @@ def test_service_definition_json_lists_attributes_in_order(client, defined_servi
     data = json_of(response)
     assert_matches("service_definition", data)
     assert data["service_code"] == "tree-down"
-    assert [a["code"] for a in data["attributes"]] == ["kind", "blocking", "note"]
+    assert [a["code"] for a in data["attributes"]] == ["kind", "blocking", "girth", "note"]
     kind = data["attributes"][0]
     assert kind == {
         "variable": True,
@@ -140,7 +119,7 @@ def test_service_definition_json_lists_attributes_in_order(client, defined_servi
         "description": "What fell?",
         "values": [{"key": "tree", "name": "A whole tree"}, {"key": "branch", "name": "A branch"}],
     }
-    assert data["attributes"][2]["variable"] is False
+    assert data["attributes"][3]["variable"] is False
 
 
 def test_service_definition_xml(client, defined_service):
@@ -151,10 +130,15 @@ def test_service_definition_xml(client, defined_service):
     assert root.tag == "service_definition"
     assert root.findtext("service_code") == "tree-down"
     attributes = root.findall("attributes/attribute")
-    assert [a.findtext("code") for a in attributes] == ["kind", "blocking", "note"]
+    assert [a.findtext("code") for a in attributes] == ["kind", "blocking", "girth", "note"]
     assert attributes[0].findtext("required") == "true"
     assert [v.findtext("key") for v in attributes[0].findall("values/value")] == ["tree", "branch"]
-    assert attributes[1].find("values") is not None  # an empty list is an empty element
+    assert [v.findtext("name") for v in attributes[1].findall("values/value")] == [
+        "Road",
+        "Path",
+        "House",
+    ]
+    assert attributes[2].find("values") is not None  # an empty list is an empty element
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

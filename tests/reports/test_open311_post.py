@@ -5,17 +5,20 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reports.models import ApiKey, Photo, RequestToken, ServiceAttribute, ServiceRequest
+from reports.models import ApiKey, Photo, RequestToken, ServiceRequest
 from tests.conftest import assert_no_private_data
 from tests.factories import (
     CITY_CENTRE,
-    AttributeValueFactory,
-    ServiceAttributeFactory,
-    ServiceFactory,
     api_key_create,
     image_upload,
 )
-from tests.reports.open311_support import assert_matches, errors_of, json_of, xml_of
+from tests.reports.open311_support import (
+    assert_matches,
+    errors_of,
+    json_of,
+    tree_service_create,
+    xml_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,24 +41,7 @@ def raw_key() -> str:
 
 @pytest.fixture
 def tree_service():  # type: ignore[no-untyped-def]
-    service = ServiceFactory(service_code="tree-down")
-    kind = ServiceAttributeFactory(
-        service=service,
-        code="kind",
-        datatype=ServiceAttribute.Datatype.SINGLEVALUELIST,
-        required=True,
-    )
-    AttributeValueFactory(attribute=kind, key="tree")
-    AttributeValueFactory(attribute=kind, key="branch")
-    blocking = ServiceAttributeFactory(
-        service=service, code="blocking", datatype=ServiceAttribute.Datatype.MULTIVALUELIST
-    )
-    for key in ("road", "path", "house"):
-        AttributeValueFactory(attribute=blocking, key=key)
-    ServiceAttributeFactory(
-        service=service, code="girth", datatype=ServiceAttribute.Datatype.NUMBER
-    )
-    return service
+    return tree_service_create()
 
 
 def form(raw_key: str, **extra: object) -> dict[str, object]:
