@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from reports.models import ServiceRequest
+from reports.models import Service, ServiceRequest
 
 MAX_SPAN = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
@@ -135,7 +135,7 @@ class RequestListForm(forms.Form):
 
 class ServiceRequestFilter(filters.FilterSet):
     service_request_id = IdInFilter(field_name="pk", lookup_expr="in")
-    service_code = CharInFilter(field_name="service__service_code", lookup_expr="in")
+    service_code = CharInFilter(method="filter_service_codes")
     status = StatusInFilter(
         field_name="status", lookup_expr="in", choices=ServiceRequest.Status.choices
     )
@@ -149,6 +149,12 @@ class ServiceRequestFilter(filters.FilterSet):
         model = ServiceRequest
         fields: list[str] = []
         form = RequestListForm
+
+    def filter_service_codes(self, queryset: Any, name: str, codes: list[str]) -> Any:
+        # Codes become ids first (a unique-index lookup), so that the (service,
+        # requested_datetime) index serves the main query instead of a join on codes.
+        ids = Service.objects.filter(service_code__in=codes).values_list("pk", flat=True)
+        return queryset.filter(service_id__in=list(ids))
 
     def filter_queryset(self, queryset: Any) -> Any:
         data = self.form.cleaned_data
