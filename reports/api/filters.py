@@ -22,6 +22,16 @@ MAX_PAGE_SIZE = 1000
 _SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 
 
+def parse_extensions(value: str | None) -> bool:
+    """The extensions=true switch: true/1/yes, false/0/no, or empty (false)."""
+    text = (value or "").strip().lower()
+    if text in {"", "false", "0", "no"}:
+        return False
+    if text in {"true", "1", "yes"}:
+        return True
+    raise ValidationError("extensions: use true or false.", code="invalid")
+
+
 class W3CDateTimeField(forms.CharField):
     """A W3C datetime that must carry a time zone (Z or ±hh:mm)."""
 
@@ -102,12 +112,10 @@ class RequestListForm(forms.Form):
     extensions = forms.CharField(required=False)
 
     def clean_extensions(self) -> bool:
-        value = (self.cleaned_data.get("extensions") or "").strip().lower()
-        if value in {"", "false", "0", "no"}:
-            return False
-        if value in {"true", "1", "yes"}:
-            return True
-        raise ValidationError("Use true or false.", code="invalid")
+        try:
+            return parse_extensions(self.cleaned_data.get("extensions"))
+        except ValidationError as exc:
+            raise ValidationError("Use true or false.", code="invalid") from exc
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -30,7 +30,7 @@ from reports.api.errors import (
     open311_exception_handler,
     validation_error_messages,
 )
-from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter
+from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter, parse_extensions
 from reports.api.renderers import Open311JSONRenderer, Open311XMLRenderer
 from reports.api.serializers import (
     ErrorSerializer,
@@ -129,6 +129,13 @@ class ServiceDefinitionApi(Open311Api):
         return Response(ServiceDefinitionSerializer(service).data)
 
 
+def extensions_requested(request: Request) -> bool:
+    try:
+        return parse_extensions(request.query_params.get("extensions"))
+    except ValidationError as exc:
+        raise bad_request(exc.messages) from exc
+
+
 def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
     requests = ServiceRequest.objects.public().with_public_related()
     if extended:
@@ -166,7 +173,7 @@ class ServiceRequestListApi(Open311Api):
     )
     def get(self, request: Request, fmt: str | None = None) -> Response:
         query = request.query_params
-        extended = query.get("extensions", "").strip().lower() in {"true", "1", "yes"}
+        extended = extensions_requested(request)
         filterset = ServiceRequestFilter(query, queryset=public_requests(extended=extended))
         if not filterset.is_valid():
             raise bad_request(messages_by_parameter(filterset.errors))
@@ -235,7 +242,7 @@ class ServiceRequestDetailApi(Open311Api):
         responses={200: ServiceRequestSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, service_request_id: str, fmt: str | None = None) -> Response:
-        extended = request.query_params.get("extensions", "").strip().lower() in {"true", "1"}
+        extended = extensions_requested(request)
         report = None
         if service_request_id.isdigit():
             report = public_requests(extended=extended).filter(pk=service_request_id).first()

@@ -528,3 +528,7 @@ def test_request_detail_extensions(client):
     report = ServiceRequestFactory(attributes={"kind": "tree"})
     data = json_of(client.get(f"{BASE}/requests/{report.pk}.json", {"extensions": "true"}))
     assert data[0]["attributes"] == [{"code": "kind", "values": ["tree"]}]
+
+    bad = client.get(f"{BASE}/requests/{report.pk}.xml", {"extensions": "perhaps"})
+    assert bad.status_code == 400
+    assert "extensions" in errors_of(bad, "xml")[0]["description"]
