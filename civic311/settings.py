@@ -158,6 +158,9 @@ STORAGES = {
         )
     },
 }
+# WhiteNoise's default follows DEBUG at start-up, which the test runner turns off: it would
+# then warn (an error under filterwarnings=error) that STATIC_ROOT was never collected.
+WHITENOISE_AUTOREFRESH = DEBUG
 # Photos may be 10 MB each and a report carries three; keep headroom for the form fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -214,6 +217,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Open311 GeoReport v2 endpoints of this city's 311 service.",
     "VERSION": "v2",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page must work offline: swagger-ui is vendored from npm into static/vendor/.
+    "SWAGGER_UI_DIST": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui/favicon-32x32.png",
+    # Only the Open311 API is documented (admin and pages are not DRF views anyway).
+    "SCHEMA_PATH_PREFIX": "/open311/",
 }
 
 # The city this instance serves.

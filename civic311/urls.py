@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
@@ -8,6 +9,9 @@ admin.site.index_title = "Reports, departments and volunteers"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("open311/", include("reports.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("reports.urls")),
 ]
 

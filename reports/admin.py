@@ -1,0 +1,1 @@
+import reports.api.admin  # noqa: F401

@@ -1,0 +1,176 @@
+"""Query parameters of GET requests.{fmt}: the spec's filters and the common extensions.
+
+An empty parameter means the same as an absent one (django-filter skips empty values)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from reports.models import Service, ServiceRequest
+
+MAX_SPAN = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+# An unescaped "+" in a query string arrives as a space: "2026-01-01T00:00:00 05:00".
+_SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
+
+
+def parse_extensions(value: str | None) -> bool:
+    """The extensions=true switch: true/1/yes, false/0/no, or empty (false)."""
+    text = (value or "").strip().lower()
+    if text in {"", "false", "0", "no"}:
+        return False
+    if text in {"true", "1", "yes"}:
+        return True
+    raise ValidationError("extensions: use true or false.", code="invalid")
+
+
+class W3CDateTimeField(forms.CharField):
+    """A W3C datetime that must carry a time zone (Z or ±hh:mm)."""
+
+    def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        text = _SPACE_OFFSET.sub(r"\1+\2", text)
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError(
+                f"{text!r} is not a W3C datetime such as 2026-05-01T14:30:00-04:00.",
+                code="invalid",
+            )
+        if parsed.tzinfo is None:
+            raise ValidationError(
+                f"{text!r} needs a time zone, such as Z or -04:00.", code="no_timezone"
+            )
+        return parsed
+
+
+class BBoxField(forms.CharField):
+    """west,south,east,north in WGS84 degrees (the GeoJSON/OGC order)."""
+
+    def to_python(self, value: Any) -> tuple[float, float, float, float] | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            west, south, east, north = (float(part) for part in text.split(","))
+        except ValueError as exc:
+            raise ValidationError(
+                "Give four numbers: west,south,east,north.", code="invalid"
+            ) from exc
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValidationError("Need west < east and south < north, in degrees.", code="invalid")
+        return west, south, east, north
+
+
+class W3CDateTimeFilter(filters.Filter):
+    field_class = W3CDateTimeField
+
+
+class IntegerFilter(filters.Filter):
+    field_class = forms.IntegerField
+
+
+class IdInFilter(filters.BaseInFilter, IntegerFilter):
+    pass
+
+
+class CharInFilter(filters.BaseInFilter, filters.CharFilter):
+    pass
+
+
+class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    pass
+
+
+class BBoxFilter(filters.Filter):
+    field_class = BBoxField
+
+    def filter(self, qs: Any, value: tuple[float, float, float, float] | None) -> Any:
+        if value is None:
+            return qs
+        west, south, east, north = value
+        return qs.in_bbox(south, west, north, east)
+
+
+class RequestListForm(forms.Form):
+    """Options that are not filters, and the rules that tie the dates together."""
+
+    page = forms.IntegerField(min_value=1, required=False)
+    page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    extensions = forms.CharField(required=False)
+
+    def clean_extensions(self) -> bool:
+        try:
+            return parse_extensions(self.cleaned_data.get("extensions"))
+        except ValidationError as exc:
+            raise ValidationError("Use true or false.", code="invalid") from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if (
+            data.get("service_request_id")
+            or "start_date" in self.errors
+            or "end_date" in self.errors
+        ):
+            return data
+        if start is None and end is None:
+            end = timezone.now()
+            start = end - MAX_SPAN
+        elif start is None:
+            start = end - MAX_SPAN
+        elif end is None:
+            end = start + MAX_SPAN
+        if start > end:
+            raise ValidationError("start_date must be before end_date.", code="order")
+        if end - start > MAX_SPAN:
+            raise ValidationError("start_date and end_date may span at most 90 days.", code="span")
+        data["start_date"], data["end_date"] = start, end
+        return data
+
+
+class ServiceRequestFilter(filters.FilterSet):
+    service_request_id = IdInFilter(field_name="pk", lookup_expr="in")
+    service_code = CharInFilter(method="filter_service_codes")
+    status = StatusInFilter(
+        field_name="status", lookup_expr="in", choices=ServiceRequest.Status.choices
+    )
+    start_date = W3CDateTimeFilter(field_name="requested_datetime", lookup_expr="gte")
+    end_date = W3CDateTimeFilter(field_name="requested_datetime", lookup_expr="lte")
+    updated_after = W3CDateTimeFilter(field_name="updated_datetime", lookup_expr="gte")
+    updated_before = W3CDateTimeFilter(field_name="updated_datetime", lookup_expr="lte")
+    bbox = BBoxFilter()
+
+    class Meta:
+        model = ServiceRequest
+        fields: list[str] = []
+        form = RequestListForm
+
+    def filter_service_codes(self, queryset: Any, name: str, codes: list[str]) -> Any:
+        # Codes become ids first (a unique-index lookup), so that the (service,
+        # requested_datetime) index serves the main query instead of a join on codes.
+        ids = Service.objects.filter(service_code__in=codes).values_list("pk", flat=True)
+        return queryset.filter(service_id__in=list(ids))
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        data = self.form.cleaned_data
+        if data.get("service_request_id"):
+            # The spec: a list of ids overrides every other parameter.
+            return queryset.filter(pk__in=data["service_request_id"])
+        # Only the filters: the form also carries page, page_size and extensions.
+        for name, value in data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset

@@ -1,0 +1,69 @@
+"""Reading an Open311 POST: the form fields as the spec names them, with the quirks of
+older clients accepted where the spec allows."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import QueryDict
+
+from reports.api.errors import bad_request
+
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](?:\[\])?$")
+
+
+def field(data: QueryDict, name: str) -> str:
+    return (data.get(name) or "").strip()
+
+
+def attributes_from(data: QueryDict) -> dict[str, list[str]]:
+    """attribute[CODE]=v, attribute[CODE][]=v1&attribute[CODE][]=v2, and attribute[CODE]
+    repeated (some old clients send lists that way). Empty values count as absent."""
+    answers: dict[str, list[str]] = {}
+    for key in data:
+        match = _ATTRIBUTE.match(key)
+        if not match:
+            continue
+        values = [v for v in data.getlist(key) if isinstance(v, str) and v.strip()]
+        if values:
+            answers.setdefault(match.group(1), []).extend(values)
+    return answers
+
+
+def coordinates(data: QueryDict) -> tuple[float | None, float | None]:
+    values: list[float | None] = []
+    errors = []
+    for name in ("lat", "long"):
+        raw = field(data, name)
+        try:
+            value = float(raw) if raw else None
+        except ValueError:
+            value = math.nan
+        if value is not None and not math.isfinite(value):
+            errors.append(f"{name}: {raw!r} is not a number in decimal degrees.")
+        values.append(value)
+    if errors:
+        raise bad_request(errors)
+    return values[0], values[1]
+
+
+def report_fields(data: QueryDict) -> Mapping[str, Any]:
+    """The keyword arguments of service_request_create that come from the form."""
+    lat, long = coordinates(data)
+    name = " ".join(part for part in (field(data, "first_name"), field(data, "last_name")) if part)
+    return {
+        "description": field(data, "description"),
+        "lat": lat,
+        "long": long,
+        "address": field(data, "address_string"),
+        "address_id": field(data, "address_id"),
+        "media_url": field(data, "media_url"),
+        "reporter_name": name,
+        "reporter_email": field(data, "email"),
+        "reporter_phone": field(data, "phone"),
+        "device_id": field(data, "device_id"),
+        "account_id": field(data, "account_id"),
+    }

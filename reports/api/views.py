@@ -1,0 +1,309 @@
+"""Open311 GeoReport v2 views. Thin: read parameters, call a queryset or a service,
+answer in the format the URL asks for (.json or .xml)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports.api import params
+from reports.api.errors import (
+    Open311Error,
+    bad_request,
+    messages_by_parameter,
+    not_found,
+    open311_exception_handler,
+    validation_error_messages,
+)
+from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter, parse_extensions
+from reports.api.renderers import Open311JSONRenderer, Open311XMLRenderer
+from reports.api.serializers import (
+    ErrorSerializer,
+    PostedRequestSerializer,
+    ServiceDefinitionSerializer,
+    ServiceRequestExtendedSerializer,
+    ServiceRequestSerializer,
+    ServiceSerializer,
+    TokenSerializer,
+)
+from reports.api.services import api_key_find, open311_request_create
+from reports.models import (
+    AttributeValue,
+    RequestToken,
+    RequestUpdate,
+    Service,
+    ServiceAttribute,
+    ServiceRequest,
+)
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# Service Discovery's changeset tells clients to refresh cached service lists; the list
+# has no modification time of its own, so the time this process started stands in.
+STARTED = datetime.now(UTC).replace(microsecond=0)
+
+JURISDICTION = OpenApiParameter(
+    "jurisdiction_id", str, description="Optional; a jurisdiction other than ours is a 404."
+)
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer(many=True), description="Bad parameter"),
+    404: OpenApiResponse(ErrorSerializer(many=True), description="Not found"),
+}
+
+
+class Open311Api(APIView):
+    """Common ground: both formats, form posts, no sessions, spec-shaped errors."""
+
+    renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
+    parser_classes = [FormParser, MultiPartParser]
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    xml_root = "response"
+    xml_item = "item"
+
+    def get_format_suffix(self, **kwargs: Any) -> str | None:
+        # The URL group is "fmt", not DRF's "format": schema generators skip paths that end
+        # in ".{format}" as duplicates, and these are the only paths there are.
+        return kwargs.get("fmt")
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return open311_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        jurisdiction = (
+            request.query_params.get("jurisdiction_id")
+            or (request.data.get("jurisdiction_id") if request.method == "POST" else "")
+            or ""
+        ).strip()
+        if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
+            raise not_found(f"jurisdiction_id {jurisdiction} is not served here.")
+
+
+class ServiceListApi(Open311Api):
+    xml_root, xml_item = "services", "service"
+
+    @extend_schema(parameters=[JURISDICTION], responses={200: ServiceSerializer(many=True)})
+    def get(self, request: Request, fmt: str | None = None) -> Response:
+        services = Service.objects.filter(active=True).annotate(
+            metadata=Exists(ServiceAttribute.objects.filter(service=OuterRef("pk")))
+        )
+        return Response(ServiceSerializer(services, many=True).data)
+
+
+class ServiceDefinitionApi(Open311Api):
+    xml_root = "service_definition"
+
+    @extend_schema(
+        parameters=[JURISDICTION], responses={200: ServiceDefinitionSerializer, **ERRORS}
+    )
+    def get(self, request: Request, service_code: str, fmt: str | None = None) -> Response:
+        service = (
+            Service.objects.filter(active=True, service_code=service_code)
+            .prefetch_related(
+                Prefetch(
+                    "attributes",
+                    queryset=ServiceAttribute.objects.prefetch_related(
+                        Prefetch("values", queryset=AttributeValue.objects.order_by("order", "pk"))
+                    ),
+                )
+            )
+            .first()
+        )
+        if service is None:
+            raise not_found(f"service_code {service_code} not found.")
+        return Response(ServiceDefinitionSerializer(service).data)
+
+
+def extensions_requested(request: Request) -> bool:
+    try:
+        return parse_extensions(request.query_params.get("extensions"))
+    except ValidationError as exc:
+        raise bad_request(exc.messages) from exc
+
+
+def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
+    requests = ServiceRequest.objects.public().with_public_related()
+    if extended:
+        requests = requests.prefetch_related(
+            Prefetch(
+                "updates",
+                queryset=RequestUpdate.objects.filter(public=True).select_related("department_to"),
+                to_attr="public_updates",
+            )
+        )
+    return requests
+
+
+class ServiceRequestListApi(Open311Api):
+    xml_root, xml_item = "service_requests", "request"
+
+    @extend_schema(
+        parameters=[
+            JURISDICTION,
+            OpenApiParameter("service_request_id", str, description="Comma list; overrides all."),
+            OpenApiParameter("service_code", str, description="Comma list."),
+            OpenApiParameter("status", str, description="Comma list of open, closed."),
+            OpenApiParameter("start_date", OpenApiTypes.DATETIME, description="W3C, with zone."),
+            OpenApiParameter("end_date", OpenApiTypes.DATETIME, description="At most 90 days on."),
+            OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="Extension."),
+            OpenApiParameter("updated_before", OpenApiTypes.DATETIME, description="Extension."),
+            OpenApiParameter("bbox", str, description="Extension: west,south,east,north."),
+            OpenApiParameter("page", int, description="Extension, from 1."),
+            OpenApiParameter("page_size", int, description="Extension, 1–1000 (default 1000)."),
+            OpenApiParameter(
+                "extensions", bool, description="Extension: notes, attributes, photos."
+            ),
+        ],
+        responses={200: ServiceRequestSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, fmt: str | None = None) -> Response:
+        query = request.query_params
+        extended = extensions_requested(request)
+        filterset = ServiceRequestFilter(query, queryset=public_requests(extended=extended))
+        if not filterset.is_valid():
+            raise bad_request(messages_by_parameter(filterset.errors))
+        options = filterset.form.cleaned_data
+        size = options.get("page_size") or MAX_PAGE_SIZE
+        offset = ((options.get("page") or 1) - 1) * size
+        rows = filterset.qs[offset : offset + size]
+        serializer_class = (
+            ServiceRequestExtendedSerializer if extended else ServiceRequestSerializer
+        )
+        return Response(serializer_class(rows, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[JURISDICTION],
+        request={
+            "application/x-www-form-urlencoded": OpenApiTypes.OBJECT,
+            "multipart/form-data": OpenApiTypes.OBJECT,
+        },
+        responses={
+            200: PostedRequestSerializer(many=True),
+            403: OpenApiResponse(ErrorSerializer(many=True), description="Bad api_key"),
+            **ERRORS,
+        },
+        description=(
+            "Form fields: api_key, service_code, lat+long or address_string or address_id, "
+            "attribute[CODE] / attribute[CODE][], email, device_id, account_id, first_name, "
+            "last_name, phone, description, media_url, and a photo as the multipart part media."
+        ),
+    )
+    def post(self, request: Request, fmt: str | None = None) -> Response:
+        data = request.data
+        raw_key = params.field(data, "api_key") or request.query_params.get("api_key", "")
+        api_key = api_key_find(raw_key=raw_key.strip())
+        if api_key is None:
+            message = "api_key is missing." if not raw_key.strip() else "api_key is not valid."
+            raise Open311Error(status.HTTP_403_FORBIDDEN, message)
+        service_code = params.field(data, "service_code")
+        if not service_code:
+            raise bad_request("service_code is required.")
+        service = Service.objects.filter(service_code=service_code).first()
+        if service is None:
+            raise not_found(f"service_code {service_code} not found.")
+        media = request.FILES.getlist("media")
+        try:
+            report, token = open311_request_create(
+                service=service,
+                api_key=api_key,
+                report=params.report_fields(data),
+                attributes=params.attributes_from(data),
+                photos=media,
+            )
+        except ValidationError as exc:
+            raise bad_request(validation_error_messages(exc)) from exc
+        answer: dict[str, str] = (
+            {"token": str(token.token)} if token else {"service_request_id": str(report.pk)}
+        )
+        answer["service_notice"] = ""
+        return Response([answer])
+
+
+class ServiceRequestDetailApi(Open311Api):
+    xml_root, xml_item = "service_requests", "request"
+
+    @extend_schema(
+        parameters=[JURISDICTION, OpenApiParameter("extensions", bool)],
+        responses={200: ServiceRequestSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, service_request_id: str, fmt: str | None = None) -> Response:
+        extended = extensions_requested(request)
+        report = None
+        if service_request_id.isdigit():
+            report = public_requests(extended=extended).filter(pk=service_request_id).first()
+        if report is None:
+            raise not_found(f"service_request_id {service_request_id} not found.")
+        serializer_class = (
+            ServiceRequestExtendedSerializer if extended else ServiceRequestSerializer
+        )
+        return Response([serializer_class(report, context={"request": request}).data])
+
+
+class TokenApi(Open311Api):
+    xml_root, xml_item = "service_requests", "request"
+
+    @extend_schema(parameters=[JURISDICTION], responses={200: TokenSerializer(many=True), **ERRORS})
+    def get(self, request: Request, token: str, fmt: str | None = None) -> Response:
+        try:
+            value = uuid.UUID(token)
+        except ValueError:
+            value = None
+        found = RequestToken.objects.filter(token=value).first() if value else None
+        if found is None:
+            raise not_found(f"token {token} not found.")
+        request_id = str(found.request_id) if found.request_id else None
+        return Response([{"service_request_id": request_id, "token": str(found.token)}])
+
+
+class DiscoveryApi(Open311Api):
+    xml_root = "discovery"
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, fmt: str | None = None) -> Response:
+        changeset = STARTED.isoformat().replace("+00:00", "Z")
+        return Response(
+            {
+                "changeset": changeset,
+                "contact": f"{settings.CITY_NAME} 311, {settings.CITY_CONTACT_EMAIL}",
+                "key_service": f"Ask {settings.CITY_CONTACT_EMAIL} for an API key.",
+                "endpoints": [
+                    {
+                        "specification": SPECIFICATION,
+                        "url": request.build_absolute_uri(reverse("open311:root")).rstrip("/"),
+                        "changeset": changeset,
+                        "type": "production",
+                        "formats": ["text/xml", "application/json"],
+                    }
+                ],
+            }
+        )
+
+
+class NotFoundApi(Open311Api):
+    """Any other path under /open311/: the spec's 404 error list, in the asked format."""
+
+    schema = None  # not part of the documented API
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Skip the jurisdiction check: a wrong path is a 404 whatever else was sent.
+        APIView.initial(self, request, *args, **kwargs)
+
+    def dispatch_404(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise NotFound(f"No Open311 resource at {request.path}.")
+
+    get = post = put = patch = delete = dispatch_404

@@ -1,0 +1,93 @@
+"""generate_reports: bulk synthetic reports that look like a real city's history."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from civic311.geo import in_city_bounds
+from departments.routing import route
+from reports.models import RequestUpdate, ServiceRequest
+from tests.factories import (
+    BoundaryFactory,
+    DepartmentFactory,
+    RoutingRuleFactory,
+    ServiceFactory,
+    square,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(*args: str) -> str:
+    out = io.StringIO()
+    call_command("generate_reports", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_generate_without_services_fails_and_points_to_seed_demo():
+    with pytest.raises(CommandError, match="seed_demo"):
+        generate("--count", "10")
+    assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize("args", [["--count", "0"], ["--count", "5", "--batch", "0"]])
+def test_generate_refuses_non_positive_numbers(args):
+    ServiceFactory()
+    with pytest.raises(CommandError, match="positive"):
+        generate(*args)
+
+
+def test_generate_creates_routed_realistic_reports_with_timelines():
+    pothole = ServiceFactory(sla_hours=48)
+    ServiceFactory(group="Parks")
+    ServiceFactory(active=False)
+    # The whole eastern half of the city goes to the road crew for potholes.
+    east = BoundaryFactory(geometry=square(35.70, -78.64, 35.88, -78.50))
+    crew = DepartmentFactory(name="Road crew")
+    RoutingRuleFactory(service=pothole, boundary=east, department=crew)
+
+    output = generate("--count", "600", "--batch", "250", "--seed", "7")
+
+    assert "Created 600 reports" in output
+    reports = list(ServiceRequest.objects.select_related("service"))
+    assert len(reports) == 600
+    assert {r.source for r in reports} == {ServiceRequest.Source.GENERATED}
+    assert all(in_city_bounds(r.lat, r.long) for r in reports)
+    assert {r.service.active for r in reports} == {True}
+    assert not any(r.reporter_email or r.reporter_name or r.device_id for r in reports)
+    states = {r.state for r in reports}
+    assert {"fixed", "new"} <= states and len(states) >= 5
+    assert all((r.status == "closed") == (r.state in ServiceRequest.CLOSED_STATES) for r in reports)
+    assert all(r.updated_datetime >= r.requested_datetime for r in reports)
+    created = RequestUpdate.objects.filter(kind=RequestUpdate.Kind.CREATED)
+    assert created.count() == 600
+    assert RequestUpdate.objects.filter(kind=RequestUpdate.Kind.STATE).count() == sum(
+        r.state != "new" for r in reports
+    )
+    # Every row got the department that routing itself would choose.
+    for report in reports[:80]:
+        decision = route(
+            service_id=report.service_id,
+            group=report.service.group,
+            default_department_id=report.service.department_id,
+            lat=report.lat,
+            lng=report.long,
+        )
+        assert (report.department_id, report.area_id) == (decision.department_id, decision.area_id)
+    assert ServiceRequest.objects.filter(department=crew).exists()
+
+
+def test_generate_is_repeatable_with_a_seed_and_dry_run_saves_nothing():
+    ServiceFactory()
+    assert "Would create 50" in generate("--count", "50", "--seed", "3", "--dry-run")
+    assert not ServiceRequest.objects.exists()
+
+    generate("--count", "50", "--seed", "3")
+    first = list(ServiceRequest.objects.order_by("pk").values_list("lat", "long", "state"))
+    ServiceRequest.objects.all().delete()
+    generate("--count", "50", "--seed", "3")
+    second = list(ServiceRequest.objects.order_by("pk").values_list("lat", "long", "state"))
+    assert first == second

@@ -1,0 +1,534 @@
+"""Open311 GeoReport v2 read endpoints: services, definitions, requests, discovery, errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports.models import ServiceRequest
+from reports.services import photo_process
+from tests.conftest import assert_no_private_data
+from tests.factories import (
+    PhotoFactory,
+    RequestUpdateFactory,
+    ServiceAttributeFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+)
+from tests.reports.open311_support import (
+    assert_matches,
+    errors_of,
+    json_of,
+    tree_service_create,
+    xml_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/open311/v2"
+
+
+def days_ago(days: float):  # type: ignore[no-untyped-def]
+    return timezone.now() - timedelta(days=days)
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+def test_services_list_json_lists_active_services_only(client):
+    pothole = ServiceFactory(service_code="pothole", name="Pothole", keywords="road,hole")
+    ServiceAttributeFactory(service=pothole)
+    ServiceFactory(service_code="graffiti", name="Graffiti", group="Clean city")
+    ServiceFactory(service_code="retired", active=False)
+
+    response = client.get(f"{BASE}/services.json")
+
+    assert response.status_code == 200
+    data = json_of(response)
+    assert_matches("services", data)
+    by_code = {s["service_code"]: s for s in data}
+    assert set(by_code) == {"pothole", "graffiti"}
+    assert by_code["pothole"] == {
+        "service_code": "pothole",
+        "service_name": "Pothole",
+        "description": "A problem in the street.",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "road,hole",
+        "group": "Streets",
+    }
+    assert by_code["graffiti"]["metadata"] is False
+
+
+def test_services_list_xml_uses_spec_elements(client):
+    ServiceFactory(service_code="pothole", name="Pothole & <hole>", type="batch")
+
+    response = client.get(f"{BASE}/services.xml")
+
+    assert response.status_code == 200
+    assert b"Pothole &amp; &lt;hole&gt;" in response.content
+    root = xml_of(response)
+    assert root.tag == "services"
+    (service,) = root.findall("service")
+    assert service.findtext("service_code") == "pothole"
+    assert service.findtext("service_name") == "Pothole & <hole>"
+    assert service.findtext("metadata") == "false"
+    assert service.findtext("type") == "batch"
+    assert [child.tag for child in service] == [
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    ]
+
+
+def test_services_list_query_count_is_constant(client, django_assert_max_num_queries):
+    for _ in range(20):
+        ServiceAttributeFactory()
+    with django_assert_max_num_queries(1):
+        response = client.get(f"{BASE}/services.json")
+    assert len(json_of(response)) == 20
+
+
+@pytest.fixture
+def defined_service():  # type: ignore[no-untyped-def]
+    return tree_service_create()
+
+
+def test_service_definition_json_lists_attributes_in_order(client, defined_service):
+    response = client.get(f"{BASE}/services/tree-down.json")
+
+    assert response.status_code == 200
+    data = json_of(response)
+    assert_matches("service_definition", data)
+    assert data["service_code"] == "tree-down"
+    assert [a["code"] for a in data["attributes"]] == ["kind", "blocking", "girth", "note"]
+    kind = data["attributes"][0]
+    assert kind == {
+        "variable": True,
+        "code": "kind",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "datatype_description": "",
+        "order": 1,
+        "description": "What fell?",
+        "values": [{"key": "tree", "name": "A whole tree"}, {"key": "branch", "name": "A branch"}],
+    }
+    assert data["attributes"][3]["variable"] is False
+
+
+def test_service_definition_xml(client, defined_service):
+    response = client.get(f"{BASE}/services/tree-down.xml")
+
+    assert response.status_code == 200
+    root = xml_of(response)
+    assert root.tag == "service_definition"
+    assert root.findtext("service_code") == "tree-down"
+    attributes = root.findall("attributes/attribute")
+    assert [a.findtext("code") for a in attributes] == ["kind", "blocking", "girth", "note"]
+    assert attributes[0].findtext("required") == "true"
+    assert [v.findtext("key") for v in attributes[0].findall("values/value")] == ["tree", "branch"]
+    assert [v.findtext("name") for v in attributes[1].findall("values/value")] == [
+        "Road",
+        "Path",
+        "House",
+    ]
+    assert attributes[2].find("values") is not None  # an empty list is an empty element
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_service_definition_unknown_or_inactive_is_404(client, fmt):
+    ServiceFactory(service_code="retired", active=False)
+    for code in ("nope", "retired"):
+        response = client.get(f"{BASE}/services/{code}.{fmt}")
+        assert response.status_code == 404
+        (error,) = errors_of(response, fmt)
+        assert code in error["description"]
+
+
+# --- jurisdiction, discovery and errors -----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_jurisdiction_id_ours_is_accepted_and_another_is_404(client, settings, fmt):
+    ServiceFactory()
+    ours = client.get(
+        f"{BASE}/services.{fmt}", {"jurisdiction_id": settings.OPEN311_JURISDICTION_ID}
+    )
+    assert ours.status_code == 200
+    empty = client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": ""})
+    assert empty.status_code == 200
+
+    other = client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "elsewhere.example.org"})
+
+    assert other.status_code == 404
+    (error,) = errors_of(other, fmt)
+    assert "elsewhere.example.org" in error["description"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/open311/discovery.json", "/open311/v2/discovery.json", "/open311/v2/"]
+)
+def test_discovery_json(client, settings, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    data = json_of(response)
+    assert_matches("discovery", data)
+    (endpoint,) = data["endpoints"]
+    assert endpoint["url"] == "http://testserver/open311/v2"
+    assert endpoint["formats"] == ["text/xml", "application/json"]
+    assert settings.CITY_CONTACT_EMAIL in data["contact"]
+
+
+def test_discovery_xml(client):
+    response = client.get("/open311/discovery.xml")
+
+    assert response.status_code == 200
+    root = xml_of(response)
+    assert root.tag == "discovery"
+    endpoint = root.find("endpoints/endpoint")
+    assert endpoint.findtext("url") == "http://testserver/open311/v2"
+    assert [f.text for f in endpoint.findall("formats/format")] == ["text/xml", "application/json"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_unknown_path_is_a_spec_404(client, fmt):
+    response = client.get(f"{BASE}/nothing/here.{fmt}")
+    assert response.status_code == 404
+    (error,) = errors_of(response, fmt)
+    assert "/open311/v2/nothing/here" in error["description"]
+
+
+def test_unknown_format_is_a_404_error_list(client):
+    ServiceFactory()
+    response = client.get(f"{BASE}/services.csv")
+    assert response.status_code == 404
+    errors_of(response)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_wrong_method_is_a_405_error_list(client, fmt):
+    response = client.delete(f"{BASE}/services.{fmt}")
+    assert response.status_code == 405
+    (error,) = errors_of(response, fmt)
+    assert "DELETE" in error["description"]
+
+
+# --- GET requests ---------------------------------------------------------------------------
+
+
+def test_requests_list_default_is_last_90_days_with_every_field(client):
+    recent = ServiceRequestFactory(
+        requested_datetime=days_ago(2),
+        address_id="A-17",
+        zipcode="27601",
+        status_notes="Crew booked.",
+        expected_datetime=timezone.now() + timedelta(days=1),
+    )
+    ServiceRequestFactory(requested_datetime=days_ago(100))
+
+    response = client.get(f"{BASE}/requests.json")
+
+    assert response.status_code == 200
+    data = json_of(response)
+    assert_matches("requests", data)
+    (item,) = data
+    assert item["service_request_id"] == str(recent.pk)
+    assert item["status"] == "open"
+    assert item["status_notes"] == "Crew booked."
+    assert item["service_code"] == recent.service.service_code
+    assert item["service_name"] == recent.service.name
+    assert item["agency_responsible"] == recent.department.name
+    assert item["description"] == recent.description
+    assert item["address"] == "100 Main Street"
+    assert item["address_id"] == "A-17"
+    assert item["zipcode"] == "27601"
+    assert item["lat"] == recent.lat and item["long"] == recent.long
+    assert item["service_notice"] == ""
+    assert item["media_url"] == ""
+    assert item["requested_datetime"].endswith(("-05:00", "-04:00"))
+    assert_no_private_data(response.content.decode())
+
+
+def test_requests_list_never_shows_hidden_and_redacts_descriptions(client):
+    ServiceRequestFactory(hidden=True, description="Hidden report text")
+    redacted = ServiceRequestFactory(description_redacted=True, description="Rude words")
+
+    response = client.get(f"{BASE}/requests.json")
+
+    data = json_of(response)
+    assert [r["service_request_id"] for r in data] == [str(redacted.pk)]
+    assert data[0]["description"] == "[Description removed by moderator]"
+    assert b"Rude words" not in response.content
+    assert b"Hidden report text" not in response.content
+
+
+def test_requests_list_xml_parses_back_and_escapes(client):
+    report = ServiceRequestFactory(description='Broken "glass" & <nails>\x01', lat=None, long=None)
+
+    response = client.get(f"{BASE}/requests.xml")
+
+    assert response.status_code == 200
+    root = xml_of(response)
+    assert root.tag == "service_requests"
+    (item,) = root.findall("request")
+    assert item.findtext("service_request_id") == str(report.pk)
+    assert item.findtext("description") == 'Broken "glass" & <nails>'
+    assert item.findtext("lat") == "" and item.findtext("expected_datetime") == ""
+    assert item.find("updated_datetime").text
+    assert_no_private_data(response.content.decode())
+
+
+def test_requests_media_url_is_the_processed_photo_else_the_given_url(client):
+    with_photo = ServiceRequestFactory(media_url="https://example.org/given.jpg")
+    photo = photo_process(photo=PhotoFactory(request=with_photo))
+    hidden_photo = ServiceRequestFactory(media_url="https://example.org/other.jpg")
+    photo_process(photo=PhotoFactory(request=hidden_photo, hidden=True))
+
+    data = json_of(client.get(f"{BASE}/requests.json"))
+
+    by_id = {r["service_request_id"]: r for r in data}
+    assert by_id[str(with_photo.pk)]["media_url"] == f"http://testserver{photo.image.url}"
+    assert by_id[str(hidden_photo.pk)]["media_url"] == "https://example.org/other.jpg"
+    assert "originals" not in str(data)
+
+
+def test_requests_filter_by_service_code_list(client):
+    a = ServiceRequestFactory(service=ServiceFactory(service_code="a"))
+    b = ServiceRequestFactory(service=ServiceFactory(service_code="b"))
+    ServiceRequestFactory(service=ServiceFactory(service_code="c"))
+
+    data = json_of(client.get(f"{BASE}/requests.json", {"service_code": "a,b"}))
+
+    assert {r["service_request_id"] for r in data} == {str(a.pk), str(b.pk)}
+
+
+def test_requests_filter_by_status_list(client):
+    opened = ServiceRequestFactory()
+    closed = ServiceRequestFactory(state="fixed", status="closed")
+
+    closed_only = json_of(client.get(f"{BASE}/requests.json", {"status": "closed"}))
+    both = json_of(client.get(f"{BASE}/requests.json", {"status": "open,closed"}))
+
+    assert [r["service_request_id"] for r in closed_only] == [str(closed.pk)]
+    assert {r["service_request_id"] for r in both} == {str(opened.pk), str(closed.pk)}
+
+
+def test_requests_service_request_id_list_overrides_other_parameters(client):
+    old = ServiceRequestFactory(requested_datetime=days_ago(400))
+    recent = ServiceRequestFactory()
+    hidden = ServiceRequestFactory(hidden=True)
+
+    response = client.get(
+        f"{BASE}/requests.json",
+        {"service_request_id": f"{old.pk},{recent.pk},{hidden.pk}", "status": "closed"},
+    )
+
+    assert response.status_code == 200
+    assert {r["service_request_id"] for r in json_of(response)} == {str(old.pk), str(recent.pk)}
+
+
+def test_requests_date_range(client):
+    inside = ServiceRequestFactory(requested_datetime=days_ago(150))
+    ServiceRequestFactory(requested_datetime=days_ago(200))
+    ServiceRequestFactory(requested_datetime=days_ago(1))
+    start, end = days_ago(160), days_ago(140)
+
+    response = client.get(
+        f"{BASE}/requests.json",
+        {"start_date": start.isoformat(), "end_date": end.isoformat()},
+    )
+
+    assert [r["service_request_id"] for r in json_of(response)] == [str(inside.pk)]
+
+
+def test_requests_date_with_unescaped_plus_offset_is_accepted(client):
+    report = ServiceRequestFactory(requested_datetime=days_ago(150))
+    start = days_ago(151).strftime("%Y-%m-%dT%H:%M:%S")
+    end = days_ago(149).strftime("%Y-%m-%dT%H:%M:%S")
+
+    # A raw "+" in a query string decodes to a space; old clients don't escape it.
+    response = client.get(f"{BASE}/requests.json?start_date={start}+00:00&end_date={end}Z")
+
+    assert response.status_code == 200
+    assert [r["service_request_id"] for r in json_of(response)] == [str(report.pk)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90 days"),
+        ({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "before"),
+        ({"start_date": "2026-01-01T00:00:00"}, "time zone"),
+        ({"end_date": "yesterday"}, "W3C"),
+        ({"status": "pending"}, "status"),
+        ({"service_request_id": "12,abc"}, "service_request_id"),
+        ({"page_size": "1001"}, "page_size"),
+        ({"page": "0"}, "page"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "-78.5,35.7,-78.7,35.8"}, "west < east"),
+        ({"extensions": "maybe"}, "extensions"),
+        ({"updated_after": "not a date"}, "updated_after"),
+    ],
+)
+def test_requests_bad_parameters_are_400(client, fmt, params, words):
+    response = client.get(f"{BASE}/requests.{fmt}", params)
+
+    assert response.status_code == 400
+    errors = errors_of(response, fmt)
+    assert any(words in e["description"] for e in errors), errors
+
+
+def test_requests_empty_parameters_mean_absent(client):
+    report = ServiceRequestFactory()
+    empty = dict.fromkeys(
+        [
+            "service_request_id",
+            "service_code",
+            "status",
+            "start_date",
+            "end_date",
+            "updated_after",
+            "updated_before",
+            "bbox",
+            "page",
+            "page_size",
+            "extensions",
+            "jurisdiction_id",
+        ],
+        "",
+    )
+
+    response = client.get(f"{BASE}/requests.json", empty)
+
+    assert response.status_code == 200
+    assert [r["service_request_id"] for r in json_of(response)] == [str(report.pk)]
+
+
+def test_requests_updated_after_and_before(client):
+    touched = ServiceRequestFactory(requested_datetime=days_ago(10), updated_datetime=days_ago(1))
+    ServiceRequestFactory(requested_datetime=days_ago(10), updated_datetime=days_ago(10))
+
+    after = json_of(client.get(f"{BASE}/requests.json", {"updated_after": days_ago(2).isoformat()}))
+    before = json_of(
+        client.get(f"{BASE}/requests.json", {"updated_before": days_ago(2).isoformat()})
+    )
+
+    assert [r["service_request_id"] for r in after] == [str(touched.pk)]
+    assert str(touched.pk) not in {r["service_request_id"] for r in before}
+    assert len(before) == 1
+
+
+def test_requests_bbox_is_west_south_east_north(client):
+    inside = ServiceRequestFactory(lat=35.78, long=-78.64)
+    ServiceRequestFactory(lat=35.85, long=-78.55)
+    ServiceRequestFactory(lat=None, long=None, address="1 Elm St")
+
+    response = client.get(f"{BASE}/requests.json", {"bbox": "-78.66,35.77,-78.62,35.79"})
+
+    assert [r["service_request_id"] for r in json_of(response)] == [str(inside.pk)]
+
+
+def test_requests_pagination_newest_first(client):
+    reports = [ServiceRequestFactory(requested_datetime=days_ago(n)) for n in range(5)]
+
+    first = json_of(client.get(f"{BASE}/requests.json", {"page_size": 2}))
+    third = json_of(client.get(f"{BASE}/requests.json", {"page_size": 2, "page": 3}))
+    beyond = json_of(client.get(f"{BASE}/requests.json", {"page_size": 2, "page": 4}))
+
+    assert [r["service_request_id"] for r in first] == [str(reports[0].pk), str(reports[1].pk)]
+    assert [r["service_request_id"] for r in third] == [str(reports[4].pk)]
+    assert beyond == []
+
+
+def test_requests_extensions_add_public_notes_attributes_and_photos(client):
+    report = ServiceRequestFactory(attributes={"kind": "tree", "blocking": ["road", "path"]})
+    RequestUpdateFactory(request=report, text="Crew on site.", state_to="in_progress")
+    RequestUpdateFactory(request=report, text="Internal: call the contractor.", public=False)
+    photo = photo_process(photo=PhotoFactory(request=report))
+
+    plain = json_of(client.get(f"{BASE}/requests.json"))
+    response = client.get(f"{BASE}/requests.json", {"extensions": "true"})
+
+    assert "notes" not in plain[0]
+    data = json_of(response)
+    assert_matches("requests", data)
+    (item,) = data
+    assert [n["text"] for n in item["notes"]] == ["Crew on site."]
+    assert item["notes"][0]["status"] == "open"
+    assert item["attributes"] == [
+        {"code": "kind", "values": ["tree"]},
+        {"code": "blocking", "values": ["road", "path"]},
+    ]
+    assert item["photos"] == [
+        {
+            "url": f"http://testserver{photo.image.url}",
+            "thumbnail_url": f"http://testserver{photo.thumbnail.url}",
+        }
+    ]
+    assert b"Internal" not in response.content
+    assert_no_private_data(response.content.decode())
+
+    root = xml_of(client.get(f"{BASE}/requests.xml", {"extensions": "true"}))
+    request = root.find("request")
+    assert request.findtext("notes/note/text") == "Crew on site."
+    assert [v.text for v in request.findall("attributes/attribute")[1].findall("values/value")] == [
+        "road",
+        "path",
+    ]
+    assert request.findtext("photos/photo/url").endswith(".jpg")
+
+
+@pytest.mark.parametrize("extensions", ["", "true"])
+@pytest.mark.parametrize("count", [1, 50])
+def test_requests_list_query_count_does_not_grow(
+    client, django_assert_max_num_queries, extensions, count
+):
+    for _ in range(count):
+        report = ServiceRequestFactory()
+        RequestUpdateFactory(request=report)
+    with django_assert_max_num_queries(3):
+        response = client.get(f"{BASE}/requests.json", {"extensions": extensions})
+    assert len(json_of(response)) == count
+
+
+# --- GET requests/<id> ----------------------------------------------------------------------
+
+
+def test_request_detail_json_and_xml_are_a_list_of_one(client):
+    report = ServiceRequestFactory(requested_datetime=days_ago(300))
+
+    data = json_of(client.get(f"{BASE}/requests/{report.pk}.json"))
+    root = xml_of(client.get(f"{BASE}/requests/{report.pk}.xml"))
+
+    assert_matches("requests", data)
+    assert [r["service_request_id"] for r in data] == [str(report.pk)]
+    assert root.tag == "service_requests"
+    assert [r.findtext("service_request_id") for r in root.findall("request")] == [str(report.pk)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_request_detail_hidden_unknown_or_malformed_is_404(client, fmt):
+    hidden = ServiceRequestFactory(hidden=True)
+    for ident in (hidden.pk, 999999, "abc"):
+        response = client.get(f"{BASE}/requests/{ident}.{fmt}")
+        assert response.status_code == 404
+        errors_of(response, fmt)
+    assert ServiceRequest.objects.filter(pk=hidden.pk).exists()
+
+
+def test_request_detail_extensions(client):
+    report = ServiceRequestFactory(attributes={"kind": "tree"})
+    data = json_of(client.get(f"{BASE}/requests/{report.pk}.json", {"extensions": "true"}))
+    assert data[0]["attributes"] == [{"code": "kind", "values": ["tree"]}]
+
+    bad = client.get(f"{BASE}/requests/{report.pk}.xml", {"extensions": "perhaps"})
+    assert bad.status_code == 400
+    assert "extensions" in errors_of(bad, "xml")[0]["description"]
