@@ -234,7 +234,11 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     # Queue ----------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        thumbs = Photo.objects.filter(state=Photo.State.PROCESSED).order_by("order", "pk")
+        thumbs = (
+            Photo.objects.filter(state=Photo.State.PROCESSED)
+            .exclude(thumbnail="")
+            .order_by("order", "pk")
+        )
         return (
             super()
             .get_queryset(request)
@@ -280,7 +284,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     def thumbnail(self, obj: ServiceRequest) -> SafeString | str:
         photos = getattr(obj, "admin_photos", None)
         if photos is None:
-            photos = list(obj.photos.filter(state=Photo.State.PROCESSED))
+            photos = list(obj.photos.filter(state=Photo.State.PROCESSED).exclude(thumbnail=""))
         if not photos:
             return "–"
         return format_html(
@@ -345,7 +349,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             return "No photos."
         items = []
         for photo in photos:
-            if photo.state == Photo.State.PROCESSED:
+            if photo.state == Photo.State.PROCESSED and photo.image and photo.thumbnail:
                 img = format_html(
                     '<a href="{}"><img src="{}" alt="Photo {}"></a>',
                     photo.image.url,

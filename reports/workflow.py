@@ -9,6 +9,7 @@ the admin; these functions only enforce what makes sense for the report itself.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -69,10 +70,11 @@ def _clean_text(text: str, *, field: str = "text") -> str:
 
 
 def _lock(request: ServiceRequest) -> ServiceRequest:
-    """Re-read the report under a row lock so two staff members can't race a transition."""
-    return (
-        ServiceRequest.objects.select_for_update().select_related("department").get(pk=request.pk)
-    )
+    """Re-read the report under a row lock so two staff members can't race a transition.
+
+    The caller's instance is refreshed in place, so it shows the result afterwards."""
+    request.refresh_from_db(from_queryset=ServiceRequest.objects.select_for_update())
+    return request
 
 
 def _record(
@@ -147,8 +149,12 @@ def request_update(
     text: str = "",
     public: bool = True,
     template: ResponseTemplate | None = None,
+    only_from: Collection[str] = (),
 ) -> ServiceRequest:
     """Change the workflow state and/or add a note: the staff "reply" in one call.
+
+    `only_from` narrows the states the change may start from (e.g. bulk "acknowledge" must
+    not quietly reopen a closed report); it is checked under the row lock.
 
     `state` empty keeps the state. `text` (or the template's text when `text` is empty) goes
     on the timeline: with the state change when public, as a separate internal note when not.
@@ -160,6 +166,11 @@ def request_update(
             _check_template(template, report)
             text = text or template.text
         changing = bool(state) and state != report.state
+        if only_from and report.state not in only_from:
+            allowed = " or ".join(f"“{dict(State.choices)[s]}”" for s in only_from)
+            current = report.get_state_display()
+            message = f"Only a report that is {allowed} can do this; this one is “{current}”."
+            raise ValidationError({"state": [message]})
         if state == State.DUPLICATE:
             raise ValidationError(
                 {"state": ["Use “close as duplicate” and name the master report."]}
@@ -169,7 +180,7 @@ def request_update(
                 {
                     "state": [
                         f"A report that is “{report.get_state_display()}” can't become "
-                        f"“{State(state).label}”."
+                        f"“{dict(State.choices).get(state, state)}”."
                     ]
                 }
             )
@@ -205,11 +216,18 @@ def request_update(
 def request_acknowledge(
     *, request: ServiceRequest, author: AbstractBaseUser | None
 ) -> ServiceRequest:
-    return request_update(request=request, author=author, state=State.ACKNOWLEDGED)
+    return request_update(
+        request=request, author=author, state=State.ACKNOWLEDGED, only_from=[State.NEW]
+    )
 
 
 def request_start(*, request: ServiceRequest, author: AbstractBaseUser | None) -> ServiceRequest:
-    return request_update(request=request, author=author, state=State.IN_PROGRESS)
+    return request_update(
+        request=request,
+        author=author,
+        state=State.IN_PROGRESS,
+        only_from=[State.NEW, State.ACKNOWLEDGED],
+    )
 
 
 def request_close(
@@ -222,15 +240,26 @@ def request_close(
 ) -> ServiceRequest:
     if state not in CLOSED_STATES:
         raise ValidationError({"state": ["Choose how the report was closed."]})
-    return request_update(request=request, author=author, state=state, text=text, template=template)
+    return request_update(
+        request=request,
+        author=author,
+        state=state,
+        text=text,
+        template=template,
+        only_from=[s for s in State.values if s in OPEN_STATES],
+    )
 
 
 def request_reopen(
     *, request: ServiceRequest, author: AbstractBaseUser | None, text: str = ""
 ) -> ServiceRequest:
-    if request.state not in CLOSED_STATES:
-        raise ValidationError({"state": ["Only a closed report can be reopened."]})
-    return request_update(request=request, author=author, state=State.ACKNOWLEDGED, text=text)
+    return request_update(
+        request=request,
+        author=author,
+        state=State.ACKNOWLEDGED,
+        text=text,
+        only_from=[s for s in State.values if s in CLOSED_STATES],
+    )
 
 
 def request_note_add(
@@ -453,7 +482,7 @@ def photo_moderate(
     """Hide (or show again) one photo of a report, with a reason."""
     reason = _clean_text(reason, field="reason")[:255]
     with transaction.atomic():
-        photo = Photo.objects.select_for_update().get(pk=photo.pk)
+        photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
         if photo.hidden == hidden:
             raise ValidationError("Nothing to change.")
         if hidden and not reason:

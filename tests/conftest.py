@@ -15,9 +15,18 @@ PRIVATE_VALUES = (
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """Factories hash a password per user; the production hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     """Every test writes uploads into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # WhiteNoise warns (an error here) when STATIC_ROOT is missing, as it is before collectstatic.
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
 
 
 @pytest.fixture
