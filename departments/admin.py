@@ -89,7 +89,8 @@ class BoundaryAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["geometry"].required = False
+        if "geometry" in self.fields:  # absent on the read-only view for staff
+            self.fields["geometry"].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
