@@ -63,11 +63,12 @@ class GeoJSONMapWidget(forms.Textarea):
         textarea = super().render(name, value, attrs, renderer)
         input_id = (attrs or {}).get("id", f"id_{name}")
         return format_html(
+            '<div class="c311-geo-editor">'
             '<div class="c311-map small" data-map-kind="editor" data-input="{}" data-map="{}" '
             'aria-label="Draw the area"></div>'
             '<p class="c311-map-note">Draw a polygon or rectangle with the tools on the left, '
             "or edit the points; several shapes make a multipolygon. The GeoJSON below follows "
-            "the drawing.</p>{}",
+            "the drawing.</p>{}</div>",
             input_id,
             map_config(),
             textarea,

@@ -137,10 +137,22 @@ class HasPhotoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HiddenFilter(admin.SimpleListFilter):
+    title = "moderation"
+    parameter_name = "hidden"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Hidden from the public"), ("no", "Public")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(hidden=self.value() == "yes")
+        return queryset
+
+
 # --- The report queue and triage ------------------------------------------------------------
 
 REPORT_FIELDS = (
-    "number",
     "service",
     "state_badge",
     "department",
@@ -173,7 +185,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "department",
         "area",
         "assigned_to",
-        "requested_datetime",
+        "received",
         "target",
     ]
     list_display_links = ["number", "summary"]
@@ -185,7 +197,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         OverdueFilter,
         HasPhotoFilter,
         ("area", admin.RelatedOnlyFieldListFilter),
-        "hidden",
+        HiddenFilter,
     ]
     list_select_related = ["service", "department", "area", "assigned_to"]
     search_fields = ["address", "description"]
@@ -257,6 +269,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        # The queue needs the width: no app navigation sidebar here.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
@@ -303,11 +317,15 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             '<span class="c311-state {}">{}</span>{}', obj.state, obj.get_state_display(), hidden
         )
 
+    @admin.display(description="received", ordering="requested_datetime")
+    def received(self, obj: ServiceRequest) -> str:
+        return timezone.localtime(obj.requested_datetime).strftime("%b %d %H:%M")
+
     @admin.display(description="target", ordering="expected_datetime")
     def target(self, obj: ServiceRequest) -> SafeString | str:
         if obj.expected_datetime is None:
             return "–"
-        when = timezone.localtime(obj.expected_datetime).strftime("%b %d, %H:%M")
+        when = timezone.localtime(obj.expected_datetime).strftime("%b %d %H:%M")
         if obj.is_open and obj.expected_datetime < timezone.now():
             return format_html('{} <span class="c311-badge overdue">overdue</span>', when)
         return when
@@ -411,7 +429,12 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         report = self.get_object(request, object_id)
         extra = dict(extra_context or {})
-        extra.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        extra.update(
+            show_save=False,
+            show_save_and_continue=False,
+            show_save_and_add_another=False,
+            is_nav_sidebar_enabled=False,
+        )
         if report is not None and self.has_change_permission(request, report):
             reply = admin_forms.ReplyForm(report=report, user=request.user)
             extra["reply_form"] = reply

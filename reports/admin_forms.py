@@ -30,6 +30,10 @@ VISIBILITY_CHOICES = [
 ]
 
 
+def labels(state: str) -> str:
+    return str(dict(State.choices)[state])
+
+
 class TemplateChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ResponseTemplate) -> str:
         scope = obj.service.name if obj.service_id else "any category"
@@ -59,7 +63,10 @@ class ReplyForm(ReportForm):
     title = "Reply / change state"
     state = forms.ChoiceField(required=False, label="New state")
     template = TemplateChoiceField(
-        queryset=ResponseTemplate.objects.none(), required=False, label="Insert a template"
+        queryset=ResponseTemplate.objects.none(),
+        required=False,
+        label="Insert a template",
+        empty_label="— none —",
     )
     text = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message", max_length=4000
@@ -104,10 +111,6 @@ class ReplyForm(ReportForm):
             template=data["template"],
         )
         return "Reply saved." if not data["state"] else f"Report is now “{labels(data['state'])}”."
-
-
-def labels(state: str) -> str:
-    return str(dict(State.choices)[state])
 
 
 class AssignForm(ReportForm):

@@ -24,9 +24,15 @@ def _fast_passwords(settings) -> None:
 def _media_root(settings, tmp_path: Path) -> None:
     """Every test writes uploads into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    # WhiteNoise warns (an error here) when STATIC_ROOT is missing, as it is before collectstatic.
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STATIC_ROOT.mkdir()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as it is before
+    collectstatic. Session-wide, so that it holds before live_server starts too."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@
       }).bindPopup(popup).addTo(layer);
     });
     if (markers.length) {
-      map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
+      map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16, animate: false });
     }
   }
 
@@ -56,7 +56,7 @@
       }
     }).addTo(map);
     if (data && data.features.length) {
-      map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
     }
   }
 
@@ -85,7 +85,7 @@
         return; // the textarea keeps the text; the server explains what is wrong with it
       }
       if (drawn.getLayers().length) {
-        map.fitBounds(drawn.getBounds(), { padding: [20, 20] });
+        map.fitBounds(drawn.getBounds(), { padding: [20, 20], animate: false });
       }
     }
 

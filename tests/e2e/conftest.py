@@ -1,0 +1,90 @@
+"""Browser tests: Playwright (sync API) driving the system Chromium against live_server.
+
+Playwright's sync API runs an asyncio loop in this thread, which makes Django refuse ORM
+calls unless DJANGO_ALLOW_ASYNC_UNSAFE is set; nothing here is really async."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import re_path
+from django.views.static import serve
+
+import civic311.urls
+from civic311.celery import app as celery_app
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# Anything not served by the live server (map tiles) is refused: tests never go outside.
+OUTSIDE = re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/])")
+
+
+def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+    # MEDIA_ROOT is per test (tests/conftest.py), so it is read at request time.
+    return serve(request, path, document_root=django_settings.MEDIA_ROOT)
+
+
+# The site's URLs plus uploaded media, which Django only serves itself when DEBUG is on.
+urlpatterns = [
+    re_path(r"^media/(?P<path>.*)$", serve_media),
+    *civic311.urls.urlpatterns,
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def e2e_site(settings, live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The live server's address, serving media, with photo processing in-process (as
+    without a broker) so the report page can show the thumbnail right away."""
+    settings.ROOT_URLCONF = __name__
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield live_server.url
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    context.route(OUTSIDE, lambda route: route.abort())
+    page = context.new_page()
+    page.viewport_name = request.param
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
