@@ -312,7 +312,11 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: ServiceRequest) -> SafeString:
-        hidden = format_html(' <span class="c311-badge hidden">hidden</span>') if obj.hidden else ""
+        hidden = (
+            format_html(' <span class="c311-badge hidden">{}</span>', "hidden")
+            if obj.hidden
+            else ""
+        )
         return format_html(
             '<span class="c311-state {}">{}</span>{}', obj.state, obj.get_state_display(), hidden
         )

@@ -3,7 +3,6 @@ user) and has a `run()` that calls one workflow service; views only wire them up
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -11,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.html import format_html
+from django.utils.html import json_script
 
 from departments.models import Department
 from departments.permissions import department_ids, is_superuser
@@ -40,8 +39,9 @@ class TemplateChoiceField(forms.ModelChoiceField):
         return f"{obj.title} ({scope})"
 
 
-def templates_json(templates: list[ResponseTemplate]) -> str:
-    return json.dumps({str(t.pk): {"text": t.text, "state": t.state} for t in templates})
+def templates_data(templates: list[ResponseTemplate]) -> dict[str, dict[str, str]]:
+    """What the template picker (admin_map.js) inserts: text and proposed state by id."""
+    return {str(t.pk): {"text": t.text, "state": t.state} for t in templates}
 
 
 class ReportForm(forms.Form):
@@ -94,10 +94,8 @@ class ReplyForm(ReportForm):
         )
 
     def templates_script(self) -> str:
-        return format_html(
-            '<script id="c311-templates-{}" type="application/json">{}</script>',
-            self.prefix or "reply",
-            templates_json(self.templates).replace("<", "\\u003c"),
+        return json_script(
+            templates_data(self.templates), f"c311-templates-{self.prefix or 'reply'}"
         )
 
     def run(self) -> str:

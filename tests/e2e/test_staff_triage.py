@@ -109,7 +109,13 @@ def test_health_agent_forwards_a_syringe_report_to_public_works(staff_page, e2e_
     page.get_by_role("link", name=f"#{report.pk}", exact=True).click()
     page.wait_for_selector("#triage")
     assert page.locator(".c311-photos img").count() == 1
+    # Picking a response template fills the message and proposes the template's state.
+    page.select_option("#id_template", label="Syringe collected (Found syringe)")
+    assert "collected the syringe safely" in page.input_value("#id_text")
+    assert page.input_value("#id_state") == "fixed"
     screenshot(page, "staff-report")
+    page.fill("#id_text", "")
+    page.select_option("#id_state", value="")
 
     page.get_by_role("link", name="Forward to another department").click()
     page.select_option("#id_department", label="Public Works")

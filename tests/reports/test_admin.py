@@ -442,3 +442,21 @@ def test_staff_without_group_cannot_enter_models(client, world):
     loner = UserFactory(username="loner", is_staff=True)
     client.force_login(loner)
     assert client.get(CHANGELIST).status_code == 403
+
+
+def test_moderation_in_admin_removes_report_from_public_page(client, world):
+    report = world["report"]
+    public_url = reverse("reports:detail", args=[report.pk])
+    assert client.get(public_url).status_code == 200
+    login(client, world, "agent_a").post(
+        change_url(report, "moderate"), {"description_redacted": "on", "reason": "Phone number"}
+    )
+    page = client.get(public_url).content.decode()
+    assert "Deep pothole" not in page and "[Description removed by moderator]" in page
+    client.post(
+        change_url(report, "moderate"),
+        {"hidden": "on", "description_redacted": "on", "reason": "Abuse"},
+    )
+    assert client.get(public_url).status_code == 404
+    # Staff still see it.
+    assert "Deep pothole" in client.get(change_url(report)).content.decode()
