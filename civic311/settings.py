@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -203,6 +204,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "process-pending-photos": {
         "task": "reports.tasks.photos_process_pending",
         "schedule": 15 * 60,
+    },
+    # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
+    "department-digests": {
+        "task": "reports.tasks.send_department_digests",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

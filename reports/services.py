@@ -165,9 +165,10 @@ def service_request_create(
             photo.save()
         if request.reporter_email:
             Subscription.objects.create(request=request, email=request.reporter_email)
-        if photos:
-            from reports.tasks import process_request_photos
+        from reports.tasks import notify_new_request, process_request_photos
 
+        queue_after_commit(notify_new_request, request.pk)
+        if photos:
             queue_after_commit(process_request_photos, request.pk)
     return request
 

@@ -7,7 +7,15 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from departments.models import Department
 from reports.models import Photo
+from reports.notifications import (
+    send_department_digest,
+    send_forwarded,
+    send_new_request,
+    send_update_to_subscriber,
+    subscriber_ids,
+)
 from reports.services import photo_process
 
 
@@ -40,3 +48,53 @@ def photos_process_pending() -> int:
     for request_id in request_ids:
         count += process_request_photos(request_id)
     return count
+
+
+# Notification emails. Every write has committed before these run; a mail server outage
+# (OSError covers smtplib's errors) is retried with backoff and never touches the report.
+EMAIL_TASK = {
+    "bind": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(**EMAIL_TASK)
+def notify_new_request(self, request_id: int) -> int:  # type: ignore[no-untyped-def]
+    return send_new_request(request_id=request_id)
+
+
+@shared_task(**EMAIL_TASK)
+def notify_forwarded(self, update_id: int) -> int:  # type: ignore[no-untyped-def]
+    return send_forwarded(update_id=update_id)
+
+
+@shared_task
+def notify_public_update(update_id: int, subscription_ids: list[int] | None = None) -> int:
+    """Fan out one email task per follower, so a failure retries one message, not all."""
+    ids = subscriber_ids(update_id) if subscription_ids is None else subscription_ids
+    for subscription_id in ids:
+        email_subscriber.delay(update_id, subscription_id)
+    return len(ids)
+
+
+@shared_task(**EMAIL_TASK)
+def email_subscriber(self, update_id: int, subscription_id: int) -> int:  # type: ignore[no-untyped-def]
+    return send_update_to_subscriber(update_id=update_id, subscription_id=subscription_id)
+
+
+@shared_task
+def send_department_digests() -> int:
+    """Daily (Celery beat): queue one digest per active department."""
+    ids = list(Department.objects.filter(active=True).values_list("pk", flat=True))
+    for department_id in ids:
+        department_digest.delay(department_id)
+    return len(ids)
+
+
+@shared_task(**EMAIL_TASK)
+def department_digest(self, department_id: int) -> int:  # type: ignore[no-untyped-def]
+    return send_department_digest(department_id=department_id)

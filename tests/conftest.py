@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from civic311.celery import app as celery_app
 from tests.factories import UserFactory
@@ -13,6 +15,12 @@ PRIVATE_VALUES = (
     "+1 555 0100",
     "device-secret-123",
 )
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """Factories hash a password per user; the production hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +43,16 @@ def _tasks_in_process(request):  # type: ignore[no-untyped-def]
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def staff_group(db):  # type: ignore[no-untyped-def]
+    """The "Department staff" group exactly as its data migration makes it.
+
+    Transactional tests (browser, worker) flush the database afterwards, which takes data
+    migrations' rows with it, so the group is (re)made here by the migration's own code."""
+    migration = importlib.import_module("departments.migrations.0003_staff_group")
+    return migration.sync_group(Group, Permission)
 
 
 @pytest.fixture

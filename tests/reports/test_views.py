@@ -120,7 +120,7 @@ def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(NEW_URL, data)
     report = ServiceRequest.objects.get()
-    assert len(callbacks) == 1  # the photo task, queued for after the commit
+    assert len(callbacks) == 2  # photo processing and the department email, after the commit
     assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PENDING}
     process_request_photos(report.pk)  # what the worker (or the in-process run) does
     assert response.status_code == 302

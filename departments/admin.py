@@ -1,0 +1,189 @@
+"""Departments admin: departments, staff memberships, boundaries (drawn on a map or uploaded
+as GeoJSON) and routing rules. Staff get view rights through the "Department staff" group;
+only superusers change these tables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from departments.services import geojson_single_area
+
+BOUNDARY_MAP_LIMIT = 300
+MAP_MEDIA = forms.Media(
+    css={"all": ("leaflet/leaflet.css", "departments/admin_map.css")},
+    js=("leaflet/leaflet.js", "departments/admin_map.js"),
+)
+
+
+def map_config() -> str:
+    """The data-map attribute every staff map reads: centre, zoom and tiles from settings."""
+    return json.dumps(
+        {
+            "center": list(settings.MAP_CENTER),
+            "zoom": settings.MAP_ZOOM,
+            "tiles": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+        }
+    )
+
+
+class GeoJSONMapWidget(forms.Textarea):
+    """The GeoJSON textarea plus a Leaflet map to draw or edit the area (leaflet.draw).
+
+    Rendered in Python rather than with a widget template because the default form renderer
+    does not search the project's template folder."""
+
+    class Media:
+        css = {
+            "all": (
+                "leaflet/leaflet.css",
+                "leaflet/draw/leaflet.draw.css",
+                "departments/admin_map.css",
+            )
+        }
+        js = ("leaflet/leaflet.js", "leaflet/draw/leaflet.draw.js", "departments/admin_map.js")
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"rows": 4, "cols": 80, **(attrs or {})})
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        textarea = super().render(name, value, attrs, renderer)
+        input_id = (attrs or {}).get("id", f"id_{name}")
+        return format_html(
+            '<div class="c311-geo-editor">'
+            '<div class="c311-map small" data-map-kind="editor" data-input="{}" data-map="{}" '
+            'aria-label="Draw the area"></div>'
+            '<p class="c311-map-note">Draw a polygon or rectangle with the tools on the left, '
+            "or edit the points; several shapes make a multipolygon. The GeoJSON below follows "
+            "the drawing.</p>{}</div>",
+            input_id,
+            map_config(),
+            textarea,
+        )
+
+
+class BoundaryAdminForm(forms.ModelForm):
+    geojson_file = forms.FileField(
+        required=False,
+        label="…or upload a GeoJSON file",
+        help_text="One Polygon or MultiPolygon (a geometry, a Feature or a one-feature "
+        "FeatureCollection), longitude/latitude in WGS84. Replaces the drawing.",
+    )
+
+    class Meta:
+        model = Boundary
+        fields = ["name", "kind", "geometry", "geojson_file"]
+        widgets = {"geometry": GeoJSONMapWidget}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "geometry" in self.fields:  # absent on the read-only view for staff
+            self.fields["geometry"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("geojson_file")
+        if upload:
+            if upload.size > 5 * 1024 * 1024:
+                self.add_error("geojson_file", "The file is larger than 5 MB.")
+                return cleaned
+            try:
+                cleaned["geometry"] = geojson_single_area(upload.read())
+            except ValidationError as exc:
+                self.add_error("geojson_file", exc)
+                return cleaned
+            self.errors.pop("geometry", None)
+        elif not cleaned.get("geometry") and "geometry" not in self.errors:
+            self.add_error("geometry", "Draw the area on the map or upload a GeoJSON file.")
+        return cleaned
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "active", "member_count"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug", "email"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [StaffMembershipInline]
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(members=Count("memberships"))
+
+    @admin.display(description="staff", ordering="members")
+    def member_count(self, obj: Department) -> int:
+        return obj.members  # type: ignore[attr-defined]
+
+
+@admin.register(Boundary)
+class BoundaryAdmin(admin.ModelAdmin):
+    form = BoundaryAdminForm
+    list_display = ["name", "kind", "updated"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    change_list_template = "admin/departments/boundary/change_list.html"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            boundaries = context["cl"].queryset[:BOUNDARY_MAP_LIMIT]
+            context["boundary_map"] = {
+                "config": map_config(),
+                "geojson": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": b.geometry,
+                            "properties": {
+                                "name": str(b),
+                                "url": reverse("admin:departments_boundary_change", args=[b.pk]),
+                            },
+                        }
+                        for b in boundaries
+                    ],
+                },
+            }
+            context["media"] = context["media"] + MAP_MEDIA
+        return response
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "service", "group", "boundary", "department", "priority", "active"]
+    list_filter = ["active", "department", "boundary__kind"]
+    search_fields = ["service__name", "group", "boundary__name", "department__name"]
+    list_select_related = ["service", "boundary", "department"]
+    autocomplete_fields = ["boundary"]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role", "created"]
+    list_filter = ["role", "department"]
+    search_fields = ["user__username", "user__email", "department__name"]
+    list_select_related = ["user", "department"]
+    autocomplete_fields = ["user"]

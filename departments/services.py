@@ -1,0 +1,128 @@
+"""Writes to departments data that are more than a form save: importing boundaries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from shapely.geometry import mapping
+
+from civic311.geo import parse_area
+from departments.models import Boundary
+
+
+def geojson_load(raw: bytes | str) -> dict[str, Any]:
+    """Decode a GeoJSON document, or raise a ValidationError that says why not."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"Not a GeoJSON file: {exc}.", code="json") from exc
+    if not isinstance(document, dict):
+        raise ValidationError("GeoJSON must be an object.", code="geojson")
+    return document
+
+
+def geojson_features(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The features of a FeatureCollection, a single Feature, or a bare geometry as one."""
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise ValidationError("The FeatureCollection has no feature list.", code="geojson")
+        return features
+    if kind == "Feature":
+        return [document]
+    return [{"type": "Feature", "properties": {}, "geometry": document}]
+
+
+def geojson_single_area(raw: bytes | str) -> dict[str, Any]:
+    """The one Polygon/MultiPolygon of an uploaded file, validated, as a GeoJSON dict."""
+    features = geojson_features(geojson_load(raw))
+    if len(features) != 1:
+        raise ValidationError(
+            f"The file holds {len(features)} features; upload one area "
+            "(or use the import_boundaries command for many).",
+            code="count",
+        )
+    feature = features[0]
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    return dict(mapping(parse_area(geometry or {})))
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def boundaries_import(
+    *, features: Iterable[dict[str, Any]], kind: str, name_field: str, dry_run: bool = False
+) -> ImportResult:
+    """Create or update one Boundary per feature, matched by (kind, name): idempotent.
+
+    Every feature is checked first; any error (reported with its 1-based feature number)
+    aborts the whole import, so a file is either imported completely or not at all."""
+    if kind not in Boundary.Kind.values:
+        raise ValidationError(
+            f"Unknown kind {kind!r}; choose one of {', '.join(Boundary.Kind.values)}."
+        )
+    errors: list[str] = []
+    parsed: dict[str, dict[str, Any]] = {}
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            errors.append(f"Feature {number}: not a GeoJSON Feature.")
+            continue
+        properties = feature.get("properties") or {}
+        name = str(properties.get(name_field) or "").strip()
+        if not name:
+            errors.append(f"Feature {number}: no {name_field!r} property to name it by.")
+            continue
+        if len(name) > Boundary._meta.get_field("name").max_length:
+            errors.append(f"Feature {number} ({name[:40]}…): the name is too long.")
+            continue
+        try:
+            geometry = dict(mapping(parse_area(feature.get("geometry") or {})))
+        except ValidationError as exc:
+            errors.append(f"Feature {number} ({name}): {' '.join(exc.messages)}")
+            continue
+        if name in parsed:
+            errors.append(f"Feature {number} ({name}): the name appears twice in the file.")
+            continue
+        parsed[name] = geometry
+    if errors:
+        raise ValidationError(errors)
+    if not parsed:
+        raise ValidationError("The file holds no features.")
+
+    result = ImportResult()
+    with transaction.atomic():
+        existing = {b.name: b for b in Boundary.objects.filter(kind=kind, name__in=parsed)}
+        for name, geometry in parsed.items():
+            boundary = existing.get(name)
+            if boundary is None:
+                result.created.append(name)
+                boundary = Boundary(name=name, kind=kind, geometry=geometry)
+            elif _same_geometry(boundary.geometry, geometry):
+                result.unchanged.append(name)
+                continue
+            else:
+                result.updated.append(name)
+                boundary.geometry = geometry
+            boundary.full_clean()
+            boundary.save()
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _same_geometry(stored: object, new: dict[str, Any]) -> bool:
+    # Compare shapes, not JSON text: a re-export may order keys or tuples differently.
+    try:
+        return parse_area(stored).equals(parse_area(new))
+    except ValidationError:
+        return False

@@ -1,0 +1,348 @@
+"""Forms of the staff triage pages. Each form knows its report (or, for bulk actions, the
+user) and has a `run()` that calls one workflow service; views only wire them up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.html import json_script
+
+from departments.models import Department
+from departments.permissions import department_ids, is_superuser
+from reports import workflow
+from reports.models import Photo, ResponseTemplate, Service, ServiceRequest
+
+State = ServiceRequest.State
+CLOSE_CHOICES = [
+    (value, label)
+    for value, label in State.choices
+    if value in workflow.CLOSED_STATES and value != State.DUPLICATE
+]
+VISIBILITY_CHOICES = [
+    ("public", "Public: the citizen sees it, followers get an email, Open311 shows it"),
+    ("internal", "Internal: staff only"),
+]
+
+
+def labels(state: str) -> str:
+    return str(dict(State.choices)[state])
+
+
+class TemplateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ResponseTemplate) -> str:
+        scope = obj.service.name if obj.service_id else "any category"
+        return f"{obj.title} ({scope})"
+
+
+def templates_data(templates: list[ResponseTemplate]) -> dict[str, dict[str, str]]:
+    """What the template picker (admin_map.js) inserts: text and proposed state by id."""
+    return {str(t.pk): {"text": t.text, "state": t.state} for t in templates}
+
+
+class ReportForm(forms.Form):
+    """A form about one report, run by one staff member."""
+
+    title = ""
+
+    def __init__(self, *args: Any, report: ServiceRequest, user: AbstractBaseUser, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.report = report
+        self.user = user
+
+    def run(self) -> str:
+        """Call the workflow service; return the success message."""
+        raise NotImplementedError
+
+
+class ReplyForm(ReportForm):
+    title = "Reply / change state"
+    state = forms.ChoiceField(required=False, label="New state")
+    template = TemplateChoiceField(
+        queryset=ResponseTemplate.objects.none(),
+        required=False,
+        label="Insert a template",
+        empty_label="— none —",
+    )
+    text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message", max_length=4000
+    )
+    visibility = forms.ChoiceField(
+        choices=VISIBILITY_CHOICES, initial="public", widget=forms.RadioSelect, label="Who sees it"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(State.choices)
+        self.fields["state"].choices = [
+            ("", f"— keep “{self.report.get_state_display()}” —"),
+            *[(s, labels[s]) for s in workflow.allowed_states(self.report)],
+        ]
+        self.templates = workflow.templates_for(self.report)
+        field = self.fields["template"]
+        field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in self.templates])
+        field.widget.attrs.update(
+            {
+                "data-templates": f"c311-templates-{self.prefix or 'reply'}",
+                "data-text": self["text"].auto_id,
+                "data-state": self["state"].auto_id,
+            }
+        )
+
+    def templates_script(self) -> str:
+        return json_script(
+            templates_data(self.templates), f"c311-templates-{self.prefix or 'reply'}"
+        )
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        workflow.request_update(
+            request=self.report,
+            author=self.user,
+            state=data["state"],
+            text=data["text"],
+            public=data["visibility"] == "public",
+            template=data["template"],
+        )
+        return "Reply saved." if not data["state"] else f"Report is now “{labels(data['state'])}”."
+
+
+class AssignForm(ReportForm):
+    title = "Assign"
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="— nobody (unassign) —",
+        label="Assign to",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = workflow.assignable_users(self.report.department_id)
+        self.fields["assignee"].queryset = get_user_model().objects.filter(
+            pk__in=[u.pk for u in users]
+        )
+        self.fields["assignee"].initial = self.report.assigned_to_id
+
+    def run(self) -> str:
+        assignee = self.cleaned_data["assignee"]
+        workflow.request_assign(request=self.report, author=self.user, assignee=assignee)
+        return f"Assigned to {assignee}." if assignee else "Unassigned."
+
+
+class ForwardForm(ReportForm):
+    title = "Forward to another department"
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), label="Forward to")
+    note = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Note for the other department (internal)",
+        help_text="The citizen sees only “Forwarded from A to B”, never this note.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.filter(active=True).exclude(
+            pk=self.report.department_id
+        )
+
+    def run(self) -> str:
+        department = self.cleaned_data["department"]
+        workflow.request_forward(
+            request=self.report,
+            author=self.user,
+            department=department,
+            note=self.cleaned_data["note"],
+        )
+        return f"Forwarded to {department}; they have been notified."
+
+
+class DuplicateForm(ReportForm):
+    title = "Close as duplicate"
+    master = forms.IntegerField(
+        min_value=1,
+        label="Duplicate of report number",
+        help_text="Its followers move to that report.",
+    )
+    text = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Public message (optional)",
+    )
+
+    def clean_master(self) -> ServiceRequest:
+        number = self.cleaned_data["master"]
+        master = ServiceRequest.objects.filter(pk=number).first()
+        if master is None:
+            raise ValidationError(f"There is no report #{number}.")
+        return master
+
+    def run(self) -> str:
+        master = self.cleaned_data["master"]
+        workflow.request_close_as_duplicate(
+            request=self.report, author=self.user, master=master, text=self.cleaned_data["text"]
+        )
+        return f"Closed as a duplicate of #{master.pk}."
+
+
+class PhotoChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Photo) -> str:
+        return f"Photo {obj.order}"
+
+
+class ModerateForm(ReportForm):
+    title = "Moderate"
+    hidden = forms.BooleanField(required=False, label="Hide the whole report from the public")
+    description_redacted = forms.BooleanField(
+        required=False, label="Redact the description (the public sees a placeholder)"
+    )
+    hidden_photos = PhotoChoiceField(
+        queryset=Photo.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Hidden photos",
+    )
+    reason = forms.CharField(
+        required=False, max_length=255, label="Reason (internal, required when hiding)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        photos = self.report.photos.all()
+        self.fields["hidden_photos"].queryset = photos
+        self.fields["hidden"].initial = self.report.hidden
+        self.fields["description_redacted"].initial = self.report.description_redacted
+        self.fields["hidden_photos"].initial = [p.pk for p in photos if p.hidden]
+        self.fields["reason"].initial = self.report.moderation_reason
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        hide = {p.pk for p in data["hidden_photos"]}
+        changed = 0
+        # Report and photo moderation succeed or fail together.
+        with transaction.atomic():
+            if (data["hidden"], data["description_redacted"]) != (
+                self.report.hidden,
+                self.report.description_redacted,
+            ):
+                workflow.request_moderate(
+                    request=self.report,
+                    author=self.user,
+                    hidden=data["hidden"],
+                    description_redacted=data["description_redacted"],
+                    reason=data["reason"],
+                )
+                changed += 1
+            for photo in self.report.photos.all():
+                if (photo.pk in hide) != photo.hidden:
+                    workflow.photo_moderate(
+                        photo=photo,
+                        author=self.user,
+                        hidden=photo.pk in hide,
+                        reason=data["reason"],
+                    )
+                    changed += 1
+        if not changed:
+            raise ValidationError("Nothing to change.")
+        return "Moderation saved."
+
+
+class RecategoriseForm(ReportForm):
+    title = "Change category"
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.filter(active=True).select_related("department"),
+        label="New category",
+        help_text="The report is routed again and its target time recomputed.",
+    )
+
+    def run(self) -> str:
+        report = workflow.request_recategorise(
+            request=self.report, author=self.user, service=self.cleaned_data["service"]
+        )
+        return f"Category changed; the report is with {report.department}."
+
+
+# Bulk actions: one form for many reports, run per report by the admin action.
+
+
+class BulkForm(forms.Form):
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def run_one(self, report: ServiceRequest) -> None:
+        raise NotImplementedError
+
+
+class BulkCloseForm(BulkForm):
+    state = forms.ChoiceField(choices=CLOSE_CHOICES, initial=State.FIXED, label="Close as")
+    template = TemplateChoiceField(
+        queryset=ResponseTemplate.objects.none(), required=False, label="Response template"
+    )
+    text = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Public message",
+        help_text="Empty: the template's text is used.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        templates = ResponseTemplate.objects.filter(active=True).select_related("service")
+        if not is_superuser(self.user):
+            templates = templates.filter(department_id__in=department_ids(self.user))
+        self.fields["template"].queryset = templates
+
+    def run_one(self, report: ServiceRequest) -> None:
+        workflow.request_close(
+            request=report,
+            author=self.user,
+            state=self.cleaned_data["state"],
+            text=self.cleaned_data["text"],
+            template=self.cleaned_data["template"],
+        )
+
+
+class BulkAssignForm(BulkForm):
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True, is_staff=True)
+        if is_superuser(self.user):
+            users = users.filter(memberships__isnull=False)
+        else:
+            users = users.filter(memberships__department_id__in=department_ids(self.user))
+        self.fields["assignee"].queryset = users.distinct().order_by("username")
+
+    def run_one(self, report: ServiceRequest) -> None:
+        workflow.request_assign(
+            request=report, author=self.user, assignee=self.cleaned_data["assignee"]
+        )
+
+
+class BulkForwardForm(BulkForm):
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.filter(active=True), label="Forward to"
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Note for the other department (internal)",
+    )
+
+    def run_one(self, report: ServiceRequest) -> None:
+        workflow.request_forward(
+            request=report,
+            author=self.user,
+            department=self.cleaned_data["department"],
+            note=self.cleaned_data["note"],
+        )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from departments.models import Boundary
+from tests.factories import square
+
+pytestmark = pytest.mark.django_db
+
+
+def feature(name: str | None, geometry: dict) -> dict:
+    return {"type": "Feature", "properties": {"NAME": name} if name else {}, "geometry": geometry}
+
+
+def write(tmp_path: Path, features: list[dict]) -> Path:
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def run(path: Path, *args: str) -> str:
+    out = StringIO()
+    call_command(
+        "import_boundaries",
+        str(path),
+        "--kind",
+        "neighbourhood",
+        "--name-field",
+        "NAME",
+        *args,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+AREAS = [
+    feature("Oakwood", square(35.77, -78.66, 35.79, -78.64)),
+    feature("Mordecai", square(35.77, -78.64, 35.79, -78.62)),
+]
+
+
+def test_import_creates_then_is_idempotent_then_updates(tmp_path):
+    path = write(tmp_path, AREAS)
+    assert "2 created, 0 updated, 0 unchanged" in run(path)
+    oakwood = Boundary.objects.get(name="Oakwood")
+    assert (oakwood.kind, oakwood.min_lat, oakwood.max_lng) == ("neighbourhood", 35.77, -78.64)
+    assert "0 created, 0 updated, 2 unchanged" in run(path)
+    moved = [feature("Oakwood", square(35.76, -78.66, 35.79, -78.64)), AREAS[1]]
+    assert "0 created, 1 updated, 1 unchanged" in run(write(tmp_path, moved))
+    assert Boundary.objects.get(name="Oakwood").min_lat == 35.76
+    assert Boundary.objects.count() == 2
+
+
+def test_dry_run_saves_nothing(tmp_path):
+    output = run(write(tmp_path, AREAS), "--dry-run")
+    assert "Dry run, nothing saved: 2 created" in output
+    assert not Boundary.objects.exists()
+
+
+def test_errors_name_the_feature_and_import_nothing(tmp_path):
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[-78.6, 35.7], [-78.5, 35.8], [-78.5, 35.7], [-78.6, 35.8], [-78.6, 35.7]]
+        ],
+    }
+    path = write(
+        tmp_path,
+        [
+            AREAS[0],
+            feature(None, AREAS[1]["geometry"]),
+            feature("Bowtie", bowtie),
+            feature("Line", {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
+        ],
+    )
+    with pytest.raises(CommandError) as info:
+        run(path)
+    message = str(info.value)
+    assert "Feature 2: no 'NAME' property" in message
+    assert "Feature 3 (Bowtie): Invalid geometry" in message
+    assert "Feature 4 (Line): Expected a Polygon or MultiPolygon" in message
+    assert not Boundary.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [("not json", "Not a GeoJSON file"), ("[]", "must be an object")]
+)
+def test_bad_files_are_refused(tmp_path, content, expected):
+    path = tmp_path / "bad.geojson"
+    path.write_text(content)
+    with pytest.raises(CommandError, match=expected):
+        run(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Can't read"):
+        run(tmp_path / "nope.geojson")

@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from reports import workflow
+from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest, Subscription
+from tests.factories import (
+    BoundaryFactory,
+    DepartmentFactory,
+    PhotoFactory,
+    RoutingRuleFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    StaffMembershipFactory,
+    square,
+)
+
+pytestmark = pytest.mark.django_db
+State = ServiceRequest.State
+Kind = RequestUpdate.Kind
+
+
+@pytest.fixture
+def agent(db):  # type: ignore[no-untyped-def]
+    return StaffMembershipFactory(user__username="agent").user
+
+
+@pytest.fixture
+def report(agent):  # type: ignore[no-untyped-def]
+    department = agent.memberships.get().department
+    return ServiceRequestFactory(service__department=department, department=department)
+
+
+def timeline(report: ServiceRequest) -> list[tuple[str, bool, str]]:
+    return list(report.updates.order_by("pk").values_list("kind", "public", "text"))
+
+
+@pytest.mark.parametrize(
+    ("path", "final_status"),
+    [
+        ([State.ACKNOWLEDGED, State.IN_PROGRESS, State.FIXED], "closed"),
+        ([State.NOT_ACTIONABLE], "closed"),
+        ([State.ACKNOWLEDGED, State.REFERRED], "closed"),
+        ([State.IN_PROGRESS], "open"),
+        ([State.FIXED, State.ACKNOWLEDGED], "open"),
+        ([State.FIXED, State.IN_PROGRESS, State.NOT_ACTIONABLE], "closed"),
+    ],
+)
+def test_every_valid_transition_records_author_and_derived_fields(
+    report, agent, path, final_status
+):
+    for state in path:
+        workflow.request_update(request=report, author=agent, state=state)
+    report.refresh_from_db()
+    assert report.state == path[-1] and report.status == final_status
+    assert (report.closed_datetime is not None) == (final_status == "closed")
+    entries = report.updates.filter(kind=Kind.STATE).order_by("pk")
+    assert [e.state_to for e in entries] == path
+    assert all(e.author == agent and e.public for e in entries)
+    assert report.updated_datetime == entries.last().created
+
+
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (State.IN_PROGRESS, State.ACKNOWLEDGED),
+        (State.ACKNOWLEDGED, State.NEW),
+        (State.FIXED, State.NOT_ACTIONABLE),
+        (State.NEW, State.DUPLICATE),
+        (State.NEW, "nonsense"),
+    ],
+)
+def test_invalid_transition_is_refused_and_nothing_is_written(report, agent, start, target):
+    ServiceRequest.objects.filter(pk=report.pk).update(state=start)
+    before = report.updates.count()
+    with pytest.raises(ValidationError) as info:
+        workflow.request_update(request=report, author=agent, state=target)
+    assert "state" in info.value.message_dict
+    report.refresh_from_db()
+    assert report.state == start and report.updates.count() == before
+
+
+def test_public_note_sets_status_notes_and_internal_note_does_not(report, agent):
+    workflow.request_note_add(
+        request=report, author=agent, text="Crew booked for Tuesday.", public=True
+    )
+    workflow.request_note_add(
+        request=report, author=agent, text="Call the contractor.", public=False
+    )
+    report.refresh_from_db()
+    assert report.status_notes == "Crew booked for Tuesday."
+    assert timeline(report)[-2:] == [
+        (Kind.NOTE, True, "Crew booked for Tuesday."),
+        (Kind.NOTE, False, "Call the contractor."),
+    ]
+
+
+def test_state_change_with_internal_text_keeps_text_off_the_public_entry(report, agent):
+    workflow.request_update(
+        request=report,
+        author=agent,
+        state=State.ACKNOWLEDGED,
+        text="Looks like gang tags.",
+        public=False,
+    )
+    report.refresh_from_db()
+    assert report.status_notes == ""
+    assert timeline(report)[-2:] == [
+        (Kind.STATE, True, ""),
+        (Kind.NOTE, False, "Looks like gang tags."),
+    ]
+
+
+def test_empty_reply_is_refused(report, agent):
+    with pytest.raises(ValidationError):
+        workflow.request_update(request=report, author=agent, text="   ")
+
+
+def test_close_with_template_uses_its_text(report, agent):
+    template = ResponseTemplate.objects.create(
+        department=report.department, title="Fixed", text="We filled the pothole. Thank you!"
+    )
+    workflow.request_close(request=report, author=agent, state=State.FIXED, template=template)
+    report.refresh_from_db()
+    assert (report.state, report.status_notes) == (State.FIXED, template.text)
+
+
+def test_close_refuses_template_of_another_department_or_category(report, agent):
+    foreign = ResponseTemplate.objects.create(department=DepartmentFactory(), title="X", text="x")
+    other_category = ResponseTemplate.objects.create(
+        department=report.department, service=ServiceFactory(), title="Y", text="y"
+    )
+    for template in (foreign, other_category):
+        with pytest.raises(ValidationError):
+            workflow.request_close(request=report, author=agent, template=template)
+    assert ServiceRequest.objects.get(pk=report.pk).state == State.NEW
+
+
+def test_templates_for_lists_department_templates_of_this_category_or_any(report):
+    any_category = ResponseTemplate.objects.create(
+        department=report.department, title="A", text="a"
+    )
+    mine = ResponseTemplate.objects.create(
+        department=report.department, service=report.service, title="B", text="b"
+    )
+    ResponseTemplate.objects.create(
+        department=report.department, service=ServiceFactory(), title="C", text="c"
+    )
+    ResponseTemplate.objects.create(department=report.department, title="D", text="d", active=False)
+    assert workflow.templates_for(report) == [any_category, mine]
+
+
+def test_reopen_only_closed_reports(report, agent):
+    with pytest.raises(ValidationError):
+        workflow.request_reopen(request=report, author=agent)
+    workflow.request_close(
+        request=report, author=agent, state=State.NOT_ACTIONABLE, text="Private land."
+    )
+    workflow.request_reopen(request=report, author=agent, text="Owner asked us to help.")
+    report.refresh_from_db()
+    assert (report.state, report.status, report.closed_datetime) == (
+        State.ACKNOWLEDGED,
+        "open",
+        None,
+    )
+
+
+def test_assign_only_to_staff_of_the_department(report, agent):
+    colleague = StaffMembershipFactory(department=report.department).user
+    outsider = StaffMembershipFactory().user
+    with pytest.raises(ValidationError):
+        workflow.request_assign(request=report, author=agent, assignee=outsider)
+    workflow.request_assign(request=report, author=agent, assignee=colleague)
+    report.refresh_from_db()
+    assert report.assigned_to == colleague
+    assert timeline(report)[-1] == (Kind.ASSIGN, False, f"Assigned to {colleague}.")
+    workflow.request_assign(request=report, author=agent, assignee=None)
+    assert ServiceRequest.objects.get(pk=report.pk).assigned_to is None
+
+
+def test_forward_keeps_history_separates_internal_note_and_notifies(
+    report, agent, django_capture_on_commit_callbacks
+):
+    health = report.department
+    works = DepartmentFactory(name="Public Works", email="works@city.example.org")
+    colleague = StaffMembershipFactory(department=health).user
+    workflow.request_assign(request=report, author=agent, assignee=colleague)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_forward(
+            request=report, author=agent, department=works, note="Needle bin is on their sidewalk."
+        )
+    report.refresh_from_db()
+    assert report.department == works and report.assigned_to is None
+    forward = report.updates.get(kind=Kind.FORWARD)
+    assert forward.public and forward.text == f"Forwarded from {health} to Public Works."
+    assert (forward.department_from, forward.department_to) == (health, works)
+    assert report.updates.get(kind=Kind.NOTE).public is False
+    to_works = [m for m in mail.outbox if m.to == ["works@city.example.org"]]
+    assert len(to_works) == 1 and "Needle bin is on their sidewalk." in to_works[0].body
+
+
+@pytest.mark.parametrize("problem", ["same", "inactive", "closed"])
+def test_forward_refusals(report, agent, problem):
+    target = report.department
+    if problem == "inactive":
+        target = DepartmentFactory(active=False)
+    if problem == "closed":
+        target = DepartmentFactory()
+        ServiceRequest.objects.filter(pk=report.pk).update(state=State.FIXED, status="closed")
+    with pytest.raises(ValidationError):
+        workflow.request_forward(request=report, author=agent, department=target)
+    assert not report.updates.filter(kind=Kind.FORWARD).exists()
+
+
+def test_duplicate_moves_followers_to_master_and_flattens_chains(report, agent):
+    master = ServiceRequestFactory(service=report.service, department=report.department)
+    Subscription.objects.create(request=master, email="both@example.net")
+    moved = Subscription.objects.create(request=report, email="only.dup@example.net")
+    both = Subscription.objects.create(request=report, email="both@example.net")
+    earlier_dup = ServiceRequestFactory(duplicate_of=report, state=State.DUPLICATE)
+    workflow.request_close_as_duplicate(
+        request=report, author=agent, master=master, text="Same tree."
+    )
+    report.refresh_from_db()
+    assert (report.state, report.status, report.duplicate_of) == (State.DUPLICATE, "closed", master)
+    assert report.status_notes == f"Closed as a duplicate of report #{master.pk}. Same tree."
+    moved.refresh_from_db()
+    both.refresh_from_db()
+    assert moved.request == master and moved.active
+    assert both.request == report and not both.active
+    assert ServiceRequest.objects.get(pk=earlier_dup.pk).duplicate_of == master
+
+
+def test_duplicate_of_itself_or_a_loop_is_refused(report, agent):
+    with pytest.raises(ValidationError, match="itself"):
+        workflow.request_close_as_duplicate(request=report, author=agent, master=report)
+    other = ServiceRequestFactory(service=report.service, department=report.department)
+    ServiceRequest.objects.filter(pk=other.pk).update(duplicate_of=report, state=State.DUPLICATE)
+    other.refresh_from_db()
+    with pytest.raises(ValidationError, match="duplicate of this report"):
+        workflow.request_close_as_duplicate(request=report, author=agent, master=other)
+    report.refresh_from_db()
+    assert report.state == State.NEW and report.duplicate_of is None
+
+
+def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
+    with pytest.raises(ValidationError):
+        workflow.request_moderate(
+            request=report, author=agent, hidden=True, description_redacted=False, reason=""
+        )
+    workflow.request_moderate(
+        request=report,
+        author=agent,
+        hidden=False,
+        description_redacted=True,
+        reason="Phone number in text",
+    )
+    report.refresh_from_db()
+    assert report.public_description == "[Description removed by moderator]"
+    workflow.request_moderate(
+        request=report, author=agent, hidden=True, description_redacted=True, reason="Abusive"
+    )
+    assert not ServiceRequest.objects.public().filter(pk=report.pk).exists()
+    assert timeline(report)[-1] == (Kind.MODERATION, False, "Report hidden: Abusive")
+
+
+def test_photo_moderation_hides_one_photo(report, agent):
+    photo = PhotoFactory(request=report, state="processed")
+    workflow.photo_moderate(photo=photo, author=agent, hidden=True, reason="Face visible")
+    photo.refresh_from_db()
+    assert photo.hidden and not photo.is_public and photo.hidden_reason == "Face visible"
+    with pytest.raises(ValidationError):
+        workflow.photo_moderate(photo=photo, author=agent, hidden=True, reason="again")
+
+
+def test_recategorise_reroutes_recomputes_target_and_records(
+    report, agent, django_capture_on_commit_callbacks
+):
+    parks = DepartmentFactory(name="Parks", email="parks@city.example.org")
+    tree = ServiceFactory(name="Fallen tree", sla_hours=24, department=DepartmentFactory())
+    area = BoundaryFactory(geometry=square(35.77, -78.65, 35.79, -78.63))
+    RoutingRuleFactory(service=tree, boundary=area, department=parks)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_recategorise(request=report, author=agent, service=tree)
+    report.refresh_from_db()
+    assert (report.service, report.department, report.area) == (tree, parks, area)
+    assert report.expected_datetime == report.requested_datetime + timedelta(hours=24)
+    kinds = [k for k, _public, _text in timeline(report)]
+    assert kinds[-2:] == [Kind.ROUTED, Kind.FORWARD]
+    assert any(m.to == ["parks@city.example.org"] for m in mail.outbox)
+    with pytest.raises(ValidationError):
+        workflow.request_recategorise(request=report, author=agent, service=tree)
+
+
+def test_public_update_emails_each_follower_once(report, agent, django_capture_on_commit_callbacks):
+    Subscription.objects.create(request=report, email="a@example.net")
+    Subscription.objects.create(request=report, email="b@example.net")
+    Subscription.objects.create(request=report, email="gone@example.net", active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_note_add(request=report, author=agent, text="Internal only", public=False)
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_update(
+            request=report, author=agent, state=State.FIXED, text="Fixed today."
+        )
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.net", "b@example.net"]
+    assert all(len(m.to) == 1 and not m.cc and not m.bcc for m in mail.outbox)
+
+
+def test_overdue_queue_tracks_target(report):
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        expected_datetime=timezone.now() - timedelta(hours=1)
+    )
+    assert list(ServiceRequest.objects.overdue()) == [report]
