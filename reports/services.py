@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import IO
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -63,9 +62,12 @@ def service_request_create(
     account_id: str = "",
     require_description: bool = False,
     requested_datetime: timezone.datetime | None = None,
+    notify: bool = True,
 ) -> ServiceRequest:
-    """Validate and save a new report with its photos, route it, start its timeline.
+    """Validate and save a new report with its photos, route it, start its timeline, and
+    (after the commit) tell the department and process the photos.
 
+    `notify=False` is for reports that are history rather than news (demo data, imports).
     Raises ValidationError (nothing saved) on any bad input."""
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
@@ -167,7 +169,8 @@ def service_request_create(
             Subscription.objects.create(request=request, email=request.reporter_email)
         from reports.tasks import notify_new_request, process_request_photos
 
-        queue_after_commit(notify_new_request, request.pk)
+        if notify:
+            queue_after_commit(notify_new_request, request.pk)
         if photos:
             queue_after_commit(process_request_photos, request.pk)
     return request
@@ -204,25 +207,6 @@ def photo_process(*, photo: Photo) -> Photo:
         photo.state = Photo.State.PROCESSED
         photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
     return photo
-
-
-def public_note_add(
-    *, request: ServiceRequest, text: str, author: AbstractBaseUser | None, public: bool = True
-) -> RequestUpdate:
-    text = text.strip()
-    if not text:
-        raise ValidationError({"text": ["A note needs some text."]})
-    with transaction.atomic():
-        update = RequestUpdate.objects.create(
-            request=request,
-            kind=RequestUpdate.Kind.NOTE,
-            public=public,
-            text=text,
-            author=author if author and author.is_authenticated else None,
-            created=timezone.now(),
-        )
-        ServiceRequest.objects.filter(pk=request.pk).update(updated_datetime=update.created)
-    return update
 
 
 def subscription_create(*, request: ServiceRequest, email: str) -> Subscription:

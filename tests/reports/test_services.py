@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
-from reports.services import photo_process, public_note_add, service_request_create
+from reports.services import photo_process, service_request_create
 from reports.tasks import process_request_photos
 from tests.factories import (
     CITY_CENTRE,
@@ -204,17 +204,6 @@ def test_create_routes_by_area_rule():
     assert outside.department == service.department and outside.area is None
 
 
-def test_public_note_add_updates_timeline_and_refuses_empty(superuser):
-    request = service_request_create(
-        service=ServiceFactory(), description="Light out", lat=LAT, long=LNG
-    )
-    with pytest.raises(ValidationError):
-        public_note_add(request=request, text="  ", author=superuser)
-    update = public_note_add(request=request, text="Crew sent.", author=superuser)
-    request.refresh_from_db()
-    assert update.public and request.updated_datetime == update.created
-
-
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
 def test_png_and_webp_are_accepted_and_reencoded_as_jpeg(fmt):
     upload = SimpleUploadedFile(f"photo.{fmt.lower()}", image_bytes(fmt, size=(120, 90)))
@@ -281,3 +270,17 @@ def test_more_than_three_photos_are_refused():
         )
     assert "At most 3 photos" in " ".join(excinfo.value.message_dict["photos"])
     assert ServiceRequest.objects.count() == 0
+
+
+def test_create_tells_the_department_unless_told_not_to(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    service = ServiceFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        service_request_create(service=service, description="Light out", lat=LAT, long=LNG)
+    assert [m.to for m in mailoutbox] == [[service.department.email]]
+    with django_capture_on_commit_callbacks(execute=True):
+        service_request_create(
+            service=service, description="Old report", lat=LAT, long=LNG, notify=False
+        )
+    assert len(mailoutbox) == 1

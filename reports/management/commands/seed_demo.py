@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 from shapely.geometry import LineString, mapping
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from departments.permissions import STAFF_GROUP_NAME
 from reports import demo
 from reports.models import (
     AttributeValue,
@@ -38,7 +39,6 @@ from reports.models import (
 from reports.services import photo_process, service_request_create
 
 DEMO_PASSWORD = "civic311-demo"
-STAFF_GROUP = "Department staff"
 
 CENTRE = (35.7796, -78.6382)
 
@@ -380,7 +380,7 @@ class Command(BaseCommand):
     def _users(self, departments: dict[str, Department]) -> list[tuple[str, str]]:
         self._user("admin", is_superuser=True)
         logins = [("admin", "superuser")]
-        group = Group.objects.filter(name=STAFF_GROUP).first()
+        group = Group.objects.get(name=STAFF_GROUP_NAME)  # made by a departments migration
         for slug, department in departments.items():
             for suffix, role in (
                 ("", StaffMembership.Role.AGENT),
@@ -388,8 +388,7 @@ class Command(BaseCommand):
             ):
                 username = f"{slug}{suffix}"
                 user = self._user(username, first_name=department.name, last_name=role.label)
-                if group is not None:
-                    user.groups.add(group)
+                user.groups.add(group)
                 StaffMembership.objects.update_or_create(
                     user=user, department=department, defaults={"role": role}
                 )
@@ -434,6 +433,7 @@ class Command(BaseCommand):
                     reporter_name="Demo Resident",
                     reporter_email=f"resident{rng.randint(1, 400)}@example.net",
                     requested_datetime=requested,
+                    notify=False,  # history, not news: no email per demo report
                 )
                 self._progress(request, age_days, rng, staff)
                 created.append(request)
