@@ -249,7 +249,7 @@ class Command(BaseCommand):
         )
         self._say(1, f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, what in logins:
-            self._say(1, f"  {username:<16} {what}")
+            self._say(1, f"  {username:<22} {what}")
 
     def _say(self, level: int, message: str) -> None:
         if self.verbosity >= level:
