@@ -334,6 +334,14 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             return format_html('{} <span class="c311-badge overdue">overdue</span>', when)
         return when
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The admin accepts a filter on any of the model's own fields in the URL; on a private
+        # field that would let staff test guesses against other departments' reporters
+        # (?reporter_email__startswith=…), so those lookups are refused for everyone.
+        if lookup.split("__", 1)[0] in PRIVATE_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     # Change view ---------------------------------------------------------------------
 
     def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]

@@ -381,8 +381,10 @@ def request_close_as_duplicate(
 ) -> ServiceRequest:
     """Close a report as a duplicate of `master` and move its followers to the master.
 
-    Refuses the report itself and any master whose own duplicate chain leads back here.
-    Reports that were duplicates of this one now point at the master, so chains stay flat."""
+    Refuses the report itself, a closed report (reopen it first), a hidden master (its
+    page is not public) and any master whose own duplicate chain leads back here. A master
+    that is itself a duplicate is replaced by the report it duplicates, and reports that
+    were duplicates of this one now point at the master, so chains stay flat."""
     text = _clean_text(text)
     with transaction.atomic():
         report = _lock(request)
@@ -396,9 +398,17 @@ def request_close_as_duplicate(
                     {"master": [f"#{master.pk} is itself a duplicate of this report."]}
                 )
             seen.add(cursor.pk)
-            cursor = cursor.duplicate_of
+            master, cursor = cursor, cursor.duplicate_of
         if report.state == State.DUPLICATE and report.duplicate_of_id == master.pk:
             raise ValidationError({"master": [f"Already closed as a duplicate of #{master.pk}."]})
+        if report.state in CLOSED_STATES:
+            raise ValidationError(
+                {"master": ["Reopen a closed report before closing it as a duplicate."]}
+            )
+        if master.hidden:
+            raise ValidationError(
+                {"master": [f"#{master.pk} is hidden from the public; choose a visible report."]}
+            )
         now = timezone.now()
         previous = report.state
         _set_state(report, State.DUPLICATE, now)
@@ -509,6 +519,11 @@ def request_recategorise(
             raise ValidationError({"service": ["The report is already in that category."]})
         if not service.active:
             raise ValidationError({"service": [f"“{service}” is not accepting reports."]})
+        if report.state in CLOSED_STATES:
+            # Re-routing would forward a finished report to a department with nothing to do.
+            raise ValidationError(
+                {"service": ["Reopen a closed report before changing its category."]}
+            )
         now = timezone.now()
         previous_service = report.service
         decision = route(

@@ -460,3 +460,15 @@ def test_moderation_in_admin_removes_report_from_public_page(client, world):
     assert client.get(public_url).status_code == 404
     # Staff still see it.
     assert "Deep pothole" in client.get(change_url(report)).content.decode()
+
+
+@pytest.mark.parametrize("who", ["agent_b", "agent_a", "superuser"])
+@pytest.mark.parametrize(
+    "lookup", ["reporter_email", "reporter_email__startswith", "reporter_phone", "device_id"]
+)
+def test_queue_refuses_filters_on_private_fields(client, world, who, lookup):
+    # Otherwise anyone could test guesses of other departments' reporters' contact data.
+    value = world["report"].reporter_email[:3]
+    response = login(client, world, who).get(f"{CHANGELIST}?department=all&{lookup}={value}")
+    assert response.status_code == 400
+    assert world["report"].reporter_email not in response.content.decode()

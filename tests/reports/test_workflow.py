@@ -317,3 +317,45 @@ def test_overdue_queue_tracks_target(report):
         expected_datetime=timezone.now() - timedelta(hours=1)
     )
     assert list(ServiceRequest.objects.overdue()) == [report]
+
+
+def test_recategorising_a_closed_report_is_refused(report, agent):
+    workflow.request_update(request=report, author=agent, state=State.NOT_ACTIONABLE)
+    other = ServiceFactory(department=DepartmentFactory())
+    with pytest.raises(ValidationError) as excinfo:
+        workflow.request_recategorise(request=report, author=agent, service=other)
+    assert "Reopen" in str(excinfo.value)
+    report.refresh_from_db()
+    assert report.service != other and report.department == agent.memberships.get().department
+
+
+def test_a_closed_report_cannot_be_closed_again_as_duplicate(report, agent):
+    workflow.request_update(request=report, author=agent, state=State.NOT_ACTIONABLE)
+    closed_at = ServiceRequest.objects.get(pk=report.pk).closed_datetime
+    master = ServiceRequestFactory(service=report.service, department=report.department)
+    with pytest.raises(ValidationError) as excinfo:
+        workflow.request_close_as_duplicate(request=report, author=agent, master=master)
+    assert "Reopen" in str(excinfo.value)
+    report.refresh_from_db()
+    assert report.state == State.NOT_ACTIONABLE and report.closed_datetime == closed_at
+
+
+def test_a_hidden_report_cannot_be_the_master(report, agent):
+    master = ServiceRequestFactory(
+        service=report.service, department=report.department, hidden=True
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        workflow.request_close_as_duplicate(request=report, author=agent, master=master)
+    assert "hidden" in str(excinfo.value)
+    report.refresh_from_db()
+    assert report.state == State.NEW and report.duplicate_of is None
+
+
+def test_duplicate_of_a_duplicate_points_at_the_original(report, agent):
+    original = ServiceRequestFactory(service=report.service, department=report.department)
+    middle = ServiceRequestFactory(service=report.service, department=report.department)
+    workflow.request_close_as_duplicate(request=middle, author=agent, master=original)
+    workflow.request_close_as_duplicate(request=report, author=agent, master=middle)
+    report.refresh_from_db()
+    assert report.duplicate_of == original
+    assert f"#{original.pk}" in report.status_notes
