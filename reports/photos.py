@@ -15,7 +15,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# MPO is how Pillow names the JPEGs many phones write (a JPEG with extra frames appended);
+# processing keeps the first frame, which is the photo.
+ALLOWED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# The only upload folders the public may read. `originals/` keeps the uploads as received,
+# EXIF and GPS included, and must never be served.
+PUBLIC_FOLDERS = ("photos", "thumbnails")
 WEB_SIZE = 1600
 THUMBNAIL_SIZE = 400
 

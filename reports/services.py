@@ -188,24 +188,29 @@ def _upload_name(upload: UploadedFile | IO[bytes], order: int) -> str:
 def photo_process(*, photo: Photo) -> Photo:
     """Make the public versions of a photo. Idempotent: a processed photo is left alone.
 
-    A file that cannot be decoded is marked failed (retrying would not help); an OSError
-    from storage propagates so that the task retries."""
+    A file that cannot be decoded, or whose original is gone, is marked failed (retrying
+    would not help); any other OSError from storage propagates so that the task retries."""
     if photo.state == Photo.State.PROCESSED:
         return photo
     try:
         with photo.original.open("rb") as source:
             web, thumb, (width, height) = render_versions(source)
-    except (ValueError, SyntaxError) as exc:
-        logger.warning("Photo %s cannot be decoded: %s", photo.pk, exc)
-        photo.state = Photo.State.FAILED
-        photo.save(update_fields=["state"])
-        return photo
+    except (ValueError, SyntaxError, FileNotFoundError) as exc:
+        return photo_mark_failed(photo=photo, reason=str(exc))
     with transaction.atomic():
         photo.image.save(f"photo-{photo.pk}.jpg", web, save=False)
         photo.thumbnail.save(f"thumb-{photo.pk}.jpg", thumb, save=False)
         photo.width, photo.height = width, height
         photo.state = Photo.State.PROCESSED
         photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
+    return photo
+
+
+def photo_mark_failed(*, photo: Photo, reason: str) -> Photo:
+    """Give up on a photo: it stays off public pages, and the sweeper stops trying it."""
+    logger.warning("Photo %s could not be processed: %s", photo.pk, reason)
+    photo.state = Photo.State.FAILED
+    photo.save(update_fields=["state"])
     return photo
 
 

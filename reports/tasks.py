@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -16,37 +17,46 @@ from reports.notifications import (
     send_update_to_subscriber,
     subscriber_ids,
 )
-from reports.services import photo_process
+from reports.services import photo_mark_failed, photo_process
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(bind=True, max_retries=8)
 def process_request_photos(self, request_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Process every pending photo of one report; safe to run twice."""
+    """Process every pending photo of one report; safe to run twice. Returns how many
+    photos are now processed.
+
+    A storage error is retried with back-off; once the retries are spent the photo is
+    marked failed rather than left "being processed" for ever."""
     done = 0
     for photo in Photo.objects.filter(request_id=request_id, state=Photo.State.PENDING):
-        photo_process(photo=photo)
-        done += 1
+        try:
+            photo = photo_process(photo=photo)
+        except OSError as exc:
+            if self.request.retries >= self.max_retries:
+                photo_mark_failed(photo=photo, reason=str(exc))
+                continue
+            raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+        done += photo.state == Photo.State.PROCESSED
     return done
 
 
 @shared_task
 def photos_process_pending() -> int:
-    """Sweep up photos whose task never ran (e.g. the broker was down at submission)."""
+    """Sweep up photos whose task never ran (e.g. the broker was down at submission).
+
+    One photo that fails must not stop the sweep: it is logged, stays pending and is tried
+    again on the next sweep (a photo that can never work is marked failed by the service)."""
     cutoff = timezone.now() - timedelta(minutes=5)
-    request_ids = (
-        Photo.objects.filter(state=Photo.State.PENDING, created__lt=cutoff)
-        .values_list("request_id", flat=True)
-        .distinct()
-    )
     count = 0
-    for request_id in request_ids:
-        count += process_request_photos(request_id)
+    for photo in Photo.objects.filter(state=Photo.State.PENDING, created__lt=cutoff):
+        try:
+            photo = photo_process(photo=photo)
+        except OSError:
+            logger.warning("Photo %s: storage error, will try again", photo.pk, exc_info=True)
+            continue
+        count += photo.state == Photo.State.PROCESSED
     return count
 
 

@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.http import HttpRequest, HttpResponse
 from django.urls import re_path
-from django.views.static import serve
 
 import civic311.urls
+from civic311.media import serve_public_media
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -36,14 +34,9 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 OUTSIDE = re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/])")
 
 
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
-    # MEDIA_ROOT is per test (tests/conftest.py), so it is read at request time.
-    return serve(request, path, document_root=django_settings.MEDIA_ROOT)
-
-
 # The site's URLs plus uploaded media, which Django only serves itself when DEBUG is on.
 urlpatterns = [
-    re_path(r"^media/(?P<path>.*)$", serve_media),
+    re_path(r"^media/(?P<path>.*)$", serve_public_media),
     *civic311.urls.urlpatterns,
 ]
 

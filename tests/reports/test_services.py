@@ -284,3 +284,22 @@ def test_create_tells_the_department_unless_told_not_to(
             service=service, description="Old report", lat=LAT, long=LNG, notify=False
         )
     assert len(mailoutbox) == 1
+
+
+def test_phone_jpeg_in_mpo_format_is_accepted():
+    # Many phones write JPEGs with extra frames appended (Pillow calls them MPO).
+    first, second = Image.new("RGB", (60, 40), "blue"), Image.new("RGB", (30, 20), "red")
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    with Image.open(io.BytesIO(buffer.getvalue())) as check:
+        assert check.format == "MPO"
+    request = service_request_create(
+        service=ServiceFactory(),
+        description="Pothole",
+        lat=LAT,
+        long=LNG,
+        photos=[SimpleUploadedFile("IMG_0001.JPG", buffer.getvalue(), "image/jpeg")],
+    )
+    process_request_photos(request.pk)
+    photo = request.photos.get()
+    assert photo.state == Photo.State.PROCESSED and (photo.width, photo.height) == (60, 40)

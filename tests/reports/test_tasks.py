@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from kombu import pools
 
+import reports.tasks
 from civic311.celery import app as celery_app
 from reports.models import Photo, ServiceRequest
 from reports.services import service_request_create
@@ -83,3 +84,58 @@ def test_real_worker_processes_photos_after_commit():
         photo.refresh_from_db()
     assert photo.state == Photo.State.PROCESSED
     assert photo.width == 1200 and photo.thumbnail.name
+
+
+def _report_with_photo() -> Photo:
+    request = service_request_create(
+        service=ServiceFactory(),
+        description="Pothole",
+        lat=LAT,
+        long=LNG,
+        photos=[image_upload()],
+    )
+    return Photo.objects.get(request=request)
+
+
+@pytest.mark.django_db
+def test_storage_error_is_retried_then_succeeds(monkeypatch):
+    photo = _report_with_photo()
+    real, calls = reports.tasks.photo_process, []
+
+    def flaky(*, photo: Photo) -> Photo:
+        calls.append(photo.pk)
+        if len(calls) == 1:
+            raise OSError("storage hiccup")
+        return real(photo=photo)
+
+    monkeypatch.setattr(reports.tasks, "photo_process", flaky)
+    reports.tasks.process_request_photos.apply(args=[photo.request_id])
+    photo.refresh_from_db()
+    assert len(calls) == 2 and photo.state == Photo.State.PROCESSED
+
+
+@pytest.mark.django_db
+def test_photo_is_marked_failed_when_retries_are_spent(monkeypatch):
+    photo = _report_with_photo()
+    calls = []
+
+    def broken(*, photo: Photo) -> Photo:
+        calls.append(photo.pk)
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(reports.tasks, "photo_process", broken)
+    reports.tasks.process_request_photos.apply(args=[photo.request_id])
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.FAILED
+    assert len(calls) == reports.tasks.process_request_photos.max_retries + 1
+
+
+@pytest.mark.django_db
+def test_sweeper_marks_a_lost_original_failed_and_carries_on():
+    lost, fine = _report_with_photo(), _report_with_photo()
+    Photo.objects.update(created=timezone.now() - timedelta(minutes=10))
+    lost.original.storage.delete(lost.original.name)
+    assert photos_process_pending() == 1
+    lost.refresh_from_db()
+    fine.refresh_from_db()
+    assert lost.state == Photo.State.FAILED and fine.state == Photo.State.PROCESSED
