@@ -168,6 +168,7 @@ REPORT_FIELDS = (
     "status_notes",
     "duplicate_of",
     "source",
+    "api_key",
     "attributes",
 )
 MODERATION_FIELDS = ("hidden", "description_redacted", "moderation_reason")
@@ -197,6 +198,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         OverdueFilter,
         HasPhotoFilter,
         ("area", admin.RelatedOnlyFieldListFilter),
+        "source",
+        ("api_key", admin.RelatedOnlyFieldListFilter),
         HiddenFilter,
     ]
     list_select_related = ["service", "department", "area", "assigned_to"]

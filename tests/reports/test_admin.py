@@ -472,3 +472,16 @@ def test_queue_refuses_filters_on_private_fields(client, world, who, lookup):
     response = login(client, world, who).get(f"{CHANGELIST}?department=all&{lookup}={value}")
     assert response.status_code == 400
     assert world["report"].reporter_email not in response.content.decode()
+
+
+def test_staff_see_which_app_filed_a_report(client, world):
+    from tests.factories import api_key_create
+
+    key, _ = api_key_create("Greenway app")
+    report = world["report"]
+    ServiceRequest.objects.filter(pk=report.pk).update(source="api", api_key=key)
+    login(client, world, "agent_a")
+    page = client.get(change_url(report)).content.decode()
+    assert "Greenway app" in page and "Open311 API" in page
+    queue = client.get(f"{CHANGELIST}?api_key__id__exact={key.pk}").content.decode()
+    assert f"#{report.pk}" in queue
