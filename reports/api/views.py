@@ -31,7 +31,11 @@ from reports.api.errors import (
     validation_error_messages,
 )
 from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter, parse_extensions
-from reports.api.renderers import Open311JSONRenderer, Open311XMLRenderer
+from reports.api.renderers import (
+    Open311JSONRenderer,
+    Open311XMLRenderer,
+    SuffixContentNegotiation,
+)
 from reports.api.serializers import (
     ErrorSerializer,
     PostedRequestSerializer,
@@ -69,6 +73,7 @@ class Open311Api(APIView):
     """Common ground: both formats, form posts, no sessions, spec-shaped errors."""
 
     renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
+    content_negotiation_class = SuffixContentNegotiation
     parser_classes = [FormParser, MultiPartParser]
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -213,7 +218,8 @@ class ServiceRequestListApi(Open311Api):
         service_code = params.field(data, "service_code")
         if not service_code:
             raise bad_request("service_code is required.")
-        service = Service.objects.filter(service_code=service_code).first()
+        # An inactive service is as absent as in GET services/<code>: the same 404.
+        service = Service.objects.filter(active=True, service_code=service_code).first()
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         media = request.FILES.getlist("media")
