@@ -119,13 +119,19 @@ class RequestListForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if (
-            data.get("service_request_id")
-            or "start_date" in self.errors
-            or "end_date" in self.errors
-        ):
+        dates = ("start_date", "end_date", "updated_after", "updated_before")
+        if data.get("service_request_id") or any(name in self.errors for name in dates):
             return data
+        # The 90-day window bounds requested_datetime, unless only update times are given:
+        # then it bounds updated_datetime, so that "what changed since yesterday" also
+        # finds old reports updated since (and the sr_updated index serves the query).
+        by_requested = data.get("start_date") or data.get("end_date")
+        by_updated = data.get("updated_after") or data.get("updated_before")
+        if by_updated and not by_requested:
+            first, last = "updated_after", "updated_before"
+        else:
+            first, last = "start_date", "end_date"
+        start, end = data.get(first), data.get(last)
         if start is None and end is None:
             end = timezone.now()
             start = end - MAX_SPAN
@@ -134,10 +140,10 @@ class RequestListForm(forms.Form):
         elif end is None:
             end = start + MAX_SPAN
         if start > end:
-            raise ValidationError("start_date must be before end_date.", code="order")
+            raise ValidationError(f"{first} must be before {last}.", code="order")
         if end - start > MAX_SPAN:
-            raise ValidationError("start_date and end_date may span at most 90 days.", code="span")
-        data["start_date"], data["end_date"] = start, end
+            raise ValidationError(f"{first} and {last} may span at most 90 days.", code="span")
+        data[first], data[last] = start, end
         return data
 
 
