@@ -4,7 +4,6 @@ An empty parameter means the same as an absent one (django-filter skips empty va
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,14 +11,12 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from civic311.dates import parse_w3c_datetime
 from reports.models import Service, ServiceRequest
 
 MAX_SPAN = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
-# An unescaped "+" in a query string arrives as a space: "2026-01-01T00:00:00 05:00".
-_SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 
 
 def parse_extensions(value: str | None) -> bool:
@@ -37,23 +34,7 @@ class W3CDateTimeField(forms.CharField):
 
     def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
         text = super().to_python(value)
-        if not text:
-            return None
-        text = _SPACE_OFFSET.sub(r"\1+\2", text)
-        try:
-            parsed = parse_datetime(text)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise ValidationError(
-                f"{text!r} is not a W3C datetime such as 2026-05-01T14:30:00-04:00.",
-                code="invalid",
-            )
-        if parsed.tzinfo is None:
-            raise ValidationError(
-                f"{text!r} needs a time zone, such as Z or -04:00.", code="no_timezone"
-            )
-        return parsed
+        return parse_w3c_datetime(text) if text else None
 
 
 class BBoxField(forms.CharField):
