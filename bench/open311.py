@@ -3,10 +3,12 @@
     python bench/open311.py            # SQLite (bench/results/bench.sqlite3)
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/civic311_bench python bench/open311.py
 
-Runs SQLite always, and PostgreSQL too when BENCH_DATABASE_URL (or a postgres DATABASE_URL)
-is set. Each database is measured in a child process (settings are read once per process).
+Runs SQLite always, and PostgreSQL too when BENCH_DATABASE_URL is set (DATABASE_URL is
+ignored: the bench deletes reports, so it never falls back to the project's database).
+Each database is measured in a child process (settings are read once per process).
 Data: `generate_reports` into a dedicated database, reused on the next run when it already
-holds exactly --count generated reports. Timing: Django's test Client, in process (no
+holds exactly --count generated reports. A database holding any report that was not
+generated is refused before anything is written to it. Timing: Django's test Client, in process (no
 network), median and 90th percentile of --runs runs after two warm-ups. Then EXPLAIN of
 every scenario's query, with a verdict on whether an index is used.
 Numbers, not tests: nothing here asserts a time.
@@ -40,7 +42,7 @@ def main() -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    pg = os.environ.get("BENCH_DATABASE_URL", "")
     if pg.startswith("postgres"):
         create_database(pg)
         targets.append(("PostgreSQL", pg))
@@ -78,6 +80,24 @@ def create_database(url: str) -> None:
         ).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+
+
+def refuse_unless_bench_database() -> None:
+    """Exit with a message when the database holds a report that is not generated: it is
+    somebody's real data, and the bench would delete it. Empty databases are fine."""
+    from django.db import connection
+
+    from reports.models import ServiceRequest
+
+    if ServiceRequest._meta.db_table not in connection.introspection.table_names():
+        return
+    foreign = ServiceRequest.objects.exclude(source=ServiceRequest.Source.GENERATED).count()
+    if foreign:
+        sys.exit(
+            f"Refusing to bench database {connection.settings_dict['NAME']!s}: it holds "
+            f"{foreign:,} reports that are not generated, and the bench deletes reports. "
+            "Point BENCH_DATABASE_URL at a database of its own."
+        )
 
 
 def minimal_urlconf() -> ModuleType:
@@ -119,6 +139,7 @@ def run(count: int, runs: int) -> None:
     from reports.api.views import public_requests
     from reports.models import Service, ServiceRequest
 
+    refuse_unless_bench_database()
     call_command("migrate", verbosity=0)
     ensure_catalogue()
     have = ServiceRequest.objects.filter(source="generated").count()
@@ -151,6 +172,11 @@ def run(count: int, runs: int) -> None:
             {"start_date": start.isoformat(), "end_date": end.isoformat()},
         ),
         ("requests.json bbox", "/open311/v2/requests.json", {"bbox": bbox}),
+        (
+            "requests.json updated_after 1 day",
+            "/open311/v2/requests.json",
+            {"updated_after": (now - timedelta(days=1)).isoformat()},
+        ),
         ("requests.json page_size=50", "/open311/v2/requests.json", {"page_size": "50"}),
     ]
 

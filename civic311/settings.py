@@ -217,6 +217,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Open311 chooses the format by the URL's .json/.xml only; no ?format= override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Civic311 Open311 GeoReport v2 API",
@@ -228,6 +230,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui/favicon-32x32.png",
     # Only the Open311 API is documented (admin and pages are not DRF views anyway).
     "SCHEMA_PATH_PREFIX": "/open311/",
+    # Open311 errors are lists of {code, description}, like its answers.
+    "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
 }
 
 # The city this instance serves.

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
+from civic311.dates import parse_w3c_datetime
 from reports.models import Service, ServiceAttribute
 
 Answer = str | list[str]
@@ -85,14 +85,11 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
             raise ValidationError(f"Attribute {code} must be a number.", code="invalid_attribute")
     elif attribute.datatype == datatype.DATETIME:
         try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
+            return parse_w3c_datetime(value).isoformat()
+        except ValidationError as exc:
             raise ValidationError(
-                f"Attribute {code} must be a date and time such as 2026-05-01T14:30:00-04:00.",
-                code="invalid_attribute",
-            )
+                f"Attribute {code}: {' '.join(exc.messages)}", code="invalid_attribute"
+            ) from exc
     elif len(value) > 4000:
         raise ValidationError(f"Attribute {code} is too long.", code="invalid_attribute")
     return value

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from reports.models import Service, ServiceAttribute, ServiceRequest
 from reports.services import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
@@ -64,8 +66,22 @@ class AnswerField(forms.Field):
     def to_python(self, value: Any) -> list[str]:
         if value in self.empty_values:
             return []
-        values = value if isinstance(value, list | tuple) else [value]
-        return [str(v) for v in values]
+        values = [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+        if self.attribute.datatype == ServiceAttribute.Datatype.DATETIME:
+            # The browser's datetime-local input has no zone: the citizen means the city's
+            # local time. The shared check (which requires a zone) judges the result.
+            values = [_in_city_zone(v) for v in values]
+        return values
+
+
+def _in_city_zone(text: str) -> str:
+    try:
+        parsed = parse_datetime(text.strip())
+    except ValueError:
+        return text
+    if parsed is None or parsed.tzinfo is not None:
+        return text
+    return timezone.make_aware(parsed).isoformat()
 
 
 def answer_widget(attribute: ServiceAttribute) -> forms.Widget:

@@ -4,7 +4,6 @@ An empty parameter means the same as an absent one (django-filter skips empty va
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,14 +11,12 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from civic311.dates import parse_w3c_datetime
 from reports.models import Service, ServiceRequest
 
 MAX_SPAN = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
-# An unescaped "+" in a query string arrives as a space: "2026-01-01T00:00:00 05:00".
-_SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 
 
 def parse_extensions(value: str | None) -> bool:
@@ -37,23 +34,7 @@ class W3CDateTimeField(forms.CharField):
 
     def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
         text = super().to_python(value)
-        if not text:
-            return None
-        text = _SPACE_OFFSET.sub(r"\1+\2", text)
-        try:
-            parsed = parse_datetime(text)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise ValidationError(
-                f"{text!r} is not a W3C datetime such as 2026-05-01T14:30:00-04:00.",
-                code="invalid",
-            )
-        if parsed.tzinfo is None:
-            raise ValidationError(
-                f"{text!r} needs a time zone, such as Z or -04:00.", code="no_timezone"
-            )
-        return parsed
+        return parse_w3c_datetime(text) if text else None
 
 
 class BBoxField(forms.CharField):
@@ -119,13 +100,19 @@ class RequestListForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if (
-            data.get("service_request_id")
-            or "start_date" in self.errors
-            or "end_date" in self.errors
-        ):
+        dates = ("start_date", "end_date", "updated_after", "updated_before")
+        if data.get("service_request_id") or any(name in self.errors for name in dates):
             return data
+        # The 90-day window bounds requested_datetime, unless only update times are given:
+        # then it bounds updated_datetime, so that "what changed since yesterday" also
+        # finds old reports updated since (and the sr_updated index serves the query).
+        by_requested = data.get("start_date") or data.get("end_date")
+        by_updated = data.get("updated_after") or data.get("updated_before")
+        if by_updated and not by_requested:
+            first, last = "updated_after", "updated_before"
+        else:
+            first, last = "start_date", "end_date"
+        start, end = data.get(first), data.get(last)
         if start is None and end is None:
             end = timezone.now()
             start = end - MAX_SPAN
@@ -134,10 +121,10 @@ class RequestListForm(forms.Form):
         elif end is None:
             end = start + MAX_SPAN
         if start > end:
-            raise ValidationError("start_date must be before end_date.", code="order")
+            raise ValidationError(f"{first} must be before {last}.", code="order")
         if end - start > MAX_SPAN:
-            raise ValidationError("start_date and end_date may span at most 90 days.", code="span")
-        data["start_date"], data["end_date"] = start, end
+            raise ValidationError(f"{first} and {last} may span at most 90 days.", code="span")
+        data[first], data[last] = start, end
         return data
 
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 
 # The element used for each member of a nested list, by the list's own element name.
 XML_LIST_ITEMS = {
@@ -24,6 +26,22 @@ XML_LIST_ITEMS = {
 }
 # Characters XML 1.0 cannot carry at all, even escaped; a report's text may contain them.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class SuffixContentNegotiation(DefaultContentNegotiation):
+    """The URL's .json or .xml decides the format, whatever the Accept header says.
+
+    Open311 clients ask by suffix; many also send a browser-like or unrelated Accept
+    header, and DRF's default would answer 406 when the two disagree. Paths without a
+    suffix (the discovery root, unknown paths) fall back to ordinary negotiation."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        for renderer in renderers:
+            if format_suffix and renderer.format == format_suffix:
+                return renderer, renderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class Open311JSONRenderer(JSONRenderer):

@@ -5,11 +5,20 @@ contact fields are never read here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
 
 from reports.models import ServiceAttribute, ServiceRequest
+
+
+class W3CDateTimeField(serializers.DateTimeField):
+    """Whole seconds with the offset (2026-11-24T22:42:31-05:00), as the spec's examples
+    show: some clients' W3C parsers refuse fractional seconds."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        return super().to_representation(value.replace(microsecond=0) if value else value)
 
 
 class ServiceSerializer(serializers.Serializer):
@@ -52,9 +61,9 @@ class ServiceRequestSerializer(serializers.Serializer):
     description = serializers.CharField(source="public_description")
     agency_responsible = serializers.SerializerMethodField()
     service_notice = serializers.SerializerMethodField()
-    requested_datetime = serializers.DateTimeField()
-    updated_datetime = serializers.DateTimeField()
-    expected_datetime = serializers.DateTimeField(allow_null=True)
+    requested_datetime = W3CDateTimeField()
+    updated_datetime = W3CDateTimeField()
+    expected_datetime = W3CDateTimeField(allow_null=True)
     address = serializers.CharField()
     address_id = serializers.CharField()
     zipcode = serializers.CharField()
@@ -81,7 +90,7 @@ class ServiceRequestSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    datetime = serializers.DateTimeField(source="created")
+    datetime = W3CDateTimeField(source="created")
     kind = serializers.CharField()
     status = serializers.SerializerMethodField()
     state = serializers.CharField(source="state_to")

@@ -7,7 +7,9 @@ from reports.api import views
 
 app_name = "open311"
 
-FMT = r"\.(?P<fmt>json|xml)$"
+# The inner group makes the OpenAPI pattern ^(json|xml)$ (not ^json|xml$, which
+# would match "jsonfoo").
+FMT = r"\.(?P<fmt>(json|xml))$"
 
 urlpatterns = [
     re_path(r"^discovery" + FMT, views.DiscoveryApi.as_view(), name="discovery"),

@@ -31,7 +31,11 @@ from reports.api.errors import (
     validation_error_messages,
 )
 from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter, parse_extensions
-from reports.api.renderers import Open311JSONRenderer, Open311XMLRenderer
+from reports.api.renderers import (
+    Open311JSONRenderer,
+    Open311XMLRenderer,
+    SuffixContentNegotiation,
+)
 from reports.api.serializers import (
     ErrorSerializer,
     PostedRequestSerializer,
@@ -59,16 +63,49 @@ STARTED = datetime.now(UTC).replace(microsecond=0)
 JURISDICTION = OpenApiParameter(
     "jurisdiction_id", str, description="Optional; a jurisdiction other than ours is a 404."
 )
+# Error answers are lists (ENABLE_LIST_MECHANICS_ON_NON_2XX makes the schema say so).
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer(many=True), description="Bad parameter"),
     404: OpenApiResponse(ErrorSerializer(many=True), description="Not found"),
 }
 
 
+def _post_form(*, with_media: bool) -> dict[str, Any]:
+    """The POST body's fields, as raw OpenAPI (attribute[CODE] is not a serializer field)."""
+    text = {"type": "string"}
+    properties: dict[str, Any] = {
+        "service_code": {**text, "description": "From GET services."},
+        "lat": {"type": "number", "description": "WGS84 latitude, with long."},
+        "long": {"type": "number", "description": "WGS84 longitude, with lat."},
+        "address_string": {**text, "description": "Instead of lat/long."},
+        "address_id": {**text, "description": "Instead of lat/long."},
+        "email": {**text, "format": "email", "description": "Private: never published."},
+        "device_id": {**text, "description": "Private: never published."},
+        "account_id": {**text, "description": "Private: never published."},
+        "first_name": {**text, "description": "Private: never published."},
+        "last_name": {**text, "description": "Private: never published."},
+        "phone": {**text, "description": "Private: never published."},
+        "description": {**text, "maxLength": 4000},
+        "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
+        "api_key": {**text, "description": "Here or in the query string."},
+        "attribute[CODE]": {
+            **text,
+            "description": (
+                "One field per attribute of the service definition, CODE being its code; "
+                "multivaluelist answers repeat attribute[CODE][]."
+            ),
+        },
+    }
+    if with_media:
+        properties["media"] = {"type": "string", "format": "binary"}
+    return {"type": "object", "properties": properties, "required": ["service_code"]}
+
+
 class Open311Api(APIView):
     """Common ground: both formats, form posts, no sessions, spec-shaped errors."""
 
     renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
+    content_negotiation_class = SuffixContentNegotiation
     parser_classes = [FormParser, MultiPartParser]
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -97,8 +134,14 @@ class Open311Api(APIView):
 class ServiceListApi(Open311Api):
     xml_root, xml_item = "services", "service"
 
-    @extend_schema(parameters=[JURISDICTION], responses={200: ServiceSerializer(many=True)})
+    @extend_schema(
+        summary="List services",
+        parameters=[JURISDICTION],
+        responses={200: ServiceSerializer(many=True)},
+    )
     def get(self, request: Request, fmt: str | None = None) -> Response:
+        """The active service types (categories) a report can be filed under;
+        `metadata` says whether the service has attributes to answer."""
         services = Service.objects.filter(active=True).annotate(
             metadata=Exists(ServiceAttribute.objects.filter(service=OuterRef("pk")))
         )
@@ -109,9 +152,13 @@ class ServiceDefinitionApi(Open311Api):
     xml_root = "service_definition"
 
     @extend_schema(
-        parameters=[JURISDICTION], responses={200: ServiceDefinitionSerializer, **ERRORS}
+        summary="Get a service definition",
+        parameters=[JURISDICTION],
+        responses={200: ServiceDefinitionSerializer, **ERRORS},
     )
     def get(self, request: Request, service_code: str, fmt: str | None = None) -> Response:
+        """A service's attributes (the questions a report answers), in order, with the
+        allowed values of list attributes. An unknown or inactive service is a 404."""
         service = (
             Service.objects.filter(active=True, service_code=service_code)
             .prefetch_related(
@@ -153,6 +200,7 @@ class ServiceRequestListApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
 
     @extend_schema(
+        summary="List service requests",
         parameters=[
             JURISDICTION,
             OpenApiParameter("service_request_id", str, description="Comma list; overrides all."),
@@ -160,7 +208,11 @@ class ServiceRequestListApi(Open311Api):
             OpenApiParameter("status", str, description="Comma list of open, closed."),
             OpenApiParameter("start_date", OpenApiTypes.DATETIME, description="W3C, with zone."),
             OpenApiParameter("end_date", OpenApiTypes.DATETIME, description="At most 90 days on."),
-            OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="Extension."),
+            OpenApiParameter(
+                "updated_after",
+                OpenApiTypes.DATETIME,
+                description="Extension. Without start/end dates the 90-day window is on updates.",
+            ),
             OpenApiParameter("updated_before", OpenApiTypes.DATETIME, description="Extension."),
             OpenApiParameter("bbox", str, description="Extension: west,south,east,north."),
             OpenApiParameter("page", int, description="Extension, from 1."),
@@ -172,6 +224,9 @@ class ServiceRequestListApi(Open311Api):
         responses={200: ServiceRequestSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, fmt: str | None = None) -> Response:
+        """Public reports, newest first: by default those requested in the last 90 days
+        (with only updated_after/updated_before, updated in the window). Hidden reports
+        never appear; contact details of reporters never do."""
         query = request.query_params
         extended = extensions_requested(request)
         filterset = ServiceRequestFilter(query, queryset=public_requests(extended=extended))
@@ -187,23 +242,23 @@ class ServiceRequestListApi(Open311Api):
         return Response(serializer_class(rows, many=True, context={"request": request}).data)
 
     @extend_schema(
+        summary="Create a service request",
         parameters=[JURISDICTION],
         request={
-            "application/x-www-form-urlencoded": OpenApiTypes.OBJECT,
-            "multipart/form-data": OpenApiTypes.OBJECT,
+            "application/x-www-form-urlencoded": _post_form(with_media=False),
+            "multipart/form-data": _post_form(with_media=True),
         },
         responses={
             200: PostedRequestSerializer(many=True),
             403: OpenApiResponse(ErrorSerializer(many=True), description="Bad api_key"),
             **ERRORS,
         },
-        description=(
-            "Form fields: api_key, service_code, lat+long or address_string or address_id, "
-            "attribute[CODE] / attribute[CODE][], email, device_id, account_id, first_name, "
-            "last_name, phone, description, media_url, and a photo as the multipart part media."
-        ),
     )
     def post(self, request: Request, fmt: str | None = None) -> Response:
+        """File a report (needs an api_key). A location is lat+long, address_string or
+        address_id; attributes are checked against the service definition; a photo is the
+        multipart part `media`. Realtime services answer the new service_request_id, batch
+        services a token. Nothing is stored when the answer is an error."""
         data = request.data
         raw_key = params.field(data, "api_key") or request.query_params.get("api_key", "")
         api_key = api_key_find(raw_key=raw_key.strip())
@@ -213,7 +268,8 @@ class ServiceRequestListApi(Open311Api):
         service_code = params.field(data, "service_code")
         if not service_code:
             raise bad_request("service_code is required.")
-        service = Service.objects.filter(service_code=service_code).first()
+        # An inactive service is as absent as in GET services/<code>: the same 404.
+        service = Service.objects.filter(active=True, service_code=service_code).first()
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         media = request.FILES.getlist("media")
@@ -238,10 +294,13 @@ class ServiceRequestDetailApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
 
     @extend_schema(
+        summary="Get a service request",
         parameters=[JURISDICTION, OpenApiParameter("extensions", bool)],
         responses={200: ServiceRequestSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, service_request_id: str, fmt: str | None = None) -> Response:
+        """One public report, as a list of one (as the spec says). Hidden or unknown is
+        a 404."""
         extended = extensions_requested(request)
         report = None
         if service_request_id.isdigit():
@@ -257,8 +316,14 @@ class ServiceRequestDetailApi(Open311Api):
 class TokenApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
 
-    @extend_schema(parameters=[JURISDICTION], responses={200: TokenSerializer(many=True), **ERRORS})
+    @extend_schema(
+        summary="Get a service request id from a token",
+        parameters=[JURISDICTION],
+        responses={200: TokenSerializer(many=True), **ERRORS},
+    )
     def get(self, request: Request, token: str, fmt: str | None = None) -> Response:
+        """The id of the report a batch service's token stands for (null until the report
+        exists)."""
         try:
             value = uuid.UUID(token)
         except ValueError:
@@ -273,8 +338,10 @@ class TokenApi(Open311Api):
 class DiscoveryApi(Open311Api):
     xml_root = "discovery"
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(summary="Service discovery", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, fmt: str | None = None) -> Response:
+        """Where this Open311 endpoint is, its formats, contact and how to get a key;
+        `changeset` changes when the service list may have changed."""
         changeset = STARTED.isoformat().replace("+00:00", "Z")
         return Response(
             {

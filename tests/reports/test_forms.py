@@ -75,6 +75,24 @@ def test_service_kwargs_pass_raw_answers_for_the_service_to_judge():
     assert form.service_kwargs()["attributes"] == {"count": ["not a number"]}
 
 
+def test_datetime_answer_from_the_browser_gets_the_city_time_zone(settings):
+    # datetime-local sends no zone; the citizen means the city's local time.
+    settings.TIME_ZONE = "America/New_York"
+    service = ServiceFactory()
+    ServiceAttributeFactory(service=service, code="seen", datatype="datetime")
+    form = make_form(
+        {
+            "lat": LAT,
+            "long": LNG,
+            "service": service.pk,
+            "description": "A tree came down last night.",
+            f"attr-{service.pk}-seen": "2026-07-01T21:15",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.service_kwargs()["attributes"] == {"seen": ["2026-07-01T21:15:00-04:00"]}
+
+
 def test_photos_field_refuses_more_than_three_before_decoding():
     service = ServiceFactory()
     files = {"photos": [image_upload(f"p{i}.jpg") for i in range(4)]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -426,6 +427,29 @@ def test_requests_updated_after_and_before(client):
     assert len(before) == 1
 
 
+def test_requests_updated_after_alone_windows_on_updated_not_requested(client):
+    # A client syncing "what changed since yesterday" must see an old report just updated.
+    old_but_touched = ServiceRequestFactory(
+        requested_datetime=days_ago(400), updated_datetime=days_ago(0.5)
+    )
+    ServiceRequestFactory(requested_datetime=days_ago(3), updated_datetime=days_ago(3))
+    ServiceRequestFactory(requested_datetime=days_ago(400), updated_datetime=days_ago(200))
+
+    after = json_of(client.get(f"{BASE}/requests.json", {"updated_after": days_ago(1).isoformat()}))
+    before = json_of(
+        client.get(f"{BASE}/requests.json", {"updated_before": days_ago(100).isoformat()})
+    )
+    too_wide = client.get(
+        f"{BASE}/requests.json",
+        {"updated_after": days_ago(200).isoformat(), "updated_before": days_ago(1).isoformat()},
+    )
+
+    assert [r["service_request_id"] for r in after] == [str(old_but_touched.pk)]
+    assert before == []  # the window is the 90 days before updated_before: 190 to 100 days ago
+    assert too_wide.status_code == 400
+    assert "90 days" in errors_of(too_wide)[0]["description"]
+
+
 def test_requests_bbox_is_west_south_east_north(client):
     inside = ServiceRequestFactory(lat=35.78, long=-78.64)
     ServiceRequestFactory(lat=35.85, long=-78.55)
@@ -532,3 +556,64 @@ def test_request_detail_extensions(client):
     bad = client.get(f"{BASE}/requests/{report.pk}.xml", {"extensions": "perhaps"})
     assert bad.status_code == 400
     assert "extensions" in errors_of(bad, "xml")[0]["description"]
+
+
+# --- formats and datetimes ------------------------------------------------------------------
+
+W3C_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)$")
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "code"),
+    [
+        ("services.json", "application/xml", 200),
+        ("services.json", "text/xml", 200),
+        ("services.xml", "application/json", 200),
+        ("requests.json", "text/html", 200),
+        ("services/nope.json", "text/xml", 404),  # errors follow the suffix too
+        ("services/nope.xml", "application/json", 404),
+        ("requests.xml?page=0", "application/json", 400),
+    ],
+)
+def test_url_suffix_wins_over_accept_header(client, path, accept, code):
+    ServiceFactory()
+
+    response = client.get(f"{BASE}/{path}", headers={"accept": accept})
+
+    assert response.status_code == code
+    if ".json" in path:
+        json_of(response)
+    else:
+        xml_of(response)
+
+
+def test_datetimes_are_whole_seconds_with_offset_in_every_endpoint_and_format(client):
+    moment = timezone.now().replace(microsecond=123456) - timedelta(days=1)
+    report = ServiceRequestFactory(
+        requested_datetime=moment,
+        updated_datetime=moment,
+        expected_datetime=moment + timedelta(days=2),
+    )
+    RequestUpdateFactory(request=report, public=True, text="On our list.", created=moment)
+    query = {"extensions": "true"}
+
+    list_json = json_of(client.get(f"{BASE}/requests.json", query))
+    detail_json = json_of(client.get(f"{BASE}/requests/{report.pk}.json", query))
+    list_xml = xml_of(client.get(f"{BASE}/requests.xml", query))
+    detail_xml = xml_of(client.get(f"{BASE}/requests/{report.pk}.xml", query))
+
+    names = ("requested_datetime", "updated_datetime", "expected_datetime")
+    values = []
+    for data in (list_json, detail_json):
+        values += [data[0][name] for name in names]
+        values += [note["datetime"] for note in data[0]["notes"]]
+    for root in (list_xml, detail_xml):
+        values += [root.find("request").findtext(name) for name in names]
+        values += [note.findtext("datetime") for note in root.iter("note")]
+    assert len(values) == 4 * (len(names) + 1)  # one public note
+    assert all(W3C_SECONDS.match(value) for value in values), values
+    assert (
+        list_json[0]["requested_datetime"]
+        == timezone.localtime(moment).replace(microsecond=0).isoformat()
+    )
+    assert W3C_SECONDS.match(json_of(client.get("/open311/discovery.json"))["changeset"])

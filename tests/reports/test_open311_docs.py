@@ -30,6 +30,41 @@ def test_openapi_schema_describes_every_open311_endpoint(client):
     assert {"service_code", "start_date", "bbox", "page_size", "extensions"} <= names
 
 
+def test_openapi_schema_documents_formats_errors_and_the_post_form(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    operations = [
+        (path, method, operation)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+    for path, method, operation in operations:
+        assert operation.get("summary"), (path, method)
+        assert "Common ground" not in operation.get("description", ""), (path, method)
+        names = {p["name"]: p for p in operation.get("parameters", [])}
+        assert "format" not in names, (path, method)  # only the suffix chooses the format
+        if "{fmt}" in path:
+            assert names["fmt"]["schema"]["pattern"] == "^(json|xml)$"
+        for code, response in operation["responses"].items():
+            if code.startswith(("4", "5")):
+                for content in response["content"].values():
+                    assert content["schema"]["type"] == "array", (path, method, code)
+                    assert content["schema"]["items"] == {"$ref": "#/components/schemas/Error"}
+
+    body = schema["paths"]["/open311/v2/requests.{fmt}"]["post"]["requestBody"]["content"]
+    multipart = body["multipart/form-data"]["schema"]
+    urlencoded = body["application/x-www-form-urlencoded"]["schema"]
+    fields = {
+        "service_code", "lat", "long", "address_string", "address_id", "email", "device_id",
+        "account_id", "first_name", "last_name", "phone", "description", "media_url",
+        "api_key", "attribute[CODE]",
+    }  # fmt: skip
+    assert set(multipart["properties"]) == fields | {"media"}
+    assert multipart["properties"]["media"] == {"type": "string", "format": "binary"}
+    assert set(urlencoded["properties"]) == fields  # a file cannot be url-encoded
+    assert multipart["required"] == urlencoded["required"] == ["service_code"]
+
+
 def test_docs_page_uses_vendored_swagger_ui(client):
     response = client.get("/api/docs/")
 

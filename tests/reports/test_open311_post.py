@@ -9,6 +9,7 @@ from reports.models import ApiKey, Photo, RequestToken, ServiceRequest
 from tests.conftest import assert_no_private_data
 from tests.factories import (
     CITY_CENTRE,
+    ServiceFactory,
     api_key_create,
     image_upload,
 )
@@ -124,12 +125,36 @@ def test_post_refuses_missing_unknown_or_inactive_key(client, tree_service, fmt,
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_post_unknown_service_is_404(client, raw_key, fmt):
-    response = client.post(f"{URL}.{fmt}", form(raw_key, service_code="unicorns"))
+def test_post_unknown_or_inactive_service_is_404_and_stores_nothing(
+    client, raw_key, tree_service, fmt
+):
+    ServiceFactory(service_code="retired", active=False)
+    for code in ("unicorns", "retired"):
+        response = client.post(f"{URL}.{fmt}", form(raw_key, service_code=code))
 
-    assert response.status_code == 404
-    (error,) = errors_of(response, fmt)
-    assert "unicorns" in error["description"]
+        assert response.status_code == 404
+        (error,) = errors_of(response, fmt)
+        assert error["description"] == f"service_code {code} not found."
+    assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "accept"), [("json", "text/xml"), ("xml", "application/json"), ("json", "image/png")]
+)
+def test_post_answers_in_the_suffix_format_whatever_the_accept_header(
+    client, raw_key, tree_service, fmt, accept
+):
+    response = client.post(f"{URL}.{fmt}", form(raw_key), headers={"accept": accept})
+    refused = client.post(f"{URL}.{fmt}", form("wrong"), headers={"accept": accept})
+
+    assert response.status_code == 200
+    report = ServiceRequest.objects.get()
+    if fmt == "json":
+        assert json_of(response)[0]["service_request_id"] == str(report.pk)
+    else:
+        assert xml_of(response).findtext("request/service_request_id") == str(report.pk)
+    assert refused.status_code == 403
+    errors_of(refused, fmt)
 
 
 def test_post_wrong_jurisdiction_is_404(client, raw_key, tree_service):

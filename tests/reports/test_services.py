@@ -191,6 +191,22 @@ def test_create_with_attributes_validates_them():
     assert request.attributes == {"size": "large"}
 
 
+def test_datetime_attribute_must_carry_a_time_zone():
+    service = ServiceFactory()
+    ServiceAttributeFactory(service=service, code="seen", datatype="datetime", required=True)
+    report = {"service": service, "description": "Hole", "lat": LAT, "long": LNG}
+
+    for bad in ("2026-05-01T14:30:00", "yesterday"):
+        with pytest.raises(ValidationError) as excinfo:
+            service_request_create(**report, attributes={"seen": [bad]})
+        assert "Attribute seen" in str(excinfo.value)
+    # An unescaped "+" in a form body arrives as a space, as in the query string's dates.
+    request = service_request_create(**report, attributes={"seen": ["2026-05-01T14:30:00 05:00"]})
+
+    assert request.attributes == {"seen": "2026-05-01T14:30:00+05:00"}
+    assert ServiceRequest.objects.count() == 1
+
+
 def test_create_routes_by_area_rule():
     service = ServiceFactory()
     health = DepartmentFactory(name="Health")
