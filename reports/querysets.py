@@ -44,6 +44,18 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
             )
         )
 
+    def with_public_timeline(self) -> ServiceRequestQuerySet:
+        """Prefetch each report's public timeline into `public_updates` (oldest first): what
+        citizens see on the report page and what Open311's extensions publish."""
+        updates = self.model.updates.rel.related_model.objects.filter(public=True)
+        return self.prefetch_related(
+            models.Prefetch(
+                "updates",
+                queryset=updates.select_related("department_to").order_by("created", "pk"),
+                to_attr="public_updates",
+            )
+        )
+
     def with_location(self) -> ServiceRequestQuerySet:
         """Reports that have a map point (Open311 also allows address-only reports)."""
         return self.filter(lat__isnull=False, long__isnull=False)

@@ -161,7 +161,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
     form_class = SubscriptionForm
 
     def get_queryset(self) -> QuerySet[ServiceRequest]:
-        return ServiceRequest.objects.public().with_public_related()
+        return ServiceRequest.objects.public().with_public_related().with_public_timeline()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
@@ -172,7 +172,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
             pending_slots=range(pending),
             timeline=[
                 {"update": u, "state_label": STATE_LABELS.get(u.state_to, "")}
-                for u in report.updates.filter(public=True)
+                for u in report.public_updates
             ],
             answers=attribute_answers(report),
             overdue=bool(

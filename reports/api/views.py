@@ -49,7 +49,6 @@ from reports.api.services import api_key_find, open311_request_create
 from reports.models import (
     AttributeValue,
     RequestToken,
-    RequestUpdate,
     Service,
     ServiceAttribute,
     ServiceRequest,
@@ -185,15 +184,7 @@ def extensions_requested(request: Request) -> bool:
 
 def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
     requests = ServiceRequest.objects.public().with_public_related()
-    if extended:
-        requests = requests.prefetch_related(
-            Prefetch(
-                "updates",
-                queryset=RequestUpdate.objects.filter(public=True).select_related("department_to"),
-                to_attr="public_updates",
-            )
-        )
-    return requests
+    return requests.with_public_timeline() if extended else requests
 
 
 class ServiceRequestListApi(Open311Api):

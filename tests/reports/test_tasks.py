@@ -43,15 +43,8 @@ def _reset_connections() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_submission_survives_broker_outage_and_sweeper_catches_up(dead_broker, caplog):
-    request = service_request_create(
-        service=ServiceFactory(),
-        description="Pothole",
-        lat=LAT,
-        long=LNG,
-        photos=[image_upload()],
-    )
-    assert ServiceRequest.objects.filter(pk=request.pk).exists()
-    photo = Photo.objects.get(request=request)
+    photo = _report_with_photo()
+    assert ServiceRequest.objects.filter(pk=photo.request_id).exists()
     assert photo.state == Photo.State.PENDING
     assert "Broker unreachable" in caplog.text
     # The beat sweeper processes what the broker never got, once it is old enough.
