@@ -275,4 +275,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # Django's own "django" logger has a console handler of its own (when DEBUG is on) and
+    # also propagates to the root: every line would print twice. Let the root print it.
+    # ("django.server", the runserver access log, keeps its own handler and no propagation.)
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

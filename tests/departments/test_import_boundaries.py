@@ -100,3 +100,12 @@ def test_bad_files_are_refused(tmp_path, content, expected):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Can't read"):
         run(tmp_path / "nope.geojson")
+
+
+def test_verbose_import_lists_every_area_with_its_outcome(tmp_path):
+    path = write(tmp_path, AREAS)
+    run(path)
+    moved = [feature("Oakwood", square(35.76, -78.66, 35.79, -78.64)), AREAS[1]]
+    output = run(write(tmp_path, moved), "--verbosity", "2")
+    assert "  updated: Oakwood" in output
+    assert "  unchanged: Mordecai" in output

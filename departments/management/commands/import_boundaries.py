@@ -51,6 +51,10 @@ class Command(BaseCommand):
             f"{len(result.unchanged)} unchanged."
         )
         if verbosity >= 2:
-            for label, names in (("created", result.created), ("updated", result.updated)):
+            for label, names in (
+                ("created", result.created),
+                ("updated", result.updated),
+                ("unchanged", result.unchanged),
+            ):
                 for name in names:
                     self.stdout.write(f"  {label}: {name}")
