@@ -15,6 +15,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ from departments.permissions import (
     managed_department_ids,
 )
 from reports import admin_forms, workflow
+from reports.attributes import attribute_answers
 from reports.models import (
     AttributeValue,
     Photo,
@@ -45,6 +47,15 @@ from reports.models import (
 )
 
 QUEUE_MAP_LIMIT = 500
+# The dot colours of admin_map.js (STATE_COLOURS), one entry per colour: the three closed
+# states other than "fixed" share the grey.
+MAP_LEGEND = [
+    ("new", "New"),
+    ("acknowledged", "Acknowledged"),
+    ("in_progress", "In progress"),
+    ("fixed", "Closed: fixed"),
+    ("duplicate", "Closed: duplicate, not actionable or referred elsewhere"),
+]
 
 
 def _plural(count: int, word: str) -> str:
@@ -94,6 +105,40 @@ class DepartmentQueueFilter(admin.SimpleListFilter):
             return queryset.filter(department_id__in=department_ids(request.user))
         if value.isdigit():
             return queryset.filter(department_id=int(value))
+        return queryset
+
+    def choices(self, changelist: ChangeList):  # type: ignore[no-untyped-def]
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class StatusQueueFilter(admin.SimpleListFilter):
+    """Open reports first: the queue shows closed ones only on request (this filter, a
+    closed workflow state, or a search by report number)."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
+        number = request.GET.get("q", "").strip().lstrip("#")
+        asked_for_one = "state__exact" in params or number.isdigit()
+        self.default = "all" if asked_for_one else ServiceRequest.Status.OPEN
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
+
+    def value(self) -> str:
+        return super().value() or self.default
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value in ("open", "closed"):
+            return queryset.filter(status=value)
         return queryset
 
     def choices(self, changelist: ChangeList):  # type: ignore[no-untyped-def]
@@ -169,7 +214,7 @@ REPORT_FIELDS = (
     "duplicate_of",
     "source",
     "api_key",
-    "attributes",
+    "answers",
 )
 MODERATION_FIELDS = ("hidden", "description_redacted", "moderation_reason")
 PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_id", "account_id")
@@ -177,14 +222,14 @@ PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_i
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(admin.ModelAdmin):
+    # Fits a 1280 px screen next to the filters: the category heads the description and the
+    # area sits under the department (each sorts/filters on its own in the sidebar).
     list_display = [
         "number",
         "thumbnail",
-        "service",
         "summary",
         "state_badge",
-        "department",
-        "area",
+        "routed_to",
         "assigned_to",
         "received",
         "target",
@@ -192,7 +237,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     list_display_links = ["number", "summary"]
     list_filter = [
         DepartmentQueueFilter,
-        "status",
+        StatusQueueFilter,  # before "state": it looks whether a state was chosen
         "state",
         "service",
         OverdueFilter,
@@ -289,6 +334,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
                 "capped": len(rows) > QUEUE_MAP_LIMIT,
                 "limit": QUEUE_MAP_LIMIT,
                 "markers": [_marker(*row) for row in rows[:QUEUE_MAP_LIMIT]],
+                "legend": MAP_LEGEND,
             }
             context["media"] = context["media"] + MAP_MEDIA
         return response
@@ -308,10 +354,20 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             '<img class="c311-thumb" src="{}" alt="" loading="lazy">', photos[0].thumbnail.url
         )
 
-    @admin.display(description="description")
-    def summary(self, obj: ServiceRequest) -> str:
+    @admin.display(description="report", ordering="service__name")
+    def summary(self, obj: ServiceRequest) -> SafeString:
         text = obj.description or obj.address or "(no description)"
-        return text if len(text) <= 80 else f"{text[:77]}…"
+        return render_to_string(
+            "admin/reports/servicerequest/cell_summary.html",
+            {"service": obj.service.name, "text": text},
+        )
+
+    @admin.display(description="routed to", ordering="department__name")
+    def routed_to(self, obj: ServiceRequest) -> SafeString:
+        return render_to_string(
+            "admin/reports/servicerequest/cell_routed_to.html",
+            {"department": obj.department, "area": obj.area},
+        )
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: ServiceRequest) -> SafeString:
@@ -368,6 +424,13 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     ) -> None:
         # Nothing is editable on the model form itself; never write the row from here.
         return None
+
+    @admin.display(description="answers")
+    def answers(self, obj: ServiceRequest) -> SafeString:
+        """The category's questions with the answers given (list keys shown by name)."""
+        return render_to_string(
+            "admin/reports/servicerequest/answers.html", {"answers": attribute_answers(obj)}
+        )
 
     @admin.display(description="location")
     def location(self, obj: ServiceRequest) -> str:

@@ -71,8 +71,13 @@ class ReplyForm(ReportForm):
     text = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message", max_length=4000
     )
+    # No default: an internal remark must never go public because nobody changed a radio.
     visibility = forms.ChoiceField(
-        choices=VISIBILITY_CHOICES, initial="public", widget=forms.RadioSelect, label="Who sees it"
+        choices=VISIBILITY_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Who sees the message",
+        help_text="Choose one whenever you write a message.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -92,6 +97,17 @@ class ReplyForm(ReportForm):
                 "data-state": self["state"].auto_id,
             }
         )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        writes = cleaned.get("text", "").strip() or cleaned.get("template")
+        if writes and not cleaned.get("visibility"):
+            self.add_error(
+                "visibility",
+                "Choose who sees this message: public (the citizen and followers) or internal "
+                "(staff only).",
+            )
+        return cleaned
 
     def templates_script(self) -> str:
         return json_script(

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 
 from civic311.dates import parse_w3c_datetime
-from reports.models import Service, ServiceAttribute
+from reports.models import Service, ServiceAttribute, ServiceRequest
 
 Answer = str | list[str]
 
@@ -93,3 +93,21 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
     elif len(value) > 4000:
         raise ValidationError(f"Attribute {code} is too long.", code="invalid_attribute")
     return value
+
+
+def attribute_answers(report: ServiceRequest) -> list[dict[str, str]]:
+    """The category questions and the answers given, in the question order, with list
+    answers shown by name rather than key."""
+    if not report.attributes:
+        return []
+    answers = []
+    for attribute in report.service.attributes.prefetch_related("values"):
+        given = report.attributes.get(attribute.code)
+        if given in (None, "", []):
+            continue
+        values = given if isinstance(given, list) else [given]
+        if attribute.is_list:
+            names = {v.key: v.name for v in attribute.values.all()}
+            values = [names.get(v, v) for v in values]
+        answers.append({"question": attribute.description, "answer": ", ".join(map(str, values))})
+    return answers

@@ -23,6 +23,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
+from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
 from reports.models import (
     Photo,
@@ -197,24 +198,6 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
         # The same answer whether or not the address already followed the report.
         messages.success(request, "Thanks. We will email you when this report is updated.")
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
-
-
-def attribute_answers(report: ServiceRequest) -> list[dict[str, str]]:
-    """The category questions and the answers given, in the question order, with list
-    answers shown by name rather than key."""
-    if not report.attributes:
-        return []
-    answers = []
-    for attribute in report.service.attributes.prefetch_related("values"):
-        given = report.attributes.get(attribute.code)
-        if given in (None, "", []):
-            continue
-        values = given if isinstance(given, list) else [given]
-        if attribute.is_list:
-            names = {v.key: v.name for v in attribute.values.all()}
-            values = [names.get(v, v) for v in values]
-        answers.append({"question": attribute.description, "answer": ", ".join(map(str, values))})
-    return answers
 
 
 @method_decorator(csrf_exempt, name="dispatch")

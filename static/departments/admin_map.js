@@ -26,17 +26,14 @@
     var markers = readJSON(el.dataset.source) || [];
     var layer = L.featureGroup().addTo(map);
     markers.forEach(function (m) {
-      var link = document.createElement("a");
-      link.href = m.url;
-      link.textContent = "#" + m.id + " " + m.service;
-      var popup = document.createElement("div");
-      popup.appendChild(link);
-      popup.appendChild(document.createElement("br"));
-      popup.appendChild(document.createTextNode(m.state_label));
-      L.circleMarker([m.lat, m.lng], {
+      // A dot opens its report; hovering (or focusing the map) names it first.
+      var marker = L.circleMarker([m.lat, m.lng], {
         radius: 7, weight: 2, color: "#fff", fillOpacity: 0.9,
         fillColor: STATE_COLOURS[m.state] || "#52606d"
-      }).bindPopup(popup).addTo(layer);
+      });
+      marker.bindTooltip("#" + m.id + " " + m.service + " · " + m.state_label);
+      marker.on("click", function () { window.location.href = m.url; });
+      marker.addTo(layer);
     });
     if (markers.length) {
       map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16, animate: false });

@@ -15,9 +15,11 @@ from departments.permissions import STAFF_GROUP_NAME
 from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest
 from tests.conftest import assert_no_private_data
 from tests.factories import (
+    AttributeValueFactory,
     BoundaryFactory,
     DepartmentFactory,
     PhotoFactory,
+    ServiceAttributeFactory,
     ServiceFactory,
     ServiceRequestFactory,
     StaffMembershipFactory,
@@ -485,3 +487,95 @@ def test_staff_see_which_app_filed_a_report(client, world):
     assert "Greenway app" in page and "Open311 API" in page
     queue = client.get(f"{CHANGELIST}?api_key__id__exact={key.pk}").content.decode()
     assert f"#{report.pk}" in queue
+
+
+# --- What a department worker found when trying it --------------------------------------------
+
+
+def test_queue_shows_open_reports_until_closed_ones_are_asked_for(client, world):
+    health = world["health"]
+    closed = ServiceRequestFactory(department=health, state=State.FIXED, status="closed")
+    opened = world["report"]
+    login(client, world, "agent_a")
+
+    def shown(query: str = "") -> set[int]:
+        page = client.get(f"{CHANGELIST}?{query}").content.decode()
+        return {r.pk for r in (opened, closed) if f">#{r.pk}<" in page}
+
+    assert shown() == {opened.pk}
+    assert shown("status__exact=closed") == {closed.pk}
+    assert shown("status__exact=all") == {opened.pk, closed.pk}
+    # Choosing a closed state, or looking a report up by its number, is asking for it.
+    assert shown("state__exact=fixed") == {closed.pk}
+    assert shown(f"q=%23{closed.pk}") == {closed.pk}
+
+
+def test_report_page_shows_labelled_answers_not_json(client, world):
+    report = world["report"]
+    count = ServiceAttributeFactory(
+        service=report.service, code="count", datatype="number", description="How many?"
+    )
+    place = ServiceAttributeFactory(
+        service=report.service, code="place", datatype="singlevaluelist", description="Where?"
+    )
+    AttributeValueFactory(attribute=place, key="playground", name="In a playground")
+    assert count.pk
+    report.attributes = {"count": "2", "place": "playground"}
+    report.save(update_fields=["attributes"])
+    page = login(client, world, "agent_a").get(change_url(report)).content.decode()
+    assert "<dt>How many?</dt><dd>2</dd>" in page
+    assert "<dt>Where?</dt><dd>In a playground</dd>" in page
+    assert "&quot;count&quot;" not in page and '"count"' not in page
+
+
+def test_reply_with_a_message_needs_an_explicit_audience(client, world):
+    report = world["report"]
+    login(client, world, "agent_a")
+    page = client.get(change_url(report)).content.decode()
+    assert 'name="visibility"' in page
+    assert "checked" not in page.split('name="visibility"', 1)[1].split("</fieldset>", 1)[0]
+    response = client.post(change_url(report, "reply"), {"state": "", "text": "Police informed."})
+    assert response.status_code == 200
+    assert "Choose who sees this message" in response.content.decode()
+    assert report.updates.count() == 0
+    # A state change alone needs no audience: the change itself is public.
+    response = client.post(change_url(report, "reply"), {"state": "acknowledged", "text": ""})
+    assert response.status_code == 302
+    response = client.post(
+        change_url(report, "reply"), {"text": "Police informed.", "visibility": "internal"}
+    )
+    assert response.status_code == 302
+    note = report.updates.get(kind=RequestUpdate.Kind.NOTE)
+    assert not note.public
+
+
+def test_report_page_offers_a_way_back_not_a_close_button(client, world):
+    page = login(client, world, "agent_a").get(change_url(world["report"])).content.decode()
+    assert 'class="closelink"' not in page and ">Close<" not in page
+    assert "Back to the queue" in page
+    assert 'class="c311-more"' in page
+
+
+def test_queue_map_legend_names_every_colour_and_dots_open_reports(client, world):
+    response = login(client, world, "agent_a").get(CHANGELIST)
+    page = response.content.decode()
+    assert "Click a dot to open its report." in page
+    for state in ("new", "acknowledged", "in_progress", "fixed", "duplicate"):
+        assert f'class="c311-dot {state}"' in page
+    assert "not actionable or referred elsewhere" in page
+    marker = response.context["queue_map"]["markers"][0]
+    assert marker["url"] == change_url(world["report"])
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("agent_a", "Agent, Health"),
+        ("manager_a", "Manager, Health"),
+        ("superuser", "Superuser"),
+    ],
+)
+def test_header_says_who_is_signed_in_and_in_which_role(client, world, who, expected):
+    page = login(client, world, who).get(CHANGELIST).content.decode()
+    assert f"<strong>{world[who].get_username()}</strong>" in page
+    assert f"({expected})" in page
