@@ -1,6 +1,10 @@
 """A Health agent's working session in the admin: log in, filter the queue, open a syringe
 report, forward it to Public Works with a note. Screenshots of the queue (with its map), the
-report's triage page and the forward form go to test-artifacts/screenshots/."""
+report's triage page and the forward form go to test-artifacts/screenshots/.
+
+Then the staff pages as an agent, a manager and a superuser see them at 1280x800 and 390x844:
+screenshots of each, and the layout checked from element boxes (nothing wider than its
+column, no buttons on top of each other)."""
 
 from __future__ import annotations
 
@@ -59,6 +63,13 @@ def city(db, staff_group):  # type: ignore[no-untyped-def]
         role=StaffMembership.Role.AGENT,
     ).user
     agent.groups.add(staff_group)
+    manager = StaffMembershipFactory(
+        user__username="health.manager",
+        user__first_name="Health Department",
+        department=health,
+        role=StaffMembership.Role.MANAGER,
+    ).user
+    manager.groups.add(staff_group)
     ResponseTemplate.objects.create(
         department=health,
         service=syringe,
@@ -85,7 +96,13 @@ def city(db, staff_group):  # type: ignore[no-untyped-def]
         service=pothole, description="Deep pothole on Person Street.", lat=35.79, long=-78.63
     )
     ServiceRequest.objects.filter(pk=reports[3].pk).update(state="acknowledged")
-    return {"health": health, "works": works, "agent": agent, "report": reports[0]}
+    return {
+        "health": health,
+        "works": works,
+        "agent": agent,
+        "manager": manager,
+        "report": reports[0],
+    }
 
 
 def test_health_agent_forwards_a_syringe_report_to_public_works(staff_page, e2e_site, city):
@@ -160,3 +177,91 @@ def test_superuser_sees_a_boundary_drawn_on_the_map(staff_page, e2e_site, superu
     screenshot(page, "staff-boundary-editor")
     page.goto(f"{e2e_site}/admin/departments/boundary/")
     assert page.locator("#boundary-map path.leaflet-interactive").count() == 1
+
+
+def login(page, site: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{site}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def box(locator):  # type: ignore[no-untyped-def]
+    found = locator.bounding_box()
+    assert found is not None, locator
+    return found
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"] - 0.5
+        and b["x"] < a["x"] + a["width"] - 0.5
+        and a["y"] < b["y"] + b["height"] - 0.5
+        and b["y"] < a["y"] + a["height"] - 0.5
+    )
+
+
+def assert_no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"page is {width} px wide"
+
+
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [("agent", "Agent, Health"), ("manager", "Manager, Health"), ("superuser", "Superuser")],
+)
+def test_staff_pages_fit_the_screen(page, e2e_site, city, superuser, who, role):
+    users = {"agent": city["agent"], "manager": city["manager"], "superuser": superuser}
+    user = users[who]
+    report = city["report"]
+    login(page, e2e_site, user.username)
+    # The header names the person and their role (agent and manager share a display name).
+    tools = page.locator("#user-tools").inner_text()
+    assert user.username.upper() in tools.upper() and role.upper() in tools.upper()
+
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/?department=all")
+    screenshot(page, f"staff-{who}-queue")
+    assert_no_sideways_scroll(page)
+    table, column = box(page.locator("#result_list")), box(page.locator("#changelist .results"))
+    assert table["width"] <= column["width"] + 0.5, (table, column)
+    # The last column (target time, "overdue") is on screen, inside its column.
+    target = box(page.locator("#result_list tbody tr").first.locator("td.field-target"))
+    assert target["x"] + target["width"] <= column["x"] + column["width"] + 0.5
+    assert target["x"] + target["width"] <= page.viewport_size["width"]
+    # Closed reports wait until asked for; the legend has a dot per map colour.
+    assert page.locator("#result_list tbody tr").count() == 5
+    assert page.locator(".c311-legend .c311-dot").count() == 5
+
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/{report.pk}/change/")
+    page.wait_for_selector("#triage")
+    screenshot(page, f"staff-{who}-report")
+    assert_no_sideways_scroll(page)
+    actions = page.locator(".c311-more a.button")
+    assert actions.count() == 5
+    boxes = [box(actions.nth(i)) for i in range(actions.count())]
+    for i, a in enumerate(boxes):
+        assert a["x"] + a["width"] <= page.viewport_size["width"], a
+        for b in boxes[i + 1 :]:
+            assert not overlap(a, b), (a, b)
+    # No grey "Close" that only goes back: a link back to the queue instead.
+    assert page.locator("a.closelink").count() == 0
+    assert page.get_by_role("link", name="← Back to the queue").is_visible()
+    # Replying asks who sees the message: neither audience is chosen in advance.
+    assert page.locator("input[name=visibility]:checked").count() == 0
+
+    page.get_by_role("link", name="Forward to another department").click()
+    page.wait_for_selector("#id_department")
+    screenshot(page, f"staff-{who}-forward-form")
+    assert_no_sideways_scroll(page)
+
+
+def test_clicking_a_dot_on_the_queue_map_opens_its_report(staff_page, e2e_site, city):
+    page = staff_page
+    login(page, e2e_site, city["agent"].username)
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/?q=%23{city['report'].pk}")
+    dots = page.locator("#queue-map path.leaflet-interactive")
+    assert dots.count() == 1
+    dots.first.click()
+    page.wait_for_url(f"**/admin/reports/servicerequest/{city['report'].pk}/change/")
+    assert page.locator("#triage").count() == 1
