@@ -4,55 +4,32 @@ only superusers change these tables."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.services import geojson_single_area
 
 BOUNDARY_MAP_LIMIT = 300
-MAP_MEDIA = forms.Media(
-    css={"all": ("leaflet/leaflet.css", "departments/admin_map.css")},
-    js=("leaflet/leaflet.js", "departments/admin_map.js"),
-)
-
-
-def map_config() -> str:
-    """The data-map attribute every staff map reads: centre, zoom and tiles from settings."""
-    return json.dumps(
-        {
-            "center": list(settings.MAP_CENTER),
-            "zoom": settings.MAP_ZOOM,
-            "tiles": settings.MAP_TILE_URL,
-            "attribution": settings.MAP_TILE_ATTRIBUTION,
-        }
-    )
 
 
 class GeoJSONMapWidget(forms.Textarea):
     """The GeoJSON textarea plus a Leaflet map to draw or edit the area (leaflet.draw).
 
-    Rendered in Python rather than with a widget template because the default form renderer
-    does not search the project's template folder."""
+    Drawn with render_to_string because the default form renderer does not search the
+    project's template folder."""
 
-    class Media:
-        css = {
-            "all": (
-                "leaflet/leaflet.css",
-                "leaflet/draw/leaflet.draw.css",
-                "departments/admin_map.css",
-            )
-        }
-        js = ("leaflet/leaflet.js", "leaflet/draw/leaflet.draw.js", "departments/admin_map.js")
+    template = "admin/departments/boundary/geojson_map_widget.html"
+    media = DRAW_MEDIA
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs={"rows": 4, "cols": 80, **(attrs or {})})
@@ -62,16 +39,8 @@ class GeoJSONMapWidget(forms.Textarea):
     ) -> SafeString:
         textarea = super().render(name, value, attrs, renderer)
         input_id = (attrs or {}).get("id", f"id_{name}")
-        return format_html(
-            '<div class="c311-geo-editor">'
-            '<div class="c311-map small" data-map-kind="editor" data-input="{}" data-map="{}" '
-            'aria-label="Draw the area"></div>'
-            '<p class="c311-map-note">Draw a polygon or rectangle with the tools on the left, '
-            "or edit the points; several shapes make a multipolygon. The GeoJSON below follows "
-            "the drawing.</p>{}</div>",
-            input_id,
-            map_config(),
-            textarea,
+        return render_to_string(
+            self.template, {"input_id": input_id, "config": map_config(), "textarea": textarea}
         )
 
 
@@ -126,8 +95,6 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [StaffMembershipInline]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(members=Count("memberships"))
 
     @admin.display(description="staff", ordering="members")

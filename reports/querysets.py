@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils import timezone
 
+from departments.permissions import User as StaffUser
+from departments.permissions import department_ids, is_superuser
+
 if TYPE_CHECKING:
     from reports.models import ServiceRequest  # noqa: F401
 
@@ -62,3 +65,23 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
+
+    # Who may see and change what, for the staff admin and any staff page: one path
+    # (reports/access.py fetches one report through these).
+
+    def visible_to(self, user: StaffUser) -> ServiceRequestQuerySet:
+        """Every department's reports for staff who may view reports (departments read each
+        other's work), nothing for anyone else."""
+        if is_superuser(user) or (
+            user.is_active and user.is_staff and user.has_perm("reports.view_servicerequest")
+        ):
+            return self.all()
+        return self.none()
+
+    def editable_by(self, user: StaffUser) -> ServiceRequestQuerySet:
+        """The reports the user may triage: their own departments' (all, for a superuser)."""
+        if is_superuser(user):
+            return self.all()
+        if not user.has_perm("reports.change_servicerequest"):
+            return self.none()
+        return self.filter(department_id__in=department_ids(user))

@@ -1,0 +1,98 @@
+"""The catalogue: categories (services), their questions, and response templates. Superusers
+configure them; a department's managers set their categories' target time and keep their
+response templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from departments.models import Department
+from departments.permissions import can_manage_department, is_superuser, managed_department_ids
+from reports.models import AttributeValue, ResponseTemplate, Service, ServiceAttribute
+
+
+class ServiceAttributeInline(admin.TabularInline):
+    model = ServiceAttribute
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "service_code", "group", "department", "sla_hours", "type", "active"]
+    list_filter = ["active", "group", "department", "type"]
+    search_fields = ["name", "service_code", "keywords", "group"]
+    list_select_related = ["department"]
+    inlines = [ServiceAttributeInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Service | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None:
+            return allowed
+        return allowed and can_manage_department(request.user, obj.department_id)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Service | None = None):  # type: ignore[no-untyped-def]
+        if is_superuser(request.user):
+            return []
+        # Managers set their categories' target time; the rest is the city's configuration.
+        return [f.name for f in Service._meta.fields if f.name not in {"id", "sla_hours"}]
+
+    def get_inlines(self, request: HttpRequest, obj: Service | None):  # type: ignore[no-untyped-def]
+        return self.inlines if is_superuser(request.user) else []
+
+
+class AttributeValueInline(admin.TabularInline):
+    model = AttributeValue
+    extra = 0
+
+
+@admin.register(ServiceAttribute)
+class ServiceAttributeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "service", "datatype", "required", "order"]
+    list_filter = ["datatype", "required"]
+    search_fields = ["code", "description", "service__name"]
+    list_select_related = ["service"]
+    inlines = [AttributeValueInline]
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "department", "service", "state", "active"]
+    list_filter = ["active", "department", "state"]
+    search_fields = ["title", "text", "service__name"]
+    list_select_related = ["department", "service"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and (
+            is_superuser(request.user) or bool(managed_department_ids(request.user))
+        )
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ResponseTemplate | None = None
+    ) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None:
+            return allowed and (
+                is_superuser(request.user) or bool(managed_department_ids(request.user))
+            )
+        return allowed and can_manage_department(request.user, obj.department_id)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ResponseTemplate | None = None
+    ) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None:
+            return allowed and (
+                is_superuser(request.user) or bool(managed_department_ids(request.user))
+            )
+        return allowed and can_manage_department(request.user, obj.department_id)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):  # type: ignore[no-untyped-def]
+        if db_field.name == "department" and not is_superuser(request.user):
+            kwargs["queryset"] = Department.objects.filter(
+                pk__in=managed_department_ids(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,305 @@
+"""The report queue: the list staff work from, its filters, its columns and its map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from civic311.maps import MAP_MEDIA, map_config
+from departments.models import Department
+from departments.permissions import department_ids
+from reports.models import Photo, ServiceRequest
+
+QUEUE_MAP_LIMIT = 500
+# The dot colours of admin_map.js (STATE_COLOURS), one entry per colour: the three closed
+# states other than "fixed" share the grey.
+MAP_LEGEND = [
+    ("new", "New"),
+    ("acknowledged", "Acknowledged"),
+    ("in_progress", "In progress"),
+    ("fixed", "Closed: fixed"),
+    ("duplicate", "Closed: duplicate, not actionable or referred elsewhere"),
+]
+# Never filterable from the URL (see ServiceRequestQueueAdmin.lookup_allowed).
+PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_id", "account_id")
+
+
+def map_marker(pk: int, lat: float, lng: float, state: str, service: str) -> dict[str, object]:
+    """One report on a staff map (admin_map.js draws it; a click opens `url`)."""
+    return {
+        "id": pk,
+        "lat": lat,
+        "lng": lng,
+        "state": state,
+        "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
+        "service": service,
+        "url": reverse("admin:reports_servicerequest_change", args=[pk]),
+    }
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class DefaultedListFilter(admin.SimpleListFilter):
+    """A filter with a default choice of its own instead of the admin's "All"."""
+
+    default = "all"
+
+    def value(self) -> str:
+        return super().value() or self.default
+
+    def choices(self, changelist: ChangeList):  # type: ignore[no-untyped-def]
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class DepartmentQueueFilter(DefaultedListFilter):
+    """The queue opens on "my department" for staff with a membership."""
+
+    title = "department"
+    parameter_name = "department"
+
+    def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
+        self.default = "mine" if department_ids(request.user) else "all"
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        choices = [("all", "All departments")]
+        if department_ids(request.user):
+            choices.insert(0, ("mine", "Mine"))
+        return choices + [
+            (str(pk), name) for pk, name in Department.objects.values_list("pk", "name")
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(department_id__in=department_ids(request.user))
+        if value.isdigit():
+            return queryset.filter(department_id=int(value))
+        return queryset
+
+
+class StatusQueueFilter(DefaultedListFilter):
+    """Open reports first: the queue shows closed ones only on request (this filter, a
+    workflow state, or a search by report number)."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
+        number = request.GET.get("q", "").strip().lstrip("#")
+        asked_for_one = "state__exact" in params or number.isdigit()
+        self.default = "all" if asked_for_one else "open"
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value in ("open", "closed"):
+            return queryset.filter(status=value)
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "target time"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        overdue = ServiceRequest.objects.overdue().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class HasPhotoFilter(admin.SimpleListFilter):
+    title = "photo"
+    parameter_name = "photo"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "With photo"), ("no", "Without photo")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        has_photo = Exists(Photo.objects.filter(request=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(has_photo)
+        if self.value() == "no":
+            return queryset.exclude(has_photo)
+        return queryset
+
+
+class HiddenFilter(admin.SimpleListFilter):
+    title = "moderation"
+    parameter_name = "hidden"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Hidden from the public"), ("no", "Public")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(hidden=self.value() == "yes")
+        return queryset
+
+
+# --- The queue --------------------------------------------------------------------------------
+
+
+class ServiceRequestQueueAdmin(admin.ModelAdmin):
+    """The changelist half of ServiceRequestAdmin. Cells are rendered from templates in
+    templates/admin/reports/servicerequest/cell_*.html."""
+
+    # Fits a 1280 px screen next to the filters: the category heads the description and the
+    # area sits under the department (each has its own filter in the sidebar).
+    list_display = [
+        "number",
+        "thumbnail",
+        "summary",
+        "state_badge",
+        "routed_to",
+        "assigned_to",
+        "received",
+        "target",
+    ]
+    list_display_links = ["number", "summary"]
+    list_filter = [
+        DepartmentQueueFilter,
+        StatusQueueFilter,  # before "state": it looks whether a state was chosen
+        "state",
+        "service",
+        OverdueFilter,
+        HasPhotoFilter,
+        ("area", admin.RelatedOnlyFieldListFilter),
+        "source",
+        ("api_key", admin.RelatedOnlyFieldListFilter),
+        HiddenFilter,
+    ]
+    list_select_related = ["service", "department", "area", "assigned_to"]
+    search_fields = ["address", "description"]
+    search_help_text = "Search by report number, address or text."
+    date_hierarchy = "requested_datetime"
+    list_per_page = 50
+    change_list_template = "admin/reports/servicerequest/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        thumbs = (
+            Photo.objects.filter(state=Photo.State.PROCESSED)
+            .exclude(thumbnail="")
+            .order_by("order", "pk")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .visible_to(request.user)
+            .prefetch_related(Prefetch("photos", queryset=thumbs, to_attr="admin_photos"))
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = search_term.strip().lstrip("#")
+        if number.isdigit():
+            results |= queryset.filter(pk=int(number))
+        return results, may_have_duplicates
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The admin accepts a filter on any of the model's own fields in the URL; on a private
+        # field that would let staff test guesses against other departments' reporters
+        # (?reporter_email__startswith=…), so those lookups are refused for everyone.
+        if lookup.split("__", 1)[0] in PRIVATE_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The queue needs the width: no app navigation sidebar here.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            # The map shows the whole filtered queue, not only this page, up to a cap.
+            located = context["cl"].queryset.filter(lat__isnull=False)
+            rows = list(
+                located.values_list("pk", "lat", "long", "state", "service__name")[
+                    : QUEUE_MAP_LIMIT + 1
+                ]
+            )
+            context["queue_map"] = {
+                "config": map_config(),
+                "capped": len(rows) > QUEUE_MAP_LIMIT,
+                "limit": QUEUE_MAP_LIMIT,
+                "markers": [map_marker(*row) for row in rows[:QUEUE_MAP_LIMIT]],
+                "legend": MAP_LEGEND,
+            }
+            context["media"] = context["media"] + MAP_MEDIA
+        return response
+
+    # Columns -------------------------------------------------------------------------------
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: ServiceRequest) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="photo")
+    def thumbnail(self, obj: ServiceRequest) -> SafeString:
+        photos = getattr(obj, "admin_photos", None)
+        if photos is None:
+            photos = list(obj.photos.filter(state=Photo.State.PROCESSED).exclude(thumbnail=""))
+        return render_to_string(
+            "admin/reports/cell_thumbnail.html", {"photo": photos[0] if photos else None}
+        )
+
+    @admin.display(description="report", ordering="service__name")
+    def summary(self, obj: ServiceRequest) -> SafeString:
+        text = obj.description or obj.address or "(no description)"
+        return render_to_string(
+            "admin/reports/servicerequest/cell_summary.html",
+            {"service": obj.service.name, "text": text},
+        )
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: ServiceRequest) -> SafeString:
+        return render_to_string("admin/reports/servicerequest/cell_state.html", {"report": obj})
+
+    @admin.display(description="routed to", ordering="department__name")
+    def routed_to(self, obj: ServiceRequest) -> SafeString:
+        return render_to_string(
+            "admin/reports/servicerequest/cell_routed_to.html",
+            {"department": obj.department, "area": obj.area},
+        )
+
+    @admin.display(description="received", ordering="requested_datetime")
+    def received(self, obj: ServiceRequest) -> str:
+        return timezone.localtime(obj.requested_datetime).strftime("%b %d %H:%M")
+
+    @admin.display(description="target", ordering="expected_datetime")
+    def target(self, obj: ServiceRequest) -> SafeString | str:
+        if obj.expected_datetime is None:
+            return "–"
+        return render_to_string(
+            "admin/reports/servicerequest/cell_target.html",
+            {
+                "when": timezone.localtime(obj.expected_datetime).strftime("%b %d %H:%M"),
+                "overdue": obj.is_open and obj.expected_datetime < timezone.now(),
+            },
+        )
