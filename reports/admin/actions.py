@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from reports import admin_forms, workflow
+from reports import admin_forms
 from reports.models import ServiceRequest
+from reports.services import triage
 
 
 def _plural(count: int, word: str) -> str:
@@ -77,7 +78,7 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
     ) -> None:
         reports, skipped = self._split(request, queryset)
         done, failures = self._run_each(
-            reports, lambda report: service(request=report, author=request.user)
+            reports, lambda report: service(report=report, author=request.user)
         )
         self._report_outcome(request, done, verb, skipped, failures)
 
@@ -113,11 +114,11 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
 
     @admin.action(description="Acknowledge selected reports", permissions=["change"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._simple_action(request, queryset, workflow.request_acknowledge, "Acknowledged")
+        self._simple_action(request, queryset, triage.report_acknowledge, "Acknowledged")
 
     @admin.action(description="Start work on selected reports", permissions=["change"])
     def start_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._simple_action(request, queryset, workflow.request_start, "Started")
+        self._simple_action(request, queryset, triage.report_start, "Started")
 
     @admin.action(
         description="Close selected reports (with a response template)…", permissions=["change"]

@@ -440,6 +440,15 @@ def test_staff_group_cannot_see_subscriptions(client, world):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("who", ["agent_a", "manager_a"])
+def test_staff_group_cannot_open_api_keys_as_the_readme_says(client, world, who):
+    # Keys name their app developers' contacts: superusers only (README, staff guide).
+    response = login(client, world, who).get(reverse("admin:reports_apikey_changelist"))
+    assert response.status_code == 403
+    client.force_login(world["superuser"])
+    assert client.get(reverse("admin:reports_apikey_changelist")).status_code == 200
+
+
 def test_staff_without_group_cannot_enter_models(client, world):
     loner = UserFactory(username="loner", is_staff=True)
     client.force_login(loner)
