@@ -3,7 +3,7 @@ user) and has a `run()` that calls one triage service; views only wire them up."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -32,13 +32,18 @@ VISIBILITY_CHOICES = [
 ]
 
 
+def _model_field(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """The form's model choice field `name` (to set its queryset per report or user)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
 def labels(state: str) -> str:
     return str(dict(State.choices)[state])
 
 
 class TemplateChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ResponseTemplate) -> str:
-        scope = obj.service.name if obj.service_id else "any category"
+        scope = obj.service.name if obj.service else "any category"
         return f"{obj.title} ({scope})"
 
 
@@ -86,12 +91,12 @@ class ReplyForm(ReportForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(State.choices)
-        self.fields["state"].choices = [
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
             ("", f"— keep “{self.report.get_state_display()}” —"),
             *[(s, labels[s]) for s in rules.allowed_states(self.report)],
         ]
         self.templates = list(ResponseTemplate.objects.usable_for(self.report))
-        field = self.fields["template"]
+        field = _model_field(self, "template")
         field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in self.templates])
         field.widget.attrs.update(
             {
@@ -102,7 +107,7 @@ class ReplyForm(ReportForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         writes = cleaned.get("text", "").strip() or cleaned.get("template")
         if writes and not cleaned.get("visibility"):
             self.add_error(
@@ -141,7 +146,7 @@ class AssignForm(ReportForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_users(self.report.department_id)
+        _model_field(self, "assignee").queryset = assignable_users(self.report.department_id)
         self.fields["assignee"].initial = self.report.assigned_to_id
 
     def run(self) -> str:
@@ -163,8 +168,8 @@ class ForwardForm(ReportForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(active=True).exclude(
-            pk=self.report.department_id
+        _model_field(self, "department").queryset = Department.objects.filter(active=True).exclude(
+            pk__in=[self.report.department_id]
         )
 
     def run(self) -> str:
@@ -231,7 +236,7 @@ class ModerateForm(ReportForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         photos = self.report.photos.all()
-        self.fields["hidden_photos"].queryset = photos
+        _model_field(self, "hidden_photos").queryset = photos
         self.fields["hidden"].initial = self.report.hidden
         self.fields["description_redacted"].initial = self.report.description_redacted
         self.fields["hidden_photos"].initial = [p.pk for p in photos if p.hidden]
@@ -314,7 +319,7 @@ class BulkCloseForm(BulkForm):
         templates = ResponseTemplate.objects.filter(active=True).select_related("service")
         if not is_superuser(self.user):
             templates = templates.filter(department_id__in=department_ids(self.user))
-        self.fields["template"].queryset = templates
+        _model_field(self, "template").queryset = templates
 
     def run_one(self, report: ServiceRequest) -> None:
         triage.report_close(
@@ -336,7 +341,7 @@ class BulkAssignForm(BulkForm):
             users = users.filter(memberships__isnull=False)
         else:
             users = users.filter(memberships__department_id__in=department_ids(self.user))
-        self.fields["assignee"].queryset = users.distinct().order_by("username")
+        _model_field(self, "assignee").queryset = users.distinct().order_by("username")
 
     def run_one(self, report: ServiceRequest) -> None:
         triage.report_assign(

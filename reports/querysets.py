@@ -6,10 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from departments.permissions import User as StaffUser
 from departments.permissions import department_ids, is_superuser
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser, AnonymousUser
+
+    StaffUser = AbstractUser | AnonymousUser
     from reports.models import ApiKey, ResponseTemplate, Service, ServiceRequest  # noqa: F401
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import template
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from departments.models import StaffMembership
-from departments.permissions import is_superuser
+from departments.models import Department, StaffMembership
+from departments.permissions import department_roles, is_superuser
 
 register = template.Library()
 
@@ -16,9 +16,7 @@ def staff_role(user: AbstractBaseUser | AnonymousUser) -> str:
     """ "Agent, Health Department", "Manager, Water", "Superuser" or "Staff"."""
     if is_superuser(user):
         return "Superuser"
-    memberships = StaffMembership.objects.filter(user_id=user.pk, department__active=True)
-    roles = [
-        f"{m.get_role_display()}, {m.department.name}"
-        for m in memberships.select_related("department").order_by("department__name")
-    ]
-    return "; ".join(roles) or "Staff"
+    roles = department_roles(user)  # cached on the user for this request
+    labels = dict(StaffMembership.Role.choices)
+    names = Department.objects.filter(pk__in=roles).order_by("name").values_list("pk", "name")
+    return "; ".join(f"{labels[roles[pk]]}, {name}" for pk, name in names) or "Staff"

@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from reports import admin_forms
+from reports.access import signed_in
 from reports.models import ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
 from reports.services import triage
 
 
@@ -32,7 +33,9 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
         "forward_selected",
     ]
 
-    def _split(self, request: HttpRequest, queryset: QuerySet) -> tuple[list[ServiceRequest], int]:
+    def _split(
+        self, request: HttpRequest, queryset: ServiceRequestQuerySet
+    ) -> tuple[list[ServiceRequest], int]:
         """The selected reports the user may change, and how many others were selected."""
         mine = list(queryset.editable_by(request.user).select_related("department").order_by("pk"))
         return mine, queryset.count() - len(mine)
@@ -72,20 +75,20 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
     def _simple_action(
         self,
         request: HttpRequest,
-        queryset: QuerySet,
+        queryset: ServiceRequestQuerySet,
         service: Callable[..., object],
         verb: str,
     ) -> None:
         reports, skipped = self._split(request, queryset)
         done, failures = self._run_each(
-            reports, lambda report: service(report=report, author=request.user)
+            reports, lambda report: service(report=report, author=signed_in(request))
         )
         self._report_outcome(request, done, verb, skipped, failures)
 
     def _form_action(
         self,
         request: HttpRequest,
-        queryset: QuerySet,
+        queryset: ServiceRequestQuerySet,
         *,
         action: str,
         form_class: type[admin_forms.BulkForm],
@@ -93,7 +96,9 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
         verb: str,
     ) -> HttpResponse | None:
         """An action with an intermediate page: show the form, then run it on each report."""
-        form = form_class(request.POST if "apply" in request.POST else None, user=request.user)
+        form = form_class(
+            request.POST if "apply" in request.POST else None, user=signed_in(request)
+        )
         reports, skipped = self._split(request, queryset)
         if "apply" in request.POST and form.is_valid():
             done, failures = self._run_each(reports, form.run_one)
@@ -113,17 +118,19 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reports/servicerequest/bulk_form.html", context)
 
     @admin.action(description="Acknowledge selected reports", permissions=["change"])
-    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def acknowledge_selected(self, request: HttpRequest, queryset: ServiceRequestQuerySet) -> None:
         self._simple_action(request, queryset, triage.report_acknowledge, "Acknowledged")
 
     @admin.action(description="Start work on selected reports", permissions=["change"])
-    def start_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def start_selected(self, request: HttpRequest, queryset: ServiceRequestQuerySet) -> None:
         self._simple_action(request, queryset, triage.report_start, "Started")
 
     @admin.action(
         description="Close selected reports (with a response template)…", permissions=["change"]
     )
-    def close_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def close_selected(
+        self, request: HttpRequest, queryset: ServiceRequestQuerySet
+    ) -> HttpResponse | None:
         return self._form_action(
             request,
             queryset,
@@ -134,7 +141,9 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Assign selected reports to a staff member…", permissions=["change"])
-    def assign_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def assign_selected(
+        self, request: HttpRequest, queryset: ServiceRequestQuerySet
+    ) -> HttpResponse | None:
         return self._form_action(
             request,
             queryset,
@@ -147,7 +156,9 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
     @admin.action(
         description="Forward selected reports to another department…", permissions=["change"]
     )
-    def forward_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def forward_selected(
+        self, request: HttpRequest, queryset: ServiceRequestQuerySet
+    ) -> HttpResponse | None:
         return self._form_action(
             request,
             queryset,

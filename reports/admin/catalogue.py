@@ -34,13 +34,13 @@ class ServiceAdmin(admin.ModelAdmin):
             return allowed
         return allowed and can_manage_department(request.user, obj.department_id)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Service | None = None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Service | None = None) -> list[str]:
         if is_superuser(request.user):
             return []
         # Managers set their categories' target time; the rest is the city's configuration.
         return [f.name for f in Service._meta.fields if f.name not in {"id", "sla_hours"}]
 
-    def get_inlines(self, request: HttpRequest, obj: Service | None):  # type: ignore[no-untyped-def]
+    def get_inlines(self, request: HttpRequest, obj: Service | None) -> list[Any]:
         return self.inlines if is_superuser(request.user) else []
 
 
@@ -90,7 +90,7 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
             )
         return allowed and can_manage_department(request.user, obj.department_id)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "department" and not is_superuser(request.user):
             kwargs["queryset"] = Department.objects.filter(
                 pk__in=managed_department_ids(request.user)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
@@ -17,6 +18,7 @@ from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Department
 from departments.permissions import department_ids
 from reports.models import Photo, ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
 
 QUEUE_MAP_LIMIT = 500
 # The dot colours of admin_map.js (STATE_COLOURS), one entry per colour: the three closed
@@ -52,11 +54,12 @@ class DefaultedListFilter(admin.SimpleListFilter):
     """A filter with a default choice of its own instead of the admin's "All"."""
 
     default = "all"
+    parameter_name: str = ""
 
     def value(self) -> str:
         return super().value() or self.default
 
-    def choices(self, changelist: ChangeList):  # type: ignore[no-untyped-def]
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": self.value() == lookup,
@@ -205,11 +208,9 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
             .exclude(thumbnail="")
             .order_by("order", "pk")
         )
-        return (
-            super()
-            .get_queryset(request)
-            .visible_to(request.user)
-            .prefetch_related(Prefetch("photos", queryset=thumbs, to_attr="admin_photos"))
+        reports = cast(ServiceRequestQuerySet, super().get_queryset(request))
+        return reports.visible_to(request.user).prefetch_related(
+            Prefetch("photos", queryset=thumbs, to_attr="admin_photos")
         )
 
     def get_search_results(
@@ -221,7 +222,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
             results |= queryset.filter(pk=int(number))
         return results, may_have_duplicates
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # The admin accepts a filter on any of the model's own fields in the URL; on a private
         # field that would let staff test guesses against other departments' reporters
         # (?reporter_email__startswith=…), so those lookups are refused for everyone.

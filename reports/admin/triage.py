@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.safestring import SafeString
 
 from civic311.maps import MAP_MEDIA, map_config
 from reports import admin_forms
-from reports.access import can_edit_report, report_for_staff
+from reports.access import can_edit_report, report_for_staff, signed_in
 from reports.admin.queue import PRIVATE_FIELDS, map_marker
 from reports.attributes import attribute_answers
 from reports.models import Photo, RequestUpdate, ServiceRequest
@@ -59,7 +59,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
 
     # The report page -----------------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]
+    def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None) -> Any:
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": REPORT_FIELDS}),
             ("Photos", {"fields": ["photo_gallery"]}),
@@ -71,7 +71,9 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             fieldsets.append(("Reporter (private: never published)", {"fields": PRIVATE_FIELDS}))
         return fieldsets
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ServiceRequest | None = None
+    ) -> list[str]:
         return [*REPORT_FIELDS, "photo_gallery", "timeline", *MODERATION_FIELDS, *PRIVATE_FIELDS]
 
     def save_model(
@@ -134,7 +136,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             is_nav_sidebar_enabled=False,
         )
         if report is not None and can_edit_report(request.user, report):
-            extra["reply_form"] = admin_forms.ReplyForm(report=report, user=request.user)
+            extra["reply_form"] = admin_forms.ReplyForm(report=report, user=signed_in(request))
             extra["triage_links"] = [
                 (reverse(f"admin:reports_servicerequest_{name}", args=[report.pk]), form.title)
                 for name, form in TRIAGE_FORMS.items()
@@ -161,7 +163,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
 
     # Triage pages --------------------------------------------------------------------------
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         extra = [
             path(
                 f"<path:object_id>/{name}/",
@@ -176,7 +178,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
     def triage_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         report = report_for_staff(request.user, object_id, edit=True)
         form_class = TRIAGE_FORMS[name]
-        form = form_class(request.POST or None, report=report, user=request.user)
+        form = form_class(request.POST or None, report=report, user=signed_in(request))
         if request.method == "POST" and form.is_valid():
             try:
                 message = form.run()
