@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -11,8 +12,15 @@ from departments.permissions import department_ids, is_superuser
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser, AnonymousUser
 
+    from reports.models import (  # noqa: F401
+        ApiKey,
+        OutboxMessage,
+        ResponseTemplate,
+        Service,
+        ServiceRequest,
+    )
+
     StaffUser = AbstractUser | AnonymousUser
-    from reports.models import ApiKey, ResponseTemplate, Service, ServiceRequest  # noqa: F401
 
 
 class ServiceQuerySet(models.QuerySet["Service"]):
@@ -109,3 +117,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         if not user.has_perm("reports.change_servicerequest"):
             return self.none()
         return self.filter(department_id__in=department_ids(user))
+
+
+class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
+    def pending(self) -> OutboxMessageQuerySet:
+        return self.filter(state="pending")
+
+    def due(self, *, before: datetime) -> OutboxMessageQuerySet:
+        """Pending messages whose (next) attempt was due at or before `before`."""
+        return self.pending().filter(next_attempt_at__lte=before)
