@@ -39,9 +39,9 @@ class Boundary(models.Model):
     geometry = models.JSONField(help_text="A GeoJSON Polygon or MultiPolygon (WGS84).")
     # The bounding box, kept so that routing can skip areas far from a point cheaply.
     min_lat = models.FloatField(editable=False, default=0)
-    min_lng = models.FloatField(editable=False, default=0)
+    min_long = models.FloatField(editable=False, default=0)
     max_lat = models.FloatField(editable=False, default=0)
-    max_lng = models.FloatField(editable=False, default=0)
+    max_long = models.FloatField(editable=False, default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -51,7 +51,9 @@ class Boundary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "name"], name="boundary_unique_kind_name")
         ]
-        indexes = [models.Index(fields=["min_lat", "max_lat", "min_lng", "max_lng"])]
+        indexes = [
+            models.Index(fields=["min_lat", "max_lat", "min_long", "max_long"], name="boundary_bbox")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
@@ -61,7 +63,7 @@ class Boundary(models.Model):
             shape = parse_area(self.geometry)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
-        self.min_lng, self.min_lat, self.max_lng, self.max_lat = shape.bounds
+        self.min_long, self.min_lat, self.max_long, self.max_lat = shape.bounds
 
     @cached_property
     def shape(self) -> BaseGeometry:

@@ -1,10 +1,15 @@
-"""The demo city's catalogue: departments, areas, categories and their questions.
+"""The demo city's catalogue: departments, areas, categories and their questions, and the
+answers both data generators (`seed_demo`, `generate_reports`) give to those questions.
 
 Kept as data so that `seed_demo` reads as a recipe, and tests can build the same city."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from reports.models import ServiceAttribute
 
 # (slug, name, email, description)
 DEPARTMENTS = [
@@ -259,3 +264,37 @@ CATEGORIES = [
         ),
     ),
 ]
+
+
+def sample_answers(
+    attributes: Iterable[ServiceAttribute], rng: random.Random
+) -> dict[str, list[str]]:
+    """Plausible answers to a category's questions, as a form submits them (code → values):
+    every required question is answered, and most optional ones. `attributes` should come
+    with their values prefetched."""
+    datatype = ServiceAttribute.Datatype
+    answers: dict[str, list[str]] = {}
+    for attribute in attributes:
+        if not attribute.variable or (not attribute.required and rng.random() < 0.2):
+            continue
+        keys = [v.key for v in attribute.values.all()]
+        if attribute.datatype == datatype.NUMBER:
+            answers[attribute.code] = [str(rng.randint(1, 4))]
+        elif attribute.datatype == datatype.MULTIVALUELIST and keys:
+            answers[attribute.code] = rng.sample(keys, min(len(keys), rng.randint(1, 2)))
+        elif attribute.datatype == datatype.SINGLEVALUELIST and keys:
+            answers[attribute.code] = [rng.choice(keys)]
+        elif attribute.datatype in (datatype.STRING, datatype.TEXT):
+            answers[attribute.code] = ["Seen on the way to work."]
+        elif attribute.datatype == datatype.DATETIME:
+            answers[attribute.code] = [f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T08:00:00Z"]
+    return answers
+
+
+def stored_answers(
+    attributes: Iterable[ServiceAttribute], answers: dict[str, list[str]]
+) -> dict[str, str | list[str]]:
+    """`answers` as report_create stores them (a list only for a multi-value question), for
+    the bulk generator that writes rows without calling it."""
+    multi = {a.code for a in attributes if a.datatype == ServiceAttribute.Datatype.MULTIVALUELIST}
+    return {code: values if code in multi else values[0] for code, values in answers.items()}

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from departments.routing import RoutingDecision, route
 from reports.querysets import (
     ApiKeyQuerySet,
     ResponseTemplateQuerySet,
@@ -53,6 +54,16 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
+        """Which department gets a report of this category at this point, and its area."""
+        return route(
+            service_id=self.pk,
+            group=self.group,
+            default_department_id=self.department_id,
+            lat=lat,
+            long=long,
+        )
 
 
 class ServiceAttribute(models.Model):
@@ -209,8 +220,10 @@ class ServiceRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_requests",
     )
+    # RESTRICT: a duplicate names its master (a constraint), so a master is not deleted
+    # unless its duplicates go with it.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="duplicates"
     )
 
     requested_datetime = models.DateTimeField(db_index=True)
@@ -252,7 +265,25 @@ class ServiceRequest(models.Model):
                 condition=(models.Q(lat__isnull=True) & models.Q(long__isnull=True))
                 | (models.Q(lat__isnull=False) & models.Q(long__isnull=False)),
                 name="sr_lat_long_together",
-            )
+            ),
+            # The rules of reports/rules.py that the database can check.
+            models.CheckConstraint(
+                condition=models.Q(state__in=["new", "acknowledged", "in_progress"], status="open")
+                | models.Q(
+                    state__in=["fixed", "duplicate", "not_actionable", "referred"],
+                    status="closed",
+                ),
+                name="sr_status_matches_state",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_datetime__isnull=True)
+                | models.Q(status="closed", closed_datetime__isnull=False),
+                name="sr_closed_has_closed_datetime",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="duplicate") | models.Q(duplicate_of__isnull=False),
+                name="sr_duplicate_names_master",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ every report is validated, routed and given its timeline the same way."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from civic311.geo import validate_point
 from civic311.queue import queue_after_commit
-from departments.routing import route
+from reports import rules
 from reports.attributes import clean_attributes
 from reports.models import (
     ApiKey,
@@ -102,13 +102,7 @@ def report_create(
     now = timezone.now()
     requested = requested_datetime or now
     with transaction.atomic():
-        decision = route(
-            service_id=service.pk,
-            group=service.group,
-            default_department_id=service.department_id,
-            lat=lat,
-            lng=long,
-        )
+        decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
             service=service,
             description=description,
@@ -119,13 +113,8 @@ def report_create(
             address_id=address_id.strip(),
             zipcode=zipcode.strip(),
             media_url=media_url,
-            department_id=decision.department_id,
-            area_id=decision.area_id,
             requested_datetime=requested,
             updated_datetime=requested,
-            expected_datetime=(
-                requested + timedelta(hours=service.sla_hours) if service.sla_hours else None
-            ),
             source=source,
             api_key=api_key,
             reporter_name=reporter_name.strip(),
@@ -134,6 +123,7 @@ def report_create(
             device_id=device_id.strip(),
             account_id=account_id.strip(),
         )
+        rules.apply_routing(report, decision)
         report.full_clean()
         report.save()
         timeline_add(
@@ -145,8 +135,7 @@ def report_create(
             state_to=report.state,
             notify=False,
         )
-        if report.department_id:
-            how = "by routing rule" if decision.rule_id else "as the category's default"
+        if report.department is not None:
             timeline_add(
                 report,
                 kind=RequestUpdate.Kind.ROUTED,
@@ -154,7 +143,7 @@ def report_create(
                 public=False,
                 now=requested,
                 department_to=report.department,
-                text=f"Routed to {report.department} {how}.",
+                text=rules.routed_text(report.department.name, decision),
             )
         for order, upload in enumerate(photos, start=1):
             photo = Photo(request=report, order=order)

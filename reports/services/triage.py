@@ -10,7 +10,7 @@ the admin; these functions only enforce what makes sense for the report itself.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from civic311.queue import queue_after_commit
 from departments.models import Department, StaffMembership
-from departments.routing import route
+from reports import rules
 from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
@@ -28,16 +28,6 @@ from reports.tasks import notify_forwarded, notify_public_update
 
 State = ServiceRequest.State
 Kind = RequestUpdate.Kind
-
-
-def _set_state(report: ServiceRequest, state: str, now: datetime) -> None:
-    report.state = state
-    if state in CLOSED_STATES:
-        report.status = ServiceRequest.Status.CLOSED
-        report.closed_datetime = now
-    else:
-        report.status = ServiceRequest.Status.OPEN
-        report.closed_datetime = None
 
 
 def _check_template(template: ResponseTemplate, report: ServiceRequest) -> None:
@@ -98,7 +88,7 @@ def report_update(
         fields: list[str] = []
         if changing:
             previous = report.state
-            _set_state(report, state, now)
+            rules.apply_state(report, state, now=now)
             fields += ["state", "status", "closed_datetime"]
             timeline_add(
                 report,
@@ -304,10 +294,8 @@ def report_close_as_duplicate(
             )
         now = timezone.now()
         previous = report.state
-        _set_state(report, State.DUPLICATE, now)
-        report.duplicate_of = master
-        message = f"Closed as a duplicate of report #{master.pk}."
-        public_text = f"{message} {text}" if text else message
+        rules.apply_duplicate(report, master.pk, now=now)
+        public_text = rules.duplicate_text(master.pk, text)
         followers = subscriptions_move(report=report, master=master)
         update = timeline_add(
             report,
@@ -379,21 +367,12 @@ def report_recategorise(
             )
         now = timezone.now()
         previous_service = report.service
-        decision = route(
-            service_id=service.pk,
-            group=service.group,
-            default_department_id=service.department_id,
-            lat=report.lat,
-            lng=report.long,
-        )
+        decision = service.route(lat=report.lat, long=report.long)
         report.service = service
         report.area_id = decision.area_id
-        report.expected_datetime = (
-            report.requested_datetime + timedelta(hours=service.sla_hours)
-            if service.sla_hours
-            else None
+        report.expected_datetime = rules.expected_datetime(
+            report.requested_datetime, service.sla_hours
         )
-        how = "by routing rule" if decision.rule_id else "as the category's default"
         target = Department.objects.get(pk=decision.department_id)
         timeline_add(
             report,
@@ -401,8 +380,8 @@ def report_recategorise(
             author=author,
             public=False,
             now=now,
-            text=f"Category changed from {previous_service} to {service}; "
-            f"routed to {target} {how}.",
+            text=f"Category changed from {previous_service} to {service}. "
+            + rules.routed_text(target.name, decision),
             department_from=report.department,
             department_to=target,
         )

@@ -67,13 +67,13 @@ def city(db, staff_group):  # type: ignore[no-untyped-def]
         text="Our team collected the syringe safely. Thank you for reporting it.",
     )
     reports = []
-    for number, (lat, lng, text) in enumerate(SPOTS):
+    for number, (lat, long, text) in enumerate(SPOTS):
         reports.append(
             report_create(
                 service=syringe,
                 description=text,
                 lat=lat,
-                long=lng,
+                long=long,
                 address=f"{100 + number} Hargett Street",
                 photos=[image_upload(color="#8aa")] if number == 0 else [],
                 reporter_email="private.person@example.net",

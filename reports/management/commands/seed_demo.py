@@ -26,7 +26,7 @@ from shapely.geometry import LineString, mapping
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
-from reports import demo
+from reports import demo, rules
 from reports.models import (
     AttributeValue,
     Photo,
@@ -41,8 +41,6 @@ from reports.services.requests import report_create
 
 DEMO_PASSWORD = "civic311-demo"
 
-CENTRE = (35.7796, -78.6382)
-
 
 def box(south: float, west: float, north: float, east: float) -> list[list[float]]:
     return [[west, south], [east, south], [east, north], [west, north], [west, south]]
@@ -53,8 +51,8 @@ def polygon(south: float, west: float, north: float, east: float) -> dict[str, A
 
 
 def corridor(points: list[tuple[float, float]], half_width: float) -> dict[str, Any]:
-    """A GeoJSON area `half_width` degrees either side of a polyline of (lat, lng) points."""
-    line = LineString([(lng, lat) for lat, lng in points])
+    """A GeoJSON area `half_width` degrees either side of a polyline of (lat, long) points."""
+    line = LineString([(long, lat) for lat, long in points])
     return mapping(line.buffer(half_width, cap_style="flat").simplify(0.0002))
 
 
@@ -267,14 +265,14 @@ class Command(BaseCommand):
 
     def _boundaries(self) -> dict[str, Boundary]:
         south, west, north, east = settings.MAP_BOUNDS
-        lat0, lng0 = CENTRE
+        lat0, long0 = settings.MAP_CENTER
         district = Boundary.Kind.DISTRICT
         areas: list[tuple[str, str, dict[str, Any]]] = [
             (settings.CITY_NAME, Boundary.Kind.CITY, polygon(south, west, north, east)),
-            ("North-West District", district, polygon(lat0, west, north, lng0)),
-            ("North-East District", district, polygon(lat0, lng0, north, east)),
-            ("South-West District", district, polygon(south, west, lat0, lng0)),
-            ("South-East District", district, polygon(south, lng0, lat0, east)),
+            ("North-West District", district, polygon(lat0, west, north, long0)),
+            ("North-East District", district, polygon(lat0, long0, north, east)),
+            ("South-West District", district, polygon(south, west, lat0, long0)),
+            ("South-East District", district, polygon(south, long0, lat0, east)),
             ("Capital Greenway", Boundary.Kind.SERVICE_AREA, corridor(GREENWAY, 0.002)),
         ]
         areas += [(name, Boundary.Kind.NEIGHBOURHOOD, geo) for name, geo in NEIGHBOURHOODS.items()]
@@ -419,25 +417,27 @@ class Command(BaseCommand):
         for code, count in COUNTS.items():
             service = services[code]
             for _ in range(max(1, round(count * scale))):
-                lat, lng = self._point(code, rng)
+                lat, long = self._point(code, rng)
                 age_days = rng.triangular(0, 120, 10)
                 requested = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
                 photos = [self._photo(service, rng)] if rng.random() < photo_share else []
-                request = report_create(
+                report = report_create(
                     service=service,
                     description=rng.choice(DESCRIPTIONS[code]),
                     lat=lat,
-                    long=lng,
+                    long=long,
                     address=f"{rng.randint(1, 2400)} {rng.choice(STREETS)}",
-                    attributes=self._answers(service, rng),
+                    attributes=demo.sample_answers(
+                        service.attributes.prefetch_related("values"), rng
+                    ),
                     photos=photos,
                     reporter_name="Demo Resident",
                     reporter_email=f"resident{rng.randint(1, 400)}@example.net",
                     requested_datetime=requested,
                     notify=False,  # history, not news: no email per demo report
                 )
-                self._progress(request, age_days, rng, staff)
-                created.append(request)
+                self._progress(report, age_days, rng, staff, created)
+                created.append(report)
         return created
 
     def _point(self, code: str, rng: random.Random) -> tuple[float, float]:
@@ -445,27 +445,18 @@ class Command(BaseCommand):
             if rng.random() > weight:
                 continue
             if kind == "around":
-                lat, lng, spread = where
-                return (round(rng.gauss(lat, spread), 6), round(rng.gauss(lng, spread), 6))
-            (lat1, lng1), (lat2, lng2) = rng.sample(list(zip(where, where[1:], strict=False)), 1)[0]
+                lat, long, spread = where
+                return (round(rng.gauss(lat, spread), 6), round(rng.gauss(long, spread), 6))
+            (lat1, long1), (lat2, long2) = rng.sample(list(zip(where, where[1:], strict=False)), 1)[
+                0
+            ]
             t = rng.random()
             return (
                 round(lat1 + (lat2 - lat1) * t + rng.gauss(0, 0.0008), 6),
-                round(lng1 + (lng2 - lng1) * t + rng.gauss(0, 0.0008), 6),
+                round(long1 + (long2 - long1) * t + rng.gauss(0, 0.0008), 6),
             )
-        return (round(rng.gauss(CENTRE[0], 0.025), 6), round(rng.gauss(CENTRE[1], 0.03), 6))
-
-    def _answers(self, service: Service, rng: random.Random) -> dict[str, list[str]]:
-        answers: dict[str, list[str]] = {}
-        for attribute in service.attributes.prefetch_related("values"):
-            keys = [v.key for v in attribute.values.all()]
-            if attribute.datatype == ServiceAttribute.Datatype.NUMBER:
-                answers[attribute.code] = [str(rng.randint(1, 4))]
-            elif attribute.datatype == ServiceAttribute.Datatype.MULTIVALUELIST:
-                answers[attribute.code] = rng.sample(keys, rng.randint(1, 2))
-            elif keys:
-                answers[attribute.code] = [rng.choice(keys)]
-        return answers
+        lat, long = settings.MAP_CENTER
+        return (round(rng.gauss(lat, 0.025), 6), round(rng.gauss(long, 0.03), 6))
 
     def _photo(self, service: Service, rng: random.Random) -> SimpleUploadedFile:
         palette = ["#6b8e23", "#8b5a2b", "#708090", "#556b2f", "#a0522d", "#2f4f4f"]
@@ -483,45 +474,68 @@ class Command(BaseCommand):
         return SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")
 
     def _progress(
-        self, request: ServiceRequest, age_days: float, rng: random.Random, staff: Any
+        self,
+        report: ServiceRequest,
+        age_days: float,
+        rng: random.Random,
+        staff: Any,
+        earlier: list[ServiceRequest],
     ) -> None:
-        """Move older reports along the workflow, the way a real queue looks."""
+        """Move older reports along the workflow, the way a real queue looks. A duplicate
+        names an earlier report of its category as its master (the rules demand one)."""
         states = ServiceRequest.State
         chance_closed = min(0.9, age_days / 45)
+        master = next(
+            (
+                r
+                for r in reversed(earlier)
+                if r.service_id == report.service_id
+                and r.state != states.DUPLICATE
+                and r.requested_datetime <= report.requested_datetime
+            ),
+            None,
+        )
         if rng.random() < chance_closed:
             final = rng.choices(
                 [states.FIXED, states.NOT_ACTIONABLE, states.REFERRED, states.DUPLICATE],
                 weights=[80, 8, 6, 6],
             )[0]
+            if final == states.DUPLICATE and master is None:
+                final = states.FIXED
             path = [states.ACKNOWLEDGED, states.IN_PROGRESS, final]
         else:
             path = [states.NEW, states.ACKNOWLEDGED, states.IN_PROGRESS][: rng.randint(1, 3)][1:]
-        when = request.requested_datetime
+        when = report.requested_datetime
+        now = timezone.now()
         for state in path:
-            when = min(when + timedelta(hours=rng.uniform(2, 72)), timezone.now())
+            when = min(when + timedelta(hours=rng.uniform(2, 72)), now)
             note = CLOSING_NOTES.get(state, "")
+            previous = report.state
+            if state == states.DUPLICATE and master is not None:
+                rules.apply_duplicate(report, master.pk, now=when)
+                note = rules.duplicate_text(master.pk, note)
+            else:
+                rules.apply_state(report, state, now=when)
             RequestUpdate.objects.create(
-                request=request,
+                request=report,
                 kind=RequestUpdate.Kind.STATE,
                 public=True,
                 text=note,
                 author=staff,
-                state_from=request.state,
+                state_from=previous,
                 state_to=state,
                 created=when,
             )
-            request.state = state
-            request.status = "closed" if state in ServiceRequest.CLOSED_STATES else "open"
-            request.closed_datetime = when if request.status == "closed" else None
-            request.updated_datetime = when
+            report.updated_datetime = when
             if note:
-                request.status_notes = note
+                report.status_notes = note
         if path:
-            request.save(
+            report.save(
                 update_fields=[
                     "state",
                     "status",
                     "closed_datetime",
+                    "duplicate_of",
                     "updated_datetime",
                     "status_notes",
                 ]
