@@ -78,8 +78,8 @@ def notify_new_request(self, request_id: int) -> int:  # type: ignore[no-untyped
 
 
 @shared_task(**EMAIL_TASK)
-def notify_forwarded(self, update_id: int) -> int:  # type: ignore[no-untyped-def]
-    return send_forwarded(update_id=update_id)
+def notify_forwarded(self, update_id: int, note_id: int | None = None) -> int:  # type: ignore[no-untyped-def]
+    return send_forwarded(update_id=update_id, note_id=note_id)
 
 
 @shared_task

@@ -205,8 +205,10 @@ def _forward_in_lock(
     *,
     author: AbstractBaseUser | None,
     now: datetime,
+    note: str = "",
 ) -> RequestUpdate:
-    """Move a locked report to another department and tell the citizen and that department."""
+    """Move a locked report to another department and tell the citizen and that department
+    (with the forwarder's internal note, a separate entry the citizen never sees)."""
     previous = report.department
     report.department = department
     report.assigned_to = None
@@ -223,7 +225,12 @@ def _forward_in_lock(
         department_from=previous,
         department_to=department,
     )
-    queue_after_commit(notify_forwarded, update.pk)
+    note_id = None
+    if note:
+        note_id = timeline_add(
+            report, kind=Kind.NOTE, author=author, public=False, now=now, text=note
+        ).pk
+    queue_after_commit(notify_forwarded, update.pk, note_id)
     return update
 
 
@@ -248,9 +255,7 @@ def report_forward(
         if report.state in CLOSED_STATES:
             raise ValidationError({"department": ["Reopen a closed report before forwarding it."]})
         now = timezone.now()
-        _forward_in_lock(report, department, author=author, now=now)
-        if note:
-            timeline_add(report, kind=Kind.NOTE, author=author, public=False, now=now, text=note)
+        _forward_in_lock(report, department, author=author, now=now, note=note)
         report_touch(report, now, "department", "assigned_to")
     return report
 
