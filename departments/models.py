@@ -52,7 +52,9 @@ class Boundary(models.Model):
             models.UniqueConstraint(fields=["kind", "name"], name="boundary_unique_kind_name")
         ]
         indexes = [
-            models.Index(fields=["min_lat", "max_lat", "min_long", "max_long"], name="boundary_bbox")
+            models.Index(
+                fields=["min_lat", "max_lat", "min_long", "max_long"], name="boundary_bbox"
+            )
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from departments.models import Department
 from departments.permissions import department_ids, is_superuser
 from departments.querysets import assignable_users
 from reports import rules
+from reports.limits import MAX_REASON, MAX_TEXT
 from reports.models import Photo, ResponseTemplate, Service, ServiceRequest
 from reports.services import triage
 from reports.services.photos import photo_moderate
@@ -72,7 +73,10 @@ class ReplyForm(ReportForm):
         empty_label="— none —",
     )
     text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message", max_length=4000
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Message",
+        max_length=MAX_TEXT,
     )
     visibility = forms.ChoiceField(
         choices=VISIBILITY_CHOICES, initial="public", widget=forms.RadioSelect, label="Who sees it"
@@ -139,7 +143,7 @@ class ForwardForm(ReportForm):
     department = forms.ModelChoiceField(queryset=Department.objects.none(), label="Forward to")
     note = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Note for the other department (internal)",
         help_text="The citizen sees only “Forwarded from A to B”, never this note.",
@@ -171,7 +175,7 @@ class DuplicateForm(ReportForm):
     )
     text = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Public message (optional)",
     )
@@ -209,7 +213,7 @@ class ModerateForm(ReportForm):
         label="Hidden photos",
     )
     reason = forms.CharField(
-        required=False, max_length=255, label="Reason (internal, required when hiding)"
+        required=False, max_length=MAX_REASON, label="Reason (internal, required when hiding)"
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -287,7 +291,7 @@ class BulkCloseForm(BulkForm):
     )
     text = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Public message",
         help_text="Empty: the template's text is used.",
@@ -334,7 +338,7 @@ class BulkForwardForm(BulkForm):
     )
     note = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Note for the other department (internal)",
     )

@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Service, ServiceAttribute, ServiceRequest
-from reports.services.requests import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
 
 OTHER_GROUP = "Other"
 ATTRIBUTE_PREFIX = "attr"
@@ -134,7 +134,7 @@ class ReportForm(forms.Form):
             attrs={
                 "rows": 5,
                 "minlength": MIN_WEB_DESCRIPTION,
-                "maxlength": MAX_DESCRIPTION,
+                "maxlength": MAX_TEXT,
                 "required": True,
             }
         ),

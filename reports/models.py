@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from departments.routing import RoutingDecision, route
+from reports.limits import MAX_REASON, MAX_TEXT
 from reports.querysets import (
     ApiKeyQuerySet,
     ResponseTemplateQuerySet,
@@ -175,7 +176,7 @@ class ServiceRequest(models.Model):
         GENERATED = "generated", "Generated (benchmark data)"
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
-    description = models.TextField(max_length=4000, blank=True)
+    description = models.TextField(max_length=MAX_TEXT, blank=True)
     attributes = models.JSONField(
         default=dict, blank=True, help_text="Answers to the service's questions, by code."
     )
@@ -239,7 +240,7 @@ class ServiceRequest(models.Model):
     # Moderation: hidden reports vanish from every public place but stay for staff.
     hidden = models.BooleanField(default=False)
     description_redacted = models.BooleanField(default=False)
-    moderation_reason = models.CharField(max_length=255, blank=True)
+    moderation_reason = models.CharField(max_length=MAX_REASON, blank=True)
 
     # Private: the reporter's contact data. Never on a page, in the API or an export.
     reporter_name = models.CharField(max_length=120, blank=True)
@@ -318,7 +319,7 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
-    hidden_reason = models.CharField(max_length=255, blank=True)
+    hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
     order = models.PositiveSmallIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
 

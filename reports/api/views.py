@@ -45,6 +45,7 @@ from reports.api.serializers import (
     ServiceSerializer,
     TokenSerializer,
 )
+from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
     AttributeValue,
@@ -85,7 +86,7 @@ def _post_form(*, with_media: bool) -> dict[str, Any]:
         "first_name": {**text, "description": "Private: never published."},
         "last_name": {**text, "description": "Private: never published."},
         "phone": {**text, "description": "Private: never published."},
-        "description": {**text, "maxLength": 4000},
+        "description": {**text, "maxLength": MAX_TEXT},
         "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
         "api_key": {**text, "description": "Here or in the query string."},
         "attribute[CODE]": {

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -16,6 +17,7 @@ from civic311.geo import validate_point
 from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
+from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import (
     ApiKey,
     Photo,
@@ -28,9 +30,6 @@ from reports.models import (
 from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
 from reports.tasks import notify_new_request, process_request_photos
-
-MAX_DESCRIPTION = 4000
-MIN_WEB_DESCRIPTION = 10
 
 
 def report_create(
@@ -69,9 +68,9 @@ def report_create(
         errors.setdefault("description", []).append(
             f"Please describe the problem in at least {MIN_WEB_DESCRIPTION} characters."
         )
-    if len(description) > MAX_DESCRIPTION:
+    if len(description) > MAX_TEXT:
         errors.setdefault("description", []).append(
-            f"The description is {len(description)} characters; at most {MAX_DESCRIPTION}."
+            f"The description is {len(description)} characters; at most {MAX_TEXT}."
         )
     if lat is None and long is None:
         if not (address.strip() or address_id.strip()):
@@ -88,8 +87,11 @@ def report_create(
         cleaned_attributes = dict(clean_attributes(service, attributes or {}))
     except ValidationError as exc:
         errors.setdefault("attributes", []).extend(exc.messages)
-    if len(photos) > 3:
-        errors.setdefault("photos", []).append("At most 3 photos per report.")
+    most = settings.PHOTO_MAX_PER_REPORT
+    if len(photos) > most:
+        errors.setdefault("photos", []).append(
+            f"At most {most} photo{'' if most == 1 else 's'} per report."
+        )
     for upload in photos:
         try:
             validate_photo(upload)

@@ -10,20 +10,20 @@ from django.core.exceptions import ValidationError
 
 from civic311.queue import queue_after_commit
 from departments.models import Department
+from reports.limits import MAX_TEXT
 from reports.models import RequestUpdate, ServiceRequest
 from reports.tasks import notify_public_update
-
-MAX_NOTE = 4000
 
 
 def author_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
     return user if user is not None and user.is_authenticated else None
 
 
-def clean_text(text: str, *, field: str = "text") -> str:
+def clean_text(text: str, *, field: str = "text", limit: int = MAX_TEXT) -> str:
+    """`text` stripped; a ValidationError on `field` when it is longer than `limit`."""
     text = (text or "").strip()
-    if len(text) > MAX_NOTE:
-        raise ValidationError({field: [f"At most {MAX_NOTE} characters (got {len(text)})."]})
+    if len(text) > limit:
+        raise ValidationError({field: [f"At most {limit} characters (got {len(text)})."]})
     return text
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from civic311.queue import queue_after_commit
 from departments.models import Department, StaffMembership
 from reports import rules
+from reports.limits import MAX_REASON
 from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
@@ -331,7 +332,7 @@ def report_moderate(
     reason: str,
 ) -> ServiceRequest:
     """Hide a report or redact its description from every public place; staff still see it."""
-    reason = clean_text(reason, field="reason")[:255]
+    reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
         report_lock(report)
         if hidden == report.hidden and description_redacted == report.description_redacted:

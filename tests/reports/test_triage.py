@@ -266,6 +266,20 @@ def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
     assert timeline(report)[-1] == (Kind.MODERATION, False, "Report hidden: Abusive")
 
 
+def test_moderation_reason_too_long_is_refused_not_cut(report, agent):
+    photo = PhotoFactory(request=report, state="processed")
+    with pytest.raises(ValidationError) as info:
+        triage.report_moderate(
+            report=report, author=agent, hidden=True, description_redacted=False, reason="x" * 256
+        )
+    assert "reason" in info.value.message_dict
+    with pytest.raises(ValidationError):
+        photo_moderate(photo=photo, author=agent, hidden=True, reason="x" * 256)
+    report.refresh_from_db()
+    photo.refresh_from_db()
+    assert not report.hidden and not photo.hidden
+
+
 def test_photo_moderation_hides_one_photo(report, agent):
     photo = PhotoFactory(request=report, state="processed")
     photo_moderate(photo=photo, author=agent, hidden=True, reason="Face visible")
