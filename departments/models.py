@@ -9,6 +9,8 @@ from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
 
+BOUNDARY_NAME_MAX = 160
+
 
 class Department(models.Model):
     name = models.CharField(max_length=120, unique=True)
@@ -34,7 +36,7 @@ class Boundary(models.Model):
         NEIGHBOURHOOD = "neighbourhood", "Neighbourhood"
         SERVICE_AREA = "service_area", "Service area"
 
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=BOUNDARY_NAME_MAX)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     geometry = models.JSONField(help_text="A GeoJSON Polygon or MultiPolygon (WGS84).")
     # The bounding box, kept so that routing can skip areas far from a point cheaply.
@@ -111,7 +113,7 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         target = self.service or f"group {self.group}"
-        where = f" in {self.boundary.name}" if self.boundary_id else ""
+        where = f" in {self.boundary.name}" if self.boundary else ""
         return f"{target}{where} → {self.department}"
 
     def clean(self) -> None:

@@ -218,7 +218,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/reports/servicerequest/change_list.html"
     change_form_template = "admin/reports/servicerequest/change_form.html"
 
-    triage_forms: dict[str, type[admin_forms.ReportForm]] = {
+    triage_forms: dict[str, type[admin_forms.TriageForm]] = {
         "reply": admin_forms.ReplyForm,
         "assign": admin_forms.AssignForm,
         "forward": admin_forms.ForwardForm,

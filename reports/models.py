@@ -171,8 +171,6 @@ class ServiceRequest(models.Model):
     class Source(models.TextChoices):
         WEB = "web", "Web form"
         API = "api", "Open311 API"
-        STAFF = "staff", "Staff"
-        ADOPTION = "adoption", "Adopted asset"
         GENERATED = "generated", "Generated (benchmark data)"
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")

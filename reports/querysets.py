@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -56,12 +57,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def with_public_related(self) -> ServiceRequestQuerySet:
         """Everything a public list shows, fetched in a fixed number of queries."""
+        from reports.models import Photo  # models imports this module
+
         return self.select_related("service", "department").prefetch_related(
             models.Prefetch(
                 "photos",
-                queryset=self.model.photos.rel.related_model.objects.filter(
-                    hidden=False, state="processed"
-                ),
+                queryset=Photo.objects.filter(hidden=False, state="processed"),
                 to_attr="public_photos",
             )
         )
@@ -69,7 +70,9 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def with_public_timeline(self) -> ServiceRequestQuerySet:
         """Prefetch each report's public timeline into `public_updates` (oldest first): what
         citizens see on the report page and what Open311's extensions publish."""
-        updates = self.model.updates.rel.related_model.objects.filter(public=True)
+        from reports.models import RequestUpdate  # models imports this module
+
+        updates = RequestUpdate.objects.filter(public=True)
         return self.prefetch_related(
             models.Prefetch(
                 "updates",
@@ -82,5 +85,5 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         """Reports that have a map point (Open311 also allows address-only reports)."""
         return self.filter(lat__isnull=False, long__isnull=False)
 
-    def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
+    def closed_since(self, since: datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)

@@ -45,7 +45,7 @@ class SuffixContentNegotiation(DefaultContentNegotiation):
 
 
 class Open311JSONRenderer(JSONRenderer):
-    charset = "utf-8"  # the issue asks for "application/json; charset=utf-8"
+    charset = "utf-8"  # answers say "application/json; charset=utf-8"
 
 
 class Open311XMLRenderer(BaseRenderer):

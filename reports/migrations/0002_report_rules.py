@@ -58,6 +58,11 @@ class Migration(migrations.Migration):
             name='duplicate_of',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='duplicates', to='reports.servicerequest'),
         ),
+        migrations.AlterField(
+            model_name='servicerequest',
+            name='source',
+            field=models.CharField(choices=[('web', 'Web form'), ('api', 'Open311 API'), ('generated', 'Generated (benchmark data)')], default='web', max_length=10),
+        ),
         migrations.RunPython(follow_the_rules, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='servicerequest',

@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -149,7 +150,8 @@ def report_create(
             )
         for order, upload in enumerate(photos, start=1):
             photo = Photo(request=report, order=order)
-            photo.original.save(_upload_name(upload, order), upload, save=False)
+            content = upload if isinstance(upload, File) else File(upload)
+            photo.original.save(_upload_name(upload, order), content, save=False)
             photo.save()
         if report.reporter_email:
             Subscription.objects.create(request=report, email=report.reporter_email)

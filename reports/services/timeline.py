@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 
 from civic311.queue import queue_after_commit
@@ -14,9 +14,15 @@ from reports.limits import MAX_TEXT
 from reports.models import RequestUpdate, ServiceRequest
 from reports.tasks import notify_public_update
 
+# Who made a change: a staff user, or nobody (an anonymous user or a system job counts as
+# nobody on the timeline).
+Author = User | AnonymousUser | None
 
-def author_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    return user if user is not None and user.is_authenticated else None
+
+def author_or_none(user: Author) -> User | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return user
 
 
 def clean_text(text: str, *, field: str = "text", limit: int = MAX_TEXT) -> str:
@@ -39,7 +45,7 @@ def timeline_add(
     report: ServiceRequest,
     *,
     kind: str,
-    author: AbstractBaseUser | None,
+    author: Author,
     public: bool,
     now: datetime,
     text: str = "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +24,7 @@ from reports.limits import MAX_REASON
 from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
-from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
+from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
 from reports.tasks import notify_forwarded, notify_public_update
 
 State = ServiceRequest.State
@@ -43,7 +43,7 @@ def _check_template(template: ResponseTemplate, report: ServiceRequest) -> None:
 def report_update(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     state: str = "",
     text: str = "",
     public: bool = True,
@@ -112,15 +112,13 @@ def report_update(
     return report
 
 
-def report_acknowledge(
-    *, report: ServiceRequest, author: AbstractBaseUser | None
-) -> ServiceRequest:
+def report_acknowledge(*, report: ServiceRequest, author: Author) -> ServiceRequest:
     return report_update(
         report=report, author=author, state=State.ACKNOWLEDGED, only_from=[State.NEW]
     )
 
 
-def report_start(*, report: ServiceRequest, author: AbstractBaseUser | None) -> ServiceRequest:
+def report_start(*, report: ServiceRequest, author: Author) -> ServiceRequest:
     return report_update(
         report=report,
         author=author,
@@ -132,7 +130,7 @@ def report_start(*, report: ServiceRequest, author: AbstractBaseUser | None) -> 
 def report_close(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     state: str = State.FIXED,
     text: str = "",
     template: ResponseTemplate | None = None,
@@ -149,9 +147,7 @@ def report_close(
     )
 
 
-def report_reopen(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, text: str = ""
-) -> ServiceRequest:
+def report_reopen(*, report: ServiceRequest, author: Author, text: str = "") -> ServiceRequest:
     return report_update(
         report=report,
         author=author,
@@ -162,7 +158,7 @@ def report_reopen(
 
 
 def report_note_add(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, text: str, public: bool
+    *, report: ServiceRequest, author: Author, text: str, public: bool
 ) -> ServiceRequest:
     if not (text or "").strip():
         raise ValidationError({"text": ["A note needs some text."]})
@@ -172,8 +168,8 @@ def report_note_add(
 def report_assign(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
-    assignee: AbstractBaseUser | None,
+    author: Author,
+    assignee: User | None,
 ) -> ServiceRequest:
     """Give the report to one staff member of its department (None: unassign)."""
     with transaction.atomic():
@@ -181,6 +177,7 @@ def report_assign(
         if assignee is not None and not (
             assignee.is_active
             and assignee.is_staff
+            and report.department_id is not None
             and StaffMembership.objects.filter(
                 user=assignee, department_id=report.department_id
             ).exists()
@@ -204,7 +201,7 @@ def _forward_in_lock(
     report: ServiceRequest,
     department: Department,
     *,
-    author: AbstractBaseUser | None,
+    author: Author,
     now: datetime,
     note: str = "",
 ) -> RequestUpdate:
@@ -238,7 +235,7 @@ def _forward_in_lock(
 def report_forward(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     department: Department,
     note: str = "",
 ) -> ServiceRequest:
@@ -264,7 +261,7 @@ def report_forward(
 def report_close_as_duplicate(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     master: ServiceRequest,
     text: str = "",
 ) -> ServiceRequest:
@@ -326,7 +323,7 @@ def report_close_as_duplicate(
 def report_moderate(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     hidden: bool,
     description_redacted: bool,
     reason: str,
@@ -357,7 +354,7 @@ def report_moderate(
 
 
 def report_recategorise(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, service: Service
+    *, report: ServiceRequest, author: Author, service: Service
 ) -> ServiceRequest:
     """Change the category: re-route, recompute the target time, record both on the timeline."""
     with transaction.atomic():
@@ -379,6 +376,8 @@ def report_recategorise(
         report.expected_datetime = rules.expected_datetime(
             report.requested_datetime, service.sla_hours
         )
+        # The category's own department is the fallback, so routing always names one.
+        assert decision.department_id is not None
         target = Department.objects.get(pk=decision.department_id)
         timeline_add(
             report,

@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from civic311.geo import parse_area
@@ -51,7 +51,7 @@ PHRASES = [
     "Children walk past here to school.",
     "Seen this morning around 8.",
 ]
-CLOSED_NOTES = {
+CLOSED_NOTES: dict[str, str] = {
     ServiceRequest.State.FIXED: "Fixed by the crew.",
     ServiceRequest.State.DUPLICATE: "Already reported; merged with an earlier report.",
     ServiceRequest.State.NOT_ACTIONABLE: "Inspected; nothing the city can act on.",
@@ -203,8 +203,12 @@ def timeline_insert(rows: list[tuple[Any, ...]]) -> None:
     ORM's per-value compilation, which is most of bulk_create's time at this size."""
     meta = RequestUpdate._meta
     fields = [meta.get_field(name) for name in TIMELINE_FIELDS]
+    columns = ", ".join(
+        connection.ops.quote_name(str(field.column))
+        for field in fields
+        if isinstance(field, models.Field)
+    )
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
     adapt = connection.ops.adapt_datetimefield_value
     size = max(1, min(1000, connection.ops.bulk_batch_size(fields, rows)))
     row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"

@@ -412,7 +412,7 @@ class Command(BaseCommand):
     ) -> list[ServiceRequest]:
         now = timezone.now()
         scale = total / sum(COUNTS.values())
-        created = []
+        created: list[ServiceRequest] = []
         staff = get_user_model().objects.filter(username="admin").first()
         for code, count in COUNTS.items():
             service = services[code]
