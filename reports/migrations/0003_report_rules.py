@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('departments', '0004_boundary_long'),
-        ('reports', '0001_initial'),
+        ('reports', '0002_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
