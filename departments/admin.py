@@ -126,7 +126,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StaffMembershipInline]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(members=Count("memberships"))

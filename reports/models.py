@@ -250,6 +250,10 @@ class ServiceRequest(models.Model):
 
     objects = ServiceRequestQuerySet.as_manager()
 
+    # Set by the prefetches of with_public_related() and with_public_timeline().
+    public_photos: list[Photo]
+    public_updates: list[RequestUpdate]
+
     class Meta:
         ordering = ["-requested_datetime", "-pk"]
         indexes = [

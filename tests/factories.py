@@ -106,7 +106,7 @@ class BoundaryFactory(factory.django.DjangoModelFactory):
     geometry = factory.LazyFunction(lambda: square(35.77, -78.65, 35.79, -78.63))
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _create(cls, model_class, *args, **kwargs):
         boundary = model_class(*args, **kwargs)
         boundary.full_clean()  # computes the bounding box
         boundary.save()

@@ -109,13 +109,10 @@ class RequestListForm(forms.Form):
         else:
             first, last = "start_date", "end_date"
         start, end = data.get(first), data.get(last)
-        if start is None and end is None:
-            end = timezone.now()
+        if end is None:
+            end = timezone.now() if start is None else start + MAX_SPAN
+        if start is None:
             start = end - MAX_SPAN
-        elif start is None:
-            start = end - MAX_SPAN
-        elif end is None:
-            end = start + MAX_SPAN
         if start > end:
             raise ValidationError(f"{first} must be before {last}.", code="order")
         if end - start > MAX_SPAN:

@@ -32,7 +32,7 @@ SPOTS = [
 
 
 @pytest.fixture
-def staff_page(browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def staff_page(browser, e2e_site) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.route(OUTSIDE, lambda route: route.abort())
     page = context.new_page()
@@ -43,7 +43,7 @@ def staff_page(browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untype
 
 
 @pytest.fixture
-def city(db, staff_group):  # type: ignore[no-untyped-def]
+def city(db, staff_group):
     health = DepartmentFactory(name="Health", slug="health", email="health@city.example.org")
     works = DepartmentFactory(
         name="Public Works", slug="public-works", email="works@city.example.org"

@@ -33,18 +33,18 @@ class FailingBackend(BaseEmailBackend):
 
     attempts = 0
 
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages):
         FailingBackend.attempts += 1
         raise ConnectionRefusedError("mail server down")
 
 
-def everything(message) -> str:  # type: ignore[no-untyped-def]
+def everything(message) -> str:
     """Subject, plain text, HTML and headers of one email."""
     html = "".join(content for content, _type in message.alternatives)
     return f"{message.subject}\n{message.body}\n{html}\n{message.extra_headers}"
 
 
-def create_report(django_capture_on_commit_callbacks, **kwargs):  # type: ignore[no-untyped-def]
+def create_report(django_capture_on_commit_callbacks, **kwargs):
     service = kwargs.pop("service", None) or ServiceFactory(
         name="Found syringe",
         department=DepartmentFactory(name="Health", email="health@city.example.org"),

@@ -28,12 +28,12 @@ Kind = RequestUpdate.Kind
 
 
 @pytest.fixture
-def agent(db):  # type: ignore[no-untyped-def]
+def agent(db):
     return StaffMembershipFactory(user__username="agent").user
 
 
 @pytest.fixture
-def report(agent):  # type: ignore[no-untyped-def]
+def report(agent):
     department = agent.memberships.get().department
     return ServiceRequestFactory(service__department=department, department=department)
 
