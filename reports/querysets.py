@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,12 +64,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def with_public_related(self) -> ServiceRequestQuerySet:
         """Everything a public list shows, fetched in a fixed number of queries."""
-        from reports.models import Photo  # models imports this module
-
+        # By name: models imports this module, so this module does not import models.
+        photos = apps.get_model("reports", "Photo")._default_manager
         return self.select_related("service", "department").prefetch_related(
             models.Prefetch(
                 "photos",
-                queryset=Photo.objects.filter(hidden=False, state="processed"),
+                queryset=photos.filter(hidden=False, state="processed"),
                 to_attr="public_photos",
             )
         )
@@ -76,9 +77,7 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def with_public_timeline(self) -> ServiceRequestQuerySet:
         """Prefetch each report's public timeline into `public_updates` (oldest first): what
         citizens see on the report page and what Open311's extensions publish."""
-        from reports.models import RequestUpdate  # models imports this module
-
-        updates = RequestUpdate.objects.filter(public=True)
+        updates = apps.get_model("reports", "RequestUpdate")._default_manager.filter(public=True)
         return self.prefetch_related(
             models.Prefetch(
                 "updates",
