@@ -52,12 +52,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _marker(pk: int, lat: float, lng: float, state: str, service: str) -> dict[str, object]:
+def _marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
     """One report on a staff map (admin_map.js draws it)."""
     return {
         "id": pk,
         "lat": lat,
-        "lng": lng,
+        "lng": long,  # Leaflet's name, for the map script
         "state": state,
         "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
         "service": service,

@@ -46,7 +46,7 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
         {
             "id": r.pk,
             "lat": r.lat,
-            "lng": r.long,
+            "lng": r.long,  # Leaflet's name, for the map script
             "title": r.service.name,
             "status": r.status,
             "state": r.get_state_display(),
