@@ -63,7 +63,8 @@ class BoundaryAdminForm(forms.ModelForm):
             self.fields["geometry"].required = False
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or self.cleaned_data
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("geojson_file")
         if upload:
             if upload.size > 5 * 1024 * 1024:

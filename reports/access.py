@@ -7,22 +7,11 @@ report already in hand), and so must any staff page still to come."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
-from departments.permissions import can_edit_department_work
+from departments.permissions import User, can_edit_department_work
 from reports.models import ServiceRequest
-
-User = AbstractUser | AnonymousUser
-
-
-def signed_in(request: HttpRequest) -> AbstractUser:
-    """The staff member behind an admin request (admin_view has already sent anyone else to
-    the login page): the author of whatever they change."""
-    if not isinstance(request.user, AbstractUser):
-        raise PermissionDenied
-    return request.user
 
 
 def can_edit_report(user: User, report: ServiceRequest) -> bool:

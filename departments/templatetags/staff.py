@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django import template
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from departments.models import Department, StaffMembership
-from departments.permissions import department_roles, is_superuser
+from departments.permissions import User, department_roles, is_superuser
 
 register = template.Library()
 
 
 @register.simple_tag
-def staff_role(user: AbstractBaseUser | AnonymousUser) -> str:
+def staff_role(user: User) -> str:
     """ "Agent, Health Department", "Manager, Water", "Superuser" or "Staff"."""
     if is_superuser(user):
         return "Superuser"

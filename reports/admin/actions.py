@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from reports import admin_forms
-from reports.access import signed_in
 from reports.models import ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 from reports.services import triage
@@ -81,7 +80,7 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
     ) -> None:
         reports, skipped = self._split(request, queryset)
         done, failures = self._run_each(
-            reports, lambda report: service(report=report, author=signed_in(request))
+            reports, lambda report: service(report=report, author=request.user)
         )
         self._report_outcome(request, done, verb, skipped, failures)
 
@@ -96,9 +95,7 @@ class ServiceRequestActionsAdmin(admin.ModelAdmin):
         verb: str,
     ) -> HttpResponse | None:
         """An action with an intermediate page: show the form, then run it on each report."""
-        form = form_class(
-            request.POST if "apply" in request.POST else None, user=signed_in(request)
-        )
+        form = form_class(request.POST if "apply" in request.POST else None, user=request.user)
         reports, skipped = self._split(request, queryset)
         if "apply" in request.POST and form.is_valid():
             done, failures = self._run_each(reports, form.run_one)

@@ -34,12 +34,12 @@ MAP_LEGEND = [
 PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_id", "account_id")
 
 
-def map_marker(pk: int, lat: float, lng: float, state: str, service: str) -> dict[str, object]:
+def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
     """One report on a staff map (admin_map.js draws it; a click opens `url`)."""
     return {
         "id": pk,
         "lat": lat,
-        "lng": lng,
+        "lng": long,  # Leaflet's name, for the map script
         "state": state,
         "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
         "service": service,
@@ -97,14 +97,16 @@ class DepartmentQueueFilter(DefaultedListFilter):
 
 class StatusQueueFilter(DefaultedListFilter):
     """Open reports first: the queue shows closed ones only on request (this filter, a
-    workflow state, or a search by report number)."""
+    workflow state, a search by report number, or ticking them for a bulk action)."""
 
     title = "status"
     parameter_name = "status__exact"
 
     def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
         number = request.GET.get("q", "").strip().lstrip("#")
-        asked_for_one = "state__exact" in params or number.isdigit()
+        # Reports ticked one by one for a bulk action are meant as ticked, closed or not.
+        picked = "_selected_action" in request.POST and request.POST.get("select_across") != "1"
+        asked_for_one = "state__exact" in params or number.isdigit() or picked
         self.default = "all" if asked_for_one else "open"
         super().__init__(request, params, model, model_admin)
 

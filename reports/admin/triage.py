@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from civic311.maps import MAP_MEDIA, map_config
 from reports import admin_forms
-from reports.access import can_edit_report, report_for_staff, signed_in
+from reports.access import can_edit_report, report_for_staff
 from reports.admin.queue import PRIVATE_FIELDS, map_marker
 from reports.attributes import attribute_answers
 from reports.models import Photo, RequestUpdate, ServiceRequest
@@ -42,7 +42,7 @@ REPORT_FIELDS = (
     "answers",
 )
 MODERATION_FIELDS = ("hidden", "description_redacted", "moderation_reason")
-TRIAGE_FORMS: dict[str, type[admin_forms.ReportForm]] = {
+TRIAGE_FORMS: dict[str, type[admin_forms.TriageForm]] = {
     "reply": admin_forms.ReplyForm,
     "assign": admin_forms.AssignForm,
     "forward": admin_forms.ForwardForm,
@@ -136,7 +136,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             is_nav_sidebar_enabled=False,
         )
         if report is not None and can_edit_report(request.user, report):
-            extra["reply_form"] = admin_forms.ReplyForm(report=report, user=signed_in(request))
+            extra["reply_form"] = admin_forms.ReplyForm(report=report, user=request.user)
             extra["triage_links"] = [
                 (reverse(f"admin:reports_servicerequest_{name}", args=[report.pk]), form.title)
                 for name, form in TRIAGE_FORMS.items()
@@ -178,7 +178,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
     def triage_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         report = report_for_staff(request.user, object_id, edit=True)
         form_class = TRIAGE_FORMS[name]
-        form = form_class(request.POST or None, report=report, user=signed_in(request))
+        form = form_class(request.POST or None, report=report, user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 message = form.run()

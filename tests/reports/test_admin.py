@@ -31,7 +31,7 @@ State = ServiceRequest.State
 CHANGELIST = reverse("admin:reports_servicerequest_changelist")
 
 
-def staff(username: str, department, role: str = StaffMembership.Role.AGENT):  # type: ignore[no-untyped-def]
+def staff(username: str, department, role: str = StaffMembership.Role.AGENT):
     membership = StaffMembershipFactory(
         user__username=username, user__is_staff=True, department=department, role=role
     )
@@ -40,7 +40,7 @@ def staff(username: str, department, role: str = StaffMembership.Role.AGENT):  #
 
 
 @pytest.fixture
-def world(citizen, superuser):  # type: ignore[no-untyped-def]
+def world(citizen, superuser):
     health = DepartmentFactory(name="Health", email="health@city.example.org")
     works = DepartmentFactory(name="Public Works", email="works@city.example.org")
     return {
@@ -57,7 +57,7 @@ def world(citizen, superuser):  # type: ignore[no-untyped-def]
     }
 
 
-def login(client, world, who: str):  # type: ignore[no-untyped-def]
+def login(client, world, who: str):
     if who != "anonymous":
         client.force_login(world[who])
     return client
@@ -240,7 +240,7 @@ ACTIONS = {
 }
 
 
-def action_post(client, world, action: str, reports: list[ServiceRequest], who: str = ""):  # type: ignore[no-untyped-def]
+def action_post(client, world, action: str, reports: list[ServiceRequest], who: str = ""):
     extra, _check = ACTIONS[action]
     data = {"action": action, "_selected_action": [r.pk for r in reports]}
     for key, value in extra.items():
@@ -287,6 +287,17 @@ def test_action_mixed_selection_changes_own_skips_foreign_and_reports_invalid(cl
     assert f"#{closed.pk}:" in page
     states = dict(ServiceRequest.objects.values_list("pk", "state"))
     assert states == {mine.pk: State.ACKNOWLEDGED, closed.pk: State.FIXED, foreign.pk: State.NEW}
+
+
+def test_action_on_the_whole_queue_keeps_to_the_open_reports_it_shows(client, world):
+    mine = world["report"]
+    closed = ServiceRequestFactory(
+        service=mine.service, department=world["health"], state=State.FIXED
+    )
+    data = {"action": "acknowledge_selected", "_selected_action": [mine.pk], "select_across": "1"}
+    page = login(client, world, "agent_a").post(CHANGELIST, data, follow=True).content.decode()
+    assert "Acknowledged 1 report." in page and f"#{closed.pk}:" not in page
+    assert ServiceRequest.objects.get(pk=mine.pk).state == State.ACKNOWLEDGED
 
 
 def test_bulk_form_page_is_shown_first(client, world):
