@@ -7,13 +7,14 @@ turning it upright by its EXIF orientation."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 # MPO is how Pillow names the JPEGs many phones write (a JPEG with extra frames appended);
 # processing keeps the first frame, which is the photo.
@@ -25,9 +26,45 @@ WEB_SIZE = 1600
 THUMBNAIL_SIZE = 400
 
 
+# Decoding may take as much memory as one full-size copy at the pixel limit (4 bytes a
+# pixel: Pillow keeps RGB, RGBA and LA pixels in 32 bits); a file that would need more is
+# refused at upload. What each kind of file needs, beyond the small web-size result, is in
+# `decode_cost`; bench/photo_memory.py measures it.
+BYTES_PER_PIXEL = 4
+# Pillow decodes WebP through libwebp's animation decoder, which keeps two full canvases,
+# then copies the frame out: about four full-size copies, and libwebp cannot scale as it
+# decodes. So a WebP is accepted up to a quarter of the pixels of a PNG.
+WEBP_COPIES = 4
+# The rows handled at once when a full-size image is flattened and reduced.
+_BAND_ROWS = 256
+_ORIENTATION = 0x0112
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# In a JPEG's entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the
+# next other 0xFF pair is the next marker.
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+
+def decode_budget() -> int:
+    """The most memory (bytes) decoding one photo may take."""
+    return int(settings.PHOTO_MAX_PIXELS) * BYTES_PER_PIXEL
+
+
 def validate_photo(upload: IO[bytes]) -> None:
     """Raise a ValidationError with a message a citizen understands unless `upload` is a
-    complete JPEG, PNG or WebP within the size and pixel limits."""
+    complete JPEG, PNG or WebP within the size, pixel and decoding-memory limits.
+
+    Runs in the web process, so it never decodes a photo at full size: a JPEG is decoded at
+    an eighth of its size (every byte of it is still read and checked), a PNG's chunks are
+    checked (lengths, checksums, the end marker), a WebP's container length is checked.
+    A file broken beyond that fails in the worker, which marks the photo failed."""
     size = getattr(upload, "size", None)
     if size is None:
         upload.seek(0, io.SEEK_END)
@@ -54,14 +91,15 @@ def validate_photo(upload: IO[bytes]) -> None:
                         f"{settings.PHOTO_MAX_PIXELS / 1_000_000:g} megapixels are accepted.",
                         code="too_many_pixels",
                     )
-                image.load()  # decodes every pixel: a truncated file fails here
+                _check_decode_cost(image, upload)
+                _check_complete(image, upload, size)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValidationError(
             "The photo has too many pixels to be accepted.", code="too_many_pixels"
         ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ValidationError(
             "The file is not a readable image (JPEG, PNG or WebP).", code="invalid_image"
         ) from exc
@@ -69,26 +107,136 @@ def validate_photo(upload: IO[bytes]) -> None:
         upload.seek(0)
 
 
+def _check_decode_cost(image: Image.Image, upload: IO[bytes]) -> None:
+    cost = decode_cost(image, upload)
+    if cost <= decode_budget():
+        return
+    width, height = image.size
+    accepted = width * height * decode_budget() / cost / 1_000_000
+    kind = "progressive JPEG" if image.format in ("JPEG", "MPO") else image.format
+    raise ValidationError(
+        f"The photo is {width}×{height} pixels, too large to process as a {kind}; such files "
+        f"are accepted up to about {accepted:.0f} megapixels. Save it as a standard JPEG, or "
+        "make it smaller.",
+        code="too_many_pixels",
+    )
+
+
+def decode_cost(image: Image.Image, source: IO[bytes]) -> int:
+    """The memory (bytes) that decoding `image`, opened from `source`, takes at its peak,
+    not counting the small web-size result.
+
+    A sequential JPEG is decoded at reduced size (libjpeg scales while it decodes), which
+    costs little; a progressive or multi-scan JPEG needs all its DCT coefficients in memory
+    first (2 bytes per coefficient, per component at its own resolution). A PNG is decoded
+    in full once; a WebP about WEBP_COPIES times."""
+    width, height = image.size
+    if image.format in ("JPEG", "MPO"):
+        if not (image.info.get("progressive") or _jpeg_scans(source) > 1):
+            return 0
+        # libjpeg keeps 64 coefficients of 2 bytes per 8x8 block of each component, with the
+        # blocks rounded up to whole MCUs (minimum coded units).
+        layers = getattr(image, "layer", [])
+        h_max = max((layer[1] for layer in layers), default=1)
+        v_max = max((layer[2] for layer in layers), default=1)
+        mcus_across, mcus_down = -(-width // (8 * h_max)), -(-height // (8 * v_max))
+        return sum(128 * mcus_across * h * mcus_down * v for _, h, v, _ in layers)
+    copies = WEBP_COPIES if image.format == "WEBP" else 1
+    return copies * width * height * BYTES_PER_PIXEL
+
+
+def _jpeg_scans(source: IO[bytes]) -> int:
+    """How many scans (SOS segments) the first image of a JPEG file has."""
+    source.seek(0)
+    data = source.read(settings.PHOTO_MAX_BYTES)
+    source.seek(0)
+    scans, pos = 0, 2
+    while (match := _JPEG_MARKER.search(data, pos)) is not None:
+        marker, pos = data[match.start() + 1], match.start() + 2
+        if marker == 0xFF:  # fill byte before a marker
+            pos -= 1
+            continue
+        if marker == 0xD9:  # end of image: what follows (an MPO's other frames) is not it
+            break
+        if marker == 0xDA:
+            scans += 1
+        if marker not in (0xD8, 0x01) and pos + 2 <= len(data):
+            pos += int.from_bytes(data[pos : pos + 2], "big")  # skip the segment
+    return scans
+
+
+def _check_complete(image: Image.Image, upload: IO[bytes], size: int) -> None:
+    """Fail unless the file is whole, without holding its pixels at full size."""
+    if image.format in ("JPEG", "MPO"):
+        width, height = image.size
+        image.draft(image.mode, (-(-width // 8), -(-height // 8)))
+        image.load()  # at 1/8 size; a truncated file fails here
+    elif image.format == "PNG":
+        image.verify()  # every chunk's length and checksum, up to IEND
+    else:
+        upload.seek(4)
+        riff_size = int.from_bytes(upload.read(4), "little")
+        if riff_size + 8 > size:
+            raise ValueError("The WebP file is truncated.")
+
+
 def render_versions(source: IO[bytes]) -> tuple[ContentFile, ContentFile, tuple[int, int]]:
-    """Re-encode `source` upright and without metadata: a web-size JPEG and a thumbnail."""
+    """Re-encode `source` upright and with nothing but its pixels (no EXIF, GPS, comment,
+    XMP, IPTC, ICC profile or maker data): a web-size JPEG and a thumbnail.
+
+    Memory stays near one full-size decode (see `decode_cost`): a JPEG is decoded already
+    reduced; any other image is flattened onto white and reduced band by band into a copy
+    no smaller than the web size, and only that copy is resized. A file over the decoding
+    budget is refused with ValueError (the limits may have been lowered since its upload)."""
     with Image.open(source) as opened:
-        image = ImageOps.exif_transpose(opened)
-        if image.mode not in ("RGB", "L"):
-            background = Image.new("RGB", image.size, "white")
-            rgba = image.convert("RGBA")
-            background.paste(rgba, mask=rgba.getchannel("A"))
-            image = background
-        elif image.mode == "L":
-            image = image.convert("RGB")
-    web = image.copy()
+        if decode_cost(opened, source) > decode_budget():
+            raise ValueError(f"{opened.size[0]}x{opened.size[1]} is over the decoding budget.")
+        reduced = _decode_reduced(opened, WEB_SIZE)
+        orientation = opened.getexif().get(_ORIENTATION)
+    if orientation in _UPRIGHT:
+        reduced = reduced.transpose(_UPRIGHT[orientation])
+    web = reduced
     web.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
-    thumb = image.copy()
+    thumb = web.copy()
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     return _jpeg(web, quality=85), _jpeg(thumb, quality=80), web.size
 
 
+def _decode_reduced(image: Image.Image, target: int) -> Image.Image:
+    """Decode `image` into a new RGB image (pixels only, on white where it was transparent)
+    whose longest side is at least `target`, or the full size if that is smaller."""
+    width, height = image.size
+    if image.format in ("JPEG", "MPO"):
+        scale = target / max(width, height)
+        image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+    image.load()
+    width, height = image.size
+    factor = max(1, max(width, height) // target)
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)), "white")
+    rows = max(1, _BAND_ROWS // factor) * factor
+    for top in range(0, height, rows):
+        band = _flattened(image.crop((0, top, width, min(height, top + rows))))
+        reduced.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return reduced
+
+
+def _flattened(band: Image.Image) -> Image.Image:
+    """One band as RGB: transparency onto white, 16-bit and float grey scaled to 8 bits."""
+    if band.mode == "RGB" and "transparency" not in band.info:
+        return band
+    if band.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return band.convert("I").point(lambda value: value * (1 / 256)).convert("RGB")
+    if "A" in band.mode or "a" in band.mode or "transparency" in band.info:
+        rgba = band.convert("RGBA")
+        white = Image.new("RGB", rgba.size, "white")
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    return band.convert("RGB")
+
+
 def _jpeg(image: Image.Image, *, quality: int) -> ContentFile:
     buffer = io.BytesIO()
-    # No exif= argument: Pillow writes no metadata unless asked to.
+    # Only pixels: Pillow would write a comment (and more) kept in `info` from the source.
+    image.info.clear()
     image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
     return ContentFile(buffer.getvalue())
