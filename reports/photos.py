@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import secrets
 import warnings
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from PIL import Image, UnidentifiedImageError
 
-from reports.models import Photo
+from reports.models import Photo, ServiceRequest
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +32,11 @@ logger = logging.getLogger(__name__)
 # processing keeps the first frame, which is the photo.
 ALLOWED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 # The only upload folders the public may read. `originals/` keeps the uploads as received,
-# EXIF and GPS included, and must never be served.
-PUBLIC_FOLDERS = ("photos", "thumbnails")
+# EXIF and GPS included, and `hidden/` the processed files of hidden photos and of the
+# photos of hidden reports: neither is ever served.
+IMAGE_FOLDER, THUMBNAIL_FOLDER = "photos", "thumbnails"
+PUBLIC_FOLDERS = (IMAGE_FOLDER, THUMBNAIL_FOLDER)
+HIDDEN_FOLDER = "hidden"
 WEB_SIZE = 1600
 THUMBNAIL_SIZE = 400
 
@@ -219,7 +227,7 @@ def _decode_reduced(image: Image.Image, target: int) -> Image.Image:
         # libjpeg scales by 1/2, 1/4 or 1/8. Allow a result a little under the target (a
         # 6324-pixel side gives 1581, not 3162) rather than decode four times the pixels.
         scale = next(s for s in (8, 4, 2, 1) if max(width, height) / s >= 0.98 * target or s == 1)
-        image.draft("RGB", (-(-width // scale), -(-height // scale)))
+        image.draft("RGB", (max(1, width // scale), max(1, height // scale)))
     image.load()
     width, height = image.size
     factor = max(1, max(width, height) // target)
@@ -256,7 +264,9 @@ def _jpeg(image: Image.Image, *, quality: int) -> ContentFile:
 
 
 def photo_process(*, photo: Photo) -> Photo:
-    """Make the public versions of a photo. Idempotent: a processed photo is left alone.
+    """Make the processed versions of a photo, under random names, in the public folders if
+    the photo and its report are public, else under hidden/. Idempotent: a processed photo
+    is left alone.
 
     A file that cannot be decoded, or whose original is gone, is marked failed (retrying
     would not help); any other OSError from storage propagates so that the task retries."""
@@ -268,12 +278,132 @@ def photo_process(*, photo: Photo) -> Photo:
     except (ValueError, SyntaxError, FileNotFoundError) as exc:
         return photo_mark_failed(photo=photo, reason=str(exc))
     with transaction.atomic():
-        photo.image.save(f"photo-{photo.pk}.jpg", web, save=False)
-        photo.thumbnail.save(f"thumb-{photo.pk}.jpg", thumb, save=False)
+        # Photo, then report: the order moderation locks them in. A report hidden before
+        # this commits is seen here; one hidden after finds the photo processed and moves
+        # its files itself.
+        photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
+        if photo.state != Photo.State.PENDING:
+            return photo  # processed meanwhile by another run
+        report_hidden = (
+            ServiceRequest.objects.select_for_update()
+            .values_list("hidden", flat=True)
+            .get(pk=photo.request_id)
+        )
+        public = not (photo.hidden or report_hidden)
+        storage = photo.image.storage
+        photo.image.name = storage.save(_placed(_random_name(IMAGE_FOLDER), public=public), web)
+        photo.thumbnail.name = storage.save(
+            _placed(_random_name(THUMBNAIL_FOLDER), public=public), thumb
+        )
         photo.width, photo.height = width, height
         photo.state = Photo.State.PROCESSED
         photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
     return photo
+
+
+def photo_files_sync(*, photo_id: int) -> Photo | None:
+    """Put a processed photo's files where its visibility says: in the public folders while
+    the photo and its report are public, under hidden/ otherwise, where no web server looks.
+
+    Idempotent, and it finishes a move that was interrupted (the file already moved, the
+    row not yet). Moderation calls it after each commit that hides or shows a photo or a
+    report; the sweeper calls it for photos whose move failed. The stored names change only
+    once the file has moved, so a failed move stays visible to `Photo.objects.misplaced()`."""
+    with transaction.atomic():
+        photo = (
+            Photo.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(pk=photo_id)
+            .first()
+        )
+        if photo is None or photo.state != Photo.State.PROCESSED:
+            return photo
+        public = not (photo.hidden or photo.request.hidden)
+        moved = [
+            field.field.name
+            for field in (photo.image, photo.thumbnail)
+            if field.name and _place(field, public=public)
+        ]
+        if moved:
+            photo.save(update_fields=moved)
+    return photo
+
+
+def photo_files_sync_on_commit(
+    *, photo_id: int | None = None, report_id: int | None = None
+) -> None:
+    """Once the current transaction commits, sync the files of one photo, or of every photo
+    of a report. It runs in the request, not as a task: a photo must stop being served at
+    once, broker or not. A failed move is logged and left to the sweeper (robust), never
+    a failed request."""
+
+    def sync_photo_files() -> None:
+        if photo_id is not None:
+            photo_files_sync(photo_id=photo_id)
+        if report_id is not None:
+            report_photo_files_sync(report_id=report_id)
+
+    transaction.on_commit(sync_photo_files, robust=True)
+
+
+def report_photo_files_sync(*, report_id: int) -> None:
+    """`photo_files_sync` for every processed photo of a report (hidden or shown again)."""
+    photo_ids = Photo.objects.filter(request_id=report_id, state=Photo.State.PROCESSED)
+    for photo_id in photo_ids.values_list("pk", flat=True):
+        photo_files_sync(photo_id=photo_id)
+
+
+def photos_files_sync_misplaced() -> int:
+    """Move the files of every photo a failed move left in the wrong place; returns how many
+    photos are now in place. One that fails again is logged and tried on the next sweep."""
+    done = 0
+    for photo_id in Photo.objects.misplaced().values_list("pk", flat=True):
+        try:
+            photo_files_sync(photo_id=photo_id)
+        except OSError:
+            logger.warning("Photo %s: its files could not be moved", photo_id, exc_info=True)
+        else:
+            done += 1
+    return done
+
+
+def _random_name(folder: str) -> str:
+    return f"{folder}/{secrets.token_urlsafe(16)}.jpg"
+
+
+def _placed(name: str, *, public: bool) -> str:
+    """`name` in the public folders, or under hidden/."""
+    bare = name.removeprefix(f"{HIDDEN_FOLDER}/")
+    return bare if public else f"{HIDDEN_FOLDER}/{bare}"
+
+
+def _place(field: FieldFile, *, public: bool) -> bool:
+    """Move one file where it belongs; True if its stored name must change."""
+    storage, target = field.storage, _placed(field.name, public=public)
+    other = _placed(field.name, public=not public)
+    if storage.exists(other):
+        if storage.exists(target):
+            storage.delete(other)  # a copy left by an interrupted move
+        else:
+            _move(storage, other, target)
+    elif not storage.exists(target):
+        logger.warning("Photo file %s is missing", field.name)
+    if field.name == target:
+        return False
+    field.name = target
+    return True
+
+
+def _move(storage: Storage, source: str, target: str) -> None:
+    try:
+        source_path, target_path = Path(storage.path(source)), Path(storage.path(target))
+    except NotImplementedError:  # a storage without local paths: copy, then delete
+        with storage.open(source, "rb") as content:
+            storage.save(target, content)
+        storage.delete(source)
+        return
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source_path, target_path)
 
 
 def photo_mark_failed(*, photo: Photo, reason: str) -> Photo:

@@ -7,7 +7,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from reports.models import ApiKey, ResponseTemplate, Service, ServiceRequest  # noqa: F401
+    from reports.models import (  # noqa: F401
+        ApiKey,
+        Photo,
+        ResponseTemplate,
+        Service,
+        ServiceRequest,
+    )
 
 
 class ServiceQuerySet(models.QuerySet["Service"]):
@@ -84,3 +90,13 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
+
+
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def misplaced(self) -> PhotoQuerySet:
+        """Processed photos whose files are not where their visibility says (a move after a
+        moderation failed): public ones under hidden/, hidden ones in the public folders."""
+        hidden = Q(hidden=True) | Q(request__hidden=True)
+        any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
+        any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
+        return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))

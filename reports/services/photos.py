@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reports.models import Photo, RequestUpdate
+from reports.photos import photo_files_sync_on_commit
 from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
 
 Kind = RequestUpdate.Kind
@@ -16,7 +17,8 @@ Kind = RequestUpdate.Kind
 def photo_moderate(
     *, photo: Photo, author: AbstractBaseUser | None, hidden: bool, reason: str
 ) -> Photo:
-    """Hide (or show again) one photo of a report, with a reason."""
+    """Hide (or show again) one photo of a report, with a reason. Once committed, its files
+    leave the public folders (or return to them): a hidden photo is not served at all."""
     reason = clean_text(reason, field="reason")[:255]
     with transaction.atomic():
         photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
@@ -33,4 +35,5 @@ def photo_moderate(
         text = f"Photo {photo.order} {verb}" + (f": {reason}" if reason else ".")
         timeline_add(report, kind=Kind.MODERATION, author=author, public=False, now=now, text=text)
         report_touch(report, now)
+        photo_files_sync_on_commit(photo_id=photo.pk)
     return photo

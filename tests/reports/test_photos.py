@@ -252,3 +252,10 @@ def test_checking_a_jpeg_decodes_it_at_an_eighth(monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
     validate_photo(upload)
     assert sizes and max(sizes) <= (100, 80)
+
+
+def test_jpeg_is_decoded_at_the_smallest_scale_that_keeps_the_target():
+    """775x517 at target 100: libjpeg's 1/4 (194x130) is the smallest scale still at least
+    the target; asking for a rounded-up size would make Pillow pick 1/2."""
+    with Image.open(io.BytesIO(_jpeg((775, 517)))) as opened:
+        assert photos._decode_reduced(opened, 100).size == (194, 130)
