@@ -128,7 +128,7 @@ def _check_decode_cost(image: Image.Image, upload: IO[bytes]) -> None:
         return
     width, height = image.size
     accepted = width * height * decode_budget() / cost / 1_000_000
-    kind = "progressive JPEG" if image.format in ("JPEG", "MPO") else image.format
+    kind = "progressive JPEG" if image.format in ("JPEG", "MPO") else ALLOWED_FORMATS[image.format]
     raise ValidationError(
         f"The photo is {width}×{height} pixels, too large to process as a {kind}; such files "
         f"are accepted up to about {accepted:.0f} megapixels. Save it as a standard JPEG, or "
@@ -209,6 +209,8 @@ def render_versions(source: IO[bytes]) -> tuple[ContentFile, ContentFile, tuple[
             raise ValueError(f"{opened.size[0]}x{opened.size[1]} is over the decoding budget.")
         web = _decode_reduced(opened, WEB_SIZE)
         orientation = opened.getexif().get(_ORIENTATION)
+        if web is not opened:
+            opened.close()  # let go of the full-size pixels before resizing
         web.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
         if orientation in _UPRIGHT:
             web = web.transpose(_UPRIGHT[orientation])
