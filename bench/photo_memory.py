@@ -137,7 +137,7 @@ def child(job: str, name: str) -> None:
     try:
         run(job, path, name)
     except (ValidationError, ValueError) as exc:
-        outcome = "refused: " + " ".join(getattr(exc, "messages", [str(exc)]))[:60]
+        outcome = "refused: " + " ".join(getattr(exc, "messages", [str(exc)]))[:90]
     print(f"{baseline:.0f} {_rss('VmHWM'):.0f} {outcome}")
 
 

@@ -1,8 +1,11 @@
-"""Photo checks and processing, shared by the web form, the Open311 API and the task.
+"""Photo checks, processing and file placement, shared by the web form, the Open311 API
+and the tasks.
 
-Uploads are checked by decoding them with Pillow, never by their name or content type.
-Processing re-encodes the image, which drops EXIF (and with it any GPS position), after
-turning it upright by its EXIF orientation. The tasks call `photo_process` and
+Uploads are checked with Pillow, never by their name or content type, and never decoded at
+full size in the web process. Processing re-encodes the image upright and with nothing but
+its pixels, within a memory budget, and writes the versions under random names: in the
+public folders, or under hidden/ while the photo or its report is hidden
+(`photo_files_sync` moves them when that changes). The tasks call `photo_process` and
 `photo_mark_failed`; moderation (hiding a photo) is a staff write in reports.services.photos."""
 
 from __future__ import annotations
