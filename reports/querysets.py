@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -9,6 +10,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from reports.models import (  # noqa: F401
         ApiKey,
+        OutboxMessage,
         Photo,
         ResponseTemplate,
         Service,
@@ -100,3 +102,12 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
         any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
         any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
         return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))
+
+
+class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
+    def pending(self) -> OutboxMessageQuerySet:
+        return self.filter(state="pending")
+
+    def due(self, *, before: datetime) -> OutboxMessageQuerySet:
+        """Pending messages whose (next) attempt was due at or before `before`."""
+        return self.pending().filter(next_attempt_at__lte=before)
