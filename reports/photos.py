@@ -79,10 +79,11 @@ def validate_photo(upload: IO[bytes]) -> None:
     """Raise a ValidationError with a message a citizen understands unless `upload` is a
     complete JPEG, PNG or WebP within the size, pixel and decoding-memory limits.
 
-    Runs in the web process, so it never decodes a photo at full size: a JPEG is decoded at
-    an eighth of its size (every byte of it is still read and checked), a PNG's chunks are
-    checked (lengths, checksums, the end marker), a WebP's container length is checked.
-    A file broken beyond that fails in the worker, which marks the photo failed."""
+    Runs in the web process, so it never decodes a photo at full size: a sequential JPEG is
+    decoded at an eighth of its size (every byte of it is still read and checked); the
+    structure of a progressive one is checked (its scans, up to the end marker), as are a
+    PNG's chunks (lengths, checksums, the end marker) and a WebP's container length. A file
+    broken beyond that fails in the worker, which marks the photo failed."""
     size = getattr(upload, "size", None)
     if size is None:
         upload.seek(0, io.SEEK_END)
@@ -165,6 +166,11 @@ def decode_cost(image: Image.Image, source: IO[bytes]) -> int:
 
 def _jpeg_scans(source: IO[bytes]) -> int:
     """How many scans (SOS segments) the first image of a JPEG file has."""
+    return _jpeg_structure(source)[0]
+
+
+def _jpeg_structure(source: IO[bytes]) -> tuple[int, bool]:
+    """How many scans the first image of a JPEG file has, and whether it ends (EOI)."""
     source.seek(0)
     data = source.read(settings.PHOTO_MAX_BYTES)
     source.seek(0)
@@ -175,20 +181,28 @@ def _jpeg_scans(source: IO[bytes]) -> int:
             pos -= 1
             continue
         if marker == 0xD9:  # end of image: what follows (an MPO's other frames) is not it
-            break
+            return scans, True
         if marker == 0xDA:
             scans += 1
         if marker not in (0xD8, 0x01) and pos + 2 <= len(data):
             pos += int.from_bytes(data[pos : pos + 2], "big")  # skip the segment
-    return scans
+    return scans, False
 
 
 def _check_complete(image: Image.Image, upload: IO[bytes], size: int) -> None:
     """Fail unless the file is whole, without holding its pixels at full size."""
     if image.format in ("JPEG", "MPO"):
+        scans, ends = _jpeg_structure(upload)
+        if scans > 1 or image.info.get("progressive"):
+            # Decoding needs every coefficient in memory, even scaled: check the structure
+            # (every segment and scan present, up to the end marker) and leave the pixels to
+            # the worker, which marks a photo failed if they are broken.
+            if not (scans and ends):
+                raise ValueError("The JPEG file is truncated.")
+            return
         width, height = image.size
         image.draft(image.mode, (-(-width // 8), -(-height // 8)))
-        image.load()  # at 1/8 size; a truncated file fails here
+        image.load()  # at 1/8 size, every byte read: a truncated or broken file fails here
     elif image.format == "PNG":
         image.verify()  # every chunk's length and checksum, up to IEND
     else:

@@ -231,10 +231,13 @@ def test_worker_refuses_a_file_over_the_budget(settings):
         render_versions(io.BytesIO(data))
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "JPEG"])
-def test_truncated_files_are_refused_without_full_decoding(fmt):
+@pytest.mark.parametrize(
+    ("fmt", "params"),
+    [("PNG", {}), ("WEBP", {}), ("JPEG", {}), ("JPEG", {"progressive": True})],
+)
+def test_truncated_files_are_refused_without_full_decoding(fmt, params):
     buffer = io.BytesIO()
-    Image.effect_noise((300, 200), 64).convert("RGB").save(buffer, fmt)
+    Image.effect_noise((300, 200), 64).convert("RGB").save(buffer, fmt, **params)
     data = buffer.getvalue()
     with pytest.raises(ValidationError) as refused:
         validate_photo(_upload(data[: len(data) * 2 // 3], f"cut.{fmt.lower()}"))
@@ -259,3 +262,15 @@ def test_jpeg_is_decoded_at_the_smallest_scale_that_keeps_the_target():
     the target; asking for a rounded-up size would make Pillow pick 1/2."""
     with Image.open(io.BytesIO(_jpeg((775, 517)))) as opened:
         assert photos._decode_reduced(opened, 100).size == (194, 130)
+
+
+def test_checking_a_progressive_jpeg_decodes_no_pixels(monkeypatch):
+    """Decoding a progressive JPEG needs all its coefficients, even scaled down: the web
+    process checks its structure only."""
+    upload = _upload(_jpeg((800, 640), progressive=True))
+
+    def no_decoding(self):  # type: ignore[no-untyped-def]
+        pytest.fail("the pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    validate_photo(upload)
