@@ -292,10 +292,17 @@ def photo_process(*, photo: Photo) -> Photo:
     if photo.state == Photo.State.PROCESSED:
         return photo
     try:
+        # Read first (at most PHOTO_MAX_BYTES), so that an OSError while decoding can only
+        # mean a broken file, never a storage hiccup worth retrying.
         with photo.original.open("rb") as source:
-            web, thumb, (width, height) = render_versions(source)
-    except (ValueError, SyntaxError, FileNotFoundError) as exc:
+            data = source.read()
+    except FileNotFoundError as exc:
         return photo_mark_failed(photo=photo, reason=str(exc))
+    try:
+        web, thumb, (width, height) = render_versions(io.BytesIO(data))
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return photo_mark_failed(photo=photo, reason=str(exc))
+    del data
     with transaction.atomic():
         # Photo, then report: the order moderation locks them in. A report hidden before
         # this commits is seen here; one hidden after finds the photo processed and moves

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -274,3 +275,24 @@ def test_checking_a_progressive_jpeg_decodes_no_pixels(monkeypatch):
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     validate_photo(upload)
+
+
+@pytest.mark.django_db
+def test_a_file_broken_inside_is_marked_failed_at_once_not_retried():
+    """A PNG whose chunks are whole (so the upload check passes) but whose pixel data is
+    not: the worker fails it at the first attempt instead of retrying it forever."""
+    from reports.models import Photo
+    from reports.photos import photo_process
+    from tests.factories import PhotoFactory
+
+    data = bytearray(_image("RGB", (200, 150), "red"))
+    start = data.index(b"IDAT") + 4
+    length = int.from_bytes(data[start - 8 : start - 4], "big")
+    data[start + 2 : start + length] = b"\x55" * (length - 2)  # keep the zlib header
+    crc = zlib.crc32(bytes(data[start - 4 : start + length]))
+    data[start + length : start + length + 4] = crc.to_bytes(4, "big")
+    validate_photo(_upload(bytes(data), "broken.png"))
+
+    photo = PhotoFactory(original=SimpleUploadedFile("broken.png", bytes(data)))
+    photo_process(photo=photo)
+    assert photo.state == Photo.State.FAILED
