@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, re_path
 from django.views.static import serve
 
@@ -19,7 +20,7 @@ from reports.photos import PUBLIC_FOLDERS
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
-def serve_public_media(request: HttpRequest, path: str) -> HttpResponse:
+def serve_public_media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve a file from the public folders (processed photos and thumbnails) and nothing
     else: not the originals, which keep EXIF/GPS, not photos a moderator hid, and no path
     that leaves a public folder (`..`, links). Anything else is a 404."""
@@ -36,7 +37,7 @@ def serve_public_media(request: HttpRequest, path: str) -> HttpResponse:
     target = (root / path).resolve()  # follows links: one pointing out is refused below
     if not target.is_relative_to(folder) or not target.is_file():
         raise Http404("Not a public file.")
-    return serve(request, target.relative_to(root).as_posix(), document_root=root)
+    return serve(request, target.relative_to(root).as_posix(), document_root=str(root))
 
 
 def media_urlpatterns() -> list[URLPattern]:

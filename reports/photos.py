@@ -132,7 +132,8 @@ def _check_decode_cost(image: Image.Image, upload: IO[bytes]) -> None:
         return
     width, height = image.size
     accepted = width * height * decode_budget() / cost / 1_000_000
-    kind = "progressive JPEG" if image.format in ("JPEG", "MPO") else ALLOWED_FORMATS[image.format]
+    fmt = image.format or ""
+    kind = "progressive JPEG" if fmt in ("JPEG", "MPO") else ALLOWED_FORMATS.get(fmt, fmt)
     raise ValidationError(
         f"The photo is {width}×{height} pixels, too large to process as a {kind}; such files "
         f"are accepted up to about {accepted:.0f} megapixels. Save it as a standard JPEG, or "
@@ -405,16 +406,17 @@ def _placed(name: str, *, public: bool) -> str:
 
 def _place(field: FieldFile, *, public: bool) -> bool:
     """Move one file where it belongs; True if its stored name must change."""
-    storage, target = field.storage, _placed(field.name, public=public)
-    other = _placed(field.name, public=not public)
+    name = field.name or ""
+    storage, target = field.storage, _placed(name, public=public)
+    other = _placed(name, public=not public)
     if storage.exists(other):
         if storage.exists(target):
             storage.delete(other)  # a copy left by an interrupted move
         else:
             _move(storage, other, target)
     elif not storage.exists(target):
-        logger.warning("Photo file %s is missing", field.name)
-    if field.name == target:
+        logger.warning("Photo file %s is missing", name)
+    if name == target:
         return False
     field.name = target
     return True

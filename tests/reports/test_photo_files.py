@@ -217,7 +217,7 @@ def test_outsiders_cannot_use_the_staff_photo_view(client, who):
 def test_migration_gives_existing_files_random_names_and_hides_hidden_ones(settings):
     """Files named the old way (photo-<id>.jpg in dated folders) are renamed; those of a
     hidden report go under hidden/; a missing file keeps its row as it was."""
-    migration = importlib.import_module("reports.migrations.0003_photo_files")
+    migration = importlib.import_module("reports.migrations.0004_photo_files")
     shown, hidden = _photos(2)
     lost = _photos(1)[0]
     root = Path(settings.MEDIA_ROOT)

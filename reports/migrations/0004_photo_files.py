@@ -61,7 +61,7 @@ def rename_files(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0002_outbox"),
+        ("reports", "0003_report_rules"),
     ]
 
     operations = [
