@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from reports.models import (  # noqa: F401
         ApiKey,
         OutboxMessage,
+        Photo,
         ResponseTemplate,
         Service,
         ServiceRequest,
@@ -115,6 +116,16 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         if not user.has_perm("reports.change_servicerequest"):
             return self.none()
         return self.filter(department_id__in=department_ids(user))
+
+
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def misplaced(self) -> PhotoQuerySet:
+        """Processed photos whose files are not where their visibility says (a move after a
+        moderation failed): public ones under hidden/, hidden ones in the public folders."""
+        hidden = Q(hidden=True) | Q(request__hidden=True)
+        any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
+        any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
+        return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))
 
 
 class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
