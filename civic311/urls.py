@@ -16,6 +16,7 @@ urlpatterns = [
     path("open311/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("reports.insights.urls")),
     path("", include("reports.urls")),
 ]
 

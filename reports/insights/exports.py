@@ -1,0 +1,246 @@
+"""Streamed CSV and GeoJSON exports of public reports, and the nightly full dump.
+
+Rows are read with values_list over a server-side cursor (PostgreSQL) in chunks and written
+out in blocks, so memory stays constant however many reports match. Only the columns named
+in FIELDS are ever selected: a reporter's contact fields cannot reach an export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from departments.models import Boundary
+from reports.api.filters import ServiceRequestFilter
+from reports.insights.filters import area_condition
+from reports.models import ServiceRequest
+
+CHUNK = 5000  # rows per database fetch
+BLOCK = 2000  # rows per piece of the response
+REDACTED = "[Description removed by moderator]"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    source: str  # the values_list path; never a contact field
+    kind: str
+    description: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("service_request_id", "pk", "integer", "The report's number (page /reports/<id>/)."),
+    Field("service_code", "service__service_code", "string", "The category's Open311 code."),
+    Field("service_name", "service__name", "string", "The category, as citizens see it."),
+    Field("agency_responsible", "department__name", "string", "The department it is routed to."),
+    Field("status", "status", "string", "open or closed (Open311)."),
+    Field(
+        "state",
+        "state",
+        "string",
+        "Workflow state: new, acknowledged, in_progress, fixed, "
+        "duplicate, not_actionable, referred.",
+    ),  # fmt: skip
+    Field("status_notes", "status_notes", "string", "The city's public note on the status."),
+    Field(
+        "description",
+        "description",
+        "string",
+        f"The reporter's description, unless a moderator removed it (then “{REDACTED}”).",
+    ),  # fmt: skip
+    Field(
+        "requested_datetime",
+        "requested_datetime",
+        "datetime",
+        "When it was reported (UTC, ISO 8601).",
+    ),  # fmt: skip
+    Field("updated_datetime", "updated_datetime", "datetime", "Last change (UTC, ISO 8601)."),
+    Field(
+        "expected_datetime",
+        "expected_datetime",
+        "datetime",
+        "The category's target time for closing it, when it has one (UTC).",
+    ),  # fmt: skip
+    Field(
+        "closed_datetime",
+        "closed_datetime",
+        "datetime",
+        "When it was closed (UTC); empty while open.",
+    ),  # fmt: skip
+    Field("address", "address", "string", "The address given, if any."),
+    Field("zipcode", "zipcode", "string", "Postal code, if given."),
+    Field("lat", "lat", "number", "Latitude, WGS84 decimal degrees; empty for address-only."),
+    Field("long", "long", "number", "Longitude, WGS84 decimal degrees."),
+    Field(
+        "area",
+        "area__name",
+        "string",
+        "The smallest named area (neighbourhood, district) the point lies in.",
+    ),  # fmt: skip
+    Field("source", "source", "string", "How it arrived: web, api, staff, adoption, generated."),
+)
+COLUMNS = [f.name for f in FIELDS]
+_SOURCES = [f.source for f in FIELDS]
+_DESCRIPTION = COLUMNS.index("description")
+_DATETIMES = [i for i, f in enumerate(FIELDS) if f.kind == "datetime"]
+_LAT, _LONG = COLUMNS.index("lat"), COLUMNS.index("long")
+
+
+class ExportFilterForm(forms.Form):
+    """Open311's filters without the API's 90-day window: an export may cover everything."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for first, last in (("start_date", "end_date"), ("updated_after", "updated_before")):
+            if data.get(first) and data.get(last) and data[first] > data[last]:
+                raise ValidationError(f"{first} must be before {last}.", code="order")
+        return data
+
+
+class ExportFilter(ServiceRequestFilter):
+    """requests.json's filters (service_request_id, service_code, status, start_date,
+    end_date, updated_after, updated_before, bbox) plus area (a boundary id)."""
+
+    area = filters.ModelChoiceFilter(queryset=Boundary.objects.all(), method="filter_area")
+
+    class Meta(ServiceRequestFilter.Meta):
+        form = ExportFilterForm
+
+    def filter_area(self, queryset: Any, name: str, value: Boundary | None) -> Any:
+        return queryset.filter(area_condition(value)) if value is not None else queryset
+
+
+def export_rows(queryset: QuerySet[ServiceRequest]) -> Iterator[list[Any]]:
+    """Public rows, in id order, as lists of values matching COLUMNS."""
+    rows = (
+        queryset.public()  # type: ignore[attr-defined]
+        .order_by("pk")
+        .values_list(*_SOURCES, "description_redacted")
+        .iterator(chunk_size=CHUNK)
+    )
+    for row in rows:
+        values = list(row[:-1])
+        if row[-1]:
+            values[_DESCRIPTION] = REDACTED
+        for i in _DATETIMES:
+            if values[i] is not None:
+                values[i] = values[i].astimezone(UTC).isoformat().replace("+00:00", "Z")
+        yield values
+
+
+def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    pending = 0
+    for row in rows:
+        writer.writerow(row)
+        pending += 1
+        if pending >= BLOCK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+            pending = 0
+    yield buffer.getvalue()
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def geojson_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
+    """A FeatureCollection written feature by feature (RFC 7946: lon, lat order)."""
+    yield '{"type":"FeatureCollection","features":[\n'
+    parts: list[str] = []
+    first = True
+    for row in rows:
+        lat, lng = row[_LAT], row[_LONG]
+        geometry = (
+            '{"type":"Point","coordinates":[' + repr(lng) + "," + repr(lat) + "]}"
+            if lat is not None
+            else "null"
+        )
+        feature = (
+            ('{"type":"Feature","id":' if first else ',\n{"type":"Feature","id":')
+            + str(row[0])
+            + ',"geometry":'
+            + geometry
+            + ',"properties":'
+            + _encode(dict(zip(COLUMNS, row, strict=True)))
+            + "}"
+        )
+        first = False
+        parts.append(feature)
+        if len(parts) >= BLOCK:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n]}\n")
+    yield "".join(parts)
+
+
+FORMATS = {
+    "csv": (csv_chunks, "text/csv; charset=utf-8"),
+    "geojson": (geojson_chunks, "application/geo+json"),
+}
+
+
+# The nightly dump ------------------------------------------------------------------------
+
+
+def dump_root() -> Path:
+    return Path(getattr(settings, "OPEN_DATA_ROOT", settings.MEDIA_ROOT / "open-data"))
+
+
+def dump_path(fmt: str) -> Path:
+    return dump_root() / f"reports.{fmt}"
+
+
+@dataclass(frozen=True)
+class DumpInfo:
+    fmt: str
+    size: int
+    modified: datetime
+
+
+def dump_info(fmt: str) -> DumpInfo | None:
+    try:
+        stat = dump_path(fmt).stat()
+    except FileNotFoundError:
+        return None
+    return DumpInfo(fmt, stat.st_size, datetime.fromtimestamp(stat.st_mtime, tz=UTC))
+
+
+def dump_write(fmt: str) -> Path:
+    """Write every public report to a temporary file beside the dump, then rename it over
+    the old one: readers see the old file or the new one, never half a file."""
+    chunks, _ = FORMATS[fmt]
+    target = dump_path(fmt)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, renamed on success)
+        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".reports.{fmt}.",
+        delete=False,
+    )  # fmt: skip
+    try:
+        with handle:
+            for piece in chunks(export_rows(ServiceRequest.objects.all())):
+                handle.write(piece)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return target
