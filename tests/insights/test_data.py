@@ -88,7 +88,9 @@ def test_export_filters_like_open311_plus_area(client) -> None:
     ServiceRequestFactory(service=graffiti, area=area)
 
     def ids(query: str) -> list[int]:
-        return [int(r["service_request_id"]) for r in csv_rows(client.get(f"/data/reports.csv?{query}"))]
+        return [
+            int(r["service_request_id"]) for r in csv_rows(client.get(f"/data/reports.csv?{query}"))
+        ]
 
     assert ids("service_code=pothole") == [a.pk, b.pk]  # no 90-day window
     assert ids("service_code=pothole&status=open") == [a.pk]

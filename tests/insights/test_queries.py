@@ -53,7 +53,12 @@ def test_weekly_counts_start_on_local_monday_across_spring_dst_change() -> None:
     ServiceRequestFactory(service=service, requested_datetime=local(2026, 3, 9, 0, 30))
     ServiceRequestFactory(service=service, requested_datetime=local(2026, 3, 1, 12, 0))
     weekly = queries.weekly_by_category(period(date(2026, 3, 1), date(2026, 3, 21)))
-    assert weekly.weeks == [date(2026, 2, 23), date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
+    assert weekly.weeks == [
+        date(2026, 2, 23),
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
+    ]
     assert weekly.series == [("Pothole", [1, 1, 1, 0])]
 
 
@@ -186,7 +191,9 @@ def test_backlog_counts_open_and_overdue_by_department() -> None:
 def test_area_filter_includes_areas_inside_it() -> None:
     from tests.factories import BoundaryFactory, square
 
-    district = BoundaryFactory(name="North", kind="district", geometry=square(35.7, -78.7, 35.9, -78.5))
+    district = BoundaryFactory(
+        name="North", kind="district", geometry=square(35.7, -78.7, 35.9, -78.5)
+    )
     inside = BoundaryFactory(name="Oakwood", geometry=square(35.78, -78.64, 35.79, -78.63))
     outside = BoundaryFactory(name="Far", geometry=square(35.1, -78.1, 35.2, -78.0))
     service = ServiceFactory(name="Pothole")
