@@ -20,8 +20,9 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from departments.models import Department
 from reports.insights.filters import Filters, city_zone, local_midnight
-from reports.models import ServiceRequest
+from reports.models import Service, ServiceRequest
 
 TOP_CATEGORIES = 6
 OTHER = "Other categories"
@@ -89,6 +90,17 @@ def _weekly_counts(queryset: QuerySet[ServiceRequest], date_field: str, *group: 
     )
 
 
+def service_names(ids: Iterable[int]) -> dict[int, str]:
+    """Names for ids that came out of a GROUP BY: grouping by the id (not joining the name
+    onto every row) keeps the aggregate a narrow hash of integers."""
+    return dict(Service.objects.filter(pk__in=list(ids)).values_list("pk", "name"))
+
+
+def department_names(ids: Iterable[int | None]) -> dict[int | None, str]:
+    found = Department.objects.filter(pk__in=[i for i in ids if i is not None])
+    return {None: "Not routed", **dict(found.values_list("pk", "name"))}
+
+
 def weekly_by_category(filters: Filters) -> WeeklySeries:
     """New reports per week, for the top categories of the period and the rest together."""
     in_period = public_in_scope(filters).filter(
@@ -97,8 +109,10 @@ def weekly_by_category(filters: Filters) -> WeeklySeries:
     weeks = weeks_of(filters)
     counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    for row in _weekly_counts(in_period, "requested_datetime", "service__name"):
-        name = row["service__name"]
+    rows = _weekly_counts(in_period, "requested_datetime", "service_id")
+    names = service_names({row["service_id"] for row in rows})
+    for row in rows:
+        name = names[row["service_id"]]
         counts[name][_as_local_date(row["week"])] += row["n"]
         totals[name] += row["n"]
     ranked = sorted(totals, key=lambda name: (-totals[name], name))
@@ -172,20 +186,22 @@ def top_categories_month(
             Q(requested_datetime__gte=this_from, requested_datetime__lt=this_to)
             | Q(requested_datetime__gte=last_from, requested_datetime__lt=last_to)
         )
-        .values("service__name")
+        .values("service_id")
         .annotate(
             this=Count("pk", filter=Q(requested_datetime__gte=this_from)),
             last=Count("pk", filter=Q(requested_datetime__lt=last_to)),
         )
-        .order_by("-this", "-last", "service__name")[:limit]
+        .order_by("-this", "-last", "service_id")[:limit]
     )
+    rows = list(rows)
+    names = service_names(row["service_id"] for row in rows)
     result = []
     for row in rows:
         change = row["this"] - row["last"]
         pct = round(100 * change / row["last"]) if row["last"] else None
         result.append(
             {
-                "name": row["service__name"],
+                "name": names[row["service_id"]],
                 "this": row["this"],
                 "last": row["last"],
                 "change": change,
@@ -201,18 +217,20 @@ def backlog_by_department(filters: Filters, *, now: datetime | None = None) -> T
     rows = (
         public_in_scope(filters)
         .open()
-        .values("department__name")
+        .values("department_id")
         .annotate(
             n=Count("pk"),
             overdue=Count("pk", filter=Q(expected_datetime__lt=moment)),
         )
-        .order_by("-n", "department__name")
+        .order_by("-n", "department_id")
     )
+    rows = list(rows)
+    names = department_names(r["department_id"] for r in rows)
     return Table(
         "backlog",
         "Open backlog by department",
         ["Department", "Open reports", "Past target"],
-        [[r["department__name"] or "Not routed", r["n"], r["overdue"]] for r in rows],
+        [[names[r["department_id"]], r["n"], r["overdue"]] for r in rows],
     )
 
 
@@ -320,7 +338,7 @@ def _hours(value: float | None) -> float | None:
 def response_times(filters: Filters, *, by: str) -> ResponseTimes:
     """Time from report to close, for reports closed in the period, by department or by
     category: median, 90th percentile, and the share closed by its target time."""
-    group = {"department": "department__name", "service": "service__name"}[by]
+    group = {"department": "department_id", "service": "service_id"}[by]
     title = {"department": "Response time by department", "service": "Response time by category"}
     closed = (
         public_in_scope(filters)
@@ -342,12 +360,15 @@ def response_times(filters: Filters, *, by: str) -> ResponseTimes:
         quantiles = {name: (r["median"], r["p90"]) for name, r in counts.items()}
     else:
         quantiles = _quantiles_in_python(closed, group)
+    names: dict[Any, str] = (
+        department_names(counts) if by == "department" else service_names(counts)  # type: ignore[assignment]
+    )
     rows = []
-    for name, count in counts.items():
-        median, p90 = quantiles.get(name, (None, None))
+    for key, count in counts.items():
+        median, p90 = quantiles.get(key, (None, None))
         rows.append(
             ResponseRow(
-                name=name or "Not routed",
+                name=names[key],
                 closed=count["n"],
                 median_hours=None if median is None else median / 3600,
                 p90_hours=None if p90 is None else p90 / 3600,
