@@ -88,6 +88,7 @@ class InsightsFilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=[("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months")],
         required=False,
+        initial=DEFAULT_PERIOD,
         label="Period",
     )
     start = forms.DateField(

@@ -268,7 +268,7 @@ class HotspotMapView(MapMixin, TemplateView):
             permalink=urlencode(query),
             top_areas=[a for a in areas if a.count][:15],
             top_cells=cells[:10],
-            list_url=list_url,
+            hotspot_list_url=list_url,
             map_data=hotspots.map_data(cells, areas, list_url),
             total=sum(c.count for c in cells),
         )

@@ -50,7 +50,7 @@
     });
     cells.addTo(map);
     L.control.layers({ "Grid cells": cells, "Neighbourhoods": areas }, null, { collapsed: false }).addTo(map);
-    if (bounds) { map.fitBounds(bounds, { padding: [10, 10], maxZoom: 15 }); }
+    if (bounds) { map.fitBounds(bounds, { padding: [10, 10], maxZoom: 14 }); }
   }
 
   window.Civic311Hotspots = { init: init };

@@ -142,6 +142,9 @@ def test_hotspot_map_counts_cells_and_neighbourhoods(client, city) -> None:
     assert {a["name"] for a in data["areas"]} == {"Northside", "Southside"}
     assert all(len(cell) == 6 for cell in data["cells"])
     assert "HIDDEN-REPORT-TEXT" not in response.content.decode()
+    # base.html names the reports list "list_url"; the table links to the area's list.
+    north = f'/insights/map/reports/?service=pothole&amp;area={city["north"].pk}">Northside<'
+    assert north in response.content.decode()
 
 
 def test_hotspot_area_and_cell_list_their_reports(client, city) -> None:
