@@ -218,6 +218,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.send_department_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Area alerts: new reports to "immediate" alerts every 5 minutes, digests at 7:30.
+    "area-alerts-immediate": {
+        "task": "reports.insights.tasks.alerts_immediate",
+        "schedule": 5 * 60,
+    },
+    "area-alerts-daily": {
+        "task": "reports.insights.tasks.alerts_daily",
+        "schedule": crontab(hour=7, minute=30),
+    },
     # The open-data dump (CSV and GeoJSON of every public report), written at 3:15.
     "open-data-dump": {
         "task": "reports.insights.tasks.open_data_dump",

@@ -17,6 +17,17 @@ urlpatterns = [
     ),
     path("insights/feeds/area/<int:pk>/", feeds.AreaFeed(), name="feed-area"),
     path("insights/feeds/report/<int:pk>/", feeds.ReportUpdatesFeed(), name="feed-report"),
+    path("insights/alerts/new/", views.AlertCreateView.as_view(), name="alert-new"),
+    path(
+        "insights/alerts/<uuid:token>/confirm/",
+        views.AlertConfirmView.as_view(),
+        name="alert-confirm",
+    ),
+    path(
+        "insights/alerts/<uuid:token>/unsubscribe/",
+        views.AlertUnsubscribeView.as_view(),
+        name="alert-unsubscribe",
+    ),
     path("data/", views.DataView.as_view(), name="data"),
     re_path(r"^data/reports\.(?P<fmt>csv|geojson)$", views.export, name="export"),
     re_path(r"^data/dumps/reports\.(?P<fmt>csv|geojson)$", views.dump, name="dump"),

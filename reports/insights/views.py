@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import (
     FileResponse,
     Http404,
@@ -18,13 +19,19 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import FormView, TemplateView
 
 from departments.models import Boundary
-from reports.insights import catalogue, charts, exports, hotspots, queries
+from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
 from reports.insights.filters import Filters, InsightsFilterForm, city_zone
+from reports.insights.forms import AlertForm
+from reports.insights.models import AreaAlert
 from reports.models import Service, ServiceRequest
 from reports.views import MapMixin
 
@@ -323,3 +330,75 @@ class HotspotReportsView(TemplateView):
             back=reverse("insights:map") + ("?" + filters.querystring if filters.query else ""),
         )
         return context
+
+
+# Area alerts -------------------------------------------------------------------------------
+
+
+class AlertCreateView(MapMixin, FormView):
+    template_name = "insights/alert_form.html"
+    form_class = AlertForm
+
+    def get_initial(self) -> dict[str, Any]:
+        initial = super().get_initial()
+        for name in ("area", "service"):
+            if self.request.GET.get(name):
+                initial[name] = self.request.GET[name]
+        return initial
+
+    def form_valid(self, form: AlertForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            alerts.alert_create(
+                email=data["email"],
+                frequency=data["frequency"],
+                area=data["area"],
+                lat=data["lat"],
+                long=data["long"],
+                radius_m=data["radius_m"],
+                service=data["service"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        return render(self.request, "insights/alert_done.html", {"state": "asked"})
+
+
+class AlertTokenView(View):
+    """GET shows a button; POST acts. Link scanners in mail systems follow GET links, so a
+    GET never confirms nor cancels anything."""
+
+    template_name = "insights/alert_done.html"
+
+    def alert(self, token: str) -> AreaAlert:
+        return get_object_or_404(AreaAlert.objects.select_related("area", "service"), token=token)
+
+
+class AlertConfirmView(AlertTokenView):
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        alert = self.alert(token)
+        state = "confirmed" if alert.confirmed else "confirm"
+        return render(request, self.template_name, {"alert": alert, "state": state})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        alert = self.alert(token)
+        try:
+            alerts.alert_confirm(alert=alert)
+        except ValidationError:
+            return render(request, self.template_name, {"alert": alert, "state": "cancelled"})
+        return render(request, self.template_name, {"alert": alert, "state": "confirmed"})
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AlertUnsubscribeView(AlertTokenView):
+    """RFC 8058: mail clients POST List-Unsubscribe=One-Click here without a CSRF token; the
+    unguessable token in the address is the authorisation."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        alert = self.alert(token)
+        state = "cancelled" if alert.cancelled else "unsubscribe"
+        return render(request, self.template_name, {"alert": alert, "state": state})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        alert = alerts.alert_cancel(alert=self.alert(token))
+        return render(request, self.template_name, {"alert": alert, "state": "cancelled"})
