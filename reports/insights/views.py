@@ -91,7 +91,7 @@ class DashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         form, filters = filters_from(self.request)
         weekly = cached("weekly", filters, lambda: queries.weekly_by_category(filters))
-        flow = cached("flow", filters, lambda: queries.new_vs_closed(filters))
+        flow = cached("flow", filters, lambda: queries.new_vs_closed(filters, weekly=weekly))
         month = cached("month", filters, lambda: queries.top_categories_month(filters))
         backlog = cached("backlog", filters, lambda: queries.backlog_by_department(filters))
         by_department = cached(

@@ -101,8 +101,11 @@ def test_new_vs_closed_counts_each_on_its_own_date() -> None:
     service = ServiceFactory()
     closed_report(service, local(2026, 4, 6, 9), 24 * 8)  # new week 6 Apr, closed week 13 Apr
     ServiceRequestFactory(service=service, requested_datetime=local(2026, 4, 14, 9))
-    flow = queries.new_vs_closed(period(date(2026, 4, 6), date(2026, 4, 19)))
+    filters = period(date(2026, 4, 6), date(2026, 4, 19))
+    flow = queries.new_vs_closed(filters)
     assert flow.series == [("New", [1, 1]), ("Closed", [0, 1])]
+    reused = queries.new_vs_closed(filters, weekly=queries.weekly_by_category(filters))
+    assert reused.series == flow.series
 
 
 def test_response_times_median_p90_and_target_share(settings) -> None:
