@@ -155,3 +155,10 @@ def test_bad_alert_form_shows_errors_and_stores_nothing(client, data, field) -> 
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not AreaAlert.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_alert_form_preselects_the_area_from_the_link(client, oakwood) -> None:
+    response = client.get(f"/insights/alerts/new/?area={oakwood.pk}")
+    assert response.status_code == 200
+    assert f'<option value="{oakwood.pk}" selected>Oakwood' in response.content.decode()
+    assert 'id="alert-map"' in response.content.decode()
