@@ -21,7 +21,8 @@ import django_filters as filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Case, CharField, F, Func, QuerySet, TextField, Value, When
 
 from departments.models import Boundary
 from reports.api.filters import ServiceRequestFilter
@@ -137,7 +138,7 @@ def export_rows(queryset: QuerySet[ServiceRequest]) -> Iterator[list[Any]]:
             values[_DESCRIPTION] = REDACTED
         for i in _DATETIMES:
             if values[i] is not None:
-                values[i] = values[i].astimezone(UTC).isoformat().replace("+00:00", "Z")
+                values[i] = values[i].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         yield values
 
 
@@ -196,6 +197,113 @@ FORMATS = {
 }
 
 
+# PostgreSQL: the database formats the rows --------------------------------------------------
+#
+# Python costs tens of microseconds a row (fetching, converting, formatting); at a million
+# rows that is a minute. On PostgreSQL the CSV comes from COPY ... TO STDOUT and each
+# GeoJSON feature's properties from json_build_object, so Python only joins bytes.
+
+
+class UtcText(Func):
+    """A timestamp as 2026-11-25T10:28:23Z (whole seconds, UTC), formatted by PostgreSQL."""
+
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    output_field = CharField()
+
+
+class JsonText(Func):
+    function = "json_build_object"
+    template = "%(function)s(%(expressions)s)::text"
+    output_field = TextField()
+
+
+def _pg_columns() -> list[Any]:
+    """One SQL expression per column of COLUMNS, in order."""
+    columns: list[Any] = []
+    for f in FIELDS:
+        if f.name == "description":
+            columns.append(
+                Case(
+                    When(description_redacted=True, then=Value(REDACTED)),
+                    default=F("description"),
+                    output_field=TextField(),
+                )
+            )
+        elif f.kind == "datetime":
+            columns.append(UtcText(F(f.source)))
+        else:
+            columns.append(F(f.source))
+    return columns
+
+
+def _pg_selected(queryset: QuerySet[ServiceRequest], **columns: Any) -> QuerySet[Any]:
+    # Annotations only, in this order, so that the SQL's columns are in this order too.
+    return (
+        queryset.public()  # type: ignore[attr-defined]
+        .order_by("pk")
+        .annotate(**columns)
+        .values_list(*columns)
+    )
+
+
+def pg_csv_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
+    columns = {f"c{i:02d}": expression for i, expression in enumerate(_pg_columns())}
+    sql, params = _pg_selected(queryset, **columns).query.sql_with_params()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    yield buffer.getvalue().encode()
+    pending: list[bytes] = []
+    size = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: COPY streams row by row
+        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+            for block in copy:
+                pending.append(bytes(block))
+                size += len(block)
+                if size >= 1 << 16:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+    yield b"".join(pending)
+
+
+def pg_geojson_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
+    pairs: list[Any] = []
+    for name, expression in zip(COLUMNS, _pg_columns(), strict=True):
+        pairs += [Value(name), expression]
+    rows = _pg_selected(
+        queryset, g_id=F("pk"), g_lat=F("lat"), g_long=F("long"), g_props=JsonText(*pairs)
+    ).iterator(chunk_size=CHUNK)
+    yield b'{"type":"FeatureCollection","features":[\n'
+    parts: list[str] = []
+    separator = ""
+    for pk, lat, lng, properties in rows:
+        geometry = (
+            '{"type":"Point","coordinates":[' + repr(lng) + "," + repr(lat) + "]}"
+            if lat is not None
+            else "null"
+        )
+        parts.append(
+            separator + '{"type":"Feature","id":' + str(pk) + ',"geometry":' + geometry
+            + ',"properties":' + properties + "}"
+        )  # fmt: skip
+        separator = ",\n"
+        if len(parts) >= BLOCK:
+            yield "".join(parts).encode()
+            parts = []
+    parts.append("\n]}\n")
+    yield "".join(parts).encode()
+
+
+def stream(fmt: str, queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
+    """The export of `queryset`'s public reports as bytes, by the fastest path available."""
+    if connection.vendor == "postgresql":
+        yield from (pg_csv_chunks if fmt == "csv" else pg_geojson_chunks)(queryset)
+        return
+    chunks, _ = FORMATS[fmt]
+    for piece in chunks(export_rows(queryset)):
+        yield piece.encode()
+
+
 # The nightly dump ------------------------------------------------------------------------
 
 
@@ -225,16 +333,15 @@ def dump_info(fmt: str) -> DumpInfo | None:
 def dump_write(fmt: str) -> Path:
     """Write every public report to a temporary file beside the dump, then rename it over
     the old one: readers see the old file or the new one, never half a file."""
-    chunks, _ = FORMATS[fmt]
+    chunks = STREAM
     target = dump_path(fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, renamed on success)
-        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".reports.{fmt}.",
-        delete=False,
-    )  # fmt: skip
+        "wb", dir=target.parent, prefix=f".reports.{fmt}.", delete=False
+    )
     try:
         with handle:
-            for piece in chunks(export_rows(ServiceRequest.objects.all())):
+            for piece in chunks(fmt, ServiceRequest.objects.all()):
                 handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
@@ -244,3 +351,6 @@ def dump_write(fmt: str) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
+
+
+STREAM = stream  # what dump_write writes with (tests replace it to simulate a failure)

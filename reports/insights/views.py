@@ -204,10 +204,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         return HttpResponse(
             "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
         )
-    chunks, content_type = exports.FORMATS[fmt]
-    response = StreamingHttpResponse(
-        chunks(exports.export_rows(filterset.qs)), content_type=content_type
-    )
+    _, content_type = exports.FORMATS[fmt]
+    response = StreamingHttpResponse(exports.stream(fmt, filterset.qs), content_type=content_type)
     stamp = timezone.now().astimezone(city_zone()).strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="reports-{stamp}.{fmt}"'
     return response

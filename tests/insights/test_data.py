@@ -122,11 +122,45 @@ def test_export_streams_in_blocks_without_listing_all_rows(client, monkeypatch) 
     ServiceRequestFactory.create_batch(35)
     rows = exports.export_rows(exports.ServiceRequest.objects.all())
     assert isinstance(rows, types.GeneratorType)
-    response = client.get("/data/reports.csv")
-    chunks = list(response.streaming_content)
+    chunks = list(exports.csv_chunks(rows))
     # Three blocks of 10 rows (the header rides with the first), then the last 5.
     assert len(chunks) == 4
-    assert sum(chunk.count(b"\n") for chunk in chunks) == 36
+    assert sum(chunk.count("\n") for chunk in chunks) == 36
+    stream = exports.stream("csv", exports.ServiceRequest.objects.all())
+    assert isinstance(stream, types.GeneratorType)  # nothing is read before it is iterated
+    response = client.get("/data/reports.csv")
+    assert response.streaming
+    assert b"".join(response.streaming_content).count(b"\n") == 36
+
+
+def test_both_export_paths_agree(client) -> None:
+    """PostgreSQL formats rows in the database; the Python path must say the same."""
+    ServiceRequestFactory(description='Line one\nline two, "quoted"', lat=None, long=None)
+    ServiceRequestFactory(description_redacted=True, status_notes="Done.", zipcode="27601")
+    via_python = list(csv.reader(io.StringIO(
+        "".join(exports.csv_chunks(exports.export_rows(exports.ServiceRequest.objects.all())))
+    )))  # fmt: skip
+    served = list(csv.reader(io.StringIO(body(client.get("/data/reports.csv")))))
+    assert served == via_python
+    features = json.loads(body(client.get("/data/reports.geojson")))["features"]
+    assert [list(f["properties"].values()) for f in features] == [
+        [
+            None if v == "" and c in NULLABLE else _typed(c, v)
+            for c, v in zip(served[0], row, strict=True)
+        ]
+        for row in served[1:]
+    ]
+
+
+NULLABLE = {"expected_datetime", "closed_datetime", "lat", "long", "area", "agency_responsible"}
+
+
+def _typed(column: str, value: str):
+    if column == "service_request_id":
+        return int(value)
+    if column in {"lat", "long"}:
+        return float(value)
+    return value
 
 
 def test_dump_is_written_whole_and_swapped_in(settings) -> None:
@@ -144,11 +178,11 @@ def test_failed_dump_leaves_the_previous_file_and_no_temporary(settings, monkeyp
     exports.dump_write("csv")
     before = exports.dump_path("csv").read_text()
 
-    def broken(rows):
-        yield "service_request_id\n"
+    def broken(fmt, queryset):
+        yield b"service_request_id\n"
         raise OSError("disk full")
 
-    monkeypatch.setitem(exports.FORMATS, "csv", (broken, "text/csv"))
+    monkeypatch.setattr(exports, "STREAM", broken)
     with pytest.raises(OSError):
         exports.dump_write("csv")
     assert exports.dump_path("csv").read_text() == before
