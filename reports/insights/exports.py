@@ -267,31 +267,48 @@ def pg_csv_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
 
 
 def pg_geojson_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
+    """Each feature built by json_build_object and streamed by COPY as one line. The CSV
+    format with control characters as delimiter and quote writes the JSON untouched: JSON
+    escapes every control character, so neither can occur in it."""
     pairs: list[Any] = []
     for name, expression in zip(COLUMNS, _pg_columns(), strict=True):
         pairs += [Value(name), expression]
-    rows = _pg_selected(
-        queryset, g_id=F("pk"), g_lat=F("lat"), g_long=F("long"), g_props=JsonText(*pairs)
-    ).iterator(chunk_size=CHUNK)
+    point = JsonText(
+        Value("type"),
+        Value("Point"),
+        Value("coordinates"),
+        Func(F("long"), F("lat"), function="json_build_array"),
+    )
+    geometry = Case(
+        When(lat__isnull=True, then=Value("null")), default=point, output_field=TextField()
+    )
+    feature = JsonText(
+        Value("type"),
+        Value("Feature"),
+        Value("id"),
+        F("pk"),
+        Value("geometry"),
+        Func(geometry, template="(%(expressions)s)::json", output_field=TextField()),
+        Value("properties"),
+        Func(*pairs, function="json_build_object", output_field=TextField()),
+    )
+    sql, params = _pg_selected(queryset, feature=feature).query.sql_with_params()
+    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
     yield b'{"type":"FeatureCollection","features":[\n'
-    parts: list[str] = []
-    separator = ""
-    for pk, lat, lng, properties in rows:
-        geometry = (
-            '{"type":"Point","coordinates":[' + repr(lng) + "," + repr(lat) + "]}"
-            if lat is not None
-            else "null"
-        )
-        parts.append(
-            separator + '{"type":"Feature","id":' + str(pk) + ',"geometry":' + geometry
-            + ',"properties":' + properties + "}"
-        )  # fmt: skip
-        separator = ",\n"
-        if len(parts) >= BLOCK:
-            yield "".join(parts).encode()
-            parts = []
-    parts.append("\n]}\n")
-    yield "".join(parts).encode()
+    pending: list[bytes] = []
+    size = 0
+    separator = b""
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+        for block in copy:
+            line = bytes(block).rstrip(b"\n")
+            pending.append(separator + line)
+            separator = b",\n"
+            size += len(line)
+            if size >= 1 << 16:
+                yield b"".join(pending)
+                pending, size = [], 0
+    pending.append(b"\n]}\n")
+    yield b"".join(pending)
 
 
 def stream(fmt: str, queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
