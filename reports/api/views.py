@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -45,6 +46,7 @@ from reports.api.serializers import (
     ServiceSerializer,
     TokenSerializer,
 )
+from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
     AttributeValue,
@@ -85,7 +87,7 @@ def _post_form(*, with_media: bool) -> dict[str, Any]:
         "first_name": {**text, "description": "Private: never published."},
         "last_name": {**text, "description": "Private: never published."},
         "phone": {**text, "description": "Private: never published."},
-        "description": {**text, "maxLength": 4000},
+        "description": {**text, "maxLength": MAX_TEXT},
         "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
         "api_key": {**text, "description": "Here or in the query string."},
         "attribute[CODE]": {
@@ -117,14 +119,14 @@ class Open311Api(APIView):
         # in ".{format}" as duplicates, and these are the only paths there are.
         return kwargs.get("fmt")
 
-    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+    def get_exception_handler(self):
         return open311_exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         jurisdiction = (
             request.query_params.get("jurisdiction_id")
-            or (request.data.get("jurisdiction_id") if request.method == "POST" else "")
+            or (form_data(request).get("jurisdiction_id") if request.method == "POST" else "")
             or ""
         ).strip()
         if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
@@ -175,6 +177,11 @@ class ServiceDefinitionApi(Open311Api):
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         return Response(ServiceDefinitionSerializer(service).data)
+
+
+def form_data(request: Request) -> QueryDict:
+    """The POSTed form (Open311 posts forms, never JSON: the parsers accept nothing else)."""
+    return cast(QueryDict, request.data)
 
 
 def extensions_requested(request: Request) -> bool:
@@ -252,7 +259,7 @@ class ServiceRequestListApi(Open311Api):
         address_id; attributes are checked against the service definition; a photo is the
         multipart part `media`. Realtime services answer the new service_request_id, batch
         services a token. Nothing is stored when the answer is an error."""
-        data = request.data
+        data = form_data(request)
         raw_key = params.field(data, "api_key") or request.query_params.get("api_key", "")
         raw_key = raw_key.strip()
         api_key = ApiKey.objects.active().with_raw_key(raw_key).first() if raw_key else None
