@@ -99,10 +99,10 @@ def _unsubscribe_headers(alert: AreaAlert) -> dict[str, str]:
     }
 
 
-def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
     """Great-circle distance (haversine), in metres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    dp, dl = p2 - p1, math.radians(long2 - long1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
@@ -124,9 +124,9 @@ def matching_reports(
     assert alert.lat is not None and alert.long is not None and alert.radius_m is not None
     # A bounding box in the database (the sr_point index), the exact circle here.
     dlat = alert.radius_m / 111_320
-    dlng = dlat / max(0.01, math.cos(math.radians(alert.lat)))
+    dlong = dlat / max(0.01, math.cos(math.radians(alert.lat)))
     candidates = reports.in_bbox(
-        alert.lat - dlat, alert.long - dlng, alert.lat + dlat, alert.long + dlng
+        alert.lat - dlat, alert.long - dlong, alert.lat + dlat, alert.long + dlong
     )
     return [
         r

@@ -167,9 +167,9 @@ def geojson_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
     parts: list[str] = []
     first = True
     for row in rows:
-        lat, lng = row[_LAT], row[_LONG]
+        lat, long = row[_LAT], row[_LONG]
         geometry = (
-            '{"type":"Point","coordinates":[' + repr(lng) + "," + repr(lat) + "]}"
+            '{"type":"Point","coordinates":[' + repr(long) + "," + repr(lat) + "]}"
             if lat is not None
             else "null"
         )

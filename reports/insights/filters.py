@@ -76,8 +76,8 @@ def area_condition(area: Boundary) -> Q:
     for other in Boundary.objects.exclude(pk=area.pk).filter(
         min_lat__gte=area.min_lat,
         max_lat__lte=area.max_lat,
-        min_lng__gte=area.min_lng,
-        max_lng__lte=area.max_lng,
+        min_long__gte=area.min_long,
+        max_long__lte=area.max_long,
     ):
         if area.shape.buffer(1e-9).contains(other.shape):
             inside.append(other.pk)

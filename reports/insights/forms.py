@@ -52,10 +52,10 @@ class AlertForm(forms.Form):
                 self.add_error("area", "Choose a neighbourhood.")
             data["lat"] = data["long"] = data["radius_m"] = None
         elif data.get("where") == "circle":
-            lat, lng = data.get("lat"), data.get("long")
-            if lat is None or lng is None:
+            lat, long = data.get("lat"), data.get("long")
+            if lat is None or long is None:
                 self.add_error("lat", "Click the map (or give a latitude and longitude).")
-            elif not in_city_bounds(lat, lng):
+            elif not in_city_bounds(lat, long):
                 self.add_error("lat", "Choose a point in the city.")
             if not data.get("radius_m"):
                 self.add_error("radius_m", "Choose a radius.")
