@@ -82,7 +82,7 @@ def column_chart(
     for i, week in enumerate(weeks):
         x = LEFT + i * slot + gap / 2
         if stacked:
-            y = baseline
+            y: float = baseline
             for s, (name, values) in enumerate(series):
                 h = values[i] * scale
                 if h > 0:

@@ -104,7 +104,8 @@ class ExportFilterForm(forms.Form):
     """Open311's filters without the API's 90-day window: an export may cover everything."""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for first, last in (("start_date", "end_date"), ("updated_after", "updated_before")):
             if data.get(first) and data.get(last) and data[first] > data[last]:
                 raise ValidationError(f"{first} must be before {last}.", code="order")
@@ -118,7 +119,7 @@ class ExportFilter(ServiceRequestFilter):
     area = filters.ModelChoiceFilter(queryset=Boundary.objects.all(), method="filter_area")
 
     class Meta(ServiceRequestFilter.Meta):
-        form = ExportFilterForm
+        form = ExportFilterForm  # type: ignore[assignment]
 
     def filter_area(self, queryset: Any, name: str, value: Boundary | None) -> Any:
         return queryset.filter(area_condition(value)) if value is not None else queryset

@@ -78,7 +78,7 @@ class ReportsFeed(Feed):
 
 
 class CategoryFeed(ReportsFeed):
-    def get_object(self, request: HttpRequest, service_code: str) -> Service:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, service_code: str) -> Service:
         return get_object_or_404(Service, service_code=service_code)
 
     def title(self, obj: Service) -> str:  # type: ignore[override]
@@ -92,7 +92,7 @@ class CategoryFeed(ReportsFeed):
 
 
 class AreaFeed(ReportsFeed):
-    def get_object(self, request: HttpRequest, pk: int) -> Boundary:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, pk: int) -> Boundary:
         return get_object_or_404(Boundary, pk=pk)
 
     def title(self, obj: Boundary) -> str:  # type: ignore[override]
@@ -110,7 +110,7 @@ class ReportUpdatesFeed(Feed):
 
     feed_type = Atom1Feed
 
-    def get_object(self, request: HttpRequest, pk: int) -> ServiceRequest:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, pk: int) -> ServiceRequest:
         return get_object_or_404(
             ServiceRequest.objects.public().select_related("service").with_public_timeline(),
             pk=pk,
@@ -123,7 +123,8 @@ class ReportUpdatesFeed(Feed):
         return obj.get_absolute_url()
 
     def items(self, obj: ServiceRequest) -> list[RequestUpdate]:
-        return list(reversed(obj.public_updates))[:ITEMS]  # type: ignore[attr-defined]
+        updates: list[RequestUpdate] = getattr(obj, "public_updates", [])
+        return list(reversed(updates))[:ITEMS]
 
     def item_title(self, item: RequestUpdate) -> str:
         title = item.get_kind_display()

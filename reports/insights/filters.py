@@ -117,7 +117,8 @@ class InsightsFilterForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:
@@ -128,13 +129,17 @@ class InsightsFilterForm(forms.Form):
 
     def filters(self, *, now: datetime | None = None) -> Filters:
         """The filters the form asks for; defaults where it is empty or invalid."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        data: dict[str, Any] = self.cleaned_data if self.is_bound and self.is_valid() else {}
         today = (now or timezone.now()).astimezone(city_zone()).date()
-        start_day, end_day = data.get("start"), data.get("end")
+        start_day: date | None = data.get("start")
+        end_day: date | None = data.get("end")
         query: dict[str, str] = {}
-        if start_day or end_day:
-            end_day = end_day or min(today, start_day + timedelta(days=364))  # type: ignore[operator]
-            start_day = start_day or end_day - timedelta(days=364)
+        if start_day is not None or end_day is not None:
+            if end_day is None:
+                assert start_day is not None
+                end_day = min(today, start_day + timedelta(days=364))
+            if start_day is None:
+                start_day = end_day - timedelta(days=364)
             query.update(start=start_day.isoformat(), end=end_day.isoformat())
         else:
             period = data.get("period") or DEFAULT_PERIOD

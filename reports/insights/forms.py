@@ -46,7 +46,8 @@ class AlertForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("where") == "area":
             if not data.get("area"):
                 self.add_error("area", "Choose a neighbourhood.")

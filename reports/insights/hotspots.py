@@ -10,19 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Value
 from django.db.models.functions import Floor
 
 from departments.models import Boundary
 from reports.insights.filters import Filters
 from reports.models import ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
 
 CELL_SIZES = {"fine": 0.0025, "medium": 0.005, "coarse": 0.01}  # degrees of latitude
 DEFAULT_CELL = "medium"
 HEAT_CLASSES = 5
 
 
-def in_period(filters: Filters) -> QuerySet[ServiceRequest]:
+def in_period(filters: Filters) -> ServiceRequestQuerySet:
     return ServiceRequest.objects.public().filter(
         filters.scope(),
         requested_datetime__gte=filters.start,

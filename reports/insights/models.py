@@ -70,7 +70,7 @@ class AreaAlert(models.Model):
         return self.confirmed is not None and self.cancelled is None
 
     def describe(self) -> str:
-        what = self.service.name if self.service_id else "all reports"
-        if self.area_id:
+        what = self.service.name if self.service is not None else "all reports"
+        if self.area is not None:
             return f"{what} in {self.area.name}"
         return f"{what} within {self.radius_m} m of {self.lat:.5f}, {self.long:.5f}"

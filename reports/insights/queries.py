@@ -23,6 +23,7 @@ from django.utils import timezone
 from departments.models import Department
 from reports.insights.filters import Filters, city_zone, local_midnight
 from reports.models import Service, ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
 
 TOP_CATEGORIES = 6
 OTHER = "Other categories"
@@ -58,7 +59,7 @@ class WeeklySeries:
         return Table(slug, title, columns, rows)
 
 
-def public_in_scope(filters: Filters) -> QuerySet[ServiceRequest]:
+def public_in_scope(filters: Filters) -> ServiceRequestQuerySet:
     return ServiceRequest.objects.public().filter(filters.scope())
 
 
@@ -182,7 +183,7 @@ def top_categories_month(
     last_end = last_start + timedelta(days=min(days_so_far, last_month_days) - 1)
     this_from, this_to = local_midnight(this_start), local_midnight(today + timedelta(days=1))
     last_from, last_to = local_midnight(last_start), local_midnight(last_end + timedelta(days=1))
-    rows = (
+    rows = list(
         public_in_scope(filters)
         .filter(
             Q(requested_datetime__gte=this_from, requested_datetime__lt=this_to)
@@ -195,7 +196,6 @@ def top_categories_month(
         )
         .order_by("-this", "-last", "service_id")[:limit]
     )
-    rows = list(rows)
     names = service_names(row["service_id"] for row in rows)
     result = []
     for row in rows:
@@ -216,7 +216,7 @@ def top_categories_month(
 def backlog_by_department(filters: Filters, *, now: datetime | None = None) -> Table:
     """Open reports today (whatever the period), and how many are past their target."""
     moment = now or timezone.now()
-    rows = (
+    rows = list(
         public_in_scope(filters)
         .open()
         .values("department_id")
@@ -226,7 +226,6 @@ def backlog_by_department(filters: Filters, *, now: datetime | None = None) -> T
         )
         .order_by("-n", "department_id")
     )
-    rows = list(rows)
     names = department_names(r["department_id"] for r in rows)
     return Table(
         "backlog",
@@ -362,8 +361,8 @@ def response_times(filters: Filters, *, by: str) -> ResponseTimes:
         quantiles = {name: (r["median"], r["p90"]) for name, r in counts.items()}
     else:
         quantiles = _quantiles_in_python(closed, group)
-    names: dict[Any, str] = (
-        department_names(counts) if by == "department" else service_names(counts)  # type: ignore[assignment]
+    names: dict[Any, str] = dict(
+        department_names(counts) if by == "department" else service_names(counts)
     )
     rows = []
     for key, count in counts.items():

@@ -115,7 +115,9 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
         hidden=Count("pk", filter=Q(hidden=True)),
         closed=Count("pk", filter=Q(status="closed")),
     )
-    own = Department.objects.filter(memberships__user=request.user).values_list("slug", flat=True)
+    own = Department.objects.filter(memberships__user__pk=request.user.pk or 0).values_list(
+        "slug", flat=True
+    )
     context = {
         **admin.site.each_context(request),
         "title": "Insights for staff",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -76,7 +76,7 @@ def cached(name: str, filters: Filters, compute: Callable[[], T]) -> T:
         return compute()
     scope = f"{filters.start.isoformat()}|{filters.end.isoformat()}|{filters.querystring}"
     key = f"insights:{name}:{hashlib.sha256(scope.encode()).hexdigest()}"
-    return cache.get_or_set(key, compute, seconds)  # type: ignore[no-any-return]
+    return cast(T, cache.get_or_set(key, compute, seconds))
 
 
 def filters_from(request: HttpRequest) -> tuple[InsightsFilterForm, Filters]:
@@ -149,7 +149,7 @@ def _response_context(times: queries.ResponseTimes) -> dict[str, Any]:
     }
 
 
-def figure_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def figure_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """One figure's numbers as CSV, for the same filters as the page."""
     if slug not in FIGURES:
         raise Http404("No such figure.")
@@ -190,7 +190,7 @@ class DataView(TemplateView):
         return context
 
 
-def export(request: HttpRequest, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """Public reports as CSV or GeoJSON, streamed, with the Open311 filters plus area."""
     if fmt not in exports.FORMATS:
         raise Http404("Unknown format.")
@@ -211,7 +211,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
-def dump(request: HttpRequest, fmt: str) -> HttpResponse:
+def dump(request: HttpRequest, fmt: str) -> FileResponse:
     """The nightly full dump, as the file it is (swapped in whole each night)."""
     if fmt not in exports.FORMATS:
         raise Http404("Unknown format.")
