@@ -4,16 +4,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from civic311.media import media_urlpatterns
+from reports.insights.staff import staff_dashboard
 
 admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
 admin.site.index_title = "Reports, departments and volunteers"
 
 urlpatterns = [
+    path("admin/insights/", admin.site.admin_view(staff_dashboard), name="staff-insights"),
     path("admin/", admin.site.urls),
     path("open311/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("reports.insights.urls")),
     path("", include("reports.urls")),
 ]
 
