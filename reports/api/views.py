@@ -14,7 +14,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -46,6 +46,7 @@ from reports.api.serializers import (
     TokenSerializer,
 )
 from reports.api.services import api_key_find, open311_request_create
+from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
 from reports.models import (
     AttributeValue,
     RequestToken,
@@ -86,7 +87,11 @@ def _post_form(*, with_media: bool) -> dict[str, Any]:
         "phone": {**text, "description": "Private: never published."},
         "description": {**text, "maxLength": 4000},
         "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
-        "api_key": {**text, "description": "Here or in the query string."},
+        "api_key": {
+            **text,
+            "description": "Or the X-Api-Key header (best: kept out of access logs), "
+            "or the query string.",
+        },
         "attribute[CODE]": {
             **text,
             "description": (
@@ -118,6 +123,9 @@ class Open311Api(APIView):
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return open311_exception_handler
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(wait, detail="Too many requests from this client or API key.")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -189,6 +197,7 @@ def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
 
 class ServiceRequestListApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
+    throttle_classes = [ApiKeyPostThrottle, AddressPostThrottle]
 
     @extend_schema(
         summary="List service requests",
@@ -234,7 +243,15 @@ class ServiceRequestListApi(Open311Api):
 
     @extend_schema(
         summary="Create a service request",
-        parameters=[JURISDICTION],
+        parameters=[
+            JURISDICTION,
+            OpenApiParameter(
+                "X-Api-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="The API key (instead of the api_key field or query parameter).",
+            ),
+        ],
         request={
             "application/x-www-form-urlencoded": _post_form(with_media=False),
             "multipart/form-data": _post_form(with_media=True),
@@ -243,18 +260,23 @@ class ServiceRequestListApi(Open311Api):
             200: PostedRequestSerializer(many=True),
             403: OpenApiResponse(ErrorSerializer(many=True), description="Bad api_key"),
             **ERRORS,
+            429: OpenApiResponse(
+                ErrorSerializer(many=True),
+                description="Too many posts from this API key or address; see Retry-After",
+            ),
         },
     )
     def post(self, request: Request, fmt: str | None = None) -> Response:
-        """File a report (needs an api_key). A location is lat+long, address_string or
-        address_id; attributes are checked against the service definition; a photo is the
-        multipart part `media`. Realtime services answer the new service_request_id, batch
-        services a token. Nothing is stored when the answer is an error."""
+        """File a report (needs an api_key, best sent as the X-Api-Key header). A location
+        is lat+long, address_string or address_id; attributes are checked against the service
+        definition; a photo is the multipart part `media`. Realtime services answer the new
+        service_request_id, batch services a token. Nothing is stored when the answer is an
+        error."""
         data = request.data
-        raw_key = params.field(data, "api_key") or request.query_params.get("api_key", "")
-        api_key = api_key_find(raw_key=raw_key.strip())
+        raw_key = params.api_key_from(request)
+        api_key = api_key_find(raw_key=raw_key)
         if api_key is None:
-            message = "api_key is missing." if not raw_key.strip() else "api_key is not valid."
+            message = "api_key is missing." if not raw_key else "api_key is not valid."
             raise Open311Error(status.HTTP_403_FORBIDDEN, message)
         service_code = params.field(data, "service_code")
         if not service_code:
