@@ -3,7 +3,7 @@
 Who may change what is decided per object (departments/permissions.py): staff see every
 department's reports read-only and triage only their own department's; managers also edit
 their categories' target times and their response templates; superusers do everything.
-All changes to a report go through reports/workflow.py, from the triage forms and the bulk
+All changes to a report go through reports/services/triage.py, from the triage forms and the bulk
 actions alike, so the timeline and the Open311 fields are always kept in step."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from departments.permissions import (
     is_superuser,
     managed_department_ids,
 )
-from reports import admin_forms, workflow
+from reports import admin_forms
 from reports.models import (
     AttributeValue,
     Photo,
@@ -43,6 +43,7 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
+from reports.services import triage
 
 QUEUE_MAP_LIMIT = 500
 
@@ -229,7 +230,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     # Permissions ------------------------------------------------------------------------
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Reports come from citizens and apps through service_request_create (routing,
+        # Reports come from citizens and apps through report_create (routing,
         # validation, timeline); the admin never creates one behind its back.
         return False
 
@@ -360,7 +361,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]
-        # Every field is read-only: changes go through the triage forms (reports/workflow.py).
+        # Every field is read-only: changes go through the triage forms (services/triage.py).
         return [*REPORT_FIELDS, "photo_gallery", "timeline", *MODERATION_FIELDS, *PRIVATE_FIELDS]
 
     def save_model(
@@ -566,7 +567,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     ) -> None:
         reports, skipped = self._split(request, queryset)
         done, failures = self._run_each(
-            request, reports, lambda r: service(request=r, author=request.user)
+            request, reports, lambda r: service(report=r, author=request.user)
         )
         self._report_outcome(request, done, verb, skipped, failures)
 
@@ -603,11 +604,11 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Acknowledge selected reports", permissions=["change"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._simple_action(request, queryset, workflow.request_acknowledge, "Acknowledged")
+        self._simple_action(request, queryset, triage.report_acknowledge, "Acknowledged")
 
     @admin.action(description="Start work on selected reports", permissions=["change"])
     def start_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._simple_action(request, queryset, workflow.request_start, "Started")
+        self._simple_action(request, queryset, triage.report_start, "Started")
 
     @admin.action(
         description="Close selected reports (with a response template)…", permissions=["change"]

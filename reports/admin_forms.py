@@ -1,5 +1,5 @@
 """Forms of the staff triage pages. Each form knows its report (or, for bulk actions, the
-user) and has a `run()` that calls one workflow service; views only wire them up."""
+user) and has a `run()` that calls one triage service; views only wire them up."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from django.utils.html import json_script
 
 from departments.models import Department
 from departments.permissions import department_ids, is_superuser
-from reports import workflow
+from departments.querysets import assignable_users
+from reports import rules
 from reports.models import Photo, ResponseTemplate, Service, ServiceRequest
+from reports.services import triage
+from reports.services.photos import photo_moderate
 
 State = ServiceRequest.State
 CLOSE_CHOICES = [
     (value, label)
     for value, label in State.choices
-    if value in workflow.CLOSED_STATES and value != State.DUPLICATE
+    if value in rules.CLOSED_STATES and value != State.DUPLICATE
 ]
 VISIBILITY_CHOICES = [
     ("public", "Public: the citizen sees it, followers get an email, Open311 shows it"),
@@ -55,7 +58,7 @@ class ReportForm(forms.Form):
         self.user = user
 
     def run(self) -> str:
-        """Call the workflow service; return the success message."""
+        """Call the triage service; return the success message."""
         raise NotImplementedError
 
 
@@ -80,9 +83,9 @@ class ReplyForm(ReportForm):
         labels = dict(State.choices)
         self.fields["state"].choices = [
             ("", f"— keep “{self.report.get_state_display()}” —"),
-            *[(s, labels[s]) for s in workflow.allowed_states(self.report)],
+            *[(s, labels[s]) for s in rules.allowed_states(self.report)],
         ]
-        self.templates = workflow.templates_for(self.report)
+        self.templates = list(ResponseTemplate.objects.usable_for(self.report))
         field = self.fields["template"]
         field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in self.templates])
         field.widget.attrs.update(
@@ -100,8 +103,8 @@ class ReplyForm(ReportForm):
 
     def run(self) -> str:
         data = self.cleaned_data
-        workflow.request_update(
-            request=self.report,
+        triage.report_update(
+            report=self.report,
             author=self.user,
             state=data["state"],
             text=data["text"],
@@ -122,15 +125,12 @@ class AssignForm(ReportForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        users = workflow.assignable_users(self.report.department_id)
-        self.fields["assignee"].queryset = get_user_model().objects.filter(
-            pk__in=[u.pk for u in users]
-        )
+        self.fields["assignee"].queryset = assignable_users(self.report.department_id)
         self.fields["assignee"].initial = self.report.assigned_to_id
 
     def run(self) -> str:
         assignee = self.cleaned_data["assignee"]
-        workflow.request_assign(request=self.report, author=self.user, assignee=assignee)
+        triage.report_assign(report=self.report, author=self.user, assignee=assignee)
         return f"Assigned to {assignee}." if assignee else "Unassigned."
 
 
@@ -153,8 +153,8 @@ class ForwardForm(ReportForm):
 
     def run(self) -> str:
         department = self.cleaned_data["department"]
-        workflow.request_forward(
-            request=self.report,
+        triage.report_forward(
+            report=self.report,
             author=self.user,
             department=department,
             note=self.cleaned_data["note"],
@@ -185,8 +185,8 @@ class DuplicateForm(ReportForm):
 
     def run(self) -> str:
         master = self.cleaned_data["master"]
-        workflow.request_close_as_duplicate(
-            request=self.report, author=self.user, master=master, text=self.cleaned_data["text"]
+        triage.report_close_as_duplicate(
+            report=self.report, author=self.user, master=master, text=self.cleaned_data["text"]
         )
         return f"Closed as a duplicate of #{master.pk}."
 
@@ -231,8 +231,8 @@ class ModerateForm(ReportForm):
                 self.report.hidden,
                 self.report.description_redacted,
             ):
-                workflow.request_moderate(
-                    request=self.report,
+                triage.report_moderate(
+                    report=self.report,
                     author=self.user,
                     hidden=data["hidden"],
                     description_redacted=data["description_redacted"],
@@ -241,7 +241,7 @@ class ModerateForm(ReportForm):
                 changed += 1
             for photo in self.report.photos.all():
                 if (photo.pk in hide) != photo.hidden:
-                    workflow.photo_moderate(
+                    photo_moderate(
                         photo=photo,
                         author=self.user,
                         hidden=photo.pk in hide,
@@ -256,14 +256,14 @@ class ModerateForm(ReportForm):
 class RecategoriseForm(ReportForm):
     title = "Change category"
     service = forms.ModelChoiceField(
-        queryset=Service.objects.filter(active=True).select_related("department"),
+        queryset=Service.objects.active().select_related("department"),
         label="New category",
         help_text="The report is routed again and its target time recomputed.",
     )
 
     def run(self) -> str:
-        report = workflow.request_recategorise(
-            request=self.report, author=self.user, service=self.cleaned_data["service"]
+        report = triage.report_recategorise(
+            report=self.report, author=self.user, service=self.cleaned_data["service"]
         )
         return f"Category changed; the report is with {report.department}."
 
@@ -301,8 +301,8 @@ class BulkCloseForm(BulkForm):
         self.fields["template"].queryset = templates
 
     def run_one(self, report: ServiceRequest) -> None:
-        workflow.request_close(
-            request=report,
+        triage.report_close(
+            report=report,
             author=self.user,
             state=self.cleaned_data["state"],
             text=self.cleaned_data["text"],
@@ -323,8 +323,8 @@ class BulkAssignForm(BulkForm):
         self.fields["assignee"].queryset = users.distinct().order_by("username")
 
     def run_one(self, report: ServiceRequest) -> None:
-        workflow.request_assign(
-            request=report, author=self.user, assignee=self.cleaned_data["assignee"]
+        triage.report_assign(
+            report=report, author=self.user, assignee=self.cleaned_data["assignee"]
         )
 
 
@@ -340,8 +340,8 @@ class BulkForwardForm(BulkForm):
     )
 
     def run_one(self, report: ServiceRequest) -> None:
-        workflow.request_forward(
-            request=report,
+        triage.report_forward(
+            report=report,
             author=self.user,
             department=self.cleaned_data["department"],
             note=self.cleaned_data["note"],

@@ -1,6 +1,6 @@
 """Citizen-facing forms. They check the shape of the input (a number is a number, an email
 is an email); the business rules (city bounds, active category, description length, real
-images, attribute answers) live in `reports.services.service_request_create`, and its
+images, attribute answers) live in `reports.services.requests.report_create`, and its
 ValidationError is mapped back onto these forms by `ReportForm.add_service_errors`."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from civic311.honeypot import HoneypotForm
 from reports.models import Service, ServiceAttribute, ServiceRequest
-from reports.services import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
+from reports.services.requests import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
 
 OTHER_GROUP = "Other"
 ATTRIBUTE_PREFIX = "attr"
@@ -218,7 +218,7 @@ class ReportForm(HoneypotForm):
         return sets
 
     def service_kwargs(self) -> dict[str, Any]:
-        """Arguments for `service_request_create` from a valid form."""
+        """Arguments for `report_create` from a valid form."""
         data = self.cleaned_data
         service: Service = data["service"]
         attributes = {

@@ -9,7 +9,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from reports.querysets import ServiceRequestQuerySet
+from reports.querysets import (
+    ApiKeyQuerySet,
+    ResponseTemplateQuerySet,
+    ServiceQuerySet,
+    ServiceRequestQuerySet,
+)
 
 
 class Service(models.Model):
@@ -41,15 +46,13 @@ class Service(models.Model):
     active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=100)
 
+    objects = ServiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["group", "order", "name"]
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def has_metadata(self) -> bool:
-        return self.attributes.exists()
 
 
 class ServiceAttribute(models.Model):
@@ -114,6 +117,8 @@ class ApiKey(models.Model):
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -404,6 +409,8 @@ class ResponseTemplate(models.Model):
     title = models.CharField(max_length=120)
     text = models.TextField()
     active = models.BooleanField(default=True)
+
+    objects = ResponseTemplateQuerySet.as_manager()
 
     class Meta:
         ordering = ["department", "title"]

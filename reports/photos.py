@@ -2,18 +2,25 @@
 
 Uploads are checked by decoding them with Pillow, never by their name or content type.
 Processing re-encodes the image, which drops EXIF (and with it any GPS position), after
-turning it upright by its EXIF orientation."""
+turning it upright by its EXIF orientation. The tasks call `photo_process` and
+`photo_mark_failed`; moderation (hiding a photo) is a staff write in reports.services.photos."""
 
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from reports.models import Photo
+
+logger = logging.getLogger(__name__)
 
 # MPO is how Pillow names the JPEGs many phones write (a JPEG with extra frames appended);
 # processing keeps the first frame, which is the photo.
@@ -92,3 +99,32 @@ def _jpeg(image: Image.Image, *, quality: int) -> ContentFile:
     # No exif= argument: Pillow writes no metadata unless asked to.
     image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
     return ContentFile(buffer.getvalue())
+
+
+def photo_process(*, photo: Photo) -> Photo:
+    """Make the public versions of a photo. Idempotent: a processed photo is left alone.
+
+    A file that cannot be decoded, or whose original is gone, is marked failed (retrying
+    would not help); any other OSError from storage propagates so that the task retries."""
+    if photo.state == Photo.State.PROCESSED:
+        return photo
+    try:
+        with photo.original.open("rb") as source:
+            web, thumb, (width, height) = render_versions(source)
+    except (ValueError, SyntaxError, FileNotFoundError) as exc:
+        return photo_mark_failed(photo=photo, reason=str(exc))
+    with transaction.atomic():
+        photo.image.save(f"photo-{photo.pk}.jpg", web, save=False)
+        photo.thumbnail.save(f"thumb-{photo.pk}.jpg", thumb, save=False)
+        photo.width, photo.height = width, height
+        photo.state = Photo.State.PROCESSED
+        photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
+    return photo
+
+
+def photo_mark_failed(*, photo: Photo, reason: str) -> Photo:
+    """Give up on a photo: it stays off public pages, and the sweeper stops trying it."""
+    logger.warning("Photo %s could not be processed: %s", photo.pk, reason)
+    photo.state = Photo.State.FAILED
+    photo.save(update_fields=["state"])
+    return photo

@@ -1,13 +1,38 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from reports.models import ServiceRequest  # noqa: F401
+    from reports.models import ApiKey, ResponseTemplate, Service, ServiceRequest  # noqa: F401
+
+
+class ServiceQuerySet(models.QuerySet["Service"]):
+    def active(self) -> ServiceQuerySet:
+        """Categories that accept reports (and are listed by Open311)."""
+        return self.filter(active=True)
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(active=True)
+
+    def with_raw_key(self, raw_key: str) -> ApiKeyQuerySet:
+        """The key whose secret is `raw_key` (only its hash is stored)."""
+        return self.filter(key_hash=self.model.hash_key(raw_key))
+
+
+class ResponseTemplateQuerySet(models.QuerySet["ResponseTemplate"]):
+    def usable_for(self, report: ServiceRequest) -> ResponseTemplateQuerySet:
+        """Active templates of the report's department, for its category or any, by title."""
+        return (
+            self.filter(department_id=report.department_id, active=True)
+            .filter(Q(service__isnull=True) | Q(service_id=report.service_id))
+            .order_by("title")
+        )
 
 
 class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
@@ -28,9 +53,6 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         self, south: float, west: float, north: float, east: float
     ) -> ServiceRequestQuerySet:
         return self.filter(lat__gte=south, lat__lte=north, long__gte=west, long__lte=east)
-
-    def for_service_codes(self, codes: Iterable[str]) -> ServiceRequestQuerySet:
-        return self.filter(service__service_code__in=list(codes))
 
     def with_public_related(self) -> ServiceRequestQuerySet:
         """Everything a public list shows, fetched in a fixed number of queries."""

@@ -17,7 +17,7 @@ from reports.notifications import (
     send_update_to_subscriber,
     subscriber_ids,
 )
-from reports.services import photo_mark_failed, photo_process
+from reports.photos import photo_mark_failed, photo_process
 
 logger = logging.getLogger(__name__)
 

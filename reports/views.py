@@ -32,11 +32,8 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
-from reports.services import (
-    service_request_create,
-    subscription_cancel,
-    subscription_create,
-)
+from reports.services.requests import report_create
+from reports.services.subscriptions import subscription_cancel, subscription_create
 
 HOME_MAP_LIMIT = 300
 HOME_LATEST = 8
@@ -124,7 +121,7 @@ class ReportListView(MapMixin, FilterView):
 
 def active_services() -> QuerySet[Service]:
     values = Prefetch("values")
-    return Service.objects.filter(active=True).prefetch_related(
+    return Service.objects.active().prefetch_related(
         Prefetch("attributes", ServiceAttribute.objects.prefetch_related(values))
     )
 
@@ -139,7 +136,7 @@ class ReportCreateView(MapMixin, FormView):
 
     def form_valid(self, form: ReportForm) -> HttpResponse:
         try:
-            report = service_request_create(
+            report = report_create(
                 **form.service_kwargs(),
                 source=ServiceRequest.Source.WEB,
                 require_description=True,
@@ -197,7 +194,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            subscription_create(request=self.object, email=form.cleaned_data["email"])
+            subscription_create(report=self.object, email=form.cleaned_data["email"])
         except ValidationError as exc:
             form.add_error("email", exc.messages)
             return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from reports.api.services import api_key_issue
 from reports.models import ApiKey
+from reports.services.api_keys import api_key_issue
 
 
 @admin.register(ApiKey)

@@ -51,7 +51,7 @@ def coordinates(data: QueryDict) -> tuple[float | None, float | None]:
 
 
 def report_fields(data: QueryDict) -> Mapping[str, Any]:
-    """The keyword arguments of service_request_create that come from the form."""
+    """The keyword arguments of report_create that come from the form."""
     lat, long = coordinates(data)
     name = " ".join(part for part in (field(data, "first_name"), field(data, "last_name")) if part)
     return {

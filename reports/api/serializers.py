@@ -1,4 +1,4 @@
-"""Open311 representations. Read-only: writes go through reports.api.services.
+"""Open311 representations. Read-only: writes go through reports.services.
 
 Ids and codes are strings; datetimes carry the site's time zone offset; the reporter's
 contact fields are never read here."""

@@ -45,15 +45,16 @@ from reports.api.serializers import (
     ServiceSerializer,
     TokenSerializer,
 )
-from reports.api.services import api_key_find, open311_request_create
 from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
 from reports.models import (
+    ApiKey,
     AttributeValue,
     RequestToken,
     Service,
     ServiceAttribute,
     ServiceRequest,
 )
+from reports.services.requests import report_create_via_api
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Service Discovery's changeset tells clients to refresh cached service lists; the list
@@ -149,7 +150,7 @@ class ServiceListApi(Open311Api):
     def get(self, request: Request, fmt: str | None = None) -> Response:
         """The active service types (categories) a report can be filed under;
         `metadata` says whether the service has attributes to answer."""
-        services = Service.objects.filter(active=True).annotate(
+        services = Service.objects.active().annotate(
             metadata=Exists(ServiceAttribute.objects.filter(service=OuterRef("pk")))
         )
         return Response(ServiceSerializer(services, many=True).data)
@@ -167,7 +168,8 @@ class ServiceDefinitionApi(Open311Api):
         """A service's attributes (the questions a report answers), in order, with the
         allowed values of list attributes. An unknown or inactive service is a 404."""
         service = (
-            Service.objects.filter(active=True, service_code=service_code)
+            Service.objects.active()
+            .filter(service_code=service_code)
             .prefetch_related(
                 Prefetch(
                     "attributes",
@@ -274,23 +276,23 @@ class ServiceRequestListApi(Open311Api):
         error."""
         data = request.data
         raw_key = params.api_key_from(request)
-        api_key = api_key_find(raw_key=raw_key)
+        api_key = ApiKey.objects.active().with_raw_key(raw_key).first() if raw_key else None
         if api_key is None:
-            message = "api_key is missing." if not raw_key else "api_key is not valid."
+            message = "api_key is not valid." if raw_key else "api_key is missing."
             raise Open311Error(status.HTTP_403_FORBIDDEN, message)
         service_code = params.field(data, "service_code")
         if not service_code:
             raise bad_request("service_code is required.")
         # An inactive service is as absent as in GET services/<code>: the same 404.
-        service = Service.objects.filter(active=True, service_code=service_code).first()
+        service = Service.objects.active().filter(service_code=service_code).first()
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         media = request.FILES.getlist("media")
         try:
-            report, token = open311_request_create(
+            report, token = report_create_via_api(
                 service=service,
                 api_key=api_key,
-                report=params.report_fields(data),
+                fields=params.report_fields(data),
                 attributes=params.attributes_from(data),
                 photos=media,
             )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from departments.models import StaffMembership
 from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest
-from reports.services import service_request_create
+from reports.services.requests import report_create
 from tests.e2e.conftest import OUTSIDE, screenshot
 from tests.factories import (
     DepartmentFactory,
@@ -69,7 +69,7 @@ def city(db, staff_group):  # type: ignore[no-untyped-def]
     reports = []
     for number, (lat, lng, text) in enumerate(SPOTS):
         reports.append(
-            service_request_create(
+            report_create(
                 service=syringe,
                 description=text,
                 lat=lat,
@@ -81,7 +81,7 @@ def city(db, staff_group):  # type: ignore[no-untyped-def]
                 requested_datetime=timezone.now() - timedelta(hours=30 - number * 8),
             )
         )
-    service_request_create(
+    report_create(
         service=pothole, description="Deep pothole on Person Street.", lat=35.79, long=-78.63
     )
     ServiceRequest.objects.filter(pk=reports[3].pk).update(state="acknowledged")

@@ -9,10 +9,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
-from reports import workflow
 from reports.models import ServiceRequest, Subscription
 from reports.notifications import send_department_digest, unsubscribe_url
-from reports.services import service_request_create
+from reports.services import triage
+from reports.services.requests import report_create
 from reports.tasks import send_department_digests
 from tests.conftest import PRIVATE_VALUES, assert_no_private_data
 from tests.factories import (
@@ -50,7 +50,7 @@ def create_report(django_capture_on_commit_callbacks, **kwargs):  # type: ignore
         department=DepartmentFactory(name="Health", email="health@city.example.org"),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        return service_request_create(
+        return report_create(
             service=service,
             description="Syringe next to the swings.",
             lat=CITY_CENTRE[0],
@@ -98,8 +98,8 @@ def test_public_update_email_has_one_recipient_unsubscribe_and_no_private_data(
     Subscription.objects.create(request=report, email="neighbour@example.com")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_update(
-            request=report, author=None, state=State.FIXED, text="Collected safely."
+        triage.report_update(
+            report=report, author=None, state=State.FIXED, text="Collected safely."
         )
     assert sorted(m.to[0] for m in mail.outbox) == ["neighbour@example.com", PRIVATE_VALUES[1]]
     for message in mail.outbox:
@@ -119,15 +119,11 @@ def test_internal_notes_and_hidden_reports_send_nothing(django_capture_on_commit
     report = create_report(django_capture_on_commit_callbacks)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_note_add(
-            request=report, author=None, text="Police informed.", public=False
+        triage.report_note_add(report=report, author=None, text="Police informed.", public=False)
+        triage.report_moderate(
+            report=report, author=None, hidden=True, description_redacted=False, reason="Spam"
         )
-        workflow.request_moderate(
-            request=report, author=None, hidden=True, description_redacted=False, reason="Spam"
-        )
-        workflow.request_note_add(
-            request=report, author=None, text="Public but hidden.", public=True
-        )
+        triage.report_note_add(report=report, author=None, text="Public but hidden.", public=True)
     assert mail.outbox == []
 
 
@@ -136,7 +132,7 @@ def test_unsubscribed_follower_gets_nothing(django_capture_on_commit_callbacks):
     Subscription.objects.filter(request=report).update(active=False)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_note_add(request=report, author=None, text="Update.", public=True)
+        triage.report_note_add(report=report, author=None, text="Update.", public=True)
     assert mail.outbox == []
 
 
@@ -156,7 +152,7 @@ def test_duplicate_tells_moved_followers_which_report_they_now_follow(
     master = ServiceRequestFactory(service=report.service, department=report.department)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_close_as_duplicate(request=report, author=None, master=master)
+        triage.report_close_as_duplicate(report=report, author=None, master=master)
     assert [m.to for m in mail.outbox] == [[PRIVATE_VALUES[1]]]
     assert f"You now follow report #{master.pk}" in mail.outbox[0].body
 
@@ -166,7 +162,7 @@ def test_forward_emails_the_new_department(django_capture_on_commit_callbacks):
     works = DepartmentFactory(name="Public Works", email="works@city.example.org")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_forward(request=report, author=None, department=works, note="Their bin.")
+        triage.report_forward(report=report, author=None, department=works, note="Their bin.")
     to_works = [m for m in mail.outbox if m.to == ["works@city.example.org"]]
     assert len(to_works) == 1
     assert "Forwarded from Health to Public Works." in to_works[0].body

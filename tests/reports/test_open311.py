@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from reports.models import ServiceRequest
-from reports.services import photo_process
+from reports.photos import photo_process
 from tests.conftest import assert_no_private_data
 from tests.factories import (
     PhotoFactory,

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
-from reports.services import photo_process, service_request_create
+from reports.photos import photo_process
+from reports.services.requests import report_create
 from reports.tasks import process_request_photos
 from tests.factories import (
     CITY_CENTRE,
@@ -44,7 +45,7 @@ def jpeg_with_gps_and_rotation() -> SimpleUploadedFile:
 def test_create_saves_routes_and_starts_timeline(django_capture_on_commit_callbacks):
     service = ServiceFactory(sla_hours=48)
     with django_capture_on_commit_callbacks(execute=True):
-        request = service_request_create(
+        request = report_create(
             service=service,
             description="Syringe on the playground bench.",
             lat=LAT,
@@ -77,16 +78,14 @@ def test_create_rejects_bad_input_and_stores_nothing(kwargs, field):
     args = {"service": ServiceFactory(), "description": "Broken light", "lat": LAT, "long": LNG}
     args.update(kwargs)
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(**args)
+        report_create(**args)
     assert field in excinfo.value.message_dict
     assert ServiceRequest.objects.count() == 0
 
 
 def test_create_rejects_inactive_service():
     with pytest.raises(ValidationError):
-        service_request_create(
-            service=ServiceFactory(active=False), description="x", lat=LAT, long=LNG
-        )
+        report_create(service=ServiceFactory(active=False), description="x", lat=LAT, long=LNG)
     assert ServiceRequest.objects.count() == 0
 
 
@@ -104,7 +103,7 @@ def test_create_rejects_inactive_service():
 )
 def test_create_rejects_bad_photos_and_stores_nothing(upload, message):
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
         )
     assert message in " ".join(excinfo.value.message_dict["photos"])
@@ -117,7 +116,7 @@ def test_create_rejects_huge_png_by_pixels():
     # count gives it away, and it must be caught before it is decoded.
     upload = SimpleUploadedFile("huge.png", huge_png())
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
         )
     assert "pixels" in " ".join(excinfo.value.message_dict["photos"])
@@ -128,14 +127,14 @@ def test_create_rejects_photo_over_size_limit(settings):
     settings.PHOTO_MAX_BYTES = 100
     upload = SimpleUploadedFile("big.png", image_bytes("PNG", size=(300, 300)))
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=ServiceFactory(), description="Pothole", lat=LAT, long=LNG, photos=[upload]
         )
     assert "larger than" in " ".join(excinfo.value.message_dict["photos"])
 
 
 def test_photo_processing_strips_exif_and_applies_orientation(django_capture_on_commit_callbacks):
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Graffiti",
         lat=LAT,
@@ -170,14 +169,14 @@ def test_create_with_attributes_validates_them():
     AttributeValueFactory(attribute=size, key="small")
     AttributeValueFactory(attribute=size, key="large")
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=service, description="Hole", lat=LAT, long=LNG, attributes={"size": ["huge"]}
         )
     assert "not one of the allowed keys" in str(excinfo.value)
     with pytest.raises(ValidationError):
-        service_request_create(service=service, description="Hole", lat=LAT, long=LNG)
+        report_create(service=service, description="Hole", lat=LAT, long=LNG)
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=service,
             description="Hole",
             lat=LAT,
@@ -185,7 +184,7 @@ def test_create_with_attributes_validates_them():
             attributes={"size": ["small"], "colour": ["red"]},
         )
     assert "Unknown attribute colour" in str(excinfo.value)
-    request = service_request_create(
+    request = report_create(
         service=service, description="Hole", lat=LAT, long=LNG, attributes={"size": ["large"]}
     )
     assert request.attributes == {"size": "large"}
@@ -198,10 +197,10 @@ def test_datetime_attribute_must_carry_a_time_zone():
 
     for bad in ("2026-05-01T14:30:00", "yesterday"):
         with pytest.raises(ValidationError) as excinfo:
-            service_request_create(**report, attributes={"seen": [bad]})
+            report_create(**report, attributes={"seen": [bad]})
         assert "Attribute seen" in str(excinfo.value)
     # An unescaped "+" in a form body arrives as a space, as in the query string's dates.
-    request = service_request_create(**report, attributes={"seen": ["2026-05-01T14:30:00 05:00"]})
+    request = report_create(**report, attributes={"seen": ["2026-05-01T14:30:00 05:00"]})
 
     assert request.attributes == {"seen": "2026-05-01T14:30:00+05:00"}
     assert ServiceRequest.objects.count() == 1
@@ -212,10 +211,8 @@ def test_create_routes_by_area_rule():
     health = DepartmentFactory(name="Health")
     downtown = BoundaryFactory(geometry=square(LAT - 0.01, LNG - 0.01, LAT + 0.01, LNG + 0.01))
     RoutingRuleFactory(service=service, boundary=downtown, department=health)
-    inside = service_request_create(service=service, description="Needle", lat=LAT, long=LNG)
-    outside = service_request_create(
-        service=service, description="Needle", lat=LAT + 0.05, long=LNG
-    )
+    inside = report_create(service=service, description="Needle", lat=LAT, long=LNG)
+    outside = report_create(service=service, description="Needle", lat=LAT + 0.05, long=LNG)
     assert inside.department == health and inside.area == downtown
     assert outside.department == service.department and outside.area is None
 
@@ -223,7 +220,7 @@ def test_create_routes_by_area_rule():
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
 def test_png_and_webp_are_accepted_and_reencoded_as_jpeg(fmt):
     upload = SimpleUploadedFile(f"photo.{fmt.lower()}", image_bytes(fmt, size=(120, 90)))
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(), description="Sidewalk", lat=LAT, long=LNG, photos=[upload]
     )
     process_request_photos(request.pk)
@@ -235,7 +232,7 @@ def test_png_and_webp_are_accepted_and_reencoded_as_jpeg(fmt):
 def test_transparent_png_gets_a_white_background():
     buffer = io.BytesIO()
     Image.new("RGBA", (50, 50), (255, 0, 0, 0)).save(buffer, "PNG")
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Sign",
         lat=LAT,
@@ -250,7 +247,7 @@ def test_transparent_png_gets_a_white_background():
 def test_pixel_limit_is_a_setting(settings):
     settings.PHOTO_MAX_PIXELS = 1000
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=ServiceFactory(),
             description="Pothole",
             lat=LAT,
@@ -261,7 +258,7 @@ def test_pixel_limit_is_a_setting(settings):
 
 
 def test_large_photo_is_scaled_to_web_size_and_thumbnail():
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Tree",
         lat=LAT,
@@ -277,7 +274,7 @@ def test_large_photo_is_scaled_to_web_size_and_thumbnail():
 
 def test_more_than_three_photos_are_refused():
     with pytest.raises(ValidationError) as excinfo:
-        service_request_create(
+        report_create(
             service=ServiceFactory(),
             description="Pothole",
             lat=LAT,
@@ -293,12 +290,10 @@ def test_create_tells_the_department_unless_told_not_to(
 ):
     service = ServiceFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        service_request_create(service=service, description="Light out", lat=LAT, long=LNG)
+        report_create(service=service, description="Light out", lat=LAT, long=LNG)
     assert [m.to for m in mailoutbox] == [[service.department.email]]
     with django_capture_on_commit_callbacks(execute=True):
-        service_request_create(
-            service=service, description="Old report", lat=LAT, long=LNG, notify=False
-        )
+        report_create(service=service, description="Old report", lat=LAT, long=LNG, notify=False)
     assert len(mailoutbox) == 1
 
 
@@ -309,7 +304,7 @@ def test_phone_jpeg_in_mpo_format_is_accepted():
     first.save(buffer, "MPO", save_all=True, append_images=[second])
     with Image.open(io.BytesIO(buffer.getvalue())) as check:
         assert check.format == "MPO"
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Pothole",
         lat=LAT,

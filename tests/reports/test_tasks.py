@@ -13,7 +13,7 @@ from kombu import pools
 import reports.tasks
 from civic311.celery import app as celery_app
 from reports.models import Photo, ServiceRequest
-from reports.services import service_request_create
+from reports.services.requests import report_create
 from reports.tasks import photos_process_pending
 from tests.factories import CITY_CENTRE, ServiceFactory, image_upload
 
@@ -63,7 +63,7 @@ def test_submission_survives_broker_outage_and_sweeper_catches_up(dead_broker, c
     "(CI starts one; set CIVIC311_CELERY_WORKER=1 when you run one yourself)",
 )
 def test_real_worker_processes_photos_after_commit():
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Graffiti on the wall",
         lat=LAT,
@@ -80,7 +80,7 @@ def test_real_worker_processes_photos_after_commit():
 
 
 def _report_with_photo() -> Photo:
-    request = service_request_create(
+    request = report_create(
         service=ServiceFactory(),
         description="Pothole",
         lat=LAT,

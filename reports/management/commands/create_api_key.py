@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reports.api.services import api_key_create
+from reports.services.api_keys import api_key_create
 
 
 class Command(BaseCommand):

@@ -37,7 +37,8 @@ from reports.models import (
     ServiceAttribute,
     ServiceRequest,
 )
-from reports.services import photo_process, service_request_create
+from reports.photos import photo_process
+from reports.services.requests import report_create
 
 DEMO_PASSWORD = "civic311-demo"
 
@@ -458,7 +459,7 @@ class Command(BaseCommand):
                 age_days = rng.triangular(0, 120, 10)
                 requested = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
                 photos = [self._photo(service, rng)] if rng.random() < photo_share else []
-                request = service_request_create(
+                request = report_create(
                     service=service,
                     description=rng.choice(DESCRIPTIONS[code]),
                     lat=lat,

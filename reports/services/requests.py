@@ -1,47 +1,39 @@
-"""Every write to reports goes through these functions: they validate, save in one
-transaction, and queue background work only once the transaction has committed."""
+"""Filing a report: from the web form, the Open311 API or a data generator. One path, so
+every report is validated, routed and given its timeline the same way."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
-from typing import IO
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from civic311.geo import validate_point
+from civic311.queue import queue_after_commit
 from departments.routing import route
 from reports.attributes import clean_attributes
-from reports.models import ApiKey, Photo, RequestUpdate, Service, ServiceRequest, Subscription
-from reports.photos import render_versions, validate_photo
-
-logger = logging.getLogger(__name__)
+from reports.models import (
+    ApiKey,
+    Photo,
+    RequestToken,
+    RequestUpdate,
+    Service,
+    ServiceRequest,
+    Subscription,
+)
+from reports.photos import validate_photo
+from reports.services.timeline import timeline_add
+from reports.tasks import notify_new_request, process_request_photos
 
 MAX_DESCRIPTION = 4000
 MIN_WEB_DESCRIPTION = 10
 
 
-def queue_after_commit(task: Callable[..., object], *args: object) -> None:
-    """Queue `task.delay(*args)` once the current transaction commits.
-
-    A broker outage must not fail a citizen's submission: the report is already saved, so
-    the failure is logged and the periodic sweeper picks the work up later."""
-
-    def send() -> None:
-        try:
-            task.delay(*args)  # type: ignore[attr-defined]
-        except BrokerError:
-            logger.warning("Broker unreachable; %s%r left for the sweeper", task, args)
-
-    transaction.on_commit(send)
-
-
-def service_request_create(
+def report_create(
     *,
     service: Service,
     description: str,
@@ -61,7 +53,7 @@ def service_request_create(
     device_id: str = "",
     account_id: str = "",
     require_description: bool = False,
-    requested_datetime: timezone.datetime | None = None,
+    requested_datetime: datetime | None = None,
     notify: bool = True,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, and
@@ -117,7 +109,7 @@ def service_request_create(
             lat=lat,
             lng=long,
         )
-        request = ServiceRequest(
+        report = ServiceRequest(
             service=service,
             description=description,
             attributes=cleaned_attributes,
@@ -142,38 +134,39 @@ def service_request_create(
             device_id=device_id.strip(),
             account_id=account_id.strip(),
         )
-        request.full_clean()
-        request.save()
-        RequestUpdate.objects.create(
-            request=request,
+        report.full_clean()
+        report.save()
+        timeline_add(
+            report,
             kind=RequestUpdate.Kind.CREATED,
+            author=None,
             public=True,
-            state_to=request.state,
-            created=requested,
+            now=requested,
+            state_to=report.state,
+            notify=False,
         )
-        if request.department_id:
+        if report.department_id:
             how = "by routing rule" if decision.rule_id else "as the category's default"
-            RequestUpdate.objects.create(
-                request=request,
+            timeline_add(
+                report,
                 kind=RequestUpdate.Kind.ROUTED,
+                author=None,
                 public=False,
-                department_to_id=request.department_id,
-                text=f"Routed to {request.department} {how}.",
-                created=requested,
+                now=requested,
+                department_to=report.department,
+                text=f"Routed to {report.department} {how}.",
             )
         for order, upload in enumerate(photos, start=1):
-            photo = Photo(request=request, order=order)
+            photo = Photo(request=report, order=order)
             photo.original.save(_upload_name(upload, order), upload, save=False)
             photo.save()
-        if request.reporter_email:
-            Subscription.objects.create(request=request, email=request.reporter_email)
-        from reports.tasks import notify_new_request, process_request_photos
-
+        if report.reporter_email:
+            Subscription.objects.create(request=report, email=report.reporter_email)
         if notify:
-            queue_after_commit(notify_new_request, request.pk)
+            queue_after_commit(notify_new_request, report.pk)
         if photos:
-            queue_after_commit(process_request_photos, request.pk)
-    return request
+            queue_after_commit(process_request_photos, report.pk)
+    return report
 
 
 def _upload_name(upload: UploadedFile | IO[bytes], order: int) -> str:
@@ -185,59 +178,28 @@ def _upload_name(upload: UploadedFile | IO[bytes], order: int) -> str:
     return f"upload-{order}.{ext}"
 
 
-def photo_process(*, photo: Photo) -> Photo:
-    """Make the public versions of a photo. Idempotent: a processed photo is left alone.
-
-    A file that cannot be decoded, or whose original is gone, is marked failed (retrying
-    would not help); any other OSError from storage propagates so that the task retries."""
-    if photo.state == Photo.State.PROCESSED:
-        return photo
-    try:
-        with photo.original.open("rb") as source:
-            web, thumb, (width, height) = render_versions(source)
-    except (ValueError, SyntaxError, FileNotFoundError) as exc:
-        return photo_mark_failed(photo=photo, reason=str(exc))
+def report_create_via_api(
+    *,
+    service: Service,
+    api_key: ApiKey,
+    fields: Mapping[str, Any],
+    attributes: Mapping[str, Sequence[str]],
+    photos: Sequence[Any] = (),
+) -> tuple[ServiceRequest, RequestToken | None]:
+    """File a report through the Open311 API: the report, a token for a batch service, and
+    the key's last use, in one transaction. Raises ValidationError (nothing saved)."""
     with transaction.atomic():
-        photo.image.save(f"photo-{photo.pk}.jpg", web, save=False)
-        photo.thumbnail.save(f"thumb-{photo.pk}.jpg", thumb, save=False)
-        photo.width, photo.height = width, height
-        photo.state = Photo.State.PROCESSED
-        photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
-    return photo
-
-
-def photo_mark_failed(*, photo: Photo, reason: str) -> Photo:
-    """Give up on a photo: it stays off public pages, and the sweeper stops trying it."""
-    logger.warning("Photo %s could not be processed: %s", photo.pk, reason)
-    photo.state = Photo.State.FAILED
-    photo.save(update_fields=["state"])
-    return photo
-
-
-def subscription_create(*, request: ServiceRequest, email: str) -> Subscription:
-    """Follow a report by email. Idempotent: following twice (or again after unsubscribing)
-    leaves one active subscription, so the caller can answer the same either way and never
-    reveal whether an address already followed the report."""
-    if request.hidden:
-        raise ValidationError({"request": ["This report is not public."]})
-    email = email.strip().lower()
-    # Validate the address before touching the table (the service is also called by code
-    # that has no form in front of it).
-    Subscription(request=request, email=email).full_clean(
-        exclude=["request"], validate_unique=False, validate_constraints=False
-    )
-    with transaction.atomic():
-        # get_or_create copes with two clicks racing on the unique (request, email) pair.
-        subscription, created = Subscription.objects.get_or_create(request=request, email=email)
-        if not created and not subscription.active:
-            subscription.active = True
-            subscription.save(update_fields=["active"])
-    return subscription
-
-
-def subscription_cancel(*, subscription: Subscription) -> Subscription:
-    """Stop the emails of one subscription. Idempotent."""
-    if subscription.active:
-        subscription.active = False
-        subscription.save(update_fields=["active"])
-    return subscription
+        report = report_create(
+            service=service,
+            source=ServiceRequest.Source.API,
+            api_key=api_key,
+            attributes=attributes,
+            photos=photos,
+            **fields,
+        )
+        token = None
+        if service.type == Service.Type.BATCH:
+            token = RequestToken.objects.create(request=report)
+        # One UPDATE, no read-modify-write: concurrent posts with one key don't collide.
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used=timezone.now())
+    return report, token

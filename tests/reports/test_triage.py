@@ -7,8 +7,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from reports import workflow
 from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest, Subscription
+from reports.services import triage
+from reports.services.photos import photo_moderate
 from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
@@ -55,7 +56,7 @@ def test_every_valid_transition_records_author_and_derived_fields(
     report, agent, path, final_status
 ):
     for state in path:
-        workflow.request_update(request=report, author=agent, state=state)
+        triage.report_update(report=report, author=agent, state=state)
     report.refresh_from_db()
     assert report.state == path[-1] and report.status == final_status
     assert (report.closed_datetime is not None) == (final_status == "closed")
@@ -79,19 +80,17 @@ def test_invalid_transition_is_refused_and_nothing_is_written(report, agent, sta
     ServiceRequest.objects.filter(pk=report.pk).update(state=start)
     before = report.updates.count()
     with pytest.raises(ValidationError) as info:
-        workflow.request_update(request=report, author=agent, state=target)
+        triage.report_update(report=report, author=agent, state=target)
     assert "state" in info.value.message_dict
     report.refresh_from_db()
     assert report.state == start and report.updates.count() == before
 
 
 def test_public_note_sets_status_notes_and_internal_note_does_not(report, agent):
-    workflow.request_note_add(
-        request=report, author=agent, text="Crew booked for Tuesday.", public=True
+    triage.report_note_add(
+        report=report, author=agent, text="Crew booked for Tuesday.", public=True
     )
-    workflow.request_note_add(
-        request=report, author=agent, text="Call the contractor.", public=False
-    )
+    triage.report_note_add(report=report, author=agent, text="Call the contractor.", public=False)
     report.refresh_from_db()
     assert report.status_notes == "Crew booked for Tuesday."
     assert timeline(report)[-2:] == [
@@ -101,8 +100,8 @@ def test_public_note_sets_status_notes_and_internal_note_does_not(report, agent)
 
 
 def test_state_change_with_internal_text_keeps_text_off_the_public_entry(report, agent):
-    workflow.request_update(
-        request=report,
+    triage.report_update(
+        report=report,
         author=agent,
         state=State.ACKNOWLEDGED,
         text="Looks like gang tags.",
@@ -118,14 +117,14 @@ def test_state_change_with_internal_text_keeps_text_off_the_public_entry(report,
 
 def test_empty_reply_is_refused(report, agent):
     with pytest.raises(ValidationError):
-        workflow.request_update(request=report, author=agent, text="   ")
+        triage.report_update(report=report, author=agent, text="   ")
 
 
 def test_close_with_template_uses_its_text(report, agent):
     template = ResponseTemplate.objects.create(
         department=report.department, title="Fixed", text="We filled the pothole. Thank you!"
     )
-    workflow.request_close(request=report, author=agent, state=State.FIXED, template=template)
+    triage.report_close(report=report, author=agent, state=State.FIXED, template=template)
     report.refresh_from_db()
     assert (report.state, report.status_notes) == (State.FIXED, template.text)
 
@@ -137,11 +136,11 @@ def test_close_refuses_template_of_another_department_or_category(report, agent)
     )
     for template in (foreign, other_category):
         with pytest.raises(ValidationError):
-            workflow.request_close(request=report, author=agent, template=template)
+            triage.report_close(report=report, author=agent, template=template)
     assert ServiceRequest.objects.get(pk=report.pk).state == State.NEW
 
 
-def test_templates_for_lists_department_templates_of_this_category_or_any(report):
+def test_usable_templates_are_department_templates_of_this_category_or_any(report):
     any_category = ResponseTemplate.objects.create(
         department=report.department, title="A", text="a"
     )
@@ -152,16 +151,16 @@ def test_templates_for_lists_department_templates_of_this_category_or_any(report
         department=report.department, service=ServiceFactory(), title="C", text="c"
     )
     ResponseTemplate.objects.create(department=report.department, title="D", text="d", active=False)
-    assert workflow.templates_for(report) == [any_category, mine]
+    assert list(ResponseTemplate.objects.usable_for(report)) == [any_category, mine]
 
 
 def test_reopen_only_closed_reports(report, agent):
     with pytest.raises(ValidationError):
-        workflow.request_reopen(request=report, author=agent)
-    workflow.request_close(
-        request=report, author=agent, state=State.NOT_ACTIONABLE, text="Private land."
+        triage.report_reopen(report=report, author=agent)
+    triage.report_close(
+        report=report, author=agent, state=State.NOT_ACTIONABLE, text="Private land."
     )
-    workflow.request_reopen(request=report, author=agent, text="Owner asked us to help.")
+    triage.report_reopen(report=report, author=agent, text="Owner asked us to help.")
     report.refresh_from_db()
     assert (report.state, report.status, report.closed_datetime) == (
         State.ACKNOWLEDGED,
@@ -174,12 +173,12 @@ def test_assign_only_to_staff_of_the_department(report, agent):
     colleague = StaffMembershipFactory(department=report.department).user
     outsider = StaffMembershipFactory().user
     with pytest.raises(ValidationError):
-        workflow.request_assign(request=report, author=agent, assignee=outsider)
-    workflow.request_assign(request=report, author=agent, assignee=colleague)
+        triage.report_assign(report=report, author=agent, assignee=outsider)
+    triage.report_assign(report=report, author=agent, assignee=colleague)
     report.refresh_from_db()
     assert report.assigned_to == colleague
     assert timeline(report)[-1] == (Kind.ASSIGN, False, f"Assigned to {colleague}.")
-    workflow.request_assign(request=report, author=agent, assignee=None)
+    triage.report_assign(report=report, author=agent, assignee=None)
     assert ServiceRequest.objects.get(pk=report.pk).assigned_to is None
 
 
@@ -189,10 +188,10 @@ def test_forward_keeps_history_separates_internal_note_and_notifies(
     health = report.department
     works = DepartmentFactory(name="Public Works", email="works@city.example.org")
     colleague = StaffMembershipFactory(department=health).user
-    workflow.request_assign(request=report, author=agent, assignee=colleague)
+    triage.report_assign(report=report, author=agent, assignee=colleague)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_forward(
-            request=report, author=agent, department=works, note="Needle bin is on their sidewalk."
+        triage.report_forward(
+            report=report, author=agent, department=works, note="Needle bin is on their sidewalk."
         )
     report.refresh_from_db()
     assert report.department == works and report.assigned_to is None
@@ -213,7 +212,7 @@ def test_forward_refusals(report, agent, problem):
         target = DepartmentFactory()
         ServiceRequest.objects.filter(pk=report.pk).update(state=State.FIXED, status="closed")
     with pytest.raises(ValidationError):
-        workflow.request_forward(request=report, author=agent, department=target)
+        triage.report_forward(report=report, author=agent, department=target)
     assert not report.updates.filter(kind=Kind.FORWARD).exists()
 
 
@@ -223,9 +222,7 @@ def test_duplicate_moves_followers_to_master_and_flattens_chains(report, agent):
     moved = Subscription.objects.create(request=report, email="only.dup@example.net")
     both = Subscription.objects.create(request=report, email="both@example.net")
     earlier_dup = ServiceRequestFactory(duplicate_of=report, state=State.DUPLICATE)
-    workflow.request_close_as_duplicate(
-        request=report, author=agent, master=master, text="Same tree."
-    )
+    triage.report_close_as_duplicate(report=report, author=agent, master=master, text="Same tree.")
     report.refresh_from_db()
     assert (report.state, report.status, report.duplicate_of) == (State.DUPLICATE, "closed", master)
     assert report.status_notes == f"Closed as a duplicate of report #{master.pk}. Same tree."
@@ -238,23 +235,23 @@ def test_duplicate_moves_followers_to_master_and_flattens_chains(report, agent):
 
 def test_duplicate_of_itself_or_a_loop_is_refused(report, agent):
     with pytest.raises(ValidationError, match="itself"):
-        workflow.request_close_as_duplicate(request=report, author=agent, master=report)
+        triage.report_close_as_duplicate(report=report, author=agent, master=report)
     other = ServiceRequestFactory(service=report.service, department=report.department)
     ServiceRequest.objects.filter(pk=other.pk).update(duplicate_of=report, state=State.DUPLICATE)
     other.refresh_from_db()
     with pytest.raises(ValidationError, match="duplicate of this report"):
-        workflow.request_close_as_duplicate(request=report, author=agent, master=other)
+        triage.report_close_as_duplicate(report=report, author=agent, master=other)
     report.refresh_from_db()
     assert report.state == State.NEW and report.duplicate_of is None
 
 
 def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
     with pytest.raises(ValidationError):
-        workflow.request_moderate(
-            request=report, author=agent, hidden=True, description_redacted=False, reason=""
+        triage.report_moderate(
+            report=report, author=agent, hidden=True, description_redacted=False, reason=""
         )
-    workflow.request_moderate(
-        request=report,
+    triage.report_moderate(
+        report=report,
         author=agent,
         hidden=False,
         description_redacted=True,
@@ -262,8 +259,8 @@ def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
     )
     report.refresh_from_db()
     assert report.public_description == "[Description removed by moderator]"
-    workflow.request_moderate(
-        request=report, author=agent, hidden=True, description_redacted=True, reason="Abusive"
+    triage.report_moderate(
+        report=report, author=agent, hidden=True, description_redacted=True, reason="Abusive"
     )
     assert not ServiceRequest.objects.public().filter(pk=report.pk).exists()
     assert timeline(report)[-1] == (Kind.MODERATION, False, "Report hidden: Abusive")
@@ -271,11 +268,11 @@ def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
 
 def test_photo_moderation_hides_one_photo(report, agent):
     photo = PhotoFactory(request=report, state="processed")
-    workflow.photo_moderate(photo=photo, author=agent, hidden=True, reason="Face visible")
+    photo_moderate(photo=photo, author=agent, hidden=True, reason="Face visible")
     photo.refresh_from_db()
     assert photo.hidden and not photo.is_public and photo.hidden_reason == "Face visible"
     with pytest.raises(ValidationError):
-        workflow.photo_moderate(photo=photo, author=agent, hidden=True, reason="again")
+        photo_moderate(photo=photo, author=agent, hidden=True, reason="again")
 
 
 def test_recategorise_reroutes_recomputes_target_and_records(
@@ -286,7 +283,7 @@ def test_recategorise_reroutes_recomputes_target_and_records(
     area = BoundaryFactory(geometry=square(35.77, -78.65, 35.79, -78.63))
     RoutingRuleFactory(service=tree, boundary=area, department=parks)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_recategorise(request=report, author=agent, service=tree)
+        triage.report_recategorise(report=report, author=agent, service=tree)
     report.refresh_from_db()
     assert (report.service, report.department, report.area) == (tree, parks, area)
     assert report.expected_datetime == report.requested_datetime + timedelta(hours=24)
@@ -294,7 +291,7 @@ def test_recategorise_reroutes_recomputes_target_and_records(
     assert kinds[-2:] == [Kind.ROUTED, Kind.FORWARD]
     assert any(m.to == ["parks@city.example.org"] for m in mail.outbox)
     with pytest.raises(ValidationError):
-        workflow.request_recategorise(request=report, author=agent, service=tree)
+        triage.report_recategorise(report=report, author=agent, service=tree)
 
 
 def test_public_update_emails_each_follower_once(report, agent, django_capture_on_commit_callbacks):
@@ -302,12 +299,10 @@ def test_public_update_emails_each_follower_once(report, agent, django_capture_o
     Subscription.objects.create(request=report, email="b@example.net")
     Subscription.objects.create(request=report, email="gone@example.net", active=False)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_note_add(request=report, author=agent, text="Internal only", public=False)
+        triage.report_note_add(report=report, author=agent, text="Internal only", public=False)
     assert mail.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.request_update(
-            request=report, author=agent, state=State.FIXED, text="Fixed today."
-        )
+        triage.report_update(report=report, author=agent, state=State.FIXED, text="Fixed today.")
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.net", "b@example.net"]
     assert all(len(m.to) == 1 and not m.cc and not m.bcc for m in mail.outbox)
 
@@ -320,21 +315,21 @@ def test_overdue_queue_tracks_target(report):
 
 
 def test_recategorising_a_closed_report_is_refused(report, agent):
-    workflow.request_update(request=report, author=agent, state=State.NOT_ACTIONABLE)
+    triage.report_update(report=report, author=agent, state=State.NOT_ACTIONABLE)
     other = ServiceFactory(department=DepartmentFactory())
     with pytest.raises(ValidationError) as excinfo:
-        workflow.request_recategorise(request=report, author=agent, service=other)
+        triage.report_recategorise(report=report, author=agent, service=other)
     assert "Reopen" in str(excinfo.value)
     report.refresh_from_db()
     assert report.service != other and report.department == agent.memberships.get().department
 
 
 def test_a_closed_report_cannot_be_closed_again_as_duplicate(report, agent):
-    workflow.request_update(request=report, author=agent, state=State.NOT_ACTIONABLE)
+    triage.report_update(report=report, author=agent, state=State.NOT_ACTIONABLE)
     closed_at = ServiceRequest.objects.get(pk=report.pk).closed_datetime
     master = ServiceRequestFactory(service=report.service, department=report.department)
     with pytest.raises(ValidationError) as excinfo:
-        workflow.request_close_as_duplicate(request=report, author=agent, master=master)
+        triage.report_close_as_duplicate(report=report, author=agent, master=master)
     assert "Reopen" in str(excinfo.value)
     report.refresh_from_db()
     assert report.state == State.NOT_ACTIONABLE and report.closed_datetime == closed_at
@@ -345,7 +340,7 @@ def test_a_hidden_report_cannot_be_the_master(report, agent):
         service=report.service, department=report.department, hidden=True
     )
     with pytest.raises(ValidationError) as excinfo:
-        workflow.request_close_as_duplicate(request=report, author=agent, master=master)
+        triage.report_close_as_duplicate(report=report, author=agent, master=master)
     assert "hidden" in str(excinfo.value)
     report.refresh_from_db()
     assert report.state == State.NEW and report.duplicate_of is None
@@ -354,8 +349,8 @@ def test_a_hidden_report_cannot_be_the_master(report, agent):
 def test_duplicate_of_a_duplicate_points_at_the_original(report, agent):
     original = ServiceRequestFactory(service=report.service, department=report.department)
     middle = ServiceRequestFactory(service=report.service, department=report.department)
-    workflow.request_close_as_duplicate(request=middle, author=agent, master=original)
-    workflow.request_close_as_duplicate(request=report, author=agent, master=middle)
+    triage.report_close_as_duplicate(report=middle, author=agent, master=original)
+    triage.report_close_as_duplicate(report=report, author=agent, master=middle)
     report.refresh_from_db()
     assert report.duplicate_of == original
     assert f"#{original.pk}" in report.status_notes

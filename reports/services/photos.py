@@ -1,0 +1,36 @@
+"""Staff moderation of a report's photos. (Processing the uploads is in reports.photos.)"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from reports.models import Photo, RequestUpdate
+from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
+
+Kind = RequestUpdate.Kind
+
+
+def photo_moderate(
+    *, photo: Photo, author: AbstractBaseUser | None, hidden: bool, reason: str
+) -> Photo:
+    """Hide (or show again) one photo of a report, with a reason."""
+    reason = clean_text(reason, field="reason")[:255]
+    with transaction.atomic():
+        photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
+        if photo.hidden == hidden:
+            raise ValidationError("Nothing to change.")
+        if hidden and not reason:
+            raise ValidationError({"reason": ["Say why, for the record."]})
+        report = report_lock(photo.request)
+        now = timezone.now()
+        photo.hidden = hidden
+        photo.hidden_reason = reason if hidden else ""
+        photo.save(update_fields=["hidden", "hidden_reason"])
+        verb = "hidden" if hidden else "shown again"
+        text = f"Photo {photo.order} {verb}" + (f": {reason}" if reason else ".")
+        timeline_add(report, kind=Kind.MODERATION, author=author, public=False, now=now, text=text)
+        report_touch(report, now)
+    return photo

@@ -1,0 +1,74 @@
+"""What every write to a report shares: the row lock, the timeline entry and the touch of
+`updated_datetime`. Used by the other service modules, not by views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+
+from civic311.queue import queue_after_commit
+from departments.models import Department
+from reports.models import RequestUpdate, ServiceRequest
+from reports.tasks import notify_public_update
+
+MAX_NOTE = 4000
+
+
+def author_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def clean_text(text: str, *, field: str = "text") -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_NOTE:
+        raise ValidationError({field: [f"At most {MAX_NOTE} characters (got {len(text)})."]})
+    return text
+
+
+def report_lock(report: ServiceRequest) -> ServiceRequest:
+    """Re-read the report under a row lock so two staff members can't race a transition.
+
+    The caller's instance is refreshed in place, so it shows the result afterwards."""
+    report.refresh_from_db(from_queryset=ServiceRequest.objects.select_for_update())
+    return report
+
+
+def timeline_add(
+    report: ServiceRequest,
+    *,
+    kind: str,
+    author: AbstractBaseUser | None,
+    public: bool,
+    now: datetime,
+    text: str = "",
+    state_from: str = "",
+    state_to: str = "",
+    department_from: Department | None = None,
+    department_to: Department | None = None,
+    notify: bool = True,
+) -> RequestUpdate:
+    """Add one entry to the report's timeline; a public one is emailed to its followers
+    (after commit) unless `notify` is off or the report is hidden."""
+    update = RequestUpdate.objects.create(
+        request=report,
+        kind=kind,
+        author=author_or_none(author),
+        public=public,
+        text=text,
+        state_from=state_from,
+        state_to=state_to,
+        department_from=department_from,
+        department_to=department_to,
+        created=now,
+    )
+    if public and notify and not report.hidden:
+        queue_after_commit(notify_public_update, update.pk)
+    return update
+
+
+def report_touch(report: ServiceRequest, now: datetime, *fields: str) -> None:
+    """Save `fields` and mark the report updated at `now` (Open311's updated_datetime)."""
+    report.updated_datetime = now
+    report.save(update_fields=["updated_datetime", *fields])
