@@ -239,6 +239,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "civic311.ratelimit.client_ip"
 AXES_LOCKOUT_CALLABLE = "civic311.security.login_locked_out"
 AXES_VERBOSE = False
+# Keep failed attempts only: a row per successful staff login (address, browser) is personal
+# data nobody asked for.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Honeypot: citizen forms carry a field people never see; a bot that fills it is refused
 # quietly. CAPTCHA_ENABLED adds a CAPTCHA to the report and follow forms (off by default).
