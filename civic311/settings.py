@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "axes",
+    "captcha",
     "departments",
     "reports",
     "adoptions",
@@ -243,9 +244,12 @@ AXES_VERBOSE = False
 # data nobody asked for.
 AXES_DISABLE_ACCESS_LOG = True
 
-# Honeypot: citizen forms carry a field people never see; a bot that fills it is refused
-# quietly. CAPTCHA_ENABLED adds a CAPTCHA to the report and follow forms (off by default).
-HONEYPOT_FIELD = "website"
+# Citizen forms carry a honeypot field (civic311/forms.py). CAPTCHA_ENABLED adds a CAPTCHA
+# (django-simple-captcha: images made here) to the report and follow forms; off by default,
+# since a picture shuts out people who cannot see it. A report form may take a while to fill.
+CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
+CAPTCHA_TIMEOUT = 30  # minutes
+CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH", "") or None  # an audio version, if installed
 
 # Email: EMAIL_URL such as smtp://user:pass@host:587/?tls=True; console output by default.
 _email = dj_email_url.parse(env_str("EMAIL_URL", "console://"))

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from civic311.honeypot import HoneypotForm
+from civic311.forms import CitizenForm
 from reports.models import Service, ServiceAttribute, ServiceRequest
 from reports.services.requests import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
 
@@ -101,7 +101,7 @@ def answer_widget(attribute: ServiceAttribute) -> forms.Widget:
     return forms.TextInput()
 
 
-class ReportForm(HoneypotForm):
+class ReportForm(CitizenForm):
     """The web report form. Category questions of every active category are rendered, one
     fieldset per category; only the chosen category's answers are sent to the service."""
 
@@ -253,7 +253,7 @@ class ReportForm(HoneypotForm):
                 self.add_error(None, messages)
 
 
-class SubscriptionForm(HoneypotForm):
+class SubscriptionForm(CitizenForm):
     email = forms.EmailField(label="Your email")
 
 

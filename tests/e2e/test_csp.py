@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from departments.models import StaffMembership
-from tests.e2e.conftest import OUTSIDE
+from tests.e2e.conftest import OUTSIDE, screenshot
 from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
@@ -37,6 +37,7 @@ def watched_page(browser, e2e_site) -> Iterator[object]:  # type: ignore[no-unty
     context.route(OUTSIDE, lambda route: route.abort())
     context.add_init_script(WATCH_VIOLATIONS)
     page = context.new_page()
+    page.viewport_name = "desktop"
     page.set_default_timeout(15_000)
     page.console_csp = []
     page.on(
@@ -117,4 +118,16 @@ def test_admin_maps_and_api_docs_run_without_inline_code(watched_page, e2e_site,
 
     visit(page, f"{e2e_site}/api/docs/")
     page.wait_for_selector("text=Create a service request")
+    assert violations(page) == []
+
+
+def test_report_form_with_the_captcha_on(watched_page, e2e_site, city, settings):
+    settings.CAPTCHA_ENABLED = True
+    page = watched_page
+    visit(page, e2e_site + "/reports/new/")
+    picture = page.locator("img.captcha")
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.get_by_label("Type the characters you see in the picture").fill("abcd")
+    picture.scroll_into_view_if_needed()
+    screenshot(page, "report-form-captcha")
     assert violations(page) == []

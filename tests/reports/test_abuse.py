@@ -4,7 +4,10 @@ API key accepted in a header."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from captcha.models import CaptchaStore
 from django.urls import reverse
 
 from reports.models import ServiceRequest, Subscription
@@ -195,3 +198,66 @@ def test_open311_post_takes_the_api_key_in_a_header(client):
     wrong = client.post(f"{API_URL}.json", api_data(None), HTTP_X_API_KEY="not-a-key")
     assert wrong.status_code == 403
     assert errors_of(wrong)[0]["description"] == "api_key is not valid."
+
+
+# The optional CAPTCHA
+
+
+def test_captcha_is_off_by_default(client):
+    ServiceFactory()
+    report = ServiceRequestFactory()
+    for url in (NEW_URL, report.get_absolute_url()):
+        assert 'name="captcha_1"' not in client.get(url).content.decode()
+
+
+def captcha_on(html: str) -> CaptchaStore:
+    """The CAPTCHA the page shows (its key is the hidden captcha_0 field)."""
+    key = re.search(r'name="captcha_0" value="([0-9a-f]+)"', html)
+    assert key, "no CAPTCHA on the page"
+    return CaptchaStore.objects.get(hashkey=key.group(1))
+
+
+def test_captcha_when_enabled_guards_the_report_form(client, settings):
+    settings.CAPTCHA_ENABLED = True
+    service = ServiceFactory()
+    html = client.get(NEW_URL).content.decode()
+    assert "Type the characters you see" in html
+    store = captcha_on(html)
+
+    wrong = client.post(NEW_URL, report_data(service, captcha_0=store.hashkey, captcha_1="no"))
+    assert wrong.status_code == 400
+    assert "did not match" in wrong.content.decode()
+    assert not ServiceRequest.objects.exists()
+    # One try per picture: the right answer to the spent one is refused too.
+    spent = client.post(
+        NEW_URL, report_data(service, captcha_0=store.hashkey, captcha_1=store.response)
+    )
+    assert spent.status_code == 400
+
+    store = captcha_on(spent.content.decode())
+    right = client.post(
+        NEW_URL, report_data(service, captcha_0=store.hashkey, captcha_1=store.response)
+    )
+    assert right.status_code == 302
+    assert ServiceRequest.objects.count() == 1
+
+
+def test_captcha_when_enabled_guards_the_follow_form(client, settings):
+    settings.CAPTCHA_ENABLED = True
+    report = ServiceRequestFactory()
+    url = report.get_absolute_url()
+    refused = client.post(url, {"email": "a@example.net"})
+    assert refused.status_code == 400
+    assert not Subscription.objects.exists()
+
+    store = captcha_on(refused.content.decode())
+    data = {"email": "a@example.net", "captcha_0": store.hashkey, "captcha_1": store.response}
+    assert client.post(url, data).status_code == 302
+    assert Subscription.objects.count() == 1
+
+
+def test_captcha_image_is_served_here_under_the_policy(client, settings):
+    settings.CAPTCHA_ENABLED = True
+    store = captcha_on(client.get(NEW_URL).content.decode())
+    image = client.get(f"/captcha/image/{store.hashkey}/")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
