@@ -262,6 +262,8 @@ EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that hangs must not hold a worker (and the outbox row's lock) for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # Celery: with no broker configured every task runs in-process, right after the commit.
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
@@ -284,9 +286,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Both sweeps make up for tasks lost while the broker was down (see reports/outbox.py).
     "process-pending-photos": {
         "task": "reports.tasks.photos_process_pending",
-        "schedule": 15 * 60,
+        "schedule": 60,
+    },
+    "outbox-deliver-due": {
+        "task": "reports.tasks.outbox_deliver_due",
+        "schedule": 60,
     },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {

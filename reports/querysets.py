@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -7,7 +8,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from reports.models import ApiKey, ResponseTemplate, Service, ServiceRequest  # noqa: F401
+    from reports.models import (  # noqa: F401
+        ApiKey,
+        OutboxMessage,
+        ResponseTemplate,
+        Service,
+        ServiceRequest,
+    )
 
 
 class ServiceQuerySet(models.QuerySet["Service"]):
@@ -84,3 +91,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
+
+
+class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
+    def pending(self) -> OutboxMessageQuerySet:
+        return self.filter(state="pending")
+
+    def due(self, *, before: datetime) -> OutboxMessageQuerySet:
+        """Pending messages whose (next) attempt was due at or before `before`."""
+        return self.pending().filter(next_attempt_at__lte=before)

@@ -1,0 +1,193 @@
+"""The outbox: every email Civic311 sends is first a row in the database.
+
+A service that causes an email calls `outbox_add` inside its own transaction, so the message
+is stored if and only if the change is. Once that transaction commits, a Celery task is
+queued to send it (`reports.tasks.outbox_deliver`). If the broker is down the task is lost,
+but the row is not: a beat job (`reports.tasks.outbox_deliver_due`, every minute) sends every
+pending message that is due and that no task has picked up within `SWEEP_GRACE`.
+
+Sending claims the row under a lock (`SELECT ... FOR UPDATE SKIP LOCKED`) and marks it sent in
+the same transaction, so two workers, a task and the sweep, or a task and its retry never
+send one message twice. A failed attempt is recorded and retried with backoff; after
+`MAX_ATTEMPTS` the message is marked failed and stays visible to staff in the admin, where
+it can be retried.
+
+The one window left is the one every mail queue has: if the database commit fails after the
+mail server accepted the message, that message goes out again on the next attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from civic311.queue import queue_after_commit
+from reports.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# After this many failed attempts a message is marked failed (about 4 hours of retries).
+MAX_ATTEMPTS = 8
+# A queued task normally sends a message within seconds; the sweep leaves it that long.
+SWEEP_GRACE = timedelta(seconds=30)
+# One sweep stops after this many messages or this long, whichever comes first; the next
+# sweep (a minute later) carries on. Keeps a sweep from running into the next one.
+SWEEP_BATCH = 200
+SWEEP_BUDGET_SECONDS = 45.0
+# A retry task may fire a little before the time recorded on the row (clocks, rounding).
+CLAIM_TOLERANCE = timedelta(seconds=5)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failure: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
+
+
+def _one_line(value: str) -> str:
+    # A newline in a header is an injection (and Django refuses to send it).
+    return " ".join(str(value).split())
+
+
+def _dedupe_key_used(key: str) -> bool:
+    return OutboxMessage.objects.filter(dedupe_key=key).exists()
+
+
+def outbox_add(
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    dedupe_key: str = "",
+    kind: str = "",
+) -> OutboxMessage | None:
+    """Record one email to one address; the worker sends it after the transaction commits.
+
+    Call it inside the transaction of the change that causes the email. `template` names
+    `<template>.txt` (required) and `<template>.html` (optional), rendered now with `context`
+    plus CITY_NAME and SITE_URL. The subject gets the city's prefix. A non-empty
+    `dedupe_key` that was already used returns None and adds nothing: that is how a message
+    (a reminder, a digest) is never added twice, even by two workers at once."""
+    to = to.strip()
+    validate_email(to)
+    if dedupe_key and _dedupe_key_used(dedupe_key):
+        return None
+    context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
+    body = render_to_string(f"{template}.txt", context)
+    try:
+        html = render_to_string(f"{template}.html", context)
+    except TemplateDoesNotExist:
+        html = ""
+    clean_headers = {_one_line(name): _one_line(value) for name, value in (headers or {}).items()}
+    subject = _one_line(f"[{settings.CITY_NAME} 311] {subject}")
+    now = timezone.now()
+    try:
+        # A savepoint: losing a race on dedupe_key must not break the caller's transaction.
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                to=to,
+                subject=subject[:255],
+                body=body,
+                html=html,
+                headers=clean_headers,
+                kind=kind[:40],
+                dedupe_key=dedupe_key,
+                next_attempt_at=now,
+            )
+    except IntegrityError:
+        if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    from reports.tasks import outbox_deliver  # tasks import this module
+
+    queue_after_commit(outbox_deliver, message.pk)
+    return message
+
+
+def _email(message: OutboxMessage) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject, body=message.body, to=[message.to], headers=message.headers
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    return email
+
+
+def outbox_send(*, message_id: int) -> str:
+    """Send one message if it is still pending and due. Returns what happened: "sent",
+    "retry" (the attempt failed, tried again later), "failed" (attempts spent) or "skipped"
+    (already sent or failed, not due yet, or another worker is sending it right now)."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .due(before=timezone.now() + CLAIM_TOLERANCE)
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None:
+            return "skipped"
+        now = timezone.now()
+        message.attempts += 1
+        try:
+            _email(message).send()
+        except Exception as exc:  # any failure is recorded on the row and retried
+            logger.warning(
+                "Outbox message %s: attempt %s failed", message.pk, message.attempts, exc_info=True
+            )
+            message.last_error = f"{now:%Y-%m-%d %H:%M:%S} {type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.state = OutboxMessage.State.FAILED
+            else:
+                message.next_attempt_at = now + retry_delay(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+            return "failed" if message.state == OutboxMessage.State.FAILED else "retry"
+        message.state = OutboxMessage.State.SENT
+        message.sent_at = now
+        message.save(update_fields=["attempts", "state", "sent_at"])
+    return "sent"
+
+
+def outbox_send_due(*, now: datetime | None = None) -> int:
+    """Send pending messages that are due and that no task picked up (the broker was down,
+    a worker died, a retry was lost). Returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(
+        OutboxMessage.objects.due(before=now - SWEEP_GRACE)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    started = time.monotonic()
+    sent = 0
+    for message_id in ids:
+        sent += outbox_send(message_id=message_id) == "sent"
+        if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
+            break
+    return sent
+
+
+def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
+    """Staff's "try again" on a failed (or waiting) message: due now, attempts start over.
+    A sent message is left alone, so it can't be sent twice this way."""
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(
+            pk=message.pk, state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.FAILED]
+        ).update(state=OutboxMessage.State.PENDING, attempts=0, next_attempt_at=timezone.now())
+        if not updated:
+            raise ValidationError("This message was already sent.")
+        from reports.tasks import outbox_deliver
+
+        queue_after_commit(outbox_deliver, message.pk)
+    message.refresh_from_db()
+    return message
