@@ -18,7 +18,9 @@ Usage on a new public write view:
 
 with `RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "10/hour")` in settings
 (and the variable in .env.example and the README). `hit(scope, ident, rate)` is the
-primitive when the thing to count is not the address (an account, an email address).
+primitive when the thing to count is not the address (an account, an email address). A DRF
+view subclasses `reports.api.throttles.PostThrottle` (scope, setting, ident) and lists it
+in `throttle_classes`.
 """
 
 from __future__ import annotations
