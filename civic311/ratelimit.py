@@ -41,6 +41,7 @@ from django.shortcuts import render
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 CACHE_PREFIX = "civic311:rl"
+UNKNOWN_CLIENT = "0.0.0.0"  # a client with no usable address
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def client_ip(request: HttpRequest) -> str:
     address from the right of X-Forwarded-For (each trusted proxy appends the address it
     saw, so the entries left of that one are whatever the client chose to send).
 
-    An IPv6 address stands for its /64: one household or phone gets a whole /64, and
-    counting each address in it separately would make the limit meaningless."""
+    An IPv6 address stands for its /64, given as the /64's first address (a valid address,
+    which django-axes stores in an inet column): one household or phone gets a whole /64,
+    and counting each address in it separately would make the limit meaningless."""
     address = request.META.get("REMOTE_ADDR", "") or ""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
@@ -90,13 +92,15 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
     try:
-        parsed = ipaddress.ip_address(address)
+        parsed = ipaddress.ip_address(address.strip())
     except ValueError:
-        return address[:64] or "unknown"
+        # No usable address (a unix socket, a proxy's "unknown"): all such clients share
+        # one allowance, which errs on the side of limiting.
+        return UNKNOWN_CLIENT
     if parsed.version == 6:
         if parsed.ipv4_mapped:
             return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
     return str(parsed)
 
 

@@ -74,7 +74,7 @@ def test_hit_counts_in_fixed_windows_and_says_when_to_retry():
 
 def test_client_ip_groups_ipv6_by_64_and_trusts_only_the_proxies_it_is_told(settings):
     factory = RequestFactory()
-    assert client_ip(factory.get("/", REMOTE_ADDR="2001:db8:1:2:3:4:5:6")) == "2001:db8:1:2::/64"
+    assert client_ip(factory.get("/", REMOTE_ADDR="2001:db8:1:2:3:4:5:6")) == "2001:db8:1:2::"
     assert client_ip(factory.get("/", REMOTE_ADDR="::ffff:192.0.2.5")) == "192.0.2.5"
     spoof = factory.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6")
     assert client_ip(spoof) == "10.0.0.1"
@@ -87,6 +87,10 @@ def test_client_ip_groups_ipv6_by_64_and_trusts_only_the_proxies_it_is_told(sett
     # Fewer entries than trusted proxies: the header is not what the proxies make; ignore it.
     short = factory.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6")
     assert client_ip(short) == "10.0.0.1"
+    # Garbage where an address should be: one shared bucket, still a valid address.
+    junk = factory.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="unknown, nonsense")
+    assert client_ip(junk) == "0.0.0.0"
+    assert client_ip(factory.get("/", REMOTE_ADDR="")) == "0.0.0.0"
 
 
 # Login lockout (django-axes)
@@ -212,3 +216,14 @@ def test_seed_demo_in_production_never_sets_the_published_password(settings, cap
     assert users.get(username="admin").check_password(admin_line.split()[1])
     changed.refresh_from_db()
     assert changed.check_password("their own choice")
+
+
+def test_lockout_counts_an_ipv6_client_by_its_64(client, settings):
+    """Rotating addresses inside one's own /64 does not reset the count (and the /64 is
+    stored as the attempt's address on every database)."""
+    settings.AXES_FAILURE_LIMIT = 2
+    UserFactory(username="chief", is_staff=True)
+    assert admin_login(client, "guess", address="2001:db8:5::1").status_code == 200
+    assert admin_login(client, "guess", address="2001:db8:5::2").status_code == 429
+    assert admin_login(client, PASSWORD, address="2001:db8:5::3").status_code == 429
+    assert admin_login(client, PASSWORD, address="2001:db8:6::1").status_code == 302
