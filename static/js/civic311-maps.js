@@ -1,7 +1,9 @@
 /* Civic311 maps (home, list, report page; the report form builds on create()).
  * Every map is a <div data-map="reports|point|form">; the centre, zoom and tiles come from
  * the json_script element "map-config", the markers from one named "<map id>-data".
- * No inline script: the Content-Security-Policy forbids it. Reports are drawn as circle
+ * No inline script: the Content-Security-Policy forbids it (so no {% leaflet_map %}).
+ * Another page's script, loaded after this one, makes its map with
+ * Civic311Maps.create(element) (the view adds MapMixin for "map-config"). Reports are drawn as circle
  * markers coloured by status, which need no marker images. Tiles may fail to load
  * (offline, blocked): the map stays usable on its grey background. */
 (function () {
