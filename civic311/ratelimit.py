@@ -152,11 +152,15 @@ def rate_from_settings(setting: str) -> Rate:
     return Rate.parse(getattr(settings, setting))
 
 
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
 def rate_limit(
-    scope: str, *, setting: str, methods: tuple[str, ...] = ("POST",)
+    scope: str, *, setting: str, methods: tuple[str, ...] = UNSAFE_METHODS
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Limit a view per client address to the rate in `setting`. Only `methods` count,
-    every one of them (a refused form counts too: it cost the server as much)."""
+    every one of them (a refused form counts too: it cost the server as much). All the
+    writing methods by default: Django's FormView answers PUT with its POST handler."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)

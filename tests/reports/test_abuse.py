@@ -76,6 +76,12 @@ def test_report_form_limit_counts_refused_posts_and_is_per_address(client, setti
     assert ServiceRequest.objects.count() == 1
 
 
+def test_report_form_limit_counts_other_writing_methods_too(client, settings):
+    settings.RATELIMIT_REPORT_FORM = "1/hour"
+    client.put(NEW_URL)
+    assert client.post(NEW_URL, report_data(ServiceFactory())).status_code == 429
+
+
 def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(client, settings):
     settings.RATELIMIT_REPORT_FORM = "1/hour"
     service = ServiceFactory()
