@@ -44,8 +44,8 @@ class CitizenForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         if self.data.get(self.add_prefix("website")):
             logger.info("Honeypot filled on %s; refused", type(self).__name__)
             raise ValidationError(HONEYPOT_MESSAGE, code="honeypot")
-        return cleaned
+        return self.cleaned_data

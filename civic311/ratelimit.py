@@ -36,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -155,16 +155,19 @@ def rate_from_settings(setting: str) -> Rate:
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
+View = Callable[..., HttpResponseBase]
+
+
 def rate_limit(
     scope: str, *, setting: str, methods: tuple[str, ...] = UNSAFE_METHODS
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[View], View]:
     """Limit a view per client address to the rate in `setting`. Only `methods` count,
     every one of them (a refused form counts too: it cost the server as much). All the
     writing methods by default: Django's FormView answers PUT with its POST handler."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
                 decision = hit(scope, client_ip(request), rate_from_settings(setting))
                 if not decision.allowed:

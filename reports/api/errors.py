@@ -82,8 +82,9 @@ def open311_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     else:
         return None  # a real bug: let Django answer 500 and log it
     response = Response([{"code": code, "description": m} for m in messages], status=code)
-    if isinstance(exc, Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(math.ceil(exc.wait))
+    wait = getattr(exc, "wait", None) if isinstance(exc, Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
     response.xml_root = "errors"  # type: ignore[attr-defined]
     response.xml_item = "error"  # type: ignore[attr-defined]
     return response
