@@ -156,8 +156,8 @@ def run(count: int, runs: int) -> None:
     now = timezone.now()
     start, end = now - timedelta(days=200), now - timedelta(days=170)
     south, west, north, east = settings.MAP_BOUNDS
-    lat, lng = (south + north) / 2, (west + east) / 2
-    bbox = f"{lng - 0.02},{lat - 0.015},{lng + 0.02},{lat + 0.015}"
+    lat, long = (south + north) / 2, (west + east) / 2
+    bbox = f"{long - 0.02},{lat - 0.015},{long + 0.02},{lat + 0.015}"
     scenarios: list[tuple[str, str, dict[str, str] | None]] = [
         ("minimal Django view", "/bench/minimal.json", None),
         ("requests.json (default)", "/open311/v2/requests.json", {}),
@@ -265,12 +265,12 @@ def ensure_catalogue() -> None:
         for code, name, dept, sla in codes
     ]
     south, west, north, east = settings.MAP_BOUNDS
-    mid_lat, mid_lng = (south + north) / 2, (west + east) / 2
+    mid_lat, mid_long = (south + north) / 2, (west + east) / 2
     quarters = {
-        "North-west": (mid_lat, west, north, mid_lng),
-        "North-east": (mid_lat, mid_lng, north, east),
-        "South-west": (south, west, mid_lat, mid_lng),
-        "South-east": (south, mid_lng, mid_lat, east),
+        "North-west": (mid_lat, west, north, mid_long),
+        "North-east": (mid_lat, mid_long, north, east),
+        "South-west": (south, west, mid_lat, mid_long),
+        "South-east": (south, mid_long, mid_lat, east),
     }
     for name, (s, w, n, e) in quarters.items():
         boundary = Boundary(

@@ -15,18 +15,18 @@ from shapely.geometry.base import BaseGeometry
 AREA_TYPES = {"Polygon", "MultiPolygon"}
 
 
-def in_city_bounds(lat: float, lng: float) -> bool:
+def in_city_bounds(lat: float, long: float) -> bool:
     south, west, north, east = settings.MAP_BOUNDS
-    return south <= lat <= north and west <= lng <= east
+    return south <= lat <= north and west <= long <= east
 
 
-def validate_point(lat: float | None, lng: float | None) -> None:
-    """Raise a ValidationError unless (lat, lng) is a real point inside the city's bounds."""
-    if lat is None or lng is None:
+def validate_point(lat: float | None, long: float | None) -> None:
+    """Raise a ValidationError unless (lat, long) is a real point inside the city's bounds."""
+    if lat is None or long is None:
         raise ValidationError("Both latitude and longitude are needed.", code="incomplete")
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+    if not (-90 <= lat <= 90 and -180 <= long <= 180):
         raise ValidationError("That is not a valid latitude/longitude.", code="invalid")
-    if not in_city_bounds(lat, lng):
+    if not in_city_bounds(lat, long):
         raise ValidationError(
             f"That location is outside {settings.CITY_NAME}. Choose a point within the city.",
             code="out_of_bounds",

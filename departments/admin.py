@@ -94,7 +94,8 @@ class BoundaryAdminForm(forms.ModelForm):
             self.fields["geometry"].required = False
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("geojson_file")
         if upload:
             if upload.size > 5 * 1024 * 1024:
@@ -125,7 +126,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StaffMembershipInline]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(members=Count("memberships"))

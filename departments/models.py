@@ -9,6 +9,8 @@ from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
 
+BOUNDARY_NAME_MAX = 160
+
 
 class Department(models.Model):
     name = models.CharField(max_length=120, unique=True)
@@ -34,14 +36,14 @@ class Boundary(models.Model):
         NEIGHBOURHOOD = "neighbourhood", "Neighbourhood"
         SERVICE_AREA = "service_area", "Service area"
 
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=BOUNDARY_NAME_MAX)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     geometry = models.JSONField(help_text="A GeoJSON Polygon or MultiPolygon (WGS84).")
     # The bounding box, kept so that routing can skip areas far from a point cheaply.
     min_lat = models.FloatField(editable=False, default=0)
-    min_lng = models.FloatField(editable=False, default=0)
+    min_long = models.FloatField(editable=False, default=0)
     max_lat = models.FloatField(editable=False, default=0)
-    max_lng = models.FloatField(editable=False, default=0)
+    max_long = models.FloatField(editable=False, default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -51,7 +53,11 @@ class Boundary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "name"], name="boundary_unique_kind_name")
         ]
-        indexes = [models.Index(fields=["min_lat", "max_lat", "min_lng", "max_lng"])]
+        indexes = [
+            models.Index(
+                fields=["min_lat", "max_lat", "min_long", "max_long"], name="boundary_bbox"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
@@ -61,7 +67,7 @@ class Boundary(models.Model):
             shape = parse_area(self.geometry)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
-        self.min_lng, self.min_lat, self.max_lng, self.max_lat = shape.bounds
+        self.min_long, self.min_lat, self.max_long, self.max_lat = shape.bounds
 
     @cached_property
     def shape(self) -> BaseGeometry:
@@ -107,7 +113,7 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         target = self.service or f"group {self.group}"
-        where = f" in {self.boundary.name}" if self.boundary_id else ""
+        where = f" in {self.boundary.name}" if self.boundary else ""
         return f"{target}{where} → {self.department}"
 
     def clean(self) -> None:

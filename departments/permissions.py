@@ -7,14 +7,15 @@ HTTP request, because the admin asks these questions once per row."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 
 from departments.models import StaffMembership
 
 STAFF_GROUP_NAME = "Department staff"
 _CACHE_ATTR = "_civic311_roles"
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 
 def department_roles(user: User) -> dict[int, str]:

@@ -38,15 +38,15 @@ def _shape(boundary: Boundary) -> BaseGeometry:
     return geometry
 
 
-def boundaries_containing(lat: float, lng: float) -> list[Boundary]:
+def boundaries_containing(lat: float, long: float) -> list[Boundary]:
     """Every boundary that covers the point (its edge included), smallest area first.
 
     A point on an edge shared by two areas lies in both; the smaller (then the older) wins
     wherever one area must be chosen, so the answer never depends on row order."""
     candidates = Boundary.objects.filter(
-        min_lat__lte=lat, max_lat__gte=lat, min_lng__lte=lng, max_lng__gte=lng
+        min_lat__lte=lat, max_lat__gte=lat, min_long__lte=long, max_long__gte=long
     )
-    point = Point(lng, lat)
+    point = Point(long, lat)
     found = [b for b in candidates if _shape(b).covers(point)]
     found.sort(key=lambda b: (_shape(b).area, b.pk))
     return found
@@ -58,14 +58,14 @@ def route(
     group: str,
     default_department_id: int | None,
     lat: float | None,
-    lng: float | None,
+    long: float | None,
 ) -> RoutingDecision:
     """The most specific active rule that matches wins; else the service's default department.
 
     Specificity: a rule naming the service beats one naming its group; a rule with an area
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
-    areas = boundaries_containing(lat, lng) if lat is not None and lng is not None else []
+    areas = boundaries_containing(lat, long) if lat is not None and long is not None else []
     area_rank = {b.pk: rank for rank, b in enumerate(areas)}
     matches_service = Q(service_id=service_id)
     if group:

@@ -12,7 +12,7 @@ from django.db import transaction
 from shapely.geometry import mapping
 
 from civic311.geo import parse_area
-from departments.models import Boundary
+from departments.models import BOUNDARY_NAME_MAX, Boundary
 
 
 def geojson_load(raw: bytes | str) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def boundaries_import(
         if not name:
             errors.append(f"Feature {number}: no {name_field!r} property to name it by.")
             continue
-        if len(name) > Boundary._meta.get_field("name").max_length:
+        if len(name) > BOUNDARY_NAME_MAX:
             errors.append(f"Feature {number} ({name[:40]}…): the name is too long.")
             continue
         try:
@@ -120,7 +120,7 @@ def boundaries_import(
     return result
 
 
-def _same_geometry(stored: object, new: dict[str, Any]) -> bool:
+def _same_geometry(stored: dict[str, Any], new: dict[str, Any]) -> bool:
     # Compare shapes, not JSON text: a re-export may order keys or tuples differently.
     try:
         return parse_area(stored).equals(parse_area(new))

@@ -52,12 +52,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _marker(pk: int, lat: float, lng: float, state: str, service: str) -> dict[str, object]:
+def _marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
     """One report on a staff map (admin_map.js draws it)."""
     return {
         "id": pk,
         "lat": lat,
-        "lng": lng,
+        "lng": long,  # Leaflet's name, for the map script
         "state": state,
         "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
         "service": service,
@@ -97,7 +97,7 @@ class DepartmentQueueFilter(admin.SimpleListFilter):
             return queryset.filter(department_id=int(value))
         return queryset
 
-    def choices(self, changelist: ChangeList):  # type: ignore[no-untyped-def]
+    def choices(self, changelist: ChangeList):
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": self.value() == lookup,
@@ -218,7 +218,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/reports/servicerequest/change_list.html"
     change_form_template = "admin/reports/servicerequest/change_form.html"
 
-    triage_forms: dict[str, type[admin_forms.ReportForm]] = {
+    triage_forms: dict[str, type[admin_forms.TriageForm]] = {
         "reply": admin_forms.ReplyForm,
         "assign": admin_forms.AssignForm,
         "forward": admin_forms.ForwardForm,
@@ -338,7 +338,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             return format_html('{} <span class="c311-badge overdue">overdue</span>', when)
         return when
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # The admin accepts a filter on any of the model's own fields in the URL; on a private
         # field that would let staff test guesses against other departments' reporters
         # (?reporter_email__startswith=…), so those lookups are refused for everyone.
@@ -348,7 +348,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
     # Change view ---------------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]
+    def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None):
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": REPORT_FIELDS}),
             ("Photos", {"fields": ["photo_gallery"]}),
@@ -360,7 +360,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             fieldsets.append(("Reporter (private: never published)", {"fields": PRIVATE_FIELDS}))
         return fieldsets
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ServiceRequest | None = None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: ServiceRequest | None = None):
         # Every field is read-only: changes go through the triage forms (services/triage.py).
         return [*REPORT_FIELDS, "photo_gallery", "timeline", *MODERATION_FIELDS, *PRIVATE_FIELDS]
 
@@ -478,7 +478,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
     # Triage pages ----------------------------------------------------------------------
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         extra = [
             path(
                 f"<path:object_id>/{name}/",
@@ -493,7 +493,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     def triage_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         report = self.get_object(request, object_id)
         if report is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # A private admin helper (not in the stubs): the standard "not found" redirect.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_change_permission(request, report):
             raise PermissionDenied
         form_class = self.triage_forms[name]
@@ -671,13 +672,13 @@ class ServiceAdmin(admin.ModelAdmin):
             return allowed
         return allowed and can_manage_department(request.user, obj.department_id)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Service | None = None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Service | None = None):
         if is_superuser(request.user):
             return []
         # Managers set their categories' target time; the rest is the city's configuration.
         return [f.name for f in Service._meta.fields if f.name not in {"id", "sla_hours"}]
 
-    def get_inlines(self, request: HttpRequest, obj: Service | None):  # type: ignore[no-untyped-def]
+    def get_inlines(self, request: HttpRequest, obj: Service | None):
         return self.inlines if is_superuser(request.user) else []
 
 
@@ -727,7 +728,7 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
             )
         return allowed and can_manage_department(request.user, obj.department_id)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
         if db_field.name == "department" and not is_superuser(request.user):
             kwargs["queryset"] = Department.objects.filter(
                 pk__in=managed_department_ids(request.user)
@@ -763,7 +764,7 @@ class PhotoAdmin(ReadOnlyAdmin):
         return format_html('<img class="c311-thumb" src="{}" alt="">', obj.thumbnail.url)
 
     @property
-    def media(self):  # type: ignore[no-untyped-def]
+    def media(self):
         return super().media + MAP_MEDIA
 
 

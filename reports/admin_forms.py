@@ -3,11 +3,11 @@ user) and has a `run()` that calls one triage service; views only wire them up."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.html import json_script
@@ -16,6 +16,7 @@ from departments.models import Department
 from departments.permissions import department_ids, is_superuser
 from departments.querysets import assignable_users
 from reports import rules
+from reports.limits import MAX_REASON, MAX_TEXT
 from reports.models import Photo, ResponseTemplate, Service, ServiceRequest
 from reports.services import triage
 from reports.services.photos import photo_moderate
@@ -38,7 +39,7 @@ def labels(state: str) -> str:
 
 class TemplateChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ResponseTemplate) -> str:
-        scope = obj.service.name if obj.service_id else "any category"
+        scope = obj.service.name if obj.service else "any category"
         return f"{obj.title} ({scope})"
 
 
@@ -47,12 +48,14 @@ def templates_data(templates: list[ResponseTemplate]) -> dict[str, dict[str, str
     return {str(t.pk): {"text": t.text, "state": t.state} for t in templates}
 
 
-class ReportForm(forms.Form):
+class TriageForm(forms.Form):
     """A form about one report, run by one staff member."""
 
     title = ""
 
-    def __init__(self, *args: Any, report: ServiceRequest, user: AbstractBaseUser, **kwargs: Any):
+    def __init__(
+        self, *args: Any, report: ServiceRequest, user: User | AnonymousUser, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.report = report
         self.user = user
@@ -62,7 +65,7 @@ class ReportForm(forms.Form):
         raise NotImplementedError
 
 
-class ReplyForm(ReportForm):
+class ReplyForm(TriageForm):
     title = "Reply / change state"
     state = forms.ChoiceField(required=False, label="New state")
     template = TemplateChoiceField(
@@ -72,7 +75,10 @@ class ReplyForm(ReportForm):
         empty_label="— none —",
     )
     text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message", max_length=4000
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Message",
+        max_length=MAX_TEXT,
     )
     visibility = forms.ChoiceField(
         choices=VISIBILITY_CHOICES, initial="public", widget=forms.RadioSelect, label="Who sees it"
@@ -81,12 +87,12 @@ class ReplyForm(ReportForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(State.choices)
-        self.fields["state"].choices = [
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
             ("", f"— keep “{self.report.get_state_display()}” —"),
             *[(s, labels[s]) for s in rules.allowed_states(self.report)],
         ]
         self.templates = list(ResponseTemplate.objects.usable_for(self.report))
-        field = self.fields["template"]
+        field = cast(forms.ModelChoiceField, self.fields["template"])
         field.queryset = ResponseTemplate.objects.filter(pk__in=[t.pk for t in self.templates])
         field.widget.attrs.update(
             {
@@ -114,7 +120,7 @@ class ReplyForm(ReportForm):
         return "Reply saved." if not data["state"] else f"Report is now “{labels(data['state'])}”."
 
 
-class AssignForm(ReportForm):
+class AssignForm(TriageForm):
     title = "Assign"
     assignee = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(),
@@ -125,7 +131,9 @@ class AssignForm(ReportForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_users(self.report.department_id)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_users(
+            self.report.department_id
+        )
         self.fields["assignee"].initial = self.report.assigned_to_id
 
     def run(self) -> str:
@@ -134,12 +142,12 @@ class AssignForm(ReportForm):
         return f"Assigned to {assignee}." if assignee else "Unassigned."
 
 
-class ForwardForm(ReportForm):
+class ForwardForm(TriageForm):
     title = "Forward to another department"
     department = forms.ModelChoiceField(queryset=Department.objects.none(), label="Forward to")
     note = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Note for the other department (internal)",
         help_text="The citizen sees only “Forwarded from A to B”, never this note.",
@@ -147,9 +155,10 @@ class ForwardForm(ReportForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(active=True).exclude(
-            pk=self.report.department_id
-        )
+        others = Department.objects.filter(active=True)
+        if self.report.department_id is not None:
+            others = others.exclude(pk=self.report.department_id)
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = others
 
     def run(self) -> str:
         department = self.cleaned_data["department"]
@@ -162,7 +171,7 @@ class ForwardForm(ReportForm):
         return f"Forwarded to {department}; they have been notified."
 
 
-class DuplicateForm(ReportForm):
+class DuplicateForm(TriageForm):
     title = "Close as duplicate"
     master = forms.IntegerField(
         min_value=1,
@@ -171,7 +180,7 @@ class DuplicateForm(ReportForm):
     )
     text = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Public message (optional)",
     )
@@ -196,7 +205,7 @@ class PhotoChoiceField(forms.ModelMultipleChoiceField):
         return f"Photo {obj.order}"
 
 
-class ModerateForm(ReportForm):
+class ModerateForm(TriageForm):
     title = "Moderate"
     hidden = forms.BooleanField(required=False, label="Hide the whole report from the public")
     description_redacted = forms.BooleanField(
@@ -209,13 +218,13 @@ class ModerateForm(ReportForm):
         label="Hidden photos",
     )
     reason = forms.CharField(
-        required=False, max_length=255, label="Reason (internal, required when hiding)"
+        required=False, max_length=MAX_REASON, label="Reason (internal, required when hiding)"
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         photos = self.report.photos.all()
-        self.fields["hidden_photos"].queryset = photos
+        cast(forms.ModelMultipleChoiceField, self.fields["hidden_photos"]).queryset = photos
         self.fields["hidden"].initial = self.report.hidden
         self.fields["description_redacted"].initial = self.report.description_redacted
         self.fields["hidden_photos"].initial = [p.pk for p in photos if p.hidden]
@@ -253,7 +262,7 @@ class ModerateForm(ReportForm):
         return "Moderation saved."
 
 
-class RecategoriseForm(ReportForm):
+class RecategoriseForm(TriageForm):
     title = "Change category"
     service = forms.ModelChoiceField(
         queryset=Service.objects.active().select_related("department"),
@@ -272,7 +281,7 @@ class RecategoriseForm(ReportForm):
 
 
 class BulkForm(forms.Form):
-    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -287,7 +296,7 @@ class BulkCloseForm(BulkForm):
     )
     text = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Public message",
         help_text="Empty: the template's text is used.",
@@ -298,7 +307,7 @@ class BulkCloseForm(BulkForm):
         templates = ResponseTemplate.objects.filter(active=True).select_related("service")
         if not is_superuser(self.user):
             templates = templates.filter(department_id__in=department_ids(self.user))
-        self.fields["template"].queryset = templates
+        cast(forms.ModelChoiceField, self.fields["template"]).queryset = templates
 
     def run_one(self, report: ServiceRequest) -> None:
         triage.report_close(
@@ -320,7 +329,9 @@ class BulkAssignForm(BulkForm):
             users = users.filter(memberships__isnull=False)
         else:
             users = users.filter(memberships__department_id__in=department_ids(self.user))
-        self.fields["assignee"].queryset = users.distinct().order_by("username")
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = users.distinct().order_by(
+            "username"
+        )
 
     def run_one(self, report: ServiceRequest) -> None:
         triage.report_assign(
@@ -334,7 +345,7 @@ class BulkForwardForm(BulkForm):
     )
     note = forms.CharField(
         required=False,
-        max_length=4000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Note for the other department (internal)",
     )

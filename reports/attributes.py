@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 
 from civic311.dates import parse_w3c_datetime
+from reports.limits import MAX_TEXT
 from reports.models import Service, ServiceAttribute
 
 Answer = str | list[str]
@@ -90,6 +91,6 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
             raise ValidationError(
                 f"Attribute {code}: {' '.join(exc.messages)}", code="invalid_attribute"
             ) from exc
-    elif len(value) > 4000:
+    elif len(value) > MAX_TEXT:
         raise ValidationError(f"Attribute {code} is too long.", code="invalid_attribute")
     return value

@@ -1,10 +1,18 @@
-"""The demo city's catalogue: departments, areas, categories and their questions.
+"""The demo city's catalogue: departments, areas, categories and their questions, and the
+answers both data generators (`seed_demo`, `generate_reports`) give to those questions.
 
 Kept as data so that `seed_demo` reads as a recipe, and tests can build the same city."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry import LineString, mapping
+
+from reports.models import ServiceAttribute, ServiceRequest
 
 # (slug, name, email, description)
 DEPARTMENTS = [
@@ -259,3 +267,191 @@ CATEGORIES = [
         ),
     ),
 ]
+
+
+def sample_answers(
+    attributes: Iterable[ServiceAttribute], rng: random.Random
+) -> dict[str, list[str]]:
+    """Plausible answers to a category's questions, as a form submits them (code → values):
+    every required question is answered, and most optional ones. `attributes` should come
+    with their values prefetched."""
+    datatype = ServiceAttribute.Datatype
+    answers: dict[str, list[str]] = {}
+    for attribute in attributes:
+        if not attribute.variable or (not attribute.required and rng.random() < 0.2):
+            continue
+        keys = [v.key for v in attribute.values.all()]
+        if attribute.datatype == datatype.NUMBER:
+            answers[attribute.code] = [str(rng.randint(1, 4))]
+        elif attribute.datatype == datatype.MULTIVALUELIST and keys:
+            answers[attribute.code] = rng.sample(keys, min(len(keys), rng.randint(1, 2)))
+        elif attribute.datatype == datatype.SINGLEVALUELIST and keys:
+            answers[attribute.code] = [rng.choice(keys)]
+        elif attribute.datatype in (datatype.STRING, datatype.TEXT):
+            answers[attribute.code] = ["Seen on the way to work."]
+        elif attribute.datatype == datatype.DATETIME:
+            answers[attribute.code] = [f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T08:00:00Z"]
+    return answers
+
+
+def stored_answers(
+    attributes: Iterable[ServiceAttribute], answers: dict[str, list[str]]
+) -> dict[str, str | list[str]]:
+    """`answers` as report_create stores them (a list only for a multi-value question), for
+    the bulk generator that writes rows without calling it."""
+    multi = {a.code for a in attributes if a.datatype == ServiceAttribute.Datatype.MULTIVALUELIST}
+    return {code: values if code in multi else values[0] for code, values in answers.items()}
+
+
+# The map of the demo city: areas, where problems cluster, and what people write.
+
+
+def box(south: float, west: float, north: float, east: float) -> list[list[float]]:
+    return [[west, south], [east, south], [east, north], [west, north], [west, south]]
+
+
+def polygon(south: float, west: float, north: float, east: float) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [box(south, west, north, east)]}
+
+
+def corridor(points: list[tuple[float, float]], half_width: float) -> dict[str, Any]:
+    """A GeoJSON area `half_width` degrees either side of a polyline of (lat, long) points."""
+    line = LineString([(long, lat) for lat, long in points])
+    return mapping(line.buffer(half_width, cap_style="flat").simplify(0.0002))
+
+
+GREENWAY = [
+    (35.742, -78.700),
+    (35.760, -78.672),
+    (35.772, -78.655),
+    (35.790, -78.612),
+    (35.815, -78.585),
+]
+BUS_ROUTE = [
+    (35.745, -78.640),
+    (35.765, -78.639),
+    (35.780, -78.638),
+    (35.800, -78.636),
+    (35.830, -78.632),
+]
+MAIN_ROADS = [
+    [(35.735, -78.690), (35.790, -78.640), (35.850, -78.580)],
+    [(35.779, -78.720), (35.780, -78.640), (35.782, -78.560)],
+]
+
+NEIGHBOURHOODS = {
+    "Downtown": {
+        "type": "Polygon",
+        "coordinates": [
+            box(35.770, -78.650, 35.790, -78.628),
+            # The Capitol grounds are State land: a hole the city does not serve.
+            box(35.7790, -78.6400, 35.7815, -78.6375),
+        ],
+    },
+    "Boylan Heights": polygon(35.768, -78.665, 35.778, -78.650),
+    "Oakwood": polygon(35.785, -78.628, 35.800, -78.608),
+    "Five Points": polygon(35.800, -78.650, 35.815, -78.630),
+    "Southside": {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [box(35.735, -78.660, 35.755, -78.630)],
+            [box(35.740, -78.620, 35.752, -78.600)],
+        ],
+    },
+}
+
+# Where reports of a category cluster: (weight, kind, where).
+HOTSPOTS: dict[str, list[tuple[float, str, Any]]] = {
+    "stolen-water-meter": [
+        (0.75, "around", (35.792, -78.618, 0.006)),
+        (0.25, "around", (35.746, -78.645, 0.008)),
+    ],
+    "found-syringe": [(0.6, "around", (35.776, -78.642, 0.004)), (0.4, "line", GREENWAY)],
+    "fallen-tree": [(1.0, "line", GREENWAY)],
+    "bus-shelter": [(1.0, "line", BUS_ROUTE)],
+    "pothole": [(0.5, "line", MAIN_ROADS[0]), (0.5, "line", MAIN_ROADS[1])],
+    "streetlight": [(0.6, "line", MAIN_ROADS[1]), (0.4, "around", (35.805, -78.640, 0.01))],
+}
+
+COUNTS = {
+    "stolen-water-meter": 62,
+    "pothole": 48,
+    "found-syringe": 44,
+    "streetlight": 30,
+    "graffiti": 24,
+    "fallen-tree": 20,
+    "bus-shelter": 20,
+    "illegal-dumping": 18,
+    "sidewalk": 12,
+    "storm-drain": 12,
+    "park-maintenance": 12,
+    "abandoned-vehicle": 8,
+    "signal": 6,
+    "water-main": 4,
+}
+
+DESCRIPTIONS = {
+    "stolen-water-meter": [
+        "Water meter box open and the meter is gone. Water running into the "
+        "yard of the empty house.",
+        "Meter stolen at a vacant house, basement flooding, water on the sidewalk.",
+        "The house next door has been empty for months; water is pouring from the meter pit.",
+    ],
+    "found-syringe": [
+        "Used syringe on the sidewalk near the bus stop.",
+        "Two needles under the bench by the greenway entrance.",
+        "Syringe next to the playground fence, kids play here.",
+    ],
+    "pothole": [
+        "Deep pothole in the right lane, cars swerve around it.",
+        "Pothole at the crosswalk, about a foot across.",
+        "Several potholes in a row after the last storm.",
+    ],
+    "streetlight": [
+        "Streetlight out for a week, the corner is very dark.",
+        "Light flickers all night.",
+        "Lamp is on all day.",
+    ],
+    "graffiti": ["Graffiti on the underpass wall.", "Tags on the library's side wall."],
+    "fallen-tree": [
+        "Large tree across the greenway trail after last night's wind.",
+        "Big branch down on the trail near the bridge, bikes can't pass.",
+    ],
+    "bus-shelter": [
+        "Glass panel of the shelter smashed, glass on the bench.",
+        "Shelter roof leaking and the bench is broken.",
+    ],
+    "illegal-dumping": [
+        "Mattress and bags of trash dumped by the lot.",
+        "Old tyres dumped along the fence.",
+    ],
+    "sidewalk": ["Tree roots lifted the sidewalk slab, tripping hazard."],
+    "storm-drain": ["Storm drain blocked with leaves, street floods when it rains."],
+    "park-maintenance": ["Bins overflowing at the picnic area.", "Swing chain broken."],
+    "abandoned-vehicle": ["Grey sedan without plates parked here for a month."],
+    "signal": ["Signal stuck on red for the side street."],
+    "water-main": ["Water bubbling up through the asphalt."],
+}
+STREETS = [
+    "Hillsborough St",
+    "Person St",
+    "Blount St",
+    "Glenwood Ave",
+    "Oberlin Rd",
+    "Fayetteville St",
+    "Boylan Ave",
+    "Jones St",
+    "Lane St",
+    "Edenton St",
+    "Wilmington St",
+    "Peace St",
+    "Whitaker Mill Rd",
+    "Poole Rd",
+]
+CLOSING_NOTES = {
+    ServiceRequest.State.FIXED: "Fixed. Thank you for reporting it.",
+    ServiceRequest.State.NOT_ACTIONABLE: "We inspected the site and found nothing to act on.",
+    ServiceRequest.State.REFERRED: "This is private property; we referred it to the owner.",
+    ServiceRequest.State.DUPLICATE: "This was already reported; we are working on the other "
+    "report.",
+}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
+from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Service, ServiceAttribute, ServiceRequest
-from reports.services.requests import MAX_DESCRIPTION, MIN_WEB_DESCRIPTION
 
 OTHER_GROUP = "Other"
 ATTRIBUTE_PREFIX = "attr"
@@ -135,7 +135,7 @@ class ReportForm(CitizenForm):
             attrs={
                 "rows": 5,
                 "minlength": MIN_WEB_DESCRIPTION,
-                "maxlength": MAX_DESCRIPTION,
+                "maxlength": MAX_TEXT,
                 "required": True,
             }
         ),
@@ -158,7 +158,7 @@ class ReportForm(CitizenForm):
         prefetched (see `ReportCreateView`)."""
         super().__init__(*args, **kwargs)
         self.services = list(services)
-        self.fields["service"].choices = grouped_service_choices(
+        cast(forms.ChoiceField, self.fields["service"]).choices = grouped_service_choices(
             self.services, "Choose a category…"
         )
         self.attribute_errors: list[str] = []
@@ -179,7 +179,8 @@ class ReportForm(CitizenForm):
             self._answer_fields[service.pk] = names
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # A point is how a web report is located (the API also allows address-only ones).
         missing = cleaned.get("lat") is None or cleaned.get("long") is None
         if missing and "lat" not in self.errors and "long" not in self.errors:
@@ -222,7 +223,7 @@ class ReportForm(CitizenForm):
         data = self.cleaned_data
         service: Service = data["service"]
         attributes = {
-            self.fields[name].attribute.code: data[name]
+            cast(AnswerField, self.fields[name]).attribute.code: data[name]
             for name in self._answer_fields.get(service.pk, [])
             if data[name]
         }

@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from departments.routing import RoutingDecision, route
+from reports.limits import MAX_REASON, MAX_TEXT
 from reports.querysets import (
     ApiKeyQuerySet,
     OutboxMessageQuerySet,
@@ -54,6 +56,16 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
+        """Which department gets a report of this category at this point, and its area."""
+        return route(
+            service_id=self.pk,
+            group=self.group,
+            default_department_id=self.department_id,
+            lat=lat,
+            long=long,
+        )
 
 
 class ServiceAttribute(models.Model):
@@ -160,12 +172,10 @@ class ServiceRequest(models.Model):
     class Source(models.TextChoices):
         WEB = "web", "Web form"
         API = "api", "Open311 API"
-        STAFF = "staff", "Staff"
-        ADOPTION = "adoption", "Adopted asset"
         GENERATED = "generated", "Generated (benchmark data)"
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
-    description = models.TextField(max_length=4000, blank=True)
+    description = models.TextField(max_length=MAX_TEXT, blank=True)
     attributes = models.JSONField(
         default=dict, blank=True, help_text="Answers to the service's questions, by code."
     )
@@ -210,8 +220,10 @@ class ServiceRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_requests",
     )
+    # RESTRICT: a duplicate names its master (a constraint), so a master is not deleted
+    # unless its duplicates go with it.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="duplicates"
     )
 
     requested_datetime = models.DateTimeField(db_index=True)
@@ -227,7 +239,7 @@ class ServiceRequest(models.Model):
     # Moderation: hidden reports vanish from every public place but stay for staff.
     hidden = models.BooleanField(default=False)
     description_redacted = models.BooleanField(default=False)
-    moderation_reason = models.CharField(max_length=255, blank=True)
+    moderation_reason = models.CharField(max_length=MAX_REASON, blank=True)
 
     # Private: the reporter's contact data. Never on a page, in the API or an export.
     reporter_name = models.CharField(max_length=120, blank=True)
@@ -237,6 +249,10 @@ class ServiceRequest(models.Model):
     account_id = models.CharField(max_length=120, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
+
+    # Set by the prefetches of with_public_related() and with_public_timeline().
+    public_photos: list[Photo]
+    public_updates: list[RequestUpdate]
 
     class Meta:
         ordering = ["-requested_datetime", "-pk"]
@@ -253,7 +269,25 @@ class ServiceRequest(models.Model):
                 condition=(models.Q(lat__isnull=True) & models.Q(long__isnull=True))
                 | (models.Q(lat__isnull=False) & models.Q(long__isnull=False)),
                 name="sr_lat_long_together",
-            )
+            ),
+            # The rules of reports/rules.py that the database can check.
+            models.CheckConstraint(
+                condition=models.Q(state__in=["new", "acknowledged", "in_progress"], status="open")
+                | models.Q(
+                    state__in=["fixed", "duplicate", "not_actionable", "referred"],
+                    status="closed",
+                ),
+                name="sr_status_matches_state",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_datetime__isnull=True)
+                | models.Q(status="closed", closed_datetime__isnull=False),
+                name="sr_closed_has_closed_datetime",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="duplicate") | models.Q(duplicate_of__isnull=False),
+                name="sr_duplicate_names_master",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -288,7 +322,7 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
-    hidden_reason = models.CharField(max_length=255, blank=True)
+    hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
     order = models.PositiveSmallIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
 

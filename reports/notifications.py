@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
@@ -29,12 +29,7 @@ def absolute(path: str) -> str:
 
 def unsubscribe_url(subscription: Subscription) -> str:
     """The one-click, no-login unsubscribe link (the citizen pages own the view)."""
-    try:
-        path = reverse("reports:unsubscribe", args=[subscription.token])
-    except NoReverseMatch:
-        # The citizen-pages branch adds this URL; keep the same literal path until it lands.
-        path = f"/reports/unsubscribe/{subscription.token}/"
-    return absolute(path)
+    return absolute(reverse("reports:unsubscribe", args=[subscription.token]))
 
 
 def admin_url(report: ServiceRequest) -> str:
@@ -81,24 +76,22 @@ def send_new_request(*, request_id: int) -> int:
     )
 
 
-def send_forwarded(*, update_id: int) -> int:
-    """Tell the department a report was forwarded to, with the forwarder's internal note."""
+def send_forwarded(*, update_id: int, note_id: int | None = None) -> int:
+    """Tell the department a report was forwarded to, with the forwarder's internal note
+    (the timeline entry `note_id`, written with the forward)."""
     update = RequestUpdate.objects.select_related(
         "request__service", "department_from", "department_to", "author"
     ).get(pk=update_id)
     department = update.department_to
     if department is None or not department.email:
         return 0
-    note = (
-        RequestUpdate.objects.filter(
-            request_id=update.request_id,
-            kind=RequestUpdate.Kind.NOTE,
-            public=False,
-            created=update.created,
-        )
-        .values_list("text", flat=True)
-        .first()
-    )
+    note = ""
+    if note_id is not None:
+        note = (
+            RequestUpdate.objects.filter(pk=note_id, request_id=update.request_id)
+            .values_list("text", flat=True)
+            .first()
+        ) or ""
     report = update.request
     return _send(
         to=[department.email],
@@ -107,7 +100,7 @@ def send_forwarded(*, update_id: int) -> int:
         context={
             "report": report,
             "update": update,
-            "note": note or "",
+            "note": note,
             "admin_url": admin_url(report),
         },
     )

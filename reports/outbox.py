@@ -86,6 +86,7 @@ def outbox_add(
         return None
     context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
     body = render_to_string(f"{template}.txt", context)
+    html: str
     try:
         html = render_to_string(f"{template}.html", context)
     except TemplateDoesNotExist:

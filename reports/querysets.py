@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,12 +64,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def with_public_related(self) -> ServiceRequestQuerySet:
         """Everything a public list shows, fetched in a fixed number of queries."""
+        # By name: models imports this module, so this module does not import models.
+        photos = apps.get_model("reports", "Photo")._default_manager
         return self.select_related("service", "department").prefetch_related(
             models.Prefetch(
                 "photos",
-                queryset=self.model.photos.rel.related_model.objects.filter(
-                    hidden=False, state="processed"
-                ),
+                queryset=photos.filter(hidden=False, state="processed"),
                 to_attr="public_photos",
             )
         )
@@ -76,7 +77,7 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def with_public_timeline(self) -> ServiceRequestQuerySet:
         """Prefetch each report's public timeline into `public_updates` (oldest first): what
         citizens see on the report page and what Open311's extensions publish."""
-        updates = self.model.updates.rel.related_model.objects.filter(public=True)
+        updates = apps.get_model("reports", "RequestUpdate")._default_manager.filter(public=True)
         return self.prefetch_related(
             models.Prefetch(
                 "updates",
@@ -89,7 +90,7 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         """Reports that have a map point (Open311 also allows address-only reports)."""
         return self.filter(lat__isnull=False, long__isnull=False)
 
-    def closed_since(self, since: timezone.datetime) -> ServiceRequestQuerySet:
+    def closed_since(self, since: datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
 
 

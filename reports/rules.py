@@ -1,13 +1,21 @@
 """The rules that tie a report's fields together, in one place.
 
-Pure functions of plain values (no queries, no saves), so the services, the admin forms and
-the data generators (which bulk-create history) all apply the same rules."""
+Pure functions of plain values and unsaved model instances (no queries, no saves), so the
+services, the admin forms and both data generators (`seed_demo`, and `generate_reports`,
+which bulk-creates history) apply the same rules. Every function that depends on the time
+takes an explicit `now`, so history can be generated as well as recorded. The database
+backs the rules it can check with constraints on ServiceRequest (see its Meta).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from departments.routing import RoutingDecision
 from reports.models import ServiceRequest
 
 State = ServiceRequest.State
+Status = ServiceRequest.Status
 
 OPEN_STATES = frozenset(ServiceRequest.OPEN_STATES)
 CLOSED_STATES = frozenset(ServiceRequest.CLOSED_STATES)
@@ -29,3 +37,64 @@ def allowed_states(report: ServiceRequest) -> list[str]:
     """The states a report may move to now, in workflow order (for forms)."""
     allowed = TRANSITIONS.get(report.state, frozenset())
     return [value for value, _label in State.choices if value in allowed]
+
+
+def status_for(state: str) -> str:
+    """Open311's two-valued status for a workflow state."""
+    return Status.CLOSED if state in CLOSED_STATES else Status.OPEN
+
+
+def apply_state(report: ServiceRequest, state: str, *, now: datetime) -> None:
+    """Put the report in `state` at `now`: status follows the state, and a closed report
+    carries the time it closed (an open one none). A duplicate goes through
+    `apply_duplicate`, which also names the master."""
+    if state == State.DUPLICATE and report.duplicate_of_id is None:
+        raise ValueError("A duplicate names its master: use apply_duplicate().")
+    report.state = state
+    report.status = status_for(state)
+    report.closed_datetime = now if report.status == Status.CLOSED else None
+
+
+def apply_duplicate(report: ServiceRequest, master_id: int, *, now: datetime) -> None:
+    """Close the report at `now` as a duplicate of the report numbered `master_id`."""
+    if master_id == report.pk:
+        raise ValueError("A report can't be a duplicate of itself.")
+    report.duplicate_of_id = master_id
+    apply_state(report, State.DUPLICATE, now=now)
+
+
+def duplicate_text(master_id: int, text: str = "") -> str:
+    """The public timeline text of closing a report as a duplicate."""
+    message = f"Closed as a duplicate of report #{master_id}."
+    return f"{message} {text}" if text else message
+
+
+def expected_datetime(requested: datetime, sla_hours: int | None) -> datetime | None:
+    """When the city aims to have closed a report requested at `requested` (Open311's
+    expected_datetime); None for a category without a target time."""
+    return requested + timedelta(hours=sla_hours) if sla_hours else None
+
+
+def apply_routing(report: ServiceRequest, decision: RoutingDecision) -> None:
+    """Give the report the department and area routing chose, and the target time of its
+    category (counted from when it was requested)."""
+    report.department_id = decision.department_id
+    report.area_id = decision.area_id
+    report.expected_datetime = expected_datetime(
+        report.requested_datetime, report.service.sla_hours
+    )
+
+
+def routed_text(department_name: str, decision: RoutingDecision) -> str:
+    """The internal timeline text saying where routing sent a report, and why."""
+    how = "by routing rule" if decision.rule_id else "as the category's default"
+    return f"Routed to {department_name} {how}."
+
+
+def is_overdue(report: ServiceRequest, *, now: datetime) -> bool:
+    """Open and past its target time."""
+    return bool(
+        report.status == Status.OPEN
+        and report.expected_datetime is not None
+        and report.expected_datetime < now
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -50,7 +50,7 @@ def _pending_photo_ids(**filters: object) -> list[int]:
 
 
 @shared_task(bind=True, max_retries=8)
-def process_request_photos(self, request_id: int) -> int:  # type: ignore[no-untyped-def]
+def process_request_photos(self: Task, request_id: int) -> int:
     """Process every pending photo of one report; safe to run twice. Returns how many
     photos this run processed.
 
@@ -124,13 +124,13 @@ EMAIL_TASK = {
 
 
 @shared_task(**EMAIL_TASK)
-def notify_new_request(self, request_id: int) -> int:  # type: ignore[no-untyped-def]
+def notify_new_request(self: Task, request_id: int) -> int:
     return send_new_request(request_id=request_id)
 
 
 @shared_task(**EMAIL_TASK)
-def notify_forwarded(self, update_id: int) -> int:  # type: ignore[no-untyped-def]
-    return send_forwarded(update_id=update_id)
+def notify_forwarded(self: Task, update_id: int, note_id: int | None = None) -> int:
+    return send_forwarded(update_id=update_id, note_id=note_id)
 
 
 @shared_task
@@ -143,7 +143,7 @@ def notify_public_update(update_id: int, subscription_ids: list[int] | None = No
 
 
 @shared_task(**EMAIL_TASK)
-def email_subscriber(self, update_id: int, subscription_id: int) -> int:  # type: ignore[no-untyped-def]
+def email_subscriber(self: Task, update_id: int, subscription_id: int) -> int:
     return send_update_to_subscriber(update_id=update_id, subscription_id=subscription_id)
 
 
@@ -157,5 +157,5 @@ def send_department_digests() -> int:
 
 
 @shared_task(**EMAIL_TASK)
-def department_digest(self, department_id: int) -> int:  # type: ignore[no-untyped-def]
+def department_digest(self: Task, department_id: int) -> int:
     return send_department_digest(department_id=department_id)

@@ -24,6 +24,7 @@ from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
 from civic311.ratelimit import rate_limit
+from reports import rules
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
 from reports.models import (
     Photo,
@@ -46,7 +47,7 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
         {
             "id": r.pk,
             "lat": r.lat,
-            "lng": r.long,
+            "lng": r.long,  # Leaflet's name, for the map script
             "title": r.service.name,
             "status": r.status,
             "state": r.get_state_display(),
@@ -179,11 +180,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
                 for u in report.public_updates
             ],
             answers=attribute_answers(report),
-            overdue=bool(
-                report.is_open
-                and report.expected_datetime
-                and report.expected_datetime < timezone.now()
-            ),
+            overdue=rules.is_overdue(report, now=timezone.now()),
             markers=report_markers([report]),
             **kwargs,
         )

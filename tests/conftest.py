@@ -39,7 +39,7 @@ def _media_root(request, settings, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process(request):  # type: ignore[no-untyped-def]
+def _tasks_in_process(request):
     """Run tasks in-process, so a test's outcome is the same with or without a broker.
 
     Tests marked celery_worker use the configured broker and a real worker instead."""
@@ -53,7 +53,7 @@ def _tasks_in_process(request):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def staff_group(db):  # type: ignore[no-untyped-def]
+def staff_group(db):
     """The "Department staff" group exactly as its data migration makes it.
 
     Transactional tests (browser, worker) flush the database afterwards, which takes data
@@ -63,12 +63,12 @@ def staff_group(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def citizen(db):  # type: ignore[no-untyped-def]
+def citizen(db):
     return UserFactory(username="citizen")
 
 
 @pytest.fixture
-def superuser(db):  # type: ignore[no-untyped-def]
+def superuser(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
 
 

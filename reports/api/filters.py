@@ -29,7 +29,7 @@ def parse_extensions(value: str | None) -> bool:
     raise ValidationError("extensions: use true or false.", code="invalid")
 
 
-class W3CDateTimeField(forms.CharField):
+class W3CDateTimeFormField(forms.CharField):
     """A W3C datetime that must carry a time zone (Z or ±hh:mm)."""
 
     def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
@@ -56,7 +56,7 @@ class BBoxField(forms.CharField):
 
 
 class W3CDateTimeFilter(filters.Filter):
-    field_class = W3CDateTimeField
+    field_class = W3CDateTimeFormField
 
 
 class IntegerFilter(filters.Filter):
@@ -90,16 +90,12 @@ class RequestListForm(forms.Form):
 
     page = forms.IntegerField(min_value=1, required=False)
     page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    # Parsed (and refused when bad) by the views before the filters run.
     extensions = forms.CharField(required=False)
 
-    def clean_extensions(self) -> bool:
-        try:
-            return parse_extensions(self.cleaned_data.get("extensions"))
-        except ValidationError as exc:
-            raise ValidationError("Use true or false.", code="invalid") from exc
-
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         dates = ("start_date", "end_date", "updated_after", "updated_before")
         if data.get("service_request_id") or any(name in self.errors for name in dates):
             return data
@@ -113,13 +109,10 @@ class RequestListForm(forms.Form):
         else:
             first, last = "start_date", "end_date"
         start, end = data.get(first), data.get(last)
-        if start is None and end is None:
-            end = timezone.now()
+        if end is None:
+            end = timezone.now() if start is None else start + MAX_SPAN
+        if start is None:
             start = end - MAX_SPAN
-        elif start is None:
-            start = end - MAX_SPAN
-        elif end is None:
-            end = start + MAX_SPAN
         if start > end:
             raise ValidationError(f"{first} must be before {last}.", code="order")
         if end - start > MAX_SPAN:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ class SuffixContentNegotiation(DefaultContentNegotiation):
     suffix (the discovery root, unknown paths) fall back to ordinary negotiation."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         for renderer in renderers:
             if format_suffix and renderer.format == format_suffix:
@@ -45,7 +45,7 @@ class SuffixContentNegotiation(DefaultContentNegotiation):
 
 
 class Open311JSONRenderer(JSONRenderer):
-    charset = "utf-8"  # the issue asks for "application/json; charset=utf-8"
+    charset = "utf-8"  # answers say "application/json; charset=utf-8"
 
 
 class Open311XMLRenderer(BaseRenderer):
@@ -62,8 +62,10 @@ class Open311XMLRenderer(BaseRenderer):
         context = renderer_context or {}
         response = context.get("response")
         view = context.get("view")
-        root_name = getattr(response, "xml_root", None) or getattr(view, "xml_root", "response")
-        item_name = getattr(response, "xml_item", None) or getattr(view, "xml_item", "item")
+        root_name = str(
+            getattr(response, "xml_root", None) or getattr(view, "xml_root", "response")
+        )
+        item_name = str(getattr(response, "xml_item", None) or getattr(view, "xml_item", "item"))
         root = ET.Element(root_name)
         if isinstance(data, list):
             for item in data:

@@ -17,8 +17,9 @@ class W3CDateTimeField(serializers.DateTimeField):
     """Whole seconds with the offset (2026-11-24T22:42:31-05:00), as the spec's examples
     show: some clients' W3C parsers refuse fractional seconds."""
 
-    def to_representation(self, value: datetime | None) -> str | None:
-        return super().to_representation(value.replace(microsecond=0) if value else value)
+    def to_representation(self, value: datetime) -> str:
+        # Serializers answer None for a missing value without calling this.
+        return super().to_representation(value.replace(microsecond=0))
 
 
 class ServiceSerializer(serializers.Serializer):
@@ -40,7 +41,7 @@ class ServiceAttributeSerializer(serializers.Serializer):
     variable = serializers.BooleanField()
     code = serializers.CharField()
     datatype = serializers.ChoiceField(choices=ServiceAttribute.Datatype.choices)
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # Field.required
     datatype_description = serializers.CharField()
     order = serializers.IntegerField()
     description = serializers.CharField()
@@ -72,7 +73,7 @@ class ServiceRequestSerializer(serializers.Serializer):
     media_url = serializers.SerializerMethodField()
 
     def get_agency_responsible(self, obj: ServiceRequest) -> str:
-        return obj.department.name if obj.department_id else ""
+        return obj.department.name if obj.department else ""
 
     def get_service_notice(self, obj: ServiceRequest) -> str:
         return ""

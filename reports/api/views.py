@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -46,6 +47,7 @@ from reports.api.serializers import (
     TokenSerializer,
 )
 from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
+from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
     AttributeValue,
@@ -86,7 +88,7 @@ def _post_form(*, with_media: bool) -> dict[str, Any]:
         "first_name": {**text, "description": "Private: never published."},
         "last_name": {**text, "description": "Private: never published."},
         "phone": {**text, "description": "Private: never published."},
-        "description": {**text, "maxLength": 4000},
+        "description": {**text, "maxLength": MAX_TEXT},
         "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
         "api_key": {
             **text,
@@ -122,7 +124,7 @@ class Open311Api(APIView):
         # in ".{format}" as duplicates, and these are the only paths there are.
         return kwargs.get("fmt")
 
-    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+    def get_exception_handler(self):
         return open311_exception_handler
 
     def throttled(self, request: Request, wait: float | None) -> None:
@@ -132,7 +134,7 @@ class Open311Api(APIView):
         super().initial(request, *args, **kwargs)
         jurisdiction = (
             request.query_params.get("jurisdiction_id")
-            or (request.data.get("jurisdiction_id") if request.method == "POST" else "")
+            or (form_data(request).get("jurisdiction_id") if request.method == "POST" else "")
             or ""
         ).strip()
         if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
@@ -183,6 +185,11 @@ class ServiceDefinitionApi(Open311Api):
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         return Response(ServiceDefinitionSerializer(service).data)
+
+
+def form_data(request: Request) -> QueryDict:
+    """The POSTed form (Open311 posts forms, never JSON: the parsers accept nothing else)."""
+    return cast(QueryDict, request.data)
 
 
 def extensions_requested(request: Request) -> bool:
@@ -274,7 +281,7 @@ class ServiceRequestListApi(Open311Api):
         definition; a photo is the multipart part `media`. Realtime services answer the new
         service_request_id, batch services a token. Nothing is stored when the answer is an
         error."""
-        data = request.data
+        data = form_data(request)
         raw_key = params.api_key_from(request)
         api_key = ApiKey.objects.active().with_raw_key(raw_key).first() if raw_key else None
         if api_key is None:

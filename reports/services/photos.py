@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from reports.limits import MAX_REASON
 from reports.models import Photo, RequestUpdate
-from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
+from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
 
 Kind = RequestUpdate.Kind
 
 
-def photo_moderate(
-    *, photo: Photo, author: AbstractBaseUser | None, hidden: bool, reason: str
-) -> Photo:
+def photo_moderate(*, photo: Photo, author: Author, hidden: bool, reason: str) -> Photo:
     """Hide (or show again) one photo of a report, with a reason."""
-    reason = clean_text(reason, field="reason")[:255]
+    reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
         photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
         if photo.hidden == hidden:

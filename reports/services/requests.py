@@ -4,18 +4,21 @@ every report is validated, routed and given its timeline the same way."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from civic311.geo import validate_point
 from civic311.queue import queue_after_commit
-from departments.routing import route
+from reports import rules
 from reports.attributes import clean_attributes
+from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import (
     ApiKey,
     Photo,
@@ -28,9 +31,6 @@ from reports.models import (
 from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
 from reports.tasks import notify_new_request, process_request_photos
-
-MAX_DESCRIPTION = 4000
-MIN_WEB_DESCRIPTION = 10
 
 
 def report_create(
@@ -69,9 +69,9 @@ def report_create(
         errors.setdefault("description", []).append(
             f"Please describe the problem in at least {MIN_WEB_DESCRIPTION} characters."
         )
-    if len(description) > MAX_DESCRIPTION:
+    if len(description) > MAX_TEXT:
         errors.setdefault("description", []).append(
-            f"The description is {len(description)} characters; at most {MAX_DESCRIPTION}."
+            f"The description is {len(description)} characters; at most {MAX_TEXT}."
         )
     if lat is None and long is None:
         if not (address.strip() or address_id.strip()):
@@ -88,8 +88,11 @@ def report_create(
         cleaned_attributes = dict(clean_attributes(service, attributes or {}))
     except ValidationError as exc:
         errors.setdefault("attributes", []).extend(exc.messages)
-    if len(photos) > 3:
-        errors.setdefault("photos", []).append("At most 3 photos per report.")
+    most = settings.PHOTO_MAX_PER_REPORT
+    if len(photos) > most:
+        errors.setdefault("photos", []).append(
+            f"At most {most} photo{'' if most == 1 else 's'} per report."
+        )
     for upload in photos:
         try:
             validate_photo(upload)
@@ -102,13 +105,7 @@ def report_create(
     now = timezone.now()
     requested = requested_datetime or now
     with transaction.atomic():
-        decision = route(
-            service_id=service.pk,
-            group=service.group,
-            default_department_id=service.department_id,
-            lat=lat,
-            lng=long,
-        )
+        decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
             service=service,
             description=description,
@@ -119,13 +116,8 @@ def report_create(
             address_id=address_id.strip(),
             zipcode=zipcode.strip(),
             media_url=media_url,
-            department_id=decision.department_id,
-            area_id=decision.area_id,
             requested_datetime=requested,
             updated_datetime=requested,
-            expected_datetime=(
-                requested + timedelta(hours=service.sla_hours) if service.sla_hours else None
-            ),
             source=source,
             api_key=api_key,
             reporter_name=reporter_name.strip(),
@@ -134,6 +126,7 @@ def report_create(
             device_id=device_id.strip(),
             account_id=account_id.strip(),
         )
+        rules.apply_routing(report, decision)
         report.full_clean()
         report.save()
         timeline_add(
@@ -145,8 +138,7 @@ def report_create(
             state_to=report.state,
             notify=False,
         )
-        if report.department_id:
-            how = "by routing rule" if decision.rule_id else "as the category's default"
+        if report.department is not None:
             timeline_add(
                 report,
                 kind=RequestUpdate.Kind.ROUTED,
@@ -154,11 +146,12 @@ def report_create(
                 public=False,
                 now=requested,
                 department_to=report.department,
-                text=f"Routed to {report.department} {how}.",
+                text=rules.routed_text(report.department.name, decision),
             )
         for order, upload in enumerate(photos, start=1):
             photo = Photo(request=report, order=order)
-            photo.original.save(_upload_name(upload, order), upload, save=False)
+            content = upload if isinstance(upload, File) else File(upload)
+            photo.original.save(_upload_name(upload, order), content, save=False)
             photo.save()
         if report.reporter_email:
             Subscription.objects.create(request=report, email=report.reporter_email)

@@ -5,25 +5,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 
 from civic311.queue import queue_after_commit
 from departments.models import Department
+from reports.limits import MAX_TEXT
 from reports.models import RequestUpdate, ServiceRequest
 from reports.tasks import notify_public_update
 
-MAX_NOTE = 4000
+# Who made a change: a staff user, or nobody (an anonymous user or a system job counts as
+# nobody on the timeline).
+Author = User | AnonymousUser | None
 
 
-def author_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    return user if user is not None and user.is_authenticated else None
+def author_or_none(user: Author) -> User | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return user
 
 
-def clean_text(text: str, *, field: str = "text") -> str:
+def clean_text(text: str, *, field: str = "text", limit: int = MAX_TEXT) -> str:
+    """`text` stripped; a ValidationError on `field` when it is longer than `limit`."""
     text = (text or "").strip()
-    if len(text) > MAX_NOTE:
-        raise ValidationError({field: [f"At most {MAX_NOTE} characters (got {len(text)})."]})
+    if len(text) > limit:
+        raise ValidationError({field: [f"At most {limit} characters (got {len(text)})."]})
     return text
 
 
@@ -39,7 +45,7 @@ def timeline_add(
     report: ServiceRequest,
     *,
     kind: str,
-    author: AbstractBaseUser | None,
+    author: Author,
     public: bool,
     now: datetime,
     text: str = "",

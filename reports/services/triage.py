@@ -10,34 +10,25 @@ the admin; these functions only enforce what makes sense for the report itself.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from civic311.queue import queue_after_commit
 from departments.models import Department, StaffMembership
-from departments.routing import route
+from reports import rules
+from reports.limits import MAX_REASON
 from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
-from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
+from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
 from reports.tasks import notify_forwarded, notify_public_update
 
 State = ServiceRequest.State
 Kind = RequestUpdate.Kind
-
-
-def _set_state(report: ServiceRequest, state: str, now: datetime) -> None:
-    report.state = state
-    if state in CLOSED_STATES:
-        report.status = ServiceRequest.Status.CLOSED
-        report.closed_datetime = now
-    else:
-        report.status = ServiceRequest.Status.OPEN
-        report.closed_datetime = None
 
 
 def _check_template(template: ResponseTemplate, report: ServiceRequest) -> None:
@@ -52,7 +43,7 @@ def _check_template(template: ResponseTemplate, report: ServiceRequest) -> None:
 def report_update(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     state: str = "",
     text: str = "",
     public: bool = True,
@@ -98,7 +89,7 @@ def report_update(
         fields: list[str] = []
         if changing:
             previous = report.state
-            _set_state(report, state, now)
+            rules.apply_state(report, state, now=now)
             fields += ["state", "status", "closed_datetime"]
             timeline_add(
                 report,
@@ -121,15 +112,13 @@ def report_update(
     return report
 
 
-def report_acknowledge(
-    *, report: ServiceRequest, author: AbstractBaseUser | None
-) -> ServiceRequest:
+def report_acknowledge(*, report: ServiceRequest, author: Author) -> ServiceRequest:
     return report_update(
         report=report, author=author, state=State.ACKNOWLEDGED, only_from=[State.NEW]
     )
 
 
-def report_start(*, report: ServiceRequest, author: AbstractBaseUser | None) -> ServiceRequest:
+def report_start(*, report: ServiceRequest, author: Author) -> ServiceRequest:
     return report_update(
         report=report,
         author=author,
@@ -141,7 +130,7 @@ def report_start(*, report: ServiceRequest, author: AbstractBaseUser | None) -> 
 def report_close(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     state: str = State.FIXED,
     text: str = "",
     template: ResponseTemplate | None = None,
@@ -158,9 +147,7 @@ def report_close(
     )
 
 
-def report_reopen(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, text: str = ""
-) -> ServiceRequest:
+def report_reopen(*, report: ServiceRequest, author: Author, text: str = "") -> ServiceRequest:
     return report_update(
         report=report,
         author=author,
@@ -171,7 +158,7 @@ def report_reopen(
 
 
 def report_note_add(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, text: str, public: bool
+    *, report: ServiceRequest, author: Author, text: str, public: bool
 ) -> ServiceRequest:
     if not (text or "").strip():
         raise ValidationError({"text": ["A note needs some text."]})
@@ -181,8 +168,8 @@ def report_note_add(
 def report_assign(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
-    assignee: AbstractBaseUser | None,
+    author: Author,
+    assignee: User | None,
 ) -> ServiceRequest:
     """Give the report to one staff member of its department (None: unassign)."""
     with transaction.atomic():
@@ -190,6 +177,7 @@ def report_assign(
         if assignee is not None and not (
             assignee.is_active
             and assignee.is_staff
+            and report.department_id is not None
             and StaffMembership.objects.filter(
                 user=assignee, department_id=report.department_id
             ).exists()
@@ -213,10 +201,12 @@ def _forward_in_lock(
     report: ServiceRequest,
     department: Department,
     *,
-    author: AbstractBaseUser | None,
+    author: Author,
     now: datetime,
+    note: str = "",
 ) -> RequestUpdate:
-    """Move a locked report to another department and tell the citizen and that department."""
+    """Move a locked report to another department and tell the citizen and that department
+    (with the forwarder's internal note, a separate entry the citizen never sees)."""
     previous = report.department
     report.department = department
     report.assigned_to = None
@@ -233,14 +223,19 @@ def _forward_in_lock(
         department_from=previous,
         department_to=department,
     )
-    queue_after_commit(notify_forwarded, update.pk)
+    note_id = None
+    if note:
+        note_id = timeline_add(
+            report, kind=Kind.NOTE, author=author, public=False, now=now, text=note
+        ).pk
+    queue_after_commit(notify_forwarded, update.pk, note_id)
     return update
 
 
 def report_forward(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     department: Department,
     note: str = "",
 ) -> ServiceRequest:
@@ -258,9 +253,7 @@ def report_forward(
         if report.state in CLOSED_STATES:
             raise ValidationError({"department": ["Reopen a closed report before forwarding it."]})
         now = timezone.now()
-        _forward_in_lock(report, department, author=author, now=now)
-        if note:
-            timeline_add(report, kind=Kind.NOTE, author=author, public=False, now=now, text=note)
+        _forward_in_lock(report, department, author=author, now=now, note=note)
         report_touch(report, now, "department", "assigned_to")
     return report
 
@@ -268,7 +261,7 @@ def report_forward(
 def report_close_as_duplicate(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     master: ServiceRequest,
     text: str = "",
 ) -> ServiceRequest:
@@ -304,10 +297,8 @@ def report_close_as_duplicate(
             )
         now = timezone.now()
         previous = report.state
-        _set_state(report, State.DUPLICATE, now)
-        report.duplicate_of = master
-        message = f"Closed as a duplicate of report #{master.pk}."
-        public_text = f"{message} {text}" if text else message
+        rules.apply_duplicate(report, master.pk, now=now)
+        public_text = rules.duplicate_text(master.pk, text)
         followers = subscriptions_move(report=report, master=master)
         update = timeline_add(
             report,
@@ -332,13 +323,13 @@ def report_close_as_duplicate(
 def report_moderate(
     *,
     report: ServiceRequest,
-    author: AbstractBaseUser | None,
+    author: Author,
     hidden: bool,
     description_redacted: bool,
     reason: str,
 ) -> ServiceRequest:
     """Hide a report or redact its description from every public place; staff still see it."""
-    reason = clean_text(reason, field="reason")[:255]
+    reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
         report_lock(report)
         if hidden == report.hidden and description_redacted == report.description_redacted:
@@ -363,7 +354,7 @@ def report_moderate(
 
 
 def report_recategorise(
-    *, report: ServiceRequest, author: AbstractBaseUser | None, service: Service
+    *, report: ServiceRequest, author: Author, service: Service
 ) -> ServiceRequest:
     """Change the category: re-route, recompute the target time, record both on the timeline."""
     with transaction.atomic():
@@ -379,21 +370,14 @@ def report_recategorise(
             )
         now = timezone.now()
         previous_service = report.service
-        decision = route(
-            service_id=service.pk,
-            group=service.group,
-            default_department_id=service.department_id,
-            lat=report.lat,
-            lng=report.long,
-        )
+        decision = service.route(lat=report.lat, long=report.long)
         report.service = service
         report.area_id = decision.area_id
-        report.expected_datetime = (
-            report.requested_datetime + timedelta(hours=service.sla_hours)
-            if service.sla_hours
-            else None
+        report.expected_datetime = rules.expected_datetime(
+            report.requested_datetime, service.sla_hours
         )
-        how = "by routing rule" if decision.rule_id else "as the category's default"
+        # The category's own department is the fallback, so routing always names one.
+        assert decision.department_id is not None
         target = Department.objects.get(pk=decision.department_id)
         timeline_add(
             report,
@@ -401,8 +385,8 @@ def report_recategorise(
             author=author,
             public=False,
             now=now,
-            text=f"Category changed from {previous_service} to {service}; "
-            f"routed to {target} {how}.",
+            text=f"Category changed from {previous_service} to {service}. "
+            + rules.routed_text(target.name, decision),
             department_from=report.department,
             department_to=target,
         )

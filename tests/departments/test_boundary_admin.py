@@ -23,7 +23,7 @@ def test_add_boundary_from_drawn_geojson(client, superuser):
     )
     assert response.status_code == 302
     boundary = Boundary.objects.get(name="Oakwood")
-    assert (boundary.min_lat, boundary.max_lat, boundary.min_lng) == (35.77, 35.79, -78.66)
+    assert (boundary.min_lat, boundary.max_lat, boundary.min_long) == (35.77, 35.79, -78.66)
 
 
 def test_add_boundary_from_uploaded_file(client, superuser):

@@ -48,7 +48,7 @@ def test_import_creates_then_is_idempotent_then_updates(tmp_path):
     path = write(tmp_path, AREAS)
     assert "2 created, 0 updated, 0 unchanged" in run(path)
     oakwood = Boundary.objects.get(name="Oakwood")
-    assert (oakwood.kind, oakwood.min_lat, oakwood.max_lng) == ("neighbourhood", 35.77, -78.64)
+    assert (oakwood.kind, oakwood.min_lat, oakwood.max_long) == ("neighbourhood", 35.77, -78.64)
     assert "0 created, 0 updated, 2 unchanged" in run(path)
     moved = [feature("Oakwood", square(35.76, -78.66, 35.79, -78.64)), AREAS[1]]
     assert "0 created, 1 updated, 1 unchanged" in run(write(tmp_path, moved))

@@ -18,13 +18,13 @@ WEST = square(35.77, -78.66, 35.79, -78.64)
 EAST = square(35.77, -78.64, 35.79, -78.62)
 
 
-def decide(service, lat: float | None, lng: float | None):  # type: ignore[no-untyped-def]
+def decide(service, lat: float | None, long: float | None):
     return route(
         service_id=service.pk,
         group=service.group,
         default_department_id=service.department_id,
         lat=lat,
-        lng=lng,
+        long=long,
     )
 
 

@@ -54,7 +54,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def e2e_site(settings, live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def e2e_site(settings, live_server) -> Iterator[str]:
     """The live server's address, serving media. Photo processing runs in-process (the
     autouse fixture in tests/conftest.py), so the report page shows the thumbnail at once."""
     settings.ROOT_URLCONF = __name__
@@ -62,7 +62,7 @@ def e2e_site(settings, live_server) -> Iterator[str]:  # type: ignore[no-untyped
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(request, browser, e2e_site) -> Iterator[object]:
     context = browser.new_context(viewport=VIEWPORTS[request.param])
     context.route(OUTSIDE, lambda route: route.abort())
     page = context.new_page()
@@ -72,7 +72,7 @@ def page(request, browser, e2e_site) -> Iterator[object]:  # type: ignore[no-unt
     context.close()
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{page.viewport_name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -44,8 +44,8 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
 
     page.locator("#report-map").click()
     lat = float(page.input_value("#id_lat"))
-    lng = float(page.input_value("#id_long"))
-    assert in_city_bounds(lat, lng)
+    long = float(page.input_value("#id_long"))
+    assert in_city_bounds(lat, long)
     expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
 
     page.select_option("#id_service", label="Pothole")
@@ -61,7 +61,7 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     page.wait_for_url(re.compile(r"/reports/\d+/$"))
     report = ServiceRequest.objects.latest("pk")
     assert page.url.endswith(report.get_absolute_url())
-    assert (report.lat, report.long) == (lat, lng)
+    assert (report.lat, report.long) == (lat, long)
     assert report.attributes == {"size": "large"}
     expect(page.locator("h1")).to_contain_text("Pothole")
     expect(page.get_by_text("has been sent to the city")).to_be_visible()

@@ -29,7 +29,7 @@ State = ServiceRequest.State
 CHANGELIST = reverse("admin:reports_servicerequest_changelist")
 
 
-def staff(username: str, department, role: str = StaffMembership.Role.AGENT):  # type: ignore[no-untyped-def]
+def staff(username: str, department, role: str = StaffMembership.Role.AGENT):
     membership = StaffMembershipFactory(
         user__username=username, user__is_staff=True, department=department, role=role
     )
@@ -38,7 +38,7 @@ def staff(username: str, department, role: str = StaffMembership.Role.AGENT):  #
 
 
 @pytest.fixture
-def world(citizen, superuser):  # type: ignore[no-untyped-def]
+def world(citizen, superuser):
     health = DepartmentFactory(name="Health", email="health@city.example.org")
     works = DepartmentFactory(name="Public Works", email="works@city.example.org")
     return {
@@ -55,7 +55,7 @@ def world(citizen, superuser):  # type: ignore[no-untyped-def]
     }
 
 
-def login(client, world, who: str):  # type: ignore[no-untyped-def]
+def login(client, world, who: str):
     if who != "anonymous":
         client.force_login(world[who])
     return client
@@ -238,7 +238,7 @@ ACTIONS = {
 }
 
 
-def action_post(client, world, action: str, reports: list[ServiceRequest], who: str = ""):  # type: ignore[no-untyped-def]
+def action_post(client, world, action: str, reports: list[ServiceRequest], who: str = ""):
     extra, _check = ACTIONS[action]
     data = {"action": action, "_selected_action": [r.pk for r in reports]}
     for key, value in extra.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
     RoutingRuleFactory,
+    ServiceAttributeFactory,
     ServiceFactory,
     square,
 )
@@ -74,10 +76,33 @@ def test_generate_creates_routed_realistic_reports_with_timelines():
             group=report.service.group,
             default_department_id=report.service.department_id,
             lat=report.lat,
-            lng=report.long,
+            long=report.long,
         )
         assert (report.department_id, report.area_id) == (decision.department_id, decision.area_id)
     assert ServiceRequest.objects.filter(department=crew).exists()
+
+
+def test_generated_rows_follow_the_report_rules():
+    """Status and closed time follow the state, a duplicate names an earlier master of its
+    category, every routed report says so on its timeline, required questions are answered."""
+    service = ServiceFactory(sla_hours=24)
+    ServiceAttributeFactory(service=service, code="count", required=True, datatype="number")
+    generate("--count", "400", "--batch", "150", "--seed", "11")
+
+    reports = list(ServiceRequest.objects.select_related("duplicate_of"))
+    duplicates = [r for r in reports if r.state == ServiceRequest.State.DUPLICATE]
+    assert duplicates
+    for report in duplicates:
+        assert report.duplicate_of.service_id == report.service_id
+        assert report.duplicate_of.state != ServiceRequest.State.DUPLICATE
+        assert f"#{report.duplicate_of_id}" in report.status_notes
+    for report in reports:
+        assert (report.closed_datetime is not None) == (report.status == "closed")
+        assert report.expected_datetime == report.requested_datetime + timedelta(hours=24)
+        assert report.attributes["count"] in {"1", "2", "3", "4"}
+    routed = RequestUpdate.objects.filter(kind=RequestUpdate.Kind.ROUTED, public=False)
+    assert routed.count() == len(reports)
+    assert routed.filter(text__startswith=f"Routed to {service.department.name}").exists()
 
 
 def test_generate_is_repeatable_with_a_seed_and_dry_run_saves_nothing():

@@ -33,18 +33,18 @@ class FailingBackend(BaseEmailBackend):
 
     attempts = 0
 
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages):
         FailingBackend.attempts += 1
         raise ConnectionRefusedError("mail server down")
 
 
-def everything(message) -> str:  # type: ignore[no-untyped-def]
+def everything(message) -> str:
     """Subject, plain text, HTML and headers of one email."""
     html = "".join(content for content, _type in message.alternatives)
     return f"{message.subject}\n{message.body}\n{html}\n{message.extra_headers}"
 
 
-def create_report(django_capture_on_commit_callbacks, **kwargs):  # type: ignore[no-untyped-def]
+def create_report(django_capture_on_commit_callbacks, **kwargs):
     service = kwargs.pop("service", None) or ServiceFactory(
         name="Found syringe",
         department=DepartmentFactory(name="Health", email="health@city.example.org"),
@@ -171,6 +171,21 @@ def test_forward_emails_the_new_department(django_capture_on_commit_callbacks):
     # The citizen hears about the forward, never the internal note.
     to_citizen = [m for m in mail.outbox if m.to == [PRIVATE_VALUES[1]]]
     assert len(to_citizen) == 1 and "Their bin." not in everything(to_citizen[0])
+
+
+def test_forward_email_carries_only_its_own_note(django_capture_on_commit_callbacks, monkeypatch):
+    """An unrelated internal note written in the same instant is not the forward's note."""
+    report = create_report(django_capture_on_commit_callbacks)
+    works = DepartmentFactory(name="Public Works", email="works@city.example.org")
+    instant = timezone.now()
+    monkeypatch.setattr("reports.services.triage.timezone.now", lambda: instant)
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_note_add(report=report, author=None, text="Staff only.", public=False)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_forward(report=report, author=None, department=works)
+    (to_works,) = [m for m in mail.outbox if m.to == ["works@city.example.org"]]
+    assert "Staff only." not in everything(to_works)
 
 
 def test_digest_goes_to_managers_with_new_overdue_and_closed():

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 BASE = "/open311/v2"
 
 
-def days_ago(days: float):  # type: ignore[no-untyped-def]
+def days_ago(days: float):
     return timezone.now() - timedelta(days=days)
 
 
@@ -97,7 +97,7 @@ def test_services_list_query_count_is_constant(client, django_assert_max_num_que
 
 
 @pytest.fixture
-def defined_service():  # type: ignore[no-untyped-def]
+def defined_service():
     return tree_service_create()
 
 

@@ -41,7 +41,7 @@ def raw_key() -> str:
 
 
 @pytest.fixture
-def tree_service():  # type: ignore[no-untyped-def]
+def tree_service():
     return tree_service_create()
 
 

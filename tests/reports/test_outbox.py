@@ -32,7 +32,7 @@ Sent = OutboxMessage.State
 TEMPLATE = "reports/emails/new_request"
 
 
-def add(**kwargs):  # type: ignore[no-untyped-def]
+def add(**kwargs):
     from tests.factories import ServiceRequestFactory
 
     report = kwargs.pop("report", None) or ServiceRequestFactory()
@@ -48,10 +48,10 @@ def add(**kwargs):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def broker_down(monkeypatch):  # type: ignore[no-untyped-def]
+def broker_down(monkeypatch):
     """Every publish fails as it does when Redis is stopped."""
 
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def refuse(*args, **kwargs):
         raise BrokerError("Error 111 connecting to 127.0.0.1:9. Connection refused.")
 
     monkeypatch.setattr(reports.tasks.outbox_deliver, "delay", refuse)

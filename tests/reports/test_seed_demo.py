@@ -5,13 +5,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
-from reports.models import Photo, Service, ServiceRequest
+from reports.models import Photo, RequestUpdate, Service, ServiceRequest
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):  # type: ignore[no-untyped-def]
+def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The demo runs on a laptop (DEBUG on); pytest-django turns DEBUG off, where seed_demo
     # refuses without --allow-production (tests/test_security.py covers that mode).
@@ -48,3 +48,21 @@ def test_seed_demo_dry_run_writes_nothing(capsys):
     assert "Dry run" in capsys.readouterr().out
     assert not Department.objects.exists()
     assert not ServiceRequest.objects.exists()
+
+
+def test_seed_demo_reports_follow_the_report_rules(capsys):
+    call_command("seed_demo", reports=150, photos=0)
+    reports = list(ServiceRequest.objects.select_related("duplicate_of"))
+    duplicates = [r for r in reports if r.state == ServiceRequest.State.DUPLICATE]
+    assert duplicates
+    for report in duplicates:
+        assert report.duplicate_of.service_id == report.service_id
+        assert report.duplicate_of.requested_datetime <= report.requested_datetime
+        assert report.status_notes.startswith(
+            f"Closed as a duplicate of report #{report.duplicate_of_id}."
+        )
+    for report in reports:
+        assert (report.closed_datetime is not None) == (report.status == "closed")
+        last = report.updates.filter(kind=RequestUpdate.Kind.STATE).last()
+        if report.status == "closed":
+            assert report.closed_datetime == last.created

@@ -285,6 +285,19 @@ def test_more_than_three_photos_are_refused():
     assert ServiceRequest.objects.count() == 0
 
 
+def test_photo_limit_is_the_setting_for_every_channel(settings):
+    settings.PHOTO_MAX_PER_REPORT = 1
+    with pytest.raises(ValidationError) as excinfo:
+        report_create(
+            service=ServiceFactory(),
+            description="Pothole",
+            lat=LAT,
+            long=LNG,
+            photos=[image_upload() for _ in range(2)],
+        )
+    assert "At most 1 photo per report" in " ".join(excinfo.value.message_dict["photos"])
+
+
 def test_create_tells_the_department_unless_told_not_to(
     mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -21,7 +21,7 @@ LAT, LNG = CITY_CENTRE
 
 
 @pytest.fixture
-def dead_broker():  # type: ignore[no-untyped-def]
+def dead_broker():
     """Point Celery at a closed local port, as if Redis were down."""
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_write_url, conf.task_always_eager)

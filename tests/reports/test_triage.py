@@ -18,6 +18,7 @@ from tests.factories import (
     ServiceFactory,
     ServiceRequestFactory,
     StaffMembershipFactory,
+    put_in_state,
     square,
 )
 
@@ -27,12 +28,12 @@ Kind = RequestUpdate.Kind
 
 
 @pytest.fixture
-def agent(db):  # type: ignore[no-untyped-def]
+def agent(db):
     return StaffMembershipFactory(user__username="agent").user
 
 
 @pytest.fixture
-def report(agent):  # type: ignore[no-untyped-def]
+def report(agent):
     department = agent.memberships.get().department
     return ServiceRequestFactory(service__department=department, department=department)
 
@@ -77,7 +78,7 @@ def test_every_valid_transition_records_author_and_derived_fields(
     ],
 )
 def test_invalid_transition_is_refused_and_nothing_is_written(report, agent, start, target):
-    ServiceRequest.objects.filter(pk=report.pk).update(state=start)
+    put_in_state(report, start)
     before = report.updates.count()
     with pytest.raises(ValidationError) as info:
         triage.report_update(report=report, author=agent, state=target)
@@ -210,7 +211,7 @@ def test_forward_refusals(report, agent, problem):
         target = DepartmentFactory(active=False)
     if problem == "closed":
         target = DepartmentFactory()
-        ServiceRequest.objects.filter(pk=report.pk).update(state=State.FIXED, status="closed")
+        put_in_state(report, State.FIXED)
     with pytest.raises(ValidationError):
         triage.report_forward(report=report, author=agent, department=target)
     assert not report.updates.filter(kind=Kind.FORWARD).exists()
@@ -237,8 +238,7 @@ def test_duplicate_of_itself_or_a_loop_is_refused(report, agent):
     with pytest.raises(ValidationError, match="itself"):
         triage.report_close_as_duplicate(report=report, author=agent, master=report)
     other = ServiceRequestFactory(service=report.service, department=report.department)
-    ServiceRequest.objects.filter(pk=other.pk).update(duplicate_of=report, state=State.DUPLICATE)
-    other.refresh_from_db()
+    put_in_state(other, State.DUPLICATE, master=report)
     with pytest.raises(ValidationError, match="duplicate of this report"):
         triage.report_close_as_duplicate(report=report, author=agent, master=other)
     report.refresh_from_db()
@@ -264,6 +264,20 @@ def test_moderation_needs_a_reason_and_hides_from_public(report, agent):
     )
     assert not ServiceRequest.objects.public().filter(pk=report.pk).exists()
     assert timeline(report)[-1] == (Kind.MODERATION, False, "Report hidden: Abusive")
+
+
+def test_moderation_reason_too_long_is_refused_not_cut(report, agent):
+    photo = PhotoFactory(request=report, state="processed")
+    with pytest.raises(ValidationError) as info:
+        triage.report_moderate(
+            report=report, author=agent, hidden=True, description_redacted=False, reason="x" * 256
+        )
+    assert "reason" in info.value.message_dict
+    with pytest.raises(ValidationError):
+        photo_moderate(photo=photo, author=agent, hidden=True, reason="x" * 256)
+    report.refresh_from_db()
+    photo.refresh_from_db()
+    assert not report.hidden and not photo.hidden
 
 
 def test_photo_moderation_hides_one_photo(report, agent):

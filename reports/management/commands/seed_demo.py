@@ -23,11 +23,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
-from shapely.geometry import LineString, mapping
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
-from reports import demo
+from reports import demo, rules
 from reports.models import (
     AttributeValue,
     Photo,
@@ -42,159 +41,6 @@ from reports.services.requests import report_create
 
 DEMO_PASSWORD = "civic311-demo"
 
-CENTRE = (35.7796, -78.6382)
-
-
-def box(south: float, west: float, north: float, east: float) -> list[list[float]]:
-    return [[west, south], [east, south], [east, north], [west, north], [west, south]]
-
-
-def polygon(south: float, west: float, north: float, east: float) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": [box(south, west, north, east)]}
-
-
-def corridor(points: list[tuple[float, float]], half_width: float) -> dict[str, Any]:
-    """A GeoJSON area `half_width` degrees either side of a polyline of (lat, lng) points."""
-    line = LineString([(lng, lat) for lat, lng in points])
-    return mapping(line.buffer(half_width, cap_style="flat").simplify(0.0002))
-
-
-GREENWAY = [
-    (35.742, -78.700),
-    (35.760, -78.672),
-    (35.772, -78.655),
-    (35.790, -78.612),
-    (35.815, -78.585),
-]
-BUS_ROUTE = [
-    (35.745, -78.640),
-    (35.765, -78.639),
-    (35.780, -78.638),
-    (35.800, -78.636),
-    (35.830, -78.632),
-]
-MAIN_ROADS = [
-    [(35.735, -78.690), (35.790, -78.640), (35.850, -78.580)],
-    [(35.779, -78.720), (35.780, -78.640), (35.782, -78.560)],
-]
-
-NEIGHBOURHOODS = {
-    "Downtown": {
-        "type": "Polygon",
-        "coordinates": [
-            box(35.770, -78.650, 35.790, -78.628),
-            # The Capitol grounds are State land: a hole the city does not serve.
-            box(35.7790, -78.6400, 35.7815, -78.6375),
-        ],
-    },
-    "Boylan Heights": polygon(35.768, -78.665, 35.778, -78.650),
-    "Oakwood": polygon(35.785, -78.628, 35.800, -78.608),
-    "Five Points": polygon(35.800, -78.650, 35.815, -78.630),
-    "Southside": {
-        "type": "MultiPolygon",
-        "coordinates": [
-            [box(35.735, -78.660, 35.755, -78.630)],
-            [box(35.740, -78.620, 35.752, -78.600)],
-        ],
-    },
-}
-
-# Where reports of a category cluster: (weight, kind, where).
-HOTSPOTS: dict[str, list[tuple[float, str, Any]]] = {
-    "stolen-water-meter": [
-        (0.75, "around", (35.792, -78.618, 0.006)),
-        (0.25, "around", (35.746, -78.645, 0.008)),
-    ],
-    "found-syringe": [(0.6, "around", (35.776, -78.642, 0.004)), (0.4, "line", GREENWAY)],
-    "fallen-tree": [(1.0, "line", GREENWAY)],
-    "bus-shelter": [(1.0, "line", BUS_ROUTE)],
-    "pothole": [(0.5, "line", MAIN_ROADS[0]), (0.5, "line", MAIN_ROADS[1])],
-    "streetlight": [(0.6, "line", MAIN_ROADS[1]), (0.4, "around", (35.805, -78.640, 0.01))],
-}
-
-COUNTS = {
-    "stolen-water-meter": 62,
-    "pothole": 48,
-    "found-syringe": 44,
-    "streetlight": 30,
-    "graffiti": 24,
-    "fallen-tree": 20,
-    "bus-shelter": 20,
-    "illegal-dumping": 18,
-    "sidewalk": 12,
-    "storm-drain": 12,
-    "park-maintenance": 12,
-    "abandoned-vehicle": 8,
-    "signal": 6,
-    "water-main": 4,
-}
-
-DESCRIPTIONS = {
-    "stolen-water-meter": [
-        "Water meter box open and the meter is gone. Water running into the "
-        "yard of the empty house.",
-        "Meter stolen at a vacant house, basement flooding, water on the sidewalk.",
-        "The house next door has been empty for months; water is pouring from the meter pit.",
-    ],
-    "found-syringe": [
-        "Used syringe on the sidewalk near the bus stop.",
-        "Two needles under the bench by the greenway entrance.",
-        "Syringe next to the playground fence, kids play here.",
-    ],
-    "pothole": [
-        "Deep pothole in the right lane, cars swerve around it.",
-        "Pothole at the crosswalk, about a foot across.",
-        "Several potholes in a row after the last storm.",
-    ],
-    "streetlight": [
-        "Streetlight out for a week, the corner is very dark.",
-        "Light flickers all night.",
-        "Lamp is on all day.",
-    ],
-    "graffiti": ["Graffiti on the underpass wall.", "Tags on the library's side wall."],
-    "fallen-tree": [
-        "Large tree across the greenway trail after last night's wind.",
-        "Big branch down on the trail near the bridge, bikes can't pass.",
-    ],
-    "bus-shelter": [
-        "Glass panel of the shelter smashed, glass on the bench.",
-        "Shelter roof leaking and the bench is broken.",
-    ],
-    "illegal-dumping": [
-        "Mattress and bags of trash dumped by the lot.",
-        "Old tyres dumped along the fence.",
-    ],
-    "sidewalk": ["Tree roots lifted the sidewalk slab, tripping hazard."],
-    "storm-drain": ["Storm drain blocked with leaves, street floods when it rains."],
-    "park-maintenance": ["Bins overflowing at the picnic area.", "Swing chain broken."],
-    "abandoned-vehicle": ["Grey sedan without plates parked here for a month."],
-    "signal": ["Signal stuck on red for the side street."],
-    "water-main": ["Water bubbling up through the asphalt."],
-}
-STREETS = [
-    "Hillsborough St",
-    "Person St",
-    "Blount St",
-    "Glenwood Ave",
-    "Oberlin Rd",
-    "Fayetteville St",
-    "Boylan Ave",
-    "Jones St",
-    "Lane St",
-    "Edenton St",
-    "Wilmington St",
-    "Peace St",
-    "Whitaker Mill Rd",
-    "Poole Rd",
-]
-CLOSING_NOTES = {
-    ServiceRequest.State.FIXED: "Fixed. Thank you for reporting it.",
-    ServiceRequest.State.NOT_ACTIONABLE: "We inspected the site and found nothing to act on.",
-    ServiceRequest.State.REFERRED: "This is private property; we referred it to the owner.",
-    ServiceRequest.State.DUPLICATE: "This was already reported; we are working on the other "
-    "report.",
-}
-
 
 class Command(BaseCommand):
     help = "Create (or update) the demo city: departments, areas, categories, staff and reports."
@@ -203,7 +49,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reports",
             type=int,
-            default=sum(COUNTS.values()),
+            default=sum(demo.COUNTS.values()),
             help="Roughly how many reports to generate (default %(default)s).",
         )
         parser.add_argument(
@@ -291,17 +137,19 @@ class Command(BaseCommand):
 
     def _boundaries(self) -> dict[str, Boundary]:
         south, west, north, east = settings.MAP_BOUNDS
-        lat0, lng0 = CENTRE
+        lat0, long0 = settings.MAP_CENTER
         district = Boundary.Kind.DISTRICT
         areas: list[tuple[str, str, dict[str, Any]]] = [
-            (settings.CITY_NAME, Boundary.Kind.CITY, polygon(south, west, north, east)),
-            ("North-West District", district, polygon(lat0, west, north, lng0)),
-            ("North-East District", district, polygon(lat0, lng0, north, east)),
-            ("South-West District", district, polygon(south, west, lat0, lng0)),
-            ("South-East District", district, polygon(south, lng0, lat0, east)),
-            ("Capital Greenway", Boundary.Kind.SERVICE_AREA, corridor(GREENWAY, 0.002)),
+            (settings.CITY_NAME, Boundary.Kind.CITY, demo.polygon(south, west, north, east)),
+            ("North-West District", district, demo.polygon(lat0, west, north, long0)),
+            ("North-East District", district, demo.polygon(lat0, long0, north, east)),
+            ("South-West District", district, demo.polygon(south, west, lat0, long0)),
+            ("South-East District", district, demo.polygon(south, long0, lat0, east)),
+            ("Capital Greenway", Boundary.Kind.SERVICE_AREA, demo.corridor(demo.GREENWAY, 0.002)),
         ]
-        areas += [(name, Boundary.Kind.NEIGHBOURHOOD, geo) for name, geo in NEIGHBOURHOODS.items()]
+        areas += [
+            (name, Boundary.Kind.NEIGHBOURHOOD, geo) for name, geo in demo.NEIGHBOURHOODS.items()
+        ]
         found = {}
         for name, kind, geometry in areas:
             boundary = Boundary.objects.filter(kind=kind, name=name).first() or Boundary(
@@ -449,59 +297,52 @@ class Command(BaseCommand):
         self, services: dict[str, Service], rng: random.Random, total: int, photo_share: float
     ) -> list[ServiceRequest]:
         now = timezone.now()
-        scale = total / sum(COUNTS.values())
-        created = []
+        scale = total / sum(demo.COUNTS.values())
+        created: list[ServiceRequest] = []
         staff = get_user_model().objects.filter(username="admin").first()
-        for code, count in COUNTS.items():
+        for code, count in demo.COUNTS.items():
             service = services[code]
             for _ in range(max(1, round(count * scale))):
-                lat, lng = self._point(code, rng)
+                lat, long = self._point(code, rng)
                 age_days = rng.triangular(0, 120, 10)
                 requested = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
                 photos = [self._photo(service, rng)] if rng.random() < photo_share else []
-                request = report_create(
+                report = report_create(
                     service=service,
-                    description=rng.choice(DESCRIPTIONS[code]),
+                    description=rng.choice(demo.DESCRIPTIONS[code]),
                     lat=lat,
-                    long=lng,
-                    address=f"{rng.randint(1, 2400)} {rng.choice(STREETS)}",
-                    attributes=self._answers(service, rng),
+                    long=long,
+                    address=f"{rng.randint(1, 2400)} {rng.choice(demo.STREETS)}",
+                    attributes=demo.sample_answers(
+                        service.attributes.prefetch_related("values"), rng
+                    ),
                     photos=photos,
                     reporter_name="Demo Resident",
                     reporter_email=f"resident{rng.randint(1, 400)}@example.net",
                     requested_datetime=requested,
                     notify=False,  # history, not news: no email per demo report
                 )
-                self._progress(request, age_days, rng, staff)
-                created.append(request)
+                self._progress(report, age_days, rng, staff, created)
+                created.append(report)
         return created
 
     def _point(self, code: str, rng: random.Random) -> tuple[float, float]:
-        for weight, kind, where in HOTSPOTS.get(code, []):
+        for weight, kind, where in demo.HOTSPOTS.get(code, []):
             if rng.random() > weight:
                 continue
             if kind == "around":
-                lat, lng, spread = where
-                return (round(rng.gauss(lat, spread), 6), round(rng.gauss(lng, spread), 6))
-            (lat1, lng1), (lat2, lng2) = rng.sample(list(zip(where, where[1:], strict=False)), 1)[0]
+                lat, long, spread = where
+                return (round(rng.gauss(lat, spread), 6), round(rng.gauss(long, spread), 6))
+            (lat1, long1), (lat2, long2) = rng.sample(list(zip(where, where[1:], strict=False)), 1)[
+                0
+            ]
             t = rng.random()
             return (
                 round(lat1 + (lat2 - lat1) * t + rng.gauss(0, 0.0008), 6),
-                round(lng1 + (lng2 - lng1) * t + rng.gauss(0, 0.0008), 6),
+                round(long1 + (long2 - long1) * t + rng.gauss(0, 0.0008), 6),
             )
-        return (round(rng.gauss(CENTRE[0], 0.025), 6), round(rng.gauss(CENTRE[1], 0.03), 6))
-
-    def _answers(self, service: Service, rng: random.Random) -> dict[str, list[str]]:
-        answers: dict[str, list[str]] = {}
-        for attribute in service.attributes.prefetch_related("values"):
-            keys = [v.key for v in attribute.values.all()]
-            if attribute.datatype == ServiceAttribute.Datatype.NUMBER:
-                answers[attribute.code] = [str(rng.randint(1, 4))]
-            elif attribute.datatype == ServiceAttribute.Datatype.MULTIVALUELIST:
-                answers[attribute.code] = rng.sample(keys, rng.randint(1, 2))
-            elif keys:
-                answers[attribute.code] = [rng.choice(keys)]
-        return answers
+        lat, long = settings.MAP_CENTER
+        return (round(rng.gauss(lat, 0.025), 6), round(rng.gauss(long, 0.03), 6))
 
     def _photo(self, service: Service, rng: random.Random) -> SimpleUploadedFile:
         palette = ["#6b8e23", "#8b5a2b", "#708090", "#556b2f", "#a0522d", "#2f4f4f"]
@@ -519,45 +360,68 @@ class Command(BaseCommand):
         return SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")
 
     def _progress(
-        self, request: ServiceRequest, age_days: float, rng: random.Random, staff: Any
+        self,
+        report: ServiceRequest,
+        age_days: float,
+        rng: random.Random,
+        staff: Any,
+        earlier: list[ServiceRequest],
     ) -> None:
-        """Move older reports along the workflow, the way a real queue looks."""
+        """Move older reports along the workflow, the way a real queue looks. A duplicate
+        names an earlier report of its category as its master (the rules demand one)."""
         states = ServiceRequest.State
         chance_closed = min(0.9, age_days / 45)
+        master = next(
+            (
+                r
+                for r in reversed(earlier)
+                if r.service_id == report.service_id
+                and r.state != states.DUPLICATE
+                and r.requested_datetime <= report.requested_datetime
+            ),
+            None,
+        )
         if rng.random() < chance_closed:
             final = rng.choices(
                 [states.FIXED, states.NOT_ACTIONABLE, states.REFERRED, states.DUPLICATE],
                 weights=[80, 8, 6, 6],
             )[0]
+            if final == states.DUPLICATE and master is None:
+                final = states.FIXED
             path = [states.ACKNOWLEDGED, states.IN_PROGRESS, final]
         else:
             path = [states.NEW, states.ACKNOWLEDGED, states.IN_PROGRESS][: rng.randint(1, 3)][1:]
-        when = request.requested_datetime
+        when = report.requested_datetime
+        now = timezone.now()
         for state in path:
-            when = min(when + timedelta(hours=rng.uniform(2, 72)), timezone.now())
-            note = CLOSING_NOTES.get(state, "")
+            when = min(when + timedelta(hours=rng.uniform(2, 72)), now)
+            note = demo.CLOSING_NOTES.get(state, "")
+            previous = report.state
+            if state == states.DUPLICATE and master is not None:
+                rules.apply_duplicate(report, master.pk, now=when)
+                note = rules.duplicate_text(master.pk, note)
+            else:
+                rules.apply_state(report, state, now=when)
             RequestUpdate.objects.create(
-                request=request,
+                request=report,
                 kind=RequestUpdate.Kind.STATE,
                 public=True,
                 text=note,
                 author=staff,
-                state_from=request.state,
+                state_from=previous,
                 state_to=state,
                 created=when,
             )
-            request.state = state
-            request.status = "closed" if state in ServiceRequest.CLOSED_STATES else "open"
-            request.closed_datetime = when if request.status == "closed" else None
-            request.updated_datetime = when
+            report.updated_datetime = when
             if note:
-                request.status_notes = note
+                report.status_notes = note
         if path:
-            request.save(
+            report.save(
                 update_fields=[
                     "state",
                     "status",
                     "closed_datetime",
+                    "duplicate_of",
                     "updated_datetime",
                     "status_notes",
                 ]
