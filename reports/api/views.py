@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -127,7 +127,7 @@ class Open311Api(APIView):
     def get_exception_handler(self):
         return open311_exception_handler
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, detail="Too many requests from this client or API key.")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
