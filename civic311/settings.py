@@ -295,6 +295,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.outbox_deliver_due",
         "schedule": 60,
     },
+    # Moderation moves a hidden photo's files out of the public folders at once; a move that
+    # failed then is retried here.
+    "sync-photo-files": {
+        "task": "reports.tasks.photos_files_sync",
+        "schedule": 5 * 60,
+    },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {
         "task": "reports.tasks.send_department_digests",

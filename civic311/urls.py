@@ -1,11 +1,9 @@
-import re
-
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from civic311.media import serve_public_media
+from civic311.media import media_urlpatterns
 
 admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
@@ -29,6 +27,4 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    urlpatterns.append(
-        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_public_media)
-    )
+    urlpatterns += media_urlpatterns()

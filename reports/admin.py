@@ -306,7 +306,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         if not photos:
             return "–"
         return format_html(
-            '<img class="c311-thumb" src="{}" alt="" loading="lazy">', photos[0].thumbnail.url
+            '<img class="c311-thumb" src="{}" alt="" loading="lazy">', photos[0].staff_thumbnail_url
         )
 
     @admin.display(description="description")
@@ -386,8 +386,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             if photo.state == Photo.State.PROCESSED and photo.image and photo.thumbnail:
                 img = format_html(
                     '<a href="{}"><img src="{}" alt="Photo {}"></a>',
-                    photo.image.url,
-                    photo.thumbnail.url,
+                    photo.staff_image_url,
+                    photo.staff_thumbnail_url,
                     photo.order,
                 )
             else:
@@ -761,7 +761,7 @@ class PhotoAdmin(ReadOnlyAdmin):
     def preview(self, obj: Photo) -> SafeString | str:
         if obj.state != Photo.State.PROCESSED:
             return obj.get_state_display()
-        return format_html('<img class="c311-thumb" src="{}" alt="">', obj.thumbnail.url)
+        return format_html('<img class="c311-thumb" src="{}" alt="">', obj.staff_thumbnail_url)
 
     @property
     def media(self):

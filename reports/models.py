@@ -14,6 +14,7 @@ from reports.limits import MAX_REASON, MAX_TEXT
 from reports.querysets import (
     ApiKeyQuerySet,
     OutboxMessageQuerySet,
+    PhotoQuerySet,
     ResponseTemplateQuerySet,
     ServiceQuerySet,
     ServiceRequestQuerySet,
@@ -307,6 +308,16 @@ class ServiceRequest(models.Model):
         return self.status == self.Status.OPEN
 
 
+PHOTO_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
+
+
+def photo_original_name(instance: Photo, filename: str) -> str:
+    """Where an upload is kept: a random name (nothing about the upload, its date or its
+    order can be guessed from it), with the extension if it is one of ours."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"originals/{secrets.token_urlsafe(16)}.{ext if ext in PHOTO_EXTENSIONS else 'img'}"
+
+
 class Photo(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to be processed"
@@ -315,9 +326,12 @@ class Photo(models.Model):
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
     # The upload as received; it may carry EXIF (GPS) data, so it is never served publicly.
-    original = models.ImageField(upload_to="originals/%Y/%m/")
-    image = models.ImageField(upload_to="photos/%Y/%m/", blank=True)
-    thumbnail = models.ImageField(upload_to="thumbnails/%Y/%m/", blank=True)
+    original = models.ImageField(upload_to=photo_original_name)
+    # The processed versions, under random names (reports.photos writes them): in photos/
+    # and thumbnails/ while the photo is public, under hidden/ while it or its report is
+    # hidden. A web server serves only the first two folders.
+    image = models.ImageField(upload_to="photos/", blank=True)
+    thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
@@ -325,6 +339,8 @@ class Photo(models.Model):
     hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
     order = models.PositiveSmallIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = PhotoQuerySet.as_manager()
 
     class Meta:
         ordering = ["request", "order", "pk"]
@@ -336,6 +352,16 @@ class Photo(models.Model):
     @property
     def is_public(self) -> bool:
         return not self.hidden and self.state == self.State.PROCESSED
+
+    @property
+    def staff_image_url(self) -> str:
+        """The processed photo for staff: works for hidden photos too (their files are not
+        in the public folders)."""
+        return reverse("reports:photo_file_staff", args=[self.pk, "image"])
+
+    @property
+    def staff_thumbnail_url(self) -> str:
+        return reverse("reports:photo_file_staff", args=[self.pk, "thumbnail"])
 
 
 class RequestUpdate(models.Model):

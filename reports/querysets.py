@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from reports.models import (  # noqa: F401
         ApiKey,
         OutboxMessage,
+        Photo,
         ResponseTemplate,
         Service,
         ServiceRequest,
@@ -92,6 +93,16 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def closed_since(self, since: datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
+
+
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def misplaced(self) -> PhotoQuerySet:
+        """Processed photos whose files are not where their visibility says (a move after a
+        moderation failed): public ones under hidden/, hidden ones in the public folders."""
+        hidden = Q(hidden=True) | Q(request__hidden=True)
+        any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
+        any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
+        return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))
 
 
 class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):

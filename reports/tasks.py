@@ -20,7 +20,7 @@ from reports.notifications import (
     subscriber_ids,
 )
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
-from reports.photos import photo_mark_failed, photo_process
+from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,13 @@ def photos_process_pending() -> int:
             continue
         count += photo is not None and photo.state == Photo.State.PROCESSED
     return count
+
+
+@shared_task
+def photos_files_sync() -> int:
+    """Finish moving the files of photos hidden or shown again whose move failed at the time
+    (moderation moves them at once; this is the retry)."""
+    return photos_files_sync_misplaced()
 
 
 # Notification emails. Every write has committed before these run; a mail server outage

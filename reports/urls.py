@@ -14,4 +14,9 @@ urlpatterns = [
         views.UnsubscribeView.as_view(),
         name="unsubscribe",
     ),
+    path(
+        "staff/photos/<int:pk>/<str:kind>/",
+        views.photo_file_for_staff,
+        name="photo_file_staff",
+    ),
 ]

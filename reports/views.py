@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
@@ -254,3 +255,21 @@ class UnsubscribeView(View):
                 "action": reverse("reports:unsubscribe", args=[subscription.token]),
             },
         )
+
+
+@require_GET
+def photo_file_for_staff(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """A processed photo's file for staff, wherever it is: the admin shows hidden photos too,
+    and their files are outside the folders the web server serves. Never the original."""
+    user = request.user
+    allowed = user.is_active and user.is_staff and user.has_perm("reports.view_photo")
+    if not allowed or kind not in ("image", "thumbnail"):
+        raise Http404("No such photo.")
+    photo = get_object_or_404(Photo, pk=pk, state=Photo.State.PROCESSED)
+    try:
+        handle = getattr(photo, kind).open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response

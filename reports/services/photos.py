@@ -8,13 +8,15 @@ from django.utils import timezone
 
 from reports.limits import MAX_REASON
 from reports.models import Photo, RequestUpdate
+from reports.photos import photo_files_sync_on_commit
 from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
 
 Kind = RequestUpdate.Kind
 
 
 def photo_moderate(*, photo: Photo, author: Author, hidden: bool, reason: str) -> Photo:
-    """Hide (or show again) one photo of a report, with a reason."""
+    """Hide (or show again) one photo of a report, with a reason. Once committed, its files
+    leave the public folders (or return to them): a hidden photo is not served at all."""
     reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
         photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
@@ -31,4 +33,5 @@ def photo_moderate(*, photo: Photo, author: Author, hidden: bool, reason: str) -
         text = f"Photo {photo.order} {verb}" + (f": {reason}" if reason else ".")
         timeline_add(report, kind=Kind.MODERATION, author=author, public=False, now=now, text=text)
         report_touch(report, now)
+        photo_files_sync_on_commit(photo_id=photo.pk)
     return photo

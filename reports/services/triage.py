@@ -22,6 +22,7 @@ from departments.models import Department, StaffMembership
 from reports import rules
 from reports.limits import MAX_REASON
 from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
+from reports.photos import photo_files_sync_on_commit
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
 from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
@@ -350,6 +351,9 @@ def report_moderate(
         text = "; ".join(changes).capitalize() + (f": {reason}" if reason else ".")
         timeline_add(report, kind=Kind.MODERATION, author=author, public=False, now=now, text=text)
         report_touch(report, now, "hidden", "description_redacted", "moderation_reason")
+        if "report hidden" in changes or "report shown again" in changes:
+            # Its photos' files leave the public folders (or return) once this commits.
+            photo_files_sync_on_commit(report_id=report.pk)
     return report
 
 
