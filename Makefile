@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench worker beat clean
+.PHONY: install run test lint format bench bench-insights worker beat clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ format: install
 
 bench: install
 	$(BIN)/python bench/open311.py
+
+bench-insights: install
+	$(BIN)/python bench/insights.py
 
 worker: install
 	$(BIN)/celery -A civic311 worker --loglevel INFO

@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "departments",
     "reports",
     "adoptions",
+    "reports.insights",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,7 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Open311 POST requests: per API key (an app files for all its users) and per address.
 RATELIMIT_OPEN311_POST_KEY = env_rate("RATELIMIT_OPEN311_POST_KEY", "300/hour")
 RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/hour")
@@ -306,6 +308,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.send_department_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Area alerts: new reports to "immediate" alerts every 5 minutes, digests at 7:30.
+    "area-alerts-immediate": {
+        "task": "reports.insights.tasks.alerts_immediate",
+        "schedule": 5 * 60,
+    },
+    "area-alerts-daily": {
+        "task": "reports.insights.tasks.alerts_daily",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # The open-data dump (CSV and GeoJSON of every public report), written at 3:15.
+    "open-data-dump": {
+        "task": "reports.insights.tasks.open_data_dump",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -382,6 +398,23 @@ LEAFLET_CONFIG = {
     "TILES": [("Map", MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION, "maxZoom": 19})],
     "RESET_VIEW": False,
 }
+
+# Open data (/data/, /data.json): the licence every download is published under, who
+# publishes it, and where the nightly dump is written (served by /data/dumps/).
+OPEN_DATA_LICENSE_NAME = env_str("OPEN_DATA_LICENSE_NAME", "Open Data Commons PDDL 1.0")
+OPEN_DATA_LICENSE_URL = env_str(
+    "OPEN_DATA_LICENSE_URL", "https://opendatacommons.org/licenses/pddl/1-0/"
+)
+OPEN_DATA_PUBLISHER = env_str("OPEN_DATA_PUBLISHER", f"City of {CITY_NAME}")
+OPEN_DATA_ROOT = Path(env_str("OPEN_DATA_ROOT", str(MEDIA_ROOT / "open-data")))
+# Federal agencies only (DCAT-US bureauCode "015:11" and programCode "015:001"); a city
+# leaves them empty.
+OPEN_DATA_BUREAU_CODE = env_str("OPEN_DATA_BUREAU_CODE", "")
+OPEN_DATA_PROGRAM_CODE = env_str("OPEN_DATA_PROGRAM_CODE", "")
+# Below this many closed reports a response time is labelled a small sample, not ranked.
+INSIGHTS_MIN_SAMPLE = env_int("INSIGHTS_MIN_SAMPLE", 10)
+# Dashboard and hotspot figures are cached this long per set of filters (0: never).
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
 
 # Photo limits for uploads from the web form and the Open311 API.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)

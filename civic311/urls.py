@@ -4,12 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from civic311.media import media_urlpatterns
+from reports.insights.staff import staff_dashboard
 
 admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
 admin.site.index_title = "Reports, departments and volunteers"
 
 urlpatterns = [
+    path("admin/insights/", admin.site.admin_view(staff_dashboard), name="staff-insights"),
     path("admin/", admin.site.urls),
     path("open311/", include("reports.api.urls")),
     path("captcha/", include("captcha.urls")),
@@ -23,6 +25,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("reports.insights.urls")),
     path("", include("reports.urls")),
 ]
 

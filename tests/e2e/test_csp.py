@@ -1,6 +1,7 @@
 """The Content-Security-Policy (no 'unsafe-inline') holds on every kind of page: a real
 Chromium loads the public pages, the report form (its map must still place the pin), the
-admin with its maps and the API docs, and any `securitypolicyviolation` fails the test."""
+insights pages and the alert form's map, the admin with its maps and the API docs, and any
+`securitypolicyviolation` fails the test."""
 
 from __future__ import annotations
 
@@ -97,6 +98,20 @@ def test_public_pages_and_report_form_run_without_inline_code(watched_page, e2e_
     honeypot = page.locator("#id_website")
     assert honeypot.get_attribute("tabindex") == "-1"
     assert not honeypot.is_visible() or honeypot.bounding_box()["x"] < 0
+    assert violations(page) == []
+
+
+def test_insights_pages_run_without_inline_code(watched_page, e2e_site, city):
+    page = watched_page
+    for path in ("/insights/", "/data/"):
+        visit(page, e2e_site + path)
+    visit(page, e2e_site + "/insights/map/")
+    assert page.locator("#hotspot-map.leaflet-container").count() == 1
+
+    visit(page, e2e_site + "/insights/alerts/new/")
+    page.locator("#alert-map").click()
+    assert page.locator("#id_lat").input_value() != ""
+    assert page.locator("#alert-map path.leaflet-interactive").count() == 1  # the circle
     assert violations(page) == []
 
 

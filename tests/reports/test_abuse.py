@@ -10,8 +10,15 @@ import pytest
 from captcha.models import CaptchaStore
 from django.urls import reverse
 
-from reports.models import ServiceRequest, Subscription
-from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory, api_key_create
+from reports.insights.models import AreaAlert
+from reports.models import OutboxMessage, ServiceRequest, Subscription
+from tests.factories import (
+    CITY_CENTRE,
+    BoundaryFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    api_key_create,
+)
 from tests.reports.open311_support import errors_of, json_of, tree_service_create
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +274,39 @@ def test_captcha_image_is_served_here_under_the_policy(client, settings):
     store = captcha_on(client.get(NEW_URL).content.decode())
     image = client.get(f"/captcha/image/{store.hashkey}/")
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
+
+
+# The area-alert form (insights): the same limiter and honeypot
+
+
+def alert_data(area, **extra: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "email": "neighbour@example.org",
+        "where": "area",
+        "area": area.pk,
+        "radius_m": 500,
+        "frequency": "daily",
+        **extra,
+    }
+
+
+def test_alert_form_refuses_past_the_limit(client, settings):
+    settings.RATELIMIT_ALERT_FORM = "2/hour"
+    area = BoundaryFactory(name="Oakwood")
+    url = reverse("insights:alert-new")
+
+    answers = [client.post(url, alert_data(area, email=f"n{n}@example.org")) for n in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert AreaAlert.objects.count() == 2
+    assert answers[-1].has_header("Retry-After")
+
+
+def test_alert_form_honeypot_stores_nothing(client):
+    area = BoundaryFactory(name="Oakwood")
+
+    response = client.post(reverse("insights:alert-new"), alert_data(area, website="x"))
+
+    assert "could not be accepted" in response.content.decode()
+    assert not AreaAlert.objects.exists()
+    assert not OutboxMessage.objects.exists()

@@ -1,0 +1,193 @@
+"""Area alerts: services (create, confirm, cancel) and the senders the beat schedule runs.
+
+Every email goes through the outbox inside the transaction of the change that causes it.
+Senders are beat jobs, not hooks on report creation: "immediate" alerts go out within
+ALERTS_IMMEDIATE_MINUTES of a report, daily digests each morning. Each report is sent to an
+alert once at most (the outbox's dedupe key names the alert and the report, or the alert and
+the day), so a re-run, two workers or a broker outage never double or lose a message."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from departments.models import Boundary
+from reports.insights.filters import area_condition, city_zone
+from reports.insights.models import AreaAlert
+from reports.models import Service, ServiceRequest
+from reports.outbox import outbox_add
+
+DIGEST_LIMIT = 50  # reports listed in one email; the rest are counted
+# A report is stamped before its transaction commits: look this far behind "now" so that a
+# report still committing during a run is picked up by the next one, not skipped.
+GRACE = timedelta(minutes=1)
+EARTH_RADIUS_M = 6_371_000
+
+
+def alert_create(
+    *,
+    email: str,
+    frequency: str,
+    area: Boundary | None = None,
+    lat: float | None = None,
+    long: float | None = None,
+    radius_m: int | None = None,
+    service: Service | None = None,
+) -> AreaAlert:
+    """Record an alert and ask its address to confirm (nothing else is sent before)."""
+    alert = AreaAlert(
+        email=email.strip().lower(),
+        frequency=frequency,
+        area=area,
+        lat=lat,
+        long=long,
+        radius_m=radius_m,
+        service=service,
+    )
+    if (area is None) == (lat is None or long is None or radius_m is None):
+        raise ValidationError("Choose a neighbourhood or a circle on the map, not both.")
+    alert.full_clean()
+    with transaction.atomic():
+        alert.save()
+        outbox_add(
+            to=alert.email,
+            subject="Confirm your alert",
+            template="insights/emails/alert_confirm",
+            context={"alert": alert, "confirm_url": _absolute("insights:alert-confirm", alert)},
+            kind="alert-confirm",
+            dedupe_key=f"alert:{alert.pk}:confirm",
+        )
+    return alert
+
+
+def alert_confirm(*, alert: AreaAlert) -> AreaAlert:
+    """Start sending. Reports from now on count, not the area's history."""
+    if alert.cancelled is not None:
+        raise ValidationError("This alert was cancelled; create a new one.")
+    if alert.confirmed is None:
+        now = timezone.now()
+        alert.confirmed = now
+        alert.sent_until = now
+        alert.save(update_fields=["confirmed", "sent_until"])
+    return alert
+
+
+def alert_cancel(*, alert: AreaAlert) -> AreaAlert:
+    if alert.cancelled is None:
+        alert.cancelled = timezone.now()
+        alert.save(update_fields=["cancelled"])
+    return alert
+
+
+def _absolute(name: str, alert: AreaAlert) -> str:
+    return settings.SITE_URL + reverse(name, args=[alert.token])
+
+
+def _unsubscribe_headers(alert: AreaAlert) -> dict[str, str]:
+    # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
+    return {
+        "List-Unsubscribe": f"<{_absolute('insights:alert-unsubscribe', alert)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Great-circle distance (haversine), in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(long2 - long1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def matching_reports(
+    alert: AreaAlert, since: datetime, until: datetime
+) -> QuerySet[ServiceRequest] | list[ServiceRequest]:
+    """Public reports of the alert's area (and category) requested in (since, until]."""
+    reports = (
+        ServiceRequest.objects.public()
+        .filter(requested_datetime__gt=since, requested_datetime__lte=until)
+        .select_related("service")
+        .order_by("requested_datetime", "pk")
+    )
+    if alert.service_id:
+        reports = reports.filter(service_id=alert.service_id)
+    if alert.area_id:
+        return reports.filter(area_condition(alert.area))  # type: ignore[arg-type]
+    assert alert.lat is not None and alert.long is not None and alert.radius_m is not None
+    # A bounding box in the database (the sr_point index), the exact circle here.
+    dlat = alert.radius_m / 111_320
+    dlong = dlat / max(0.01, math.cos(math.radians(alert.lat)))
+    candidates = reports.in_bbox(
+        alert.lat - dlat, alert.long - dlong, alert.lat + dlat, alert.long + dlong
+    )
+    return [
+        r
+        for r in candidates
+        if r.lat is not None and distance_m(alert.lat, alert.long, r.lat, r.long) <= alert.radius_m  # type: ignore[arg-type]
+    ]
+
+
+def _active(frequency: str) -> QuerySet[AreaAlert]:
+    return AreaAlert.objects.filter(
+        frequency=frequency, confirmed__isnull=False, cancelled__isnull=True
+    ).select_related("area", "service")
+
+
+def alerts_send_immediate(*, now: datetime | None = None) -> int:
+    """One email per new report per immediate alert. Returns how many were queued."""
+    until = (now or timezone.now()) - GRACE
+    queued = 0
+    for alert in _active(AreaAlert.Frequency.IMMEDIATE):
+        with transaction.atomic():
+            reports = list(matching_reports(alert, alert.sent_until or alert.confirmed, until))  # type: ignore[arg-type]
+            for report in reports[:DIGEST_LIMIT]:
+                queued += _send(alert, [report], f"alert:{alert.pk}:report:{report.pk}", until)
+            AreaAlert.objects.filter(pk=alert.pk).update(sent_until=until)
+    return queued
+
+
+def alerts_send_daily(*, now: datetime | None = None) -> int:
+    """One digest per daily alert that has new reports since the last one."""
+    until = (now or timezone.now()) - GRACE
+    day = until.astimezone(city_zone()).date().isoformat()
+    queued = 0
+    for alert in _active(AreaAlert.Frequency.DAILY):
+        with transaction.atomic():
+            reports = list(matching_reports(alert, alert.sent_until or alert.confirmed, until))  # type: ignore[arg-type]
+            if reports:
+                queued += _send(alert, reports, f"alert:{alert.pk}:digest:{day}", until)
+            AreaAlert.objects.filter(pk=alert.pk).update(sent_until=until)
+    return queued
+
+
+def _send(alert: AreaAlert, reports: Iterable[ServiceRequest], key: str, until: datetime) -> int:
+    reports = list(reports)
+    subject = (
+        f"New report: {reports[0].service.name} #{reports[0].pk}"
+        if alert.frequency == AreaAlert.Frequency.IMMEDIATE
+        else f"{len(reports)} new report{'s' if len(reports) != 1 else ''}: {alert.describe()}"
+    )
+    message = outbox_add(
+        to=alert.email,
+        subject=subject,
+        template="insights/emails/alert_reports",
+        context={
+            "alert": alert,
+            "reports": reports[:DIGEST_LIMIT],
+            "more": max(0, len(reports) - DIGEST_LIMIT),
+            "unsubscribe_url": _absolute("insights:alert-unsubscribe", alert),
+            "until": until,
+        },
+        headers=_unsubscribe_headers(alert),
+        kind="alert",
+        dedupe_key=key,
+    )
+    return 1 if message is not None else 0

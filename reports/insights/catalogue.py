@@ -1,0 +1,294 @@
+"""The open-data catalogue that portals harvest: DCAT-US 1.1 (`/data.json`, the Project
+Open Data schema that Socrata, CKAN and data.gov read) and DCAT-AP as JSON-LD.
+
+Both describe the same datasets, built once by `datasets()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.insights import exports
+from reports.models import ServiceRequest
+
+DCAT_US_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
+DCAT_US_CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
+DCAT_US_DESCRIBED_BY = "https://project-open-data.cio.gov/v1.1/schema/catalog.json"
+MEDIA_TYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
+
+
+def publisher() -> str:
+    return getattr(settings, "OPEN_DATA_PUBLISHER", "") or f"City of {settings.CITY_NAME}"
+
+
+def licence() -> tuple[str, str]:
+    return settings.OPEN_DATA_LICENSE_NAME, settings.OPEN_DATA_LICENSE_URL
+
+
+@dataclass
+class Distribution:
+    title: str
+    url: str
+    media_type: str
+    fmt: str
+    download: bool
+    description: str = ""
+    conforms_to: str = ""
+
+
+@dataclass
+class Dataset:
+    identifier: str
+    title: str
+    description: str
+    keywords: list[str]
+    modified: datetime
+    landing_page: str
+    described_by: str
+    distributions: list[Distribution]
+    temporal: tuple[datetime, datetime] | None = None
+    periodicity: str = "R/P1D"
+
+
+def _span() -> tuple[datetime | None, datetime | None, datetime | None]:
+    """First and last report, and the last change: three indexed single-row reads."""
+    public = ServiceRequest.objects.public()
+    first = public.order_by("requested_datetime").values_list("requested_datetime", flat=True)
+    last = public.order_by("-requested_datetime").values_list("requested_datetime", flat=True)
+    changed = public.order_by("-updated_datetime").values_list("updated_datetime", flat=True)
+    return first.first(), last.first(), changed.first()
+
+
+def datasets(absolute: Callable[[str], str]) -> list[Dataset]:
+    first, last, changed = _span()
+    now = timezone.now()
+    data_page = absolute(reverse("insights:data"))
+    dictionary = absolute(reverse("insights:data")) + "#dictionary"
+    city = settings.CITY_NAME
+    distributions = [
+        Distribution(
+            f"All public reports ({fmt.upper()}, live)",
+            absolute(reverse("insights:export", args=[fmt])),
+            MEDIA_TYPES[fmt],
+            fmt.upper(),
+            True,
+            "Streamed from the live database; accepts the Open311 filters and area.",
+        )
+        for fmt in ("csv", "geojson")
+    ]
+    for fmt in ("csv", "geojson"):
+        info = exports.dump_info(fmt)
+        if info is not None:
+            distributions.append(
+                Distribution(
+                    f"Nightly full dump ({fmt.upper()})",
+                    absolute(reverse("insights:dump", args=[fmt])),
+                    MEDIA_TYPES[fmt],
+                    fmt.upper(),
+                    True,
+                    f"Written every night; {info.size} bytes, {info.modified:%Y-%m-%d %H:%M} UTC.",
+                )
+            )
+    distributions.append(
+        Distribution(
+            "Open311 GeoReport v2 API",
+            absolute("/open311/v2/requests.json"),
+            "application/json",
+            "API",
+            False,
+            "Reports of the last 90 days by default; see the API documentation.",
+            "http://wiki.open311.org/GeoReport_v2",
+        )
+    )
+    reports = Dataset(
+        identifier=absolute(reverse("insights:data")) + "#reports",
+        title=f"{city} 311 service requests",
+        description=(
+            f"Every non-emergency problem reported to {city} 311 (potholes, streetlights, "
+            "graffiti, found syringes…) with its category, location, status, responsible "
+            "department and dates. Reporters' names and contact details are never published; "
+            "reports removed by moderators are left out."
+        ),
+        keywords=["311", "service requests", "open311", city.lower()],
+        modified=changed or now,
+        landing_page=data_page,
+        described_by=dictionary,
+        distributions=distributions,
+        temporal=(first, last) if first and last else None,
+    )
+    services = Dataset(
+        identifier=absolute(reverse("insights:data")) + "#services",
+        title=f"{city} 311 service categories",
+        description="The categories of problem citizens can report, with their questions.",
+        keywords=["311", "open311", "service categories"],
+        modified=now,
+        landing_page=data_page,
+        described_by=absolute("/api/docs/"),
+        distributions=[
+            Distribution(
+                "Open311 services list",
+                absolute("/open311/v2/services.json"),
+                "application/json",
+                "JSON",
+                True,
+                conforms_to="http://wiki.open311.org/GeoReport_v2",
+            )
+        ],
+        periodicity="irregular",
+    )
+    return [reports, services]
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.get_fixed_timezone(0)).replace(microsecond=0).isoformat()
+
+
+def dcat_us(absolute: Callable[[str], str]) -> dict[str, Any]:
+    name, url = licence()
+    catalogue: dict[str, Any] = {
+        "@context": DCAT_US_CONTEXT,
+        "@id": absolute(reverse("insights:data-json")),
+        "@type": "dcat:Catalog",
+        "conformsTo": DCAT_US_SCHEMA,
+        "describedBy": DCAT_US_DESCRIBED_BY,
+        "dataset": [],
+    }
+    for dataset in datasets(absolute):
+        entry: dict[str, Any] = {
+            "@type": "dcat:Dataset",
+            "title": dataset.title,
+            "description": dataset.description,
+            "keyword": dataset.keywords,
+            "modified": _iso(dataset.modified),
+            "publisher": {"@type": "org:Organization", "name": publisher()},
+            "contactPoint": {
+                "@type": "vcard:Contact",
+                "fn": f"{settings.CITY_NAME} 311",
+                "hasEmail": f"mailto:{settings.CITY_CONTACT_EMAIL}",
+            },
+            "identifier": dataset.identifier,
+            "accessLevel": "public",
+            "license": url,
+            "rights": f"Published under {name}.",
+            "landingPage": dataset.landing_page,
+            "describedBy": dataset.described_by,
+            "accrualPeriodicity": dataset.periodicity,
+            "spatial": ",".join(str(v) for v in _west_south_east_north()),
+            "language": [settings.LANGUAGE_CODE],
+            "distribution": [_dcat_us_distribution(d) for d in dataset.distributions],
+        }
+        if dataset.temporal:
+            entry["temporal"] = f"{_iso(dataset.temporal[0])}/{_iso(dataset.temporal[1])}"
+        # Federal agencies must give OMB codes; a city leaves them unset.
+        if settings.OPEN_DATA_BUREAU_CODE:
+            entry["bureauCode"] = [settings.OPEN_DATA_BUREAU_CODE]
+        if settings.OPEN_DATA_PROGRAM_CODE:
+            entry["programCode"] = [settings.OPEN_DATA_PROGRAM_CODE]
+        catalogue["dataset"].append(entry)
+    return catalogue
+
+
+def _dcat_us_distribution(d: Distribution) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "@type": "dcat:Distribution",
+        "title": d.title,
+        "mediaType": d.media_type,
+        "format": d.fmt,
+    }
+    entry["downloadURL" if d.download else "accessURL"] = d.url
+    if d.description:
+        entry["description"] = d.description
+    if d.conforms_to:
+        entry["conformsTo"] = d.conforms_to
+    return entry
+
+
+def _west_south_east_north() -> tuple[float, float, float, float]:
+    south, west, north, east = settings.MAP_BOUNDS
+    return west, south, east, north
+
+
+DCAT_AP_CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "locn": "http://www.w3.org/ns/locn#",
+    "dct:modified": {"@type": "xsd:dateTime"},
+    "dcat:startDate": {"@type": "xsd:dateTime"},
+    "dcat:endDate": {"@type": "xsd:dateTime"},
+    "dcat:accessURL": {"@type": "@id"},
+    "dcat:downloadURL": {"@type": "@id"},
+    "dcat:landingPage": {"@type": "@id"},
+    "dct:license": {"@type": "@id"},
+    "dct:conformsTo": {"@type": "@id"},
+    "vcard:hasEmail": {"@type": "@id"},
+}
+
+
+def dcat_ap(absolute: Callable[[str], str]) -> dict[str, Any]:
+    """DCAT-AP 2 as JSON-LD: a dcat:Catalog with its datasets and distributions."""
+    name, url = licence()
+    agent = {"@type": "foaf:Agent", "foaf:name": publisher()}
+    items = []
+    for dataset in datasets(absolute):
+        item: dict[str, Any] = {
+            "@id": dataset.identifier,
+            "@type": "dcat:Dataset",
+            "dct:identifier": dataset.identifier,
+            "dct:title": dataset.title,
+            "dct:description": dataset.description,
+            "dcat:keyword": dataset.keywords,
+            "dct:modified": _iso(dataset.modified),
+            "dct:publisher": agent,
+            "dcat:contactPoint": {
+                "@type": "vcard:Organization",
+                "vcard:fn": f"{settings.CITY_NAME} 311",
+                "vcard:hasEmail": f"mailto:{settings.CITY_CONTACT_EMAIL}",
+            },
+            "dcat:landingPage": dataset.landing_page,
+            "dct:spatial": {
+                "@type": "dct:Location",
+                "dcat:bbox": "POLYGON(({w} {s},{e} {s},{e} {n},{w} {n},{w} {s}))".format(
+                    **dict(zip("wsen", _west_south_east_north(), strict=True))
+                ),
+            },
+            "dcat:distribution": [
+                {
+                    "@type": "dcat:Distribution",
+                    "dct:title": d.title,
+                    "dcat:accessURL": d.url,
+                    **({"dcat:downloadURL": d.url} if d.download else {}),
+                    "dcat:mediaType": f"http://www.iana.org/assignments/media-types/{d.media_type}",
+                    "dct:format": d.fmt,
+                    "dct:license": url,
+                    **({"dct:description": d.description} if d.description else {}),
+                    **({"dct:conformsTo": d.conforms_to} if d.conforms_to else {}),
+                }
+                for d in dataset.distributions
+            ],
+        }
+        if dataset.temporal:
+            item["dct:temporal"] = {
+                "@type": "dct:PeriodOfTime",
+                "dcat:startDate": _iso(dataset.temporal[0]),
+                "dcat:endDate": _iso(dataset.temporal[1]),
+            }
+        items.append(item)
+    return {
+        "@context": DCAT_AP_CONTEXT,
+        "@id": absolute(reverse("insights:dcat-ap")),
+        "@type": "dcat:Catalog",
+        "dct:title": f"{settings.CITY_NAME} 311 open data",
+        "dct:description": f"Open data published by {settings.CITY_NAME} 311.",
+        "dct:publisher": agent,
+        "dct:license": {"@id": url, "dct:title": name},
+        "dcat:dataset": items,
+    }

@@ -1,0 +1,142 @@
+"""Atom feeds (Django's syndication framework): new reports overall, per category and per
+area, and one report's public updates. Public reads only; a hidden report has no feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from departments.models import Boundary
+from reports.insights.filters import area_condition
+from reports.models import RequestUpdate, Service, ServiceRequest
+
+ITEMS = 50
+STATES = dict(ServiceRequest.State.choices)
+
+
+def _reports() -> QuerySet[ServiceRequest]:
+    return (
+        ServiceRequest.objects.public()
+        .select_related("service", "department")
+        .only(
+            "pk",
+            "description",
+            "description_redacted",
+            "address",
+            "requested_datetime",
+            "updated_datetime",
+            "state",
+            "service__name",
+            "department__name",
+        )
+        .order_by("-requested_datetime", "-pk")
+    )
+
+
+class ReportsFeed(Feed):
+    """New reports in the whole city."""
+
+    feed_type = Atom1Feed
+
+    def title(self, obj: object = None) -> str:
+        return f"New reports to {settings.CITY_NAME} 311"
+
+    def link(self, obj: object = None) -> str:
+        return reverse("reports:list")
+
+    def subtitle(self, obj: object = None) -> str:
+        return "The newest public reports; reporters' details are never published."
+
+    def items(self, obj: object = None) -> QuerySet[ServiceRequest]:
+        return _reports()[:ITEMS]
+
+    def item_title(self, item: ServiceRequest) -> str:
+        return f"{item.service.name} #{item.pk}"
+
+    def item_description(self, item: ServiceRequest) -> str:
+        where = f" — {item.address}" if item.address else ""
+        return f"{item.public_description}{where} ({item.get_state_display()})"
+
+    def item_link(self, item: ServiceRequest) -> str:
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item: ServiceRequest) -> datetime:
+        return item.requested_datetime
+
+    def item_updateddate(self, item: ServiceRequest) -> datetime:
+        return item.updated_datetime
+
+    def item_categories(self, item: ServiceRequest) -> list[str]:
+        return [item.service.name]
+
+
+class CategoryFeed(ReportsFeed):
+    def get_object(self, request: HttpRequest, service_code: str) -> Service:
+        return get_object_or_404(Service, service_code=service_code)
+
+    def title(self, obj: Service) -> str:  # type: ignore[override]
+        return f"New {obj.name} reports to {settings.CITY_NAME} 311"
+
+    def link(self, obj: Service) -> str:  # type: ignore[override]
+        return reverse("insights:dashboard") + f"?service={obj.service_code}"
+
+    def items(self, obj: Service) -> QuerySet[ServiceRequest]:  # type: ignore[override]
+        return _reports().filter(service_id=obj.pk)[:ITEMS]
+
+
+class AreaFeed(ReportsFeed):
+    def get_object(self, request: HttpRequest, pk: int) -> Boundary:
+        return get_object_or_404(Boundary, pk=pk)
+
+    def title(self, obj: Boundary) -> str:  # type: ignore[override]
+        return f"New reports in {obj.name}"
+
+    def link(self, obj: Boundary) -> str:  # type: ignore[override]
+        return reverse("insights:map-reports") + f"?area={obj.pk}"
+
+    def items(self, obj: Boundary) -> QuerySet[ServiceRequest]:  # type: ignore[override]
+        return _reports().filter(area_condition(obj))[:ITEMS]
+
+
+class ReportUpdatesFeed(Feed):
+    """One report's public timeline, newest first."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, pk: int) -> ServiceRequest:
+        return get_object_or_404(
+            ServiceRequest.objects.public().select_related("service").with_public_timeline(),
+            pk=pk,
+        )
+
+    def title(self, obj: ServiceRequest) -> str:
+        return f"Updates on {obj.service.name} #{obj.pk}"
+
+    def link(self, obj: ServiceRequest) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: ServiceRequest) -> list[RequestUpdate]:
+        updates: list[RequestUpdate] = getattr(obj, "public_updates", [])
+        return list(reversed(updates))[:ITEMS]
+
+    def item_title(self, item: RequestUpdate) -> str:
+        title = item.get_kind_display()
+        if item.state_to:
+            title += f": {STATES.get(item.state_to, item.state_to)}"
+        return title
+
+    def item_description(self, item: RequestUpdate) -> str:
+        return item.text
+
+    def item_link(self, item: RequestUpdate) -> str:
+        return reverse("reports:detail", args=[item.request_id]) + f"#update-{item.pk}"
+
+    def item_pubdate(self, item: RequestUpdate) -> datetime:
+        return item.created

@@ -1,0 +1,164 @@
+"""The dashboard's and the map's filters: period, category, department, area.
+
+The filters live in the query string, so every view of the data has a permalink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from departments.models import Boundary, Department
+from reports.models import Service
+
+PERIODS = {"30": 30, "90": 90, "365": 365}
+DEFAULT_PERIOD = "365"
+MAX_DAYS = 3 * 366
+
+
+def city_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_midnight(day: date) -> datetime:
+    """The first instant of `day` in the city's time zone (DST-safe)."""
+    return datetime.combine(day, time.min, tzinfo=city_zone())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the numbers are about. `start` is inclusive, `end` exclusive."""
+
+    start: datetime
+    end: datetime
+    service: Service | None = None
+    department: Department | None = None
+    area: Boundary | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def querystring(self) -> str:
+        return urlencode(self.query)
+
+    @property
+    def first_day(self) -> date:
+        return self.start.astimezone(city_zone()).date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(microseconds=1)).astimezone(city_zone()).date()
+
+    def scope(self) -> Q:
+        """Category, department and area (not the period, which each figure applies to
+        its own date: requested or closed)."""
+        condition = Q()
+        if self.service is not None:
+            condition &= Q(service_id=self.service.pk)
+        if self.department is not None:
+            condition &= Q(department_id=self.department.pk)
+        if self.area is not None:
+            condition &= area_condition(self.area)
+        return condition
+
+
+def area_condition(area: Boundary) -> Q:
+    """Reports in `area`. Each report stores the smallest area its point lies in, so a
+    report is in `area` when that smallest area is `area` itself or lies within it (a
+    neighbourhood within a district). Computed on the few boundaries, not on reports."""
+    inside = [area.pk]
+    for other in Boundary.objects.exclude(pk=area.pk).filter(
+        min_lat__gte=area.min_lat,
+        max_lat__lte=area.max_lat,
+        min_long__gte=area.min_long,
+        max_long__lte=area.max_long,
+    ):
+        if area.shape.buffer(1e-9).contains(other.shape):
+            inside.append(other.pk)
+    return Q(area_id__in=inside)
+
+
+class InsightsFilterForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=[("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months")],
+        required=False,
+        initial=DEFAULT_PERIOD,
+        label="Period",
+    )
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.all(),
+        to_field_name="service_code",
+        required=False,
+        label="Category",
+        empty_label="All categories",
+    )
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All departments",
+    )
+    area = forms.ModelChoiceField(
+        queryset=Boundary.objects.exclude(kind=Boundary.Kind.CITY),
+        required=False,
+        empty_label="The whole city",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("“From” must be on or before “To”.", code="order")
+            if (end - start).days > MAX_DAYS:
+                raise forms.ValidationError("Choose at most three years.", code="span")
+        return data
+
+    def filters(self, *, now: datetime | None = None) -> Filters:
+        """The filters the form asks for; defaults where it is empty or invalid."""
+        data: dict[str, Any] = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        today = (now or timezone.now()).astimezone(city_zone()).date()
+        start_day: date | None = data.get("start")
+        end_day: date | None = data.get("end")
+        query: dict[str, str] = {}
+        if start_day is not None or end_day is not None:
+            if end_day is None:
+                assert start_day is not None
+                end_day = min(today, start_day + timedelta(days=364))
+            if start_day is None:
+                start_day = end_day - timedelta(days=364)
+            query.update(start=start_day.isoformat(), end=end_day.isoformat())
+        else:
+            period = data.get("period") or DEFAULT_PERIOD
+            if period != DEFAULT_PERIOD:
+                query["period"] = period
+            end_day = today
+            start_day = today - timedelta(days=PERIODS[period] - 1)
+        service, department, area = data.get("service"), data.get("department"), data.get("area")
+        if service:
+            query["service"] = service.service_code
+        if department:
+            query["department"] = department.slug
+        if area:
+            query["area"] = str(area.pk)
+        return Filters(
+            start=local_midnight(start_day),
+            end=local_midnight(end_day + timedelta(days=1)),
+            service=service,
+            department=department,
+            area=area,
+            query=query,
+        )

@@ -1,0 +1,148 @@
+"""Hotspots: where reports cluster, aggregated in the database so the answer stays small.
+
+Cells are a regular latitude/longitude grid (GROUP BY floor(lat / size), floor(long / size)):
+at a million reports the database returns at most a few thousand rows, whatever the count.
+Neighbourhood counts group by each report's stored area, mapped onto the neighbourhood that
+contains it (a handful of boundaries, compared with shapely once per request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Value
+from django.db.models.functions import Floor
+
+from departments.models import Boundary
+from reports.insights.filters import Filters
+from reports.models import ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
+
+CELL_SIZES = {"fine": 0.0025, "medium": 0.005, "coarse": 0.01}  # degrees of latitude
+DEFAULT_CELL = "medium"
+HEAT_CLASSES = 5
+
+
+def in_period(filters: Filters) -> ServiceRequestQuerySet:
+    return ServiceRequest.objects.public().filter(
+        filters.scope(),
+        requested_datetime__gte=filters.start,
+        requested_datetime__lt=filters.end,
+    )
+
+
+@dataclass
+class Cell:
+    south: float
+    west: float
+    north: float
+    east: float
+    count: int
+    heat: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.south:.5f},{self.west:.5f},{self.north:.5f},{self.east:.5f}"
+
+
+def grid_cells(filters: Filters, size: float) -> list[Cell]:
+    rows = (
+        in_period(filters)
+        .with_location()
+        .annotate(
+            gy=Floor(F("lat") / Value(size)),
+            gx=Floor(F("long") / Value(size)),
+        )
+        .values("gy", "gx")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "gy", "gx")
+    )
+    cells = [
+        Cell(
+            round(r["gy"] * size, 6),
+            round(r["gx"] * size, 6),
+            round((r["gy"] + 1) * size, 6),
+            round((r["gx"] + 1) * size, 6),
+            r["n"],
+        )
+        for r in rows
+    ]
+    breaks = heat_breaks([c.count for c in cells])
+    for cell in cells:
+        cell.heat = heat_class(cell.count, breaks)
+    return cells
+
+
+def heat_breaks(counts: list[int]) -> list[int]:
+    """Upper bounds of the colour classes: quantiles of the counts (so a few huge cells do
+    not wash out the rest)."""
+    if not counts:
+        return []
+    ordered = sorted(counts)
+    breaks = []
+    for i in range(1, HEAT_CLASSES):
+        breaks.append(ordered[min(len(ordered) - 1, len(ordered) * i // HEAT_CLASSES)])
+    return breaks
+
+
+def heat_class(count: int, breaks: list[int]) -> int:
+    for i, bound in enumerate(breaks):
+        if count <= bound:
+            return i
+    return len(breaks)
+
+
+@dataclass
+class AreaCount:
+    boundary: Boundary
+    count: int
+    heat: int = 0
+
+
+def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
+    """Reports per neighbourhood, most first (neighbourhoods with none included)."""
+    neighbourhoods = list(Boundary.objects.filter(kind=Boundary.Kind.NEIGHBOURHOOD))
+    others = list(Boundary.objects.exclude(kind=Boundary.Kind.NEIGHBOURHOOD))
+    owner: dict[int, int] = {n.pk: n.pk for n in neighbourhoods}
+    for other in others:
+        # A smaller area inside a neighbourhood (a park, a corridor's piece) counts there.
+        for n in neighbourhoods:
+            if n.shape.buffer(1e-9).contains(other.shape):
+                owner[other.pk] = n.pk
+                break
+    counts: dict[int, int] = dict.fromkeys(owner.values(), 0)
+    rows = (
+        in_period(filters)
+        .filter(area_id__in=list(owner))
+        .values("area_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[owner[row["area_id"]]] += row["n"]
+    result = sorted(
+        (AreaCount(n, counts[n.pk]) for n in neighbourhoods),
+        key=lambda a: (-a.count, a.boundary.name),
+    )
+    breaks = heat_breaks([a.count for a in result if a.count])
+    for area in result:
+        area.heat = heat_class(area.count, breaks) if area.count else 0
+    return result
+
+
+def map_data(cells: list[Cell], areas: list[AreaCount], list_url: str) -> dict[str, Any]:
+    """What the map script draws (via json_script): small, numbers and shapes only."""
+    return {
+        "cells": [[c.south, c.west, c.north, c.east, c.count, c.heat] for c in cells],
+        "areas": [
+            {
+                "id": a.boundary.pk,
+                "name": a.boundary.name,
+                "count": a.count,
+                "heat": a.heat,
+                "geometry": a.boundary.geometry,
+            }
+            for a in areas
+        ],
+        "listUrl": list_url,
+    }

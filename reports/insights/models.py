@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class AreaAlert(models.Model):
+    """Someone who asked for an email about new reports in an area: a boundary (usually a
+    neighbourhood) or a circle, optionally of one category. Nothing is sent before the
+    address is confirmed; the token confirms and unsubscribes."""
+
+    class Frequency(models.TextChoices):
+        IMMEDIATE = "immediate", "As each report arrives"
+        DAILY = "daily", "A daily digest"
+
+    email = models.EmailField()
+    area = models.ForeignKey(
+        "departments.Boundary", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lat = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    long = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    radius_m = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(50), MaxValueValidator(5000)]
+    )
+    service = models.ForeignKey(
+        "reports.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, default=Frequency.IMMEDIATE
+    )
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    confirmed = models.DateTimeField(null=True, blank=True)
+    cancelled = models.DateTimeField(null=True, blank=True)
+    # Reports requested after this moment have not been sent yet.
+    sent_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(area__isnull=False)
+                    & models.Q(lat__isnull=True)
+                    & models.Q(long__isnull=True)
+                    & models.Q(radius_m__isnull=True)
+                )
+                | (
+                    models.Q(area__isnull=True)
+                    & models.Q(lat__isnull=False)
+                    & models.Q(long__isnull=False)
+                    & models.Q(radius_m__isnull=False)
+                ),
+                name="areaalert_area_xor_circle",
+            )
+        ]
+        indexes = [models.Index(fields=["frequency", "confirmed", "cancelled"])]
+
+    def __str__(self) -> str:
+        return f"Alert for {self.describe()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed is not None and self.cancelled is None
+
+    def describe(self) -> str:
+        what = self.service.name if self.service is not None else "all reports"
+        if self.area is not None:
+            return f"{what} in {self.area.name}"
+        return f"{what} within {self.radius_m} m of {self.lat:.5f}, {self.long:.5f}"

@@ -1,0 +1,36 @@
+from django.urls import path, re_path
+
+from reports.insights import feeds, views
+
+app_name = "insights"
+
+urlpatterns = [
+    path("insights/", views.DashboardView.as_view(), name="dashboard"),
+    path("insights/<slug:slug>.csv", views.figure_csv, name="figure-csv"),
+    path("insights/map/", views.HotspotMapView.as_view(), name="map"),
+    path("insights/map/reports/", views.HotspotReportsView.as_view(), name="map-reports"),
+    path("insights/feeds/reports/", feeds.ReportsFeed(), name="feed-reports"),
+    path(
+        "insights/feeds/category/<slug:service_code>/",
+        feeds.CategoryFeed(),
+        name="feed-category",
+    ),
+    path("insights/feeds/area/<int:pk>/", feeds.AreaFeed(), name="feed-area"),
+    path("insights/feeds/report/<int:pk>/", feeds.ReportUpdatesFeed(), name="feed-report"),
+    path("insights/alerts/new/", views.AlertCreateView.as_view(), name="alert-new"),
+    path(
+        "insights/alerts/<uuid:token>/confirm/",
+        views.AlertConfirmView.as_view(),
+        name="alert-confirm",
+    ),
+    path(
+        "insights/alerts/<uuid:token>/unsubscribe/",
+        views.AlertUnsubscribeView.as_view(),
+        name="alert-unsubscribe",
+    ),
+    path("data/", views.DataView.as_view(), name="data"),
+    re_path(r"^data/reports\.(?P<fmt>csv|geojson)$", views.export, name="export"),
+    re_path(r"^data/dumps/reports\.(?P<fmt>csv|geojson)$", views.dump, name="dump"),
+    path("data/catalog.jsonld", views.dcat_ap, name="dcat-ap"),
+    path("data.json", views.data_json, name="data-json"),
+]

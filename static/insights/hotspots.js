@@ -1,0 +1,61 @@
+/* The hotspot map: grid cells and neighbourhoods, counted by the server (json_script
+ * "hotspot-map-data"). Clicking a cell or a neighbourhood opens the list of its reports.
+ * The ranked tables beside the map carry the same numbers for keyboard and screen-reader
+ * users. */
+(function () {
+  "use strict";
+
+  var HEAT = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"];
+
+  function link(base, key, value) {
+    return base + (base.indexOf("?") === -1 ? "?" : "&") + key + "=" + encodeURIComponent(value);
+  }
+
+  function init(map) {
+    var el = document.getElementById("hotspot-map-data");
+    if (!el) { return; }
+    var data = JSON.parse(el.textContent);
+    var cells = L.layerGroup();
+    var bounds = null;
+    data.cells.forEach(function (c) {
+      var box = [[c[0], c[1]], [c[2], c[3]]];
+      var rect = L.rectangle(box, {
+        color: HEAT[c[5]], weight: 1, fillColor: HEAT[c[5]], fillOpacity: 0.75,
+      });
+      rect.bindTooltip(c[4] + (c[4] === 1 ? " report" : " reports"));
+      rect.on("click", function () {
+        window.location.href = link(data.listUrl, "cell_bounds", c.slice(0, 4).join(","));
+      });
+      rect.addTo(cells);
+      bounds = bounds ? bounds.extend(box) : L.latLngBounds(box);
+    });
+    var areas = L.geoJSON(null, {
+      style: function (feature) {
+        return {
+          color: "#1e3a5f", weight: 1.5,
+          fillColor: HEAT[feature.properties.heat], fillOpacity: feature.properties.count ? 0.6 : 0.1,
+        };
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        layer.bindTooltip(p.name + ": " + p.count + (p.count === 1 ? " report" : " reports"));
+        layer.on("click", function () { window.location.href = link(data.listUrl, "area", p.id); });
+      },
+    });
+    data.areas.forEach(function (a) {
+      areas.addData({
+        type: "Feature", geometry: a.geometry,
+        properties: { id: a.id, name: a.name, count: a.count, heat: a.heat },
+      });
+    });
+    cells.addTo(map);
+    L.control.layers({ "Grid cells": cells, "Neighbourhoods": areas }, null, { collapsed: false }).addTo(map);
+    if (bounds) { map.fitBounds(bounds, { padding: [10, 10], maxZoom: 14 }); }
+  }
+
+  window.Civic311Hotspots = { init: init };
+
+  // civic311-maps.js (loaded before this file) makes the map: no inline script under the CSP.
+  var el = document.getElementById("hotspot-map");
+  if (el && window.L && window.Civic311Maps) init(window.Civic311Maps.create(el));
+})();

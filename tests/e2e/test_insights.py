@@ -1,0 +1,81 @@
+"""The insights dashboard and the hotspot map in a real browser, at phone and desktop size.
+Screenshots land in test-artifacts/screenshots/ (insights-*.png, hotspots-*.png)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from tests.factories import (
+    BoundaryFactory,
+    DepartmentFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    square,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _uncached(settings) -> None:
+    settings.INSIGHTS_CACHE_SECONDS = 0
+
+
+def city_with_reports() -> None:
+    health = DepartmentFactory(name="Health")
+    roads = DepartmentFactory(name="Roads")
+    syringe = ServiceFactory(name="Found syringe", service_code="syringe", department=health)
+    pothole = ServiceFactory(name="Pothole", service_code="pothole", department=roads)
+    graffiti = ServiceFactory(name="Graffiti", service_code="graffiti", department=roads)
+    north = BoundaryFactory(name="Oakwood", geometry=square(35.78, -78.66, 35.80, -78.62))
+    south = BoundaryFactory(name="Mordecai", geometry=square(35.74, -78.66, 35.76, -78.62))
+    now = timezone.now()
+    for i in range(60):
+        service = (syringe, pothole, graffiti)[i % 3]
+        requested = now - timedelta(days=(i * 5) % 300, hours=i % 7)
+        closed = i % 2 == 0
+        ServiceRequestFactory(
+            service=service,
+            area=north if i % 3 else south,
+            lat=(35.79 if i % 3 else 35.75) + (i % 5) * 0.002,
+            long=-78.64 + (i % 4) * 0.003,
+            requested_datetime=requested,
+            status="closed" if closed else "open",
+            state="fixed" if closed else "new",
+            closed_datetime=requested + timedelta(hours=4 + i * 3) if closed else None,
+            expected_datetime=requested + timedelta(hours=72),
+        )
+
+
+def test_dashboard_shows_figures_and_their_numbers(page, e2e_site) -> None:
+    city_with_reports()
+    page.goto(f"{e2e_site}/insights/")
+    expect(page.get_by_role("heading", name="New reports per week by category")).to_be_visible()
+    expect(page.locator("svg.chart__svg")).to_have_count(2)
+    expect(page.locator("svg.chart__svg rect").first).to_be_visible()
+    page.get_by_text("Show the numbers as a table").first.click()
+    expect(page.locator("details.figure-table table").first).to_be_visible()
+    screenshot(page, "insights")
+
+    page.select_option("#id_service", label="Found syringe")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(f"{e2e_site}/insights/?period=365&service=syringe")
+    expect(page.locator(".insights-permalink")).to_contain_text("Found syringe")
+
+
+def test_hotspot_map_answers_where_in_two_clicks(page, e2e_site) -> None:
+    city_with_reports()
+    page.goto(f"{e2e_site}/insights/map/?service=syringe&period=365")
+    # The script has drawn the grid once cells appear in the overlay pane.
+    expect(page.locator("#hotspot-map .leaflet-overlay-pane path").first).to_be_attached()
+    first = page.locator("table.data-table tbody tr").first
+    expect(first).to_contain_text("Mordecai")
+    screenshot(page, "hotspots")
+    first.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Reports in Mordecai")).to_be_visible()
+    expect(page.locator(".report-row").first).to_contain_text("Found syringe")

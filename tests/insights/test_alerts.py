@@ -1,0 +1,164 @@
+"""Area alerts: confirmation first, immediate and daily sending through the outbox, each
+report once, one-click unsubscribe (RFC 8058), and the outsider refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from reports.insights import alerts
+from reports.insights.models import AreaAlert
+from reports.models import OutboxMessage
+from tests.factories import BoundaryFactory, ServiceFactory, ServiceRequestFactory, square
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def oakwood():
+    return BoundaryFactory(name="Oakwood", geometry=square(35.78, -78.66, 35.80, -78.62))
+
+
+def confirm_url_from(message: OutboxMessage) -> str:
+    line = next(x for x in message.body.splitlines() if "/confirm/" in x)
+    return line.strip().split("testserver")[-1].split("127.0.0.1:8000")[-1]
+
+
+def test_subscribe_sends_a_confirmation_and_nothing_else(client, oakwood) -> None:
+    response = client.post(
+        "/insights/alerts/new/",
+        {"email": "Neighbour@Example.org", "where": "area", "area": oakwood.pk,
+         "radius_m": 500, "frequency": "immediate"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    alert = AreaAlert.objects.get()
+    assert alert.email == "neighbour@example.org" and alert.area == oakwood
+    assert not alert.is_active
+    [message] = OutboxMessage.objects.all()
+    assert message.kind == "alert-confirm"
+    assert f"/insights/alerts/{alert.token}/confirm/" in message.body
+    ServiceRequestFactory(area=oakwood, requested_datetime=timezone.now() - timedelta(minutes=3))
+    assert alerts.alerts_send_immediate() == 0  # not confirmed: nothing is sent
+
+
+def test_confirm_needs_a_post_then_reports_arrive_once(client, oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="immediate", area=oakwood)
+    url = f"/insights/alerts/{alert.token}/confirm/"
+    assert client.get(url).status_code == 200
+    alert.refresh_from_db()
+    assert alert.confirmed is None  # a mail scanner's GET confirms nothing
+    assert client.post(url).status_code == 200
+    alert.refresh_from_db()
+    assert alert.is_active
+
+    # Reports from the confirmation on count, not the area's history.
+    ServiceRequestFactory(area=oakwood, requested_datetime=alert.confirmed - timedelta(hours=1))
+    now = timezone.now() + timedelta(minutes=1)
+    inside = ServiceRequestFactory(area=oakwood, requested_datetime=now)
+    ServiceRequestFactory(requested_datetime=now)  # elsewhere
+    ServiceRequestFactory(area=oakwood, hidden=True, requested_datetime=now)
+    assert alerts.alerts_send_immediate(now=now + timedelta(minutes=5)) == 1
+    assert alerts.alerts_send_immediate(now=now + timedelta(minutes=10)) == 0  # never twice
+    message = OutboxMessage.objects.get(kind="alert")
+    assert f"#{inside.pk}" in message.subject
+    assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"/insights/alerts/{alert.token}/unsubscribe/" in message.headers["List-Unsubscribe"]
+    assert "private.person@example.net" not in message.body
+
+
+def test_circle_alert_matches_by_distance_and_category() -> None:
+    syringe = ServiceFactory(name="Found syringe")
+    alert = alerts.alert_create(
+        email="n@example.org", frequency="immediate", lat=35.78, long=-78.64, radius_m=500,
+        service=syringe,
+    )  # fmt: skip
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now()
+    near = ServiceRequestFactory(service=syringe, lat=35.7820, long=-78.64, requested_datetime=now)
+    ServiceRequestFactory(
+        service=syringe, lat=35.7860, long=-78.64, requested_datetime=now
+    )  # ~670 m
+    ServiceRequestFactory(lat=35.78, long=-78.64, requested_datetime=now)  # other category
+    found = alerts.matching_reports(alert, now - timedelta(minutes=1), now + timedelta(minutes=1))
+    assert [r.pk for r in found] == [near.pk]
+
+
+def test_daily_digest_lists_the_days_reports_in_one_email(oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now()
+    for minutes in (10, 20, 30):
+        ServiceRequestFactory(area=oakwood, requested_datetime=now + timedelta(minutes=minutes))
+    later = now + timedelta(hours=20)
+    assert alerts.alerts_send_daily(now=later) == 1
+    assert alerts.alerts_send_daily(now=later) == 0
+    message = OutboxMessage.objects.get(kind="alert")
+    assert message.subject.endswith("3 new reports: all reports in Oakwood")
+    assert message.body.count("/reports/") == 3
+
+
+def test_digest_is_sent_through_the_outbox(oakwood, django_capture_on_commit_callbacks) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    ServiceRequestFactory(area=oakwood, requested_datetime=timezone.now())
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts.alerts_send_daily(now=timezone.now() + timedelta(hours=2))
+    # Tasks run in-process in tests: after the commit the outbox worker has sent it.
+    assert [m.to for m in mail.outbox] == [["n@example.org"]]
+
+
+def test_one_click_unsubscribe_without_csrf_token(oakwood) -> None:
+    from django.test import Client
+
+    alert = alerts.alert_create(email="n@example.org", frequency="immediate", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    client = Client(enforce_csrf_checks=True)
+    url = f"/insights/alerts/{alert.token}/unsubscribe/"
+    assert client.get(url).status_code == 200
+    alert.refresh_from_db()
+    assert alert.is_active
+    response = client.post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    alert.refresh_from_db()
+    assert alert.cancelled is not None and not alert.is_active
+    ServiceRequestFactory(area=oakwood, requested_datetime=timezone.now())
+    assert alerts.alerts_send_immediate(now=timezone.now() + timedelta(minutes=5)) == 0
+
+
+def test_unknown_token_is_refused(client) -> None:
+    token = uuid.uuid4()
+    assert client.get(f"/insights/alerts/{token}/confirm/").status_code == 404
+    assert client.post(f"/insights/alerts/{token}/confirm/").status_code == 404
+    assert client.post(f"/insights/alerts/{token}/unsubscribe/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"email": "nope", "where": "area"}, "email"),
+        ({"email": "a@example.org", "where": "area"}, "area"),
+        ({"email": "a@example.org", "where": "circle", "radius_m": 500}, "lat"),
+        (
+            {"email": "a@example.org", "where": "circle", "lat": 10, "long": 10, "radius_m": 500},
+            "lat",
+        ),
+    ],
+)
+def test_bad_alert_form_shows_errors_and_stores_nothing(client, data, field) -> None:
+    response = client.post("/insights/alerts/new/", {"frequency": "daily", **data})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not AreaAlert.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_alert_form_preselects_the_area_from_the_link(client, oakwood) -> None:
+    response = client.get(f"/insights/alerts/new/?area={oakwood.pk}")
+    assert response.status_code == 200
+    assert f'<option value="{oakwood.pk}" selected>Oakwood' in response.content.decode()
+    assert 'id="alert-map"' in response.content.decode()

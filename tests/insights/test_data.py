@@ -1,0 +1,258 @@
+"""Open data: exports (no contact field, no hidden report, streamed), the dump, /data/,
+and the DCAT catalogues."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import types
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from jsonschema import Draft7Validator, FormatChecker
+
+from reports.insights import exports
+from reports.insights.tasks import open_data_dump
+from tests.conftest import assert_no_private_data
+from tests.factories import BoundaryFactory, ServiceFactory, ServiceRequestFactory, square
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = json.loads((Path(__file__).parent / "dcat_us_catalog.schema.json").read_text())
+
+
+def body(response) -> str:
+    return b"".join(response.streaming_content).decode()
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body(response))))
+
+
+def test_csv_export_has_public_fields_only_and_no_hidden_report(client) -> None:
+    shown = ServiceRequestFactory(status_notes="Crew booked.")
+    hidden = ServiceRequestFactory(hidden=True)
+    redacted = ServiceRequestFactory(description="Rude words", description_redacted=True)
+    response = client.get("/data/reports.csv")
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    text = body(response)
+    assert_no_private_data(text)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == exports.COLUMNS
+    assert [int(r["service_request_id"]) for r in rows] == [shown.pk, redacted.pk]
+    assert hidden.pk not in {int(r["service_request_id"]) for r in rows}
+    assert rows[0]["status_notes"] == "Crew booked."
+    assert rows[1]["description"] == exports.REDACTED
+    assert "Rude words" not in text
+    assert rows[0]["requested_datetime"].endswith("Z")
+
+
+def test_no_export_column_reads_a_contact_field() -> None:
+    private = {"reporter_name", "reporter_email", "reporter_phone", "device_id", "account_id"}
+    assert not private & {f.source for f in exports.FIELDS}
+
+
+def test_geojson_export_is_a_feature_collection_without_private_data(client) -> None:
+    located = ServiceRequestFactory(lat=35.78, long=-78.64)
+    address_only = ServiceRequestFactory(lat=None, long=None, address="1 Main St")
+    ServiceRequestFactory(hidden=True)
+    response = client.get("/data/reports.geojson")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    text = body(response)
+    assert_no_private_data(text)
+    data = json.loads(text)
+    assert data["type"] == "FeatureCollection"
+    features = {f["id"]: f for f in data["features"]}
+    assert set(features) == {located.pk, address_only.pk}
+    assert features[located.pk]["geometry"] == {"type": "Point", "coordinates": [-78.64, 35.78]}
+    assert features[address_only.pk]["geometry"] is None
+    assert set(features[located.pk]["properties"]) == set(exports.COLUMNS)
+
+
+def test_empty_geojson_export_is_valid(client) -> None:
+    assert json.loads(body(client.get("/data/reports.geojson")))["features"] == []
+
+
+def test_export_filters_like_open311_plus_area(client) -> None:
+    pothole, graffiti = ServiceFactory(service_code="pothole"), ServiceFactory()
+    area = BoundaryFactory(geometry=square(35.0, -79.0, 35.1, -78.9))
+    old = timezone.now() - timedelta(days=400)
+    a = ServiceRequestFactory(service=pothole, area=area, requested_datetime=old)
+    b = ServiceRequestFactory(service=pothole, status="closed", state="fixed")
+    ServiceRequestFactory(service=graffiti, area=area)
+
+    def ids(query: str) -> list[int]:
+        return [
+            int(r["service_request_id"]) for r in csv_rows(client.get(f"/data/reports.csv?{query}"))
+        ]
+
+    assert ids("service_code=pothole") == [a.pk, b.pk]  # no 90-day window
+    assert ids("service_code=pothole&status=open") == [a.pk]
+    assert ids(f"service_code=pothole&area={area.pk}") == [a.pk]
+    start = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ids(f"service_code=pothole&start_date={start}") == [b.pk]
+    assert ids(f"service_request_id={a.pk}") == [a.pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_date=yesterday",
+        "status=lost",
+        "area=999999",
+        "bbox=1,2,3",
+        "start_date=2026-02-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
+    ],
+)
+def test_export_bad_filter_is_a_400_with_a_message(client, query: str) -> None:
+    response = client.get(f"/data/reports.csv?{query}")
+    assert response.status_code == 400
+    assert response.content.strip()
+
+
+def test_export_streams_in_blocks_without_listing_all_rows(client, monkeypatch) -> None:
+    monkeypatch.setattr(exports, "BLOCK", 10)
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    ServiceRequestFactory.create_batch(35)
+    rows = exports.export_rows(exports.ServiceRequest.objects.all())
+    assert isinstance(rows, types.GeneratorType)
+    chunks = list(exports.csv_chunks(rows))
+    # Three blocks of 10 rows (the header rides with the first), then the last 5.
+    assert len(chunks) == 4
+    assert sum(chunk.count("\n") for chunk in chunks) == 36
+    stream = exports.stream("csv", exports.ServiceRequest.objects.all())
+    assert isinstance(stream, types.GeneratorType)  # nothing is read before it is iterated
+    response = client.get("/data/reports.csv")
+    assert response.streaming
+    assert b"".join(response.streaming_content).count(b"\n") == 36
+
+
+def test_both_export_paths_agree(client) -> None:
+    """PostgreSQL formats rows in the database; the Python path must say the same."""
+    ServiceRequestFactory(description='Line one\nline two, "quoted"', lat=None, long=None)
+    ServiceRequestFactory(description_redacted=True, status_notes="Done.", zipcode="27601")
+    via_python = list(csv.reader(io.StringIO(
+        "".join(exports.csv_chunks(exports.export_rows(exports.ServiceRequest.objects.all())))
+    )))  # fmt: skip
+    served = list(csv.reader(io.StringIO(body(client.get("/data/reports.csv")))))
+    assert served == via_python
+    features = json.loads(body(client.get("/data/reports.geojson")))["features"]
+    assert [list(f["properties"].values()) for f in features] == [
+        [
+            None if v == "" and c in NULLABLE else _typed(c, v)
+            for c, v in zip(served[0], row, strict=True)
+        ]
+        for row in served[1:]
+    ]
+
+
+NULLABLE = {"expected_datetime", "closed_datetime", "lat", "long", "area", "agency_responsible"}
+
+
+def _typed(column: str, value: str):
+    if column == "service_request_id":
+        return int(value)
+    if column in {"lat", "long"}:
+        return float(value)
+    return value
+
+
+def test_dump_is_written_whole_and_swapped_in(settings) -> None:
+    ServiceRequestFactory()
+    paths = open_data_dump.delay().get()
+    assert sorted(Path(p).name for p in paths) == ["reports.csv", "reports.geojson"]
+    root = Path(settings.OPEN_DATA_ROOT)
+    assert sorted(p.name for p in root.iterdir()) == ["reports.csv", "reports.geojson"]
+    assert_no_private_data((root / "reports.csv").read_text())
+    json.loads((root / "reports.geojson").read_text())
+
+
+def test_failed_dump_leaves_the_previous_file_and_no_temporary(settings, monkeypatch) -> None:
+    ServiceRequestFactory()
+    exports.dump_write("csv")
+    before = exports.dump_path("csv").read_text()
+
+    def broken(fmt, queryset):
+        yield b"service_request_id\n"
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "STREAM", broken)
+    with pytest.raises(OSError):
+        exports.dump_write("csv")
+    assert exports.dump_path("csv").read_text() == before
+    assert [p.name for p in Path(settings.OPEN_DATA_ROOT).iterdir()] == ["reports.csv"]
+
+
+def test_dump_is_served_with_its_size_on_the_data_page(client) -> None:
+    assert client.get("/data/dumps/reports.csv").status_code == 404
+    ServiceRequestFactory()
+    exports.dump_write("csv")
+    response = client.get("/data/dumps/reports.csv")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"service_request_id,")
+    page = client.get("/data/")
+    assert "Nightly full dump (CSV)" in page.content.decode()
+
+
+def test_data_page_shows_dictionary_licence_and_downloads(client, settings) -> None:
+    settings.OPEN_DATA_LICENSE_NAME = "CC BY 4.0"
+    settings.OPEN_DATA_LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+    ServiceRequestFactory()
+    response = client.get("/data/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for field in exports.FIELDS:
+        assert f"<code>{field.name}</code>" in text
+    assert 'href="https://creativecommons.org/licenses/by/4.0/" rel="license">CC BY 4.0' in text
+    assert "/data/reports.csv" in text and "/data/reports.geojson" in text
+    assert "has not been written yet" in text
+
+
+def test_data_json_validates_against_dcat_us(client) -> None:
+    ServiceRequestFactory()
+    exports.dump_write("geojson")
+    response = client.get("/data.json")
+    assert response.status_code == 200
+    catalogue = response.json()
+    errors = list(Draft7Validator(SCHEMA, format_checker=FormatChecker()).iter_errors(catalogue))
+    assert errors == []
+    [reports, _services] = catalogue["dataset"]
+    urls = {d.get("downloadURL") or d.get("accessURL") for d in reports["distribution"]}
+    assert "http://testserver/data/reports.csv" in urls
+    assert "http://testserver/data/dumps/reports.geojson" in urls
+    assert reports["license"].startswith("https://")
+    assert "bureauCode" not in reports
+
+
+def test_data_json_of_a_federal_agency_carries_omb_codes(client, settings) -> None:
+    settings.OPEN_DATA_BUREAU_CODE = "015:11"
+    settings.OPEN_DATA_PROGRAM_CODE = "015:001"
+    catalogue = client.get("/data.json").json()
+    assert Draft7Validator(SCHEMA).is_valid(catalogue)
+    assert catalogue["dataset"][0]["bureauCode"] == ["015:11"]
+
+
+def test_dcat_us_schema_catches_a_broken_catalogue() -> None:
+    validator = Draft7Validator(SCHEMA, format_checker=FormatChecker())
+    broken = {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": [{}]}
+    assert not validator.is_valid(broken)
+
+
+def test_dcat_ap_json_ld_describes_the_same_distributions(client) -> None:
+    response = client.get("/data/catalog.jsonld")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/ld+json"
+    data = response.json()
+    assert data["@type"] == "dcat:Catalog"
+    assert "dcat" in data["@context"] and "dct" in data["@context"]
+    dataset = data["dcat:dataset"][0]
+    assert dataset["@type"] == "dcat:Dataset"
+    formats = {d["dct:format"] for d in dataset["dcat:distribution"]}
+    assert {"CSV", "GEOJSON", "API"} <= formats
+    assert all(d["dct:license"] for d in dataset["dcat:distribution"])

@@ -1,0 +1,85 @@
+"""Atom feeds: content, scope, and no hidden report or private data."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+import pytest
+
+from tests.conftest import assert_no_private_data
+from tests.factories import (
+    BoundaryFactory,
+    RequestUpdateFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    square,
+)
+
+pytestmark = pytest.mark.django_db
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def entries(response) -> list[ElementTree.Element]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert_no_private_data(response.content.decode())
+    return ElementTree.fromstring(response.content).findall(f"{ATOM}entry")
+
+
+def titles(response) -> list[str]:
+    return [e.findtext(f"{ATOM}title") for e in entries(response)]
+
+
+def test_reports_feed_lists_new_public_reports(client) -> None:
+    shown = ServiceRequestFactory(service=ServiceFactory(name="Pothole"), address="5 Oak Ave")
+    ServiceRequestFactory(hidden=True, description="HIDDEN-TEXT")
+    response = client.get("/insights/feeds/reports/")
+    [entry] = entries(response)
+    assert entry.findtext(f"{ATOM}title") == f"Pothole #{shown.pk}"
+    assert "5 Oak Ave" in entry.findtext(f"{ATOM}summary")
+    assert entry.find(f"{ATOM}link").get("href").endswith(f"/reports/{shown.pk}/")
+    assert "HIDDEN-TEXT" not in response.content.decode()
+
+
+def test_redacted_description_stays_redacted_in_the_feed(client) -> None:
+    ServiceRequestFactory(description="Rude words", description_redacted=True)
+    response = client.get("/insights/feeds/reports/")
+    assert "Rude words" not in response.content.decode()
+    assert "removed by moderator" in response.content.decode()
+
+
+def test_category_and_area_feeds_are_scoped(client) -> None:
+    syringe = ServiceFactory(name="Found syringe", service_code="syringe")
+    other = ServiceFactory(name="Graffiti")
+    area = BoundaryFactory(name="Oakwood", geometry=square(35.0, -79.0, 35.1, -78.9))
+    a = ServiceRequestFactory(service=syringe, area=area)
+    ServiceRequestFactory(service=other, area=area)
+    ServiceRequestFactory(service=syringe)
+    assert len(titles(client.get("/insights/feeds/category/syringe/"))) == 2
+    area_titles = titles(client.get(f"/insights/feeds/area/{area.pk}/"))
+    assert f"Found syringe #{a.pk}" in area_titles and len(area_titles) == 2
+    assert client.get("/insights/feeds/category/unknown/").status_code == 404
+    assert client.get("/insights/feeds/area/999999/").status_code == 404
+
+
+def test_report_feed_has_public_updates_only(client) -> None:
+    report = ServiceRequestFactory()
+    RequestUpdateFactory(request=report, text="Crew booked for Tuesday.")
+    RequestUpdateFactory(request=report, text="INTERNAL NOTE", public=False)
+    RequestUpdateFactory(
+        request=report, kind="state", state_from="new", state_to="fixed", text="Filled."
+    )
+    response = client.get(f"/insights/feeds/report/{report.pk}/")
+    assert titles(response) == ["Status change: Closed: fixed", "Note"]
+    assert "INTERNAL NOTE" not in response.content.decode()
+
+
+def test_hidden_report_has_no_feed(client) -> None:
+    report = ServiceRequestFactory(hidden=True)
+    assert client.get(f"/insights/feeds/report/{report.pk}/").status_code == 404
+
+
+def test_feed_query_count_is_constant(client, django_assert_max_num_queries) -> None:
+    ServiceRequestFactory.create_batch(20)
+    with django_assert_max_num_queries(2):
+        client.get("/insights/feeds/reports/")

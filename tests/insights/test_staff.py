@@ -1,0 +1,58 @@
+"""The staff dashboard under the admin: internal figures, cross-department view, and only
+for staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import (
+    BoundaryFactory,
+    DepartmentFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    StaffMembershipFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_outsiders_are_sent_to_the_login(client, citizen) -> None:
+    assert client.get("/admin/insights/").status_code == 302
+    client.force_login(citizen)
+    response = client.get("/admin/insights/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_staff_see_hidden_counts_workload_and_other_departments(client) -> None:
+    health = DepartmentFactory(name="Health")
+    police = DepartmentFactory(name="Police")
+    agent = StaffMembershipFactory(department=health).user
+    syringe = ServiceFactory(name="Found syringe", department=health)
+    corner = BoundaryFactory(name="Main and 5th")
+    ServiceRequestFactory(service=syringe, area=corner, assigned_to=agent)
+    ServiceRequestFactory(service=syringe, area=corner, department=police)
+    ServiceRequestFactory(service=syringe, area=corner, hidden=True)
+    client.force_login(agent)
+    response = client.get("/admin/insights/")
+    assert response.status_code == 200
+    context = response.context
+    assert context["totals"] == {"received": 3, "hidden": 1, "closed": 0}
+    assert [a["assigned_to__username"] for a in context["agents"]] == [agent.username]
+    cross = context["cross"]
+    assert set(cross["departments"]) == {"Health", "Police"}
+    assert cross["rows"][0][0] == "Main and 5th" and cross["rows"][0][2] == 3
+    text = response.content.decode()
+    assert "Across departments" in text and "Police" in text
+
+
+def test_staff_dashboard_query_count_is_constant(client, django_assert_max_num_queries) -> None:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    service = ServiceFactory()
+    ServiceRequestFactory.create_batch(3, service=service, requested_datetime=timezone.now())
+    client.get("/admin/insights/")
+    ServiceRequestFactory.create_batch(20, service=service, requested_datetime=timezone.now())
+    with django_assert_max_num_queries(20):
+        assert client.get("/admin/insights/").status_code == 200

@@ -1,0 +1,166 @@
+"""The dashboard and the hotspot map: content, filters, CSV, constant query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import assert_no_private_data
+from tests.factories import (
+    BoundaryFactory,
+    DepartmentFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    square,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def city():
+    roads = DepartmentFactory(name="Roads", slug="roads")
+    health = DepartmentFactory(name="Health", slug="health")
+    pothole = ServiceFactory(name="Pothole", service_code="pothole", department=roads)
+    syringe = ServiceFactory(name="Found syringe", service_code="syringe", department=health)
+    north = BoundaryFactory(name="Northside", geometry=square(35.78, -78.66, 35.80, -78.62))
+    south = BoundaryFactory(name="Southside", geometry=square(35.74, -78.66, 35.76, -78.62))
+    return {"pothole": pothole, "syringe": syringe, "north": north, "south": south}
+
+
+def make_reports(city, n: int) -> None:
+    now = timezone.now()
+    for i in range(n):
+        requested = now - timedelta(days=i % 40, hours=3)
+        closed = i % 3 == 0
+        ServiceRequestFactory(
+            service=city["syringe"] if i % 2 else city["pothole"],
+            area=city["north"] if i % 4 else city["south"],
+            lat=35.79 if i % 4 else 35.75,
+            long=-78.64,
+            requested_datetime=requested,
+            status="closed" if closed else "open",
+            state="fixed" if closed else "new",
+            closed_datetime=requested + timedelta(hours=5 + i) if closed else None,
+            expected_datetime=requested + timedelta(hours=24),
+        )
+    ServiceRequestFactory(
+        service=city["pothole"], hidden=True, description="HIDDEN-REPORT-TEXT", area=city["north"]
+    )
+
+
+def test_dashboard_shows_every_figure_with_tables_and_csv_links(client, city) -> None:
+    make_reports(city, 12)
+    response = client.get("/insights/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for heading in (
+        "New reports per week by category",
+        "Top categories this month",
+        "Open backlog by department",
+        "New and closed reports per week",
+        "Response time by department",
+        "Response time by category",
+    ):
+        assert heading in text
+    assert text.count("Show the numbers as a table") == 2
+    for slug in ("weekly-by-category", "top-categories", "backlog", "new-vs-closed"):
+        assert f"/insights/{slug}.csv" in text
+    assert '<svg class="chart__svg"' in text
+    assert "small sample" in text  # fewer than 10 closed per department
+    assert "HIDDEN-REPORT-TEXT" not in text
+    assert_no_private_data(text)
+    assert "<script" not in text.split("</footer>")[0].split("<main")[1]  # no inline script
+    assert 'style="' not in text
+
+
+def test_dashboard_filters_make_a_permalink(client, city) -> None:
+    make_reports(city, 8)
+    response = client.get(f"/insights/?period=90&service=syringe&area={city['north'].pk}")
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    assert filters.service == city["syringe"] and filters.area == city["north"]
+    assert (
+        f"?period=90&amp;service=syringe&amp;area={city['north'].pk}" in response.content.decode()
+    )
+    weekly = response.context["weekly"]
+    assert [name for name, _ in weekly.series] == ["Found syringe"]
+
+
+def test_dashboard_bad_filters_show_an_error_not_a_500(client, city) -> None:
+    response = client.get("/insights/?start=2026-05-01&end=2026-01-01&service=nope&area=abc")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "must be on or before" in text
+    assert "Select a valid choice" in text
+
+
+def test_figure_csv_matches_the_table(client, city) -> None:
+    make_reports(city, 6)
+    response = client.get("/insights/backlog.csv?department=health")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="backlog.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["Department", "Open reports", "Past target"]
+    assert [row[0] for row in rows[1:]] == ["Health"]
+    assert client.get("/insights/nothing.csv").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/insights/", "/insights/map/", "/insights/map/reports/"])
+def test_query_count_does_not_grow_with_reports(
+    client, city, url, django_assert_num_queries
+) -> None:
+    make_reports(city, 4)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    make_reports(city, 30)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_hotspot_map_counts_cells_and_neighbourhoods(client, city) -> None:
+    make_reports(city, 8)
+    response = client.get("/insights/map/?service=pothole")
+    assert response.status_code == 200
+    areas = response.context["top_areas"]
+    # Potholes are the even reports: i = 0, 4 in Southside, 2, 6 in Northside.
+    assert [(a.boundary.name, a.count) for a in areas] == [("Northside", 2), ("Southside", 2)]
+    assert sum(c.count for c in response.context["top_cells"]) == 4
+    data = json.loads(
+        response.content.decode()
+        .split('id="hotspot-map-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert {a["name"] for a in data["areas"]} == {"Northside", "Southside"}
+    assert all(len(cell) == 6 for cell in data["cells"])
+    assert "HIDDEN-REPORT-TEXT" not in response.content.decode()
+    # base.html names the reports list "list_url"; the table links to the area's list.
+    north = f'/insights/map/reports/?service=pothole&amp;area={city["north"].pk}">Northside<'
+    assert north in response.content.decode()
+
+
+def test_hotspot_area_and_cell_list_their_reports(client, city) -> None:
+    make_reports(city, 8)
+    response = client.get(f"/insights/map/reports/?service=syringe&area={city['north'].pk}")
+    assert response.status_code == 200
+    assert response.context["total"] == 4
+    assert all(r.service == city["syringe"] for r in response.context["reports"])
+    cell = client.get("/insights/map/?cell=coarse").context["top_cells"][0]
+    listed = client.get(f"/insights/map/reports/?cell_bounds={cell.key}")
+    assert listed.context["total"] == cell.count
+    text = listed.content.decode()
+    assert "HIDDEN-REPORT-TEXT" not in text
+    assert_no_private_data(text)
+
+
+@pytest.mark.parametrize("bounds", ["1,2,3", "a,b,c,d", "10,10,5,5", "0,0,45,45"])
+def test_hotspot_bad_cell_is_a_404(client, bounds) -> None:
+    assert client.get(f"/insights/map/reports/?cell_bounds={bounds}").status_code == 404
