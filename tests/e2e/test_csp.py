@@ -126,6 +126,7 @@ def test_admin_maps_and_api_docs_run_without_inline_code(watched_page, e2e_site,
     visit(page, f"{e2e_site}/admin/reports/servicerequest/")
     visit(page, f"{e2e_site}/admin/reports/servicerequest/{city['report'].pk}/change/")
     assert page.locator("#report-map.leaflet-container").count() == 1
+    visit(page, f"{e2e_site}/admin/insights/")
     visit(page, f"{e2e_site}/admin/departments/boundary/")
     visit(page, f"{e2e_site}/admin/departments/boundary/add/")
     page.wait_for_selector(".leaflet-draw-toolbar")
