@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from civic311.ratelimit import Rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-# django-leaflet is used for its Leaflet assets, settings and template tags only. It is not
-# an installed app because its admin module imports GeoDjango, which needs GDAL; we keep
-# geometry as GeoJSON evaluated with shapely instead.
+# django-leaflet is used for its Leaflet assets (static/leaflet/). It is not an installed
+# app because its admin module imports GeoDjango, which needs GDAL; we keep geometry as
+# GeoJSON evaluated with shapely instead. Its template tags ({% leaflet_map %}, {% leaflet_js %})
+# emit inline scripts, which the Content-Security-Policy refuses: pages load
+# leaflet/leaflet.js and static/js/civic311-maps.js instead.
 # Found without importing it: django-leaflet reads LEAFLET_CONFIG when first imported.
 LEAFLET_DIR = Path(importlib.util.find_spec("leaflet").origin).resolve().parent  # type: ignore[union-attr,arg-type]
 
@@ -65,6 +72,35 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as "10/hour"; checked now, parsed again where it is used."""
+    raw = env_str(name, default)
+    try:
+        Rate.parse(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+    return raw
+
+
+def env_cache(name: str) -> dict[str, object]:
+    """CACHE_URL: redis://host:port/db (or rediss://) for a cache every process shares;
+    unset means memory in each process, which is fine on a laptop."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(raw).scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+    raise ImproperlyConfigured(f"{name} must be a redis:// or rediss:// URL, got {raw!r}")
+
+
+def url_origin(url: str) -> str | None:
+    """scheme://host[:port] of an absolute URL ({s} subdomains become *), else None."""
+    parts = urlsplit(url.replace("{s}", "SUBDOMAIN"))
+    if not (parts.scheme and parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}".replace("SUBDOMAIN", "*")
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -88,6 +124,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "axes",
+    "captcha",
     "departments",
     "reports",
     "adoptions",
@@ -96,6 +134,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "civic311.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,6 +143,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "civic311.urls"
@@ -132,6 +174,12 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,6 +216,42 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
+
+# --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
+CACHES = {"default": env_cache("CACHE_URL")}
+# How many reverse proxies (nginx, a load balancer) stand in front of Django and append to
+# X-Forwarded-For. 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored, since any
+# client can send one. Set it to the exact count, never more.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+RATELIMIT_CACHE = "default"
+# Per client address (IPv6 per /64). Every POST counts, a refused one too.
+RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
+RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
+# Open311 POST requests: per API key (an app files for all its users) and per address.
+RATELIMIT_OPEN311_POST_KEY = env_rate("RATELIMIT_OPEN311_POST_KEY", "300/hour")
+RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/hour")
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked out for AXES_COOLOFF_MINUTES (admin login; any login form that goes
+# through django.contrib.auth.authenticate with the request).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "civic311.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "civic311.security.login_locked_out"
+AXES_VERBOSE = False
+# Keep failed attempts only: a row per successful staff login (address, browser) is personal
+# data nobody asked for.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Citizen forms carry a honeypot field (civic311/forms.py). CAPTCHA_ENABLED adds a CAPTCHA
+# (django-simple-captcha: images made here) to the report and follow forms; off by default,
+# since a picture shuts out people who cannot see it. A report form may take a while to fill.
+CAPTCHA_ENABLED = env_bool("CAPTCHA_ENABLED", False)
+CAPTCHA_TIMEOUT = 30  # minutes
+CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH", "") or None  # an audio version, if installed
 
 # Email: EMAIL_URL such as smtp://user:pass@host:587/?tls=True; console output by default.
 _email = dj_email_url.parse(env_str("EMAIL_URL", "console://"))
@@ -274,6 +358,37 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 if MAP_BOUNDS[0] >= MAP_BOUNDS[2] or MAP_BOUNDS[1] >= MAP_BOUNDS[3]:
     raise ImproperlyConfigured("MAP_BOUNDS must be south,west,north,east with south<north")
+
+# Content-Security-Policy: no inline script or style anywhere, so no 'unsafe-inline'.
+# Map tiles may come from another host (MAP_TILE_URL), photos too (an absolute MEDIA_URL);
+# blob: is the report form's photo previews, data: the icons inside Leaflet's CSS.
+_img_sources = [SELF, "data:", "blob:"]
+for _url in (MAP_TILE_URL, MEDIA_URL):
+    _origin = url_origin(_url)
+    if _origin and _origin not in _img_sources:
+        _img_sources.append(_origin)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": _img_sources,
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Where browsers POST violation reports (any collector you run); unset: none are sent.
+if CSP_REPORT_URI := env_str("CSP_REPORT_URI", ""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+# Only what the site uses: the report form's "Use my location".
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(self), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": MAP_CENTER,

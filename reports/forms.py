@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from civic311.forms import CitizenForm
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Service, ServiceAttribute, ServiceRequest
 
@@ -100,7 +101,7 @@ def answer_widget(attribute: ServiceAttribute) -> forms.Widget:
     return forms.TextInput()
 
 
-class ReportForm(forms.Form):
+class ReportForm(CitizenForm):
     """The web report form. Category questions of every active category are rendered, one
     fieldset per category; only the chosen category's answers are sent to the service."""
 
@@ -253,7 +254,7 @@ class ReportForm(forms.Form):
                 self.add_error(None, messages)
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(CitizenForm):
     email = forms.EmailField(label="Your email")
 
 

@@ -24,6 +24,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
+from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
@@ -61,16 +62,20 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
 
 
 class MapMixin:
-    """Hands LEAFLET_CONFIG to `{% leaflet_map ... settings_overrides=leaflet_settings %}`.
-
-    django-leaflet reads LEAFLET_CONFIG when it is first imported, and settings.py imports
-    it (for its static folder) before LEAFLET_CONFIG exists, so its own copy holds the
-    library defaults (no centre, OpenStreetMap, a reset-view button). Passing the config
-    per map makes our centre, zoom and tiles win either way."""
+    """The map settings every page's maps read (civic311-maps.js, from a json_script):
+    centre, zoom and tiles of this city."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
-        context["leaflet_settings"] = settings.LEAFLET_CONFIG
+        config = settings.LEAFLET_CONFIG
+        context["map_config"] = {
+            "center": list(settings.MAP_CENTER),
+            "zoom": settings.MAP_ZOOM,
+            "minZoom": config["MIN_ZOOM"],
+            "maxZoom": config["MAX_ZOOM"],
+            "tiles": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+        }
         return context
 
 
@@ -124,6 +129,7 @@ def active_services() -> QuerySet[Service]:
     )
 
 
+@method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"), name="dispatch")
 class ReportCreateView(MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
@@ -155,6 +161,7 @@ class ReportCreateView(MapMixin, FormView):
         )
 
 
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
 class ReportDetailView(MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 
 from civic311.celery import app as celery_app
 from tests.factories import UserFactory
@@ -21,6 +22,12 @@ PRIVATE_VALUES = (
 def _fast_passwords(settings) -> None:
     """Factories hash a password per user; the production hasher costs ~0.3 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Rate-limit counters live in the cache: each test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

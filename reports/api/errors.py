@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.response import Response
 
 # Open311 parameter names for the keys the report service and the model use in errors.
@@ -81,6 +82,9 @@ def open311_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     else:
         return None  # a real bug: let Django answer 500 and log it
     response = Response([{"code": code, "description": m} for m in messages], status=code)
+    wait = getattr(exc, "wait", None) if isinstance(exc, Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
     response.xml_root = "errors"  # type: ignore[attr-defined]
     response.xml_item = "error"  # type: ignore[attr-defined]
     return response

@@ -67,3 +67,18 @@ def report_fields(data: QueryDict) -> Mapping[str, Any]:
         "device_id": field(data, "device_id"),
         "account_id": field(data, "account_id"),
     }
+
+
+API_KEY_HEADER = "HTTP_X_API_KEY"
+
+
+def api_key_from(request: Any) -> str:
+    """The raw API key: the X-Api-Key header, else the api_key form field, else the query
+    string (Open311's way, which leaves the key in access logs: the README says how to keep
+    it out of them)."""
+    raw = request.META.get(API_KEY_HEADER, "")
+    if not raw.strip() and request.method == "POST":
+        raw = request.data.get("api_key") or ""
+    if not raw.strip():
+        raw = request.query_params.get("api_key", "")
+    return raw.strip() if isinstance(raw, str) else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +15,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -46,6 +46,7 @@ from reports.api.serializers import (
     ServiceSerializer,
     TokenSerializer,
 )
+from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
 from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
@@ -89,7 +90,11 @@ def _post_form(*, with_media: bool) -> dict[str, Any]:
         "phone": {**text, "description": "Private: never published."},
         "description": {**text, "maxLength": MAX_TEXT},
         "media_url": {**text, "format": "uri", "description": "A photo hosted elsewhere."},
-        "api_key": {**text, "description": "Here or in the query string."},
+        "api_key": {
+            **text,
+            "description": "Or the X-Api-Key header (best: kept out of access logs), "
+            "or the query string.",
+        },
         "attribute[CODE]": {
             **text,
             "description": (
@@ -121,6 +126,9 @@ class Open311Api(APIView):
 
     def get_exception_handler(self):
         return open311_exception_handler
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise Throttled(wait, detail="Too many requests from this client or API key.")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -198,6 +206,7 @@ def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
 
 class ServiceRequestListApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
+    throttle_classes = [ApiKeyPostThrottle, AddressPostThrottle]
 
     @extend_schema(
         summary="List service requests",
@@ -243,7 +252,15 @@ class ServiceRequestListApi(Open311Api):
 
     @extend_schema(
         summary="Create a service request",
-        parameters=[JURISDICTION],
+        parameters=[
+            JURISDICTION,
+            OpenApiParameter(
+                "X-Api-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="The API key (instead of the api_key field or query parameter).",
+            ),
+        ],
         request={
             "application/x-www-form-urlencoded": _post_form(with_media=False),
             "multipart/form-data": _post_form(with_media=True),
@@ -252,16 +269,20 @@ class ServiceRequestListApi(Open311Api):
             200: PostedRequestSerializer(many=True),
             403: OpenApiResponse(ErrorSerializer(many=True), description="Bad api_key"),
             **ERRORS,
+            429: OpenApiResponse(
+                ErrorSerializer(many=True),
+                description="Too many posts from this API key or address; see Retry-After",
+            ),
         },
     )
     def post(self, request: Request, fmt: str | None = None) -> Response:
-        """File a report (needs an api_key). A location is lat+long, address_string or
-        address_id; attributes are checked against the service definition; a photo is the
-        multipart part `media`. Realtime services answer the new service_request_id, batch
-        services a token. Nothing is stored when the answer is an error."""
+        """File a report (needs an api_key, best sent as the X-Api-Key header). A location
+        is lat+long, address_string or address_id; attributes are checked against the service
+        definition; a photo is the multipart part `media`. Realtime services answer the new
+        service_request_id, batch services a token. Nothing is stored when the answer is an
+        error."""
         data = form_data(request)
-        raw_key = params.field(data, "api_key") or request.query_params.get("api_key", "")
-        raw_key = raw_key.strip()
+        raw_key = params.api_key_from(request)
         api_key = ApiKey.objects.active().with_raw_key(raw_key).first() if raw_key else None
         if api_key is None:
             message = "api_key is not valid." if raw_key else "api_key is missing."

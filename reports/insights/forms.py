@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from civic311.forms import CitizenForm
 from civic311.geo import in_city_bounds
 from departments.models import Boundary
 from reports.insights.models import AreaAlert
@@ -14,7 +15,7 @@ from reports.models import Service
 RADII = [(250, "250 m"), (500, "500 m"), (1000, "1 km"), (2000, "2 km")]
 
 
-class AlertForm(forms.Form):
+class AlertForm(CitizenForm):
     email = forms.EmailField(label="Your email", help_text="We ask you to confirm it first.")
     where = forms.ChoiceField(
         choices=[("area", "A neighbourhood"), ("circle", "A circle on the map")],

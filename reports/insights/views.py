@@ -27,6 +27,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
+from civic311.ratelimit import rate_limit
 from departments.models import Boundary
 from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
 from reports.insights.filters import Filters, InsightsFilterForm, city_zone
@@ -333,6 +334,7 @@ class HotspotReportsView(TemplateView):
 # Area alerts -------------------------------------------------------------------------------
 
 
+@method_decorator(rate_limit("alert-form", setting="RATELIMIT_ALERT_FORM"), name="dispatch")
 class AlertCreateView(MapMixin, FormView):
     template_name = "insights/alert_form.html"
     form_class = AlertForm

@@ -28,4 +28,8 @@
   }
 
   window.Civic311Alerts = { init: init };
+
+  // civic311-maps.js (loaded before this file) makes the map: no inline script under the CSP.
+  var el = document.getElementById("alert-map");
+  if (el && window.L && window.Civic311Maps) init(window.Civic311Maps.create(el));
 })();

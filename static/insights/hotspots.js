@@ -54,4 +54,8 @@
   }
 
   window.Civic311Hotspots = { init: init };
+
+  // civic311-maps.js (loaded before this file) makes the map: no inline script under the CSP.
+  var el = document.getElementById("hotspot-map");
+  if (el && window.L && window.Civic311Maps) init(window.Civic311Maps.create(el));
 })();

@@ -138,5 +138,6 @@
     }
   });
 
-  window.Civic311Form = { map: setUpMap };
+  var mapEl = document.getElementById("report-map");
+  if (mapEl && window.L) setUpMap(window.Civic311Maps.create(mapEl));
 })();

@@ -1,12 +1,27 @@
-/* Civic311 read-only maps (home, list, report page).
- * django-leaflet's {% leaflet_map %} creates the map and calls these callbacks; the data
- * comes from a json_script element named "<map id>-data". Reports are drawn as circle
+/* Civic311 maps (home, list, report page; the report form builds on create()).
+ * Every map is a <div data-map="reports|point|form">; the centre, zoom and tiles come from
+ * the json_script element "map-config", the markers from one named "<map id>-data".
+ * No inline script: the Content-Security-Policy forbids it (so no {% leaflet_map %}).
+ * Another page's script, loaded after this one, makes its map with
+ * Civic311Maps.create(element) (the view adds MapMixin for "map-config"). Reports are drawn as circle
  * markers coloured by status, which need no marker images. Tiles may fail to load
  * (offline, blocked): the map stays usable on its grey background. */
 (function () {
   "use strict";
 
   var COLOURS = { open: "#c2410c", closed: "#15803d" };
+
+  function create(el) {
+    var config = JSON.parse(document.getElementById("map-config").textContent);
+    var map = L.map(el, {
+      center: config.center,
+      zoom: config.zoom,
+      minZoom: config.minZoom,
+      maxZoom: config.maxZoom,
+    });
+    L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
+    return map;
+  }
 
   function readData(map) {
     var el = document.getElementById(map.getContainer().id + "-data");
@@ -64,5 +79,11 @@
     map.setView([item.lat, item.lng], 16, { animate: false });
   }
 
-  window.Civic311Maps = { reports: reports, point: point, marker: marker };
+  window.Civic311Maps = { create: create, reports: reports, point: point, marker: marker };
+
+  var kinds = { reports: reports, point: point };
+  document.querySelectorAll("[data-map]").forEach(function (el) {
+    var draw = kinds[el.dataset.map];
+    if (draw) draw(create(el));
+  });
 })();

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo runs on a laptop (DEBUG on); pytest-django turns DEBUG off, where seed_demo
+    # refuses without --allow-production (tests/test_security.py covers that mode).
+    settings.DEBUG = True
 
 
 def test_seed_demo_builds_the_city_and_is_idempotent(capsys):

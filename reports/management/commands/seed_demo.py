@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import random
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -62,9 +63,25 @@ class Command(BaseCommand):
             action="store_true",
             help="Show what would be created, then roll everything back.",
         )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run although DJANGO_DEBUG is off. New logins then get random passwords, "
+            "printed once, and a login still on the published demo password gets one too.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
+        # The demo password is published (README, this output): with DEBUG off this is
+        # presumably a real site, where a superuser with that password is a way in.
+        self.production = not settings.DEBUG
+        if self.production and not options["allow_production"]:
+            raise CommandError(
+                "seed_demo makes demo data and staff logins; DJANGO_DEBUG is off, so this "
+                "looks like production. Pass --allow-production to run it anyway (logins "
+                "then get random passwords, shown once)."
+            )
+        self.passwords: dict[str, str] = {}
         rng = random.Random(311)  # the same city every time
         with transaction.atomic():
             departments = self._departments()
@@ -94,9 +111,16 @@ class Command(BaseCommand):
             f"Demo city ready: {len(departments)} departments, {len(services)} "
             f"categories, {len(boundaries)} areas, {len(created)} new reports.",
         )
-        self._say(1, f"Logins (password for all: {DEMO_PASSWORD}):")
+        if not self.production:
+            self._say(1, f"Logins (password for all: {DEMO_PASSWORD}):")
+            for username, what in logins:
+                self._say(1, f"  {username:<22} {what}")
+            return
+        # Printed whatever the verbosity: this is the only time anyone sees them.
+        self.stdout.write("Logins (new random passwords, shown only this once):")
         for username, what in logins:
-            self._say(1, f"  {username:<22} {what}")
+            password = self.passwords.get(username, "(unchanged)")
+            self.stdout.write(f"  {username:<22} {password:<24} {what}")
 
     def _say(self, level: int, message: str) -> None:
         if self.verbosity >= level:
@@ -251,11 +275,23 @@ class Command(BaseCommand):
             # Passwords are set only on creation: hashing is slow, and a re-run must not undo
             # a password someone changed.
             user = User(username=username, email=f"{username}@riverton.example.org")
-            user.set_password(DEMO_PASSWORD)
+            self._set_password(user)
+        elif self.production and user.check_password(DEMO_PASSWORD):
+            self._set_password(user)
         for name, value in {"is_staff": True, **fields}.items():
             setattr(user, name, value)
         user.save()
         return user
+
+    def _set_password(self, user: Any) -> None:
+        """The published demo password on a laptop; a random one, recorded to be shown
+        once, in production."""
+        if not self.production:
+            user.set_password(DEMO_PASSWORD)
+            return
+        password = secrets.token_urlsafe(15)
+        self.passwords[user.username] = password
+        user.set_password(password)
 
     def _reports(
         self, services: dict[str, Service], rng: random.Random, total: int, photo_share: float
