@@ -24,10 +24,12 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.ids import parse_id
 from reports.models import (
     Photo,
     Service,
@@ -109,6 +111,13 @@ class ReportListView(MapMixin, FilterView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related()
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> Any:
+        # Django reads "٣" as page 3 and passes huge numbers on: a page is parse_id's.
+        page = self.request.GET.get(self.page_kwarg)
+        if page is not None and parse_id(page) is None:
+            raise Http404("No such page.")
+        return super().paginate_queryset(queryset, page_size)
+
     def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
         return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
 
@@ -130,7 +139,7 @@ def active_services() -> QuerySet[Service]:
 
 
 @method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"), name="dispatch")
-class ReportCreateView(MapMixin, FormView):
+class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
@@ -162,7 +171,7 @@ class ReportCreateView(MapMixin, FormView):
 
 
 @method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
-class ReportDetailView(MapMixin, FormMixin, DetailView):
+class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
     form_class = SubscriptionForm
