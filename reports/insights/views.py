@@ -244,18 +244,15 @@ def dump(request: HttpRequest, fmt: str) -> FileResponse:
 
 def data_json(request: HttpRequest) -> JsonResponse:
     """DCAT-US 1.1 (Project Open Data): the catalogue harvesters look for at /data.json."""
-    response = JsonResponse(catalogue.dcat_us(request.build_absolute_uri))
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    # Readable from any origin (civic311/cors.py).
+    return JsonResponse(catalogue.dcat_us(request.build_absolute_uri))
 
 
 def dcat_ap(request: HttpRequest) -> JsonResponse:
     """The same catalogue in DCAT-AP, as JSON-LD."""
-    response = JsonResponse(
+    return JsonResponse(
         catalogue.dcat_ap(request.build_absolute_uri), content_type="application/ld+json"
     )
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 # Hotspots ----------------------------------------------------------------------------------
