@@ -73,8 +73,8 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     expect(thumbnail).to_have_count(1)
     # The thumbnail really loads (served from media), and is never the original upload.
     # Wait for the image to finish loading: a broken one completes with a natural width of 0.
-    page.wait_for_function("document.querySelector('.gallery img').complete")
-    assert page.evaluate("document.querySelector('.gallery img').naturalWidth") > 0
+    expect(thumbnail).to_have_js_property("complete", True)
+    assert thumbnail.evaluate("img => img.naturalWidth") > 0
     assert "originals/" not in page.content()
     assert "private.person@example.net" not in page.content()
     assert report.photos.get().state == Photo.State.PROCESSED
