@@ -51,7 +51,7 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
         {
             "id": r.pk,
             "lat": r.lat,
-            "lng": r.long,  # Leaflet's name, for the map script
+            "long": r.long,
             "title": r.service.name,
             "status": r.status,
             "state": r.get_state_display(),

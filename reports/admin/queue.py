@@ -39,7 +39,7 @@ def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> di
     return {
         "id": pk,
         "lat": lat,
-        "lng": long,  # Leaflet's name, for the map script
+        "long": long,
         "state": state,
         "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
         "service": service,
