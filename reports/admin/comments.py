@@ -39,7 +39,13 @@ class CommentAdmin(admin.ModelAdmin):
     list_select_related = ["request__service"]
     date_hierarchy = "created"
     readonly_fields = ["request", "text", "author_name", "author_email", "from_reporter", "created"]
-    fields = [*readonly_fields, "hidden", "hidden_reason"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The author's email is contact data: for the report's department only.
+        shown = [f for f in self.readonly_fields if f != "author_email"]
+        if obj is not None and can_edit_report(request.user, obj.request):
+            shown.append("author_email")
+        return [*shown, "hidden", "hidden_reason"]
 
     @admin.display(description="text")
     def short_text(self, obj: Comment) -> str:

@@ -6,6 +6,7 @@ public page and marked in the department's queue. Screenshots in test-artifacts/
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,6 +20,24 @@ from tests.factories import DepartmentFactory, ServiceFactory, StaffMembershipFa
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def assert_accessible(page) -> None:
+    """axe-core on the current page: no serious or critical WCAG 2.1 A/AA violation. Loaded
+    through the DevTools protocol, which the page's CSP does not govern."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text() + "\n;undefined")
+    assert page.evaluate("typeof window.axe.run") == "function"
+    found = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})).violations
+            .filter(v => ["serious", "critical"].includes(v.impact))
+            .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)"""
+    )
+    assert found == [], f"{page.url}: {found}"
+
+
 FIRST_TEXT = "Syringe lying in the grass next to the swings."
 BETTER_TEXT = "Two syringes in the grass next to the swings, one under the slide."
 
@@ -48,6 +67,7 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     expect(page.locator(".description")).to_have_text(FIRST_TEXT)
     assert "private.person@example.net" not in page.content()
     screenshot(page, "followup-preview")
+    assert_accessible(page)
 
     page.get_by_text("Change the description").click()
     page.fill("#id_description", BETTER_TEXT)
@@ -62,6 +82,7 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     page.goto(f"{e2e_site}{report.get_absolute_url()}")
     waiting = page.get_by_role("heading", name=f"Report #{report.pk} is not public yet")
     expect(waiting).to_be_visible()
+    assert_accessible(page)
     page.go_back()
     page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(re.compile(rf"/reports/{report.pk}/$"))
@@ -75,6 +96,7 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     page.fill("#id_text", "The second syringe is still under the slide.")
     page.set_input_files("#id_photo", str(photo))
     screenshot(page, "followup-not-fixed-form")
+    assert_accessible(page)
     page.get_by_role("button", name="Reopen the report").click()
     expect(page.get_by_role("heading", name="Thank you: the report is open again")).to_be_visible()
     screenshot(page, "followup-not-fixed-done")
@@ -90,6 +112,7 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     assert page.evaluate("document.querySelector('.comment--reporter img').naturalWidth") > 0
     assert "private.person@example.net" not in page.content()
     screenshot(page, "followup-reopened-public")
+    assert_accessible(page)
 
     # The department's queue shows it as reopened by the reporter.
     page.goto(f"{e2e_site}/admin/login/")

@@ -162,3 +162,26 @@ def test_citizen_cannot_open_comment_admin(client, report, citizen):
     url = reverse("admin:reports_comment_change", args=[Comment.objects.get().pk])
     response = client.get(url)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_report_page_in_the_admin_lists_comments_and_the_email_is_for_its_department(
+    client, report, staff_group
+):
+    client.post(comment_url(report), data())
+    comment = Comment.objects.get()
+    agent = StaffMembershipFactory(department=report.department).user
+    outsider = StaffMembershipFactory(department=DepartmentFactory(name="Works")).user
+    for user in (agent, outsider):
+        user.groups.add(staff_group)
+    report_page = reverse("admin:reports_servicerequest_change", args=[report.pk])
+    comment_page = reverse("admin:reports_comment_change", args=[comment.pk])
+
+    client.force_login(agent)
+    html = client.get(report_page).content.decode()
+    assert "Another syringe appeared by the gate" in html and comment_page in html
+    assert "sam.secret@example.org" in client.get(comment_page).content.decode()
+
+    client.force_login(outsider)
+    assert "Another syringe appeared" in client.get(report_page).content.decode()
+    html = client.get(comment_page).content.decode()
+    assert "Another syringe appeared" in html and "sam.secret@example.org" not in html
