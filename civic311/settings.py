@@ -272,6 +272,8 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
+RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # A signed-in person's profile and account-deletion forms.
 RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
@@ -473,6 +475,12 @@ PHOTO_MAX_PER_REPORT = 3
 # data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
 # in front should refuse it even earlier (nginx: client_max_body_size).
 MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# After the web form, the reporter sees the report as it will be published and may edit
+# the text or remove photos for this many minutes; it is public once they end (0: at once).
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+# How long the links of the "Is it fixed?" email work.
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
