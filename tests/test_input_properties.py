@@ -7,16 +7,20 @@ strings known to have broken parsers before (huge ids, "1e400", "²", year 9999)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.insights.models import AreaAlert
-from reports.models import ServiceAttribute, ServiceRequest, Subscription
+from reports.models import Comment, ServiceAttribute, ServiceRequest, Subscription
+from reports.tokens import fixed_token, preview_url
 from tests.factories import (
     AttributeValueFactory,
     BoundaryFactory,
@@ -126,12 +130,28 @@ def city(db):
     AttributeValueFactory(attribute=kind, key="tree")
     boundary = BoundaryFactory(name="Oakwood")
     report = ServiceRequestFactory(service=service, area=boundary)
-    return {"service": service, "boundary": boundary, "report": report}
+    closed = ServiceRequestFactory(service=service, state=ServiceRequest.State.FIXED)
+    preview = ServiceRequestFactory(
+        service=service, published_at=timezone.now() + timedelta(minutes=10)
+    )
+    return {
+        "service": service,
+        "boundary": boundary,
+        "report": report,
+        "closed": closed,
+        "preview": preview,
+    }
 
 
 @pytest.fixture
 def no_limits(settings):
-    for name in ("RATELIMIT_REPORT_FORM", "RATELIMIT_FOLLOW", "RATELIMIT_ALERT_FORM"):
+    for name in (
+        "RATELIMIT_REPORT_FORM",
+        "RATELIMIT_FOLLOW",
+        "RATELIMIT_ALERT_FORM",
+        "RATELIMIT_COMMENT",
+        "RATELIMIT_FOLLOWUP",
+    ):
         setattr(settings, name, "100000/hour")
     settings.RATELIMIT_OPEN311_POST_KEY = "100000/hour"
     settings.RATELIMIT_OPEN311_POST_ADDRESS = "100000/hour"
@@ -270,6 +290,50 @@ def test_alert_form(client: Client, city, no_limits, params):
 
 
 @EXAMPLES
+@given(
+    params=params_of(
+        ["comment-text", "comment-author_name", "comment-author_email", "comment-website"]
+    )
+)
+def test_comment_form(client: Client, city, no_limits, params):
+    before = Comment.objects.count()
+
+    response = client.post(f"/reports/{city['report'].pk}/comment/", **form_body(params))
+
+    assert_refused_or_fine(response)
+    if response.status_code >= 400:
+        assert Comment.objects.count() == before
+
+
+@EXAMPLES
+@given(params=params_of(["text", "website"]), answer=st.sampled_from(["yes", "no"]))
+def test_fixed_answer_form(client: Client, city, no_limits, params, answer):
+    report = city["closed"]
+    url = reverse(f"reports:fixed_{answer}", args=[fixed_token(report)])
+
+    response = client.post(url, **form_body(params))
+
+    assert_refused_or_fine(response)
+    report.refresh_from_db()
+    if response.status_code >= 400:
+        assert report.is_open is False and not Comment.objects.exists()
+
+
+@EXAMPLES
+@given(params=params_of(["action", "description", "photo", "website"]))
+def test_preview_form(client: Client, city, no_limits, params):
+    report = city["preview"]
+    description = report.description
+
+    response = client.post(preview_url(report), **form_body(params))
+
+    assert_refused_or_fine(response)
+    report.refresh_from_db()
+    if response.status_code >= 400:
+        assert report.description == description
+
+
+@EXAMPLES
 @given(params=params_of(["service", "status", "page"]))
 def test_public_list_filters(client: Client, city, params):
     assert_refused_or_fine(client.get(f"/reports/?{query_string(params)}"))
@@ -309,6 +373,7 @@ KNOWN_TROUBLE_CASES = [
     ("POST", "/open311/v2/requests.json", OPEN311_POST),
     ("POST", "/reports/new/", [*REPORT_FIELDS, "attr-girth", "attr-when"]),
     ("POST", "follow", ["email"]),
+    ("POST", "comment", ["comment-text", "comment-author_name", "comment-author_email"]),
 ]
 
 
@@ -323,6 +388,9 @@ def test_every_parameter_with_every_known_trouble(
     model: type = ServiceRequest
     if url == "follow":
         url, model = city["report"].get_absolute_url(), Subscription
+    elif url == "comment":
+        url, model = f"/reports/{city['report'].pk}/comment/", Comment
+        base = {"comment-text": "Still there, by the gate."}
     elif url == "/reports/new/":
         base = {"service": str(service.pk), "lat": "35.7796", "long": "-78.6382"}
         names = [f"attr-{service.pk}-{n[5:]}" if n.startswith("attr-") else n for n in names]
