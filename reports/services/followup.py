@@ -153,7 +153,7 @@ def report_fixed_deny(
         answer = rules.fixed_answer(report, closed_at)
         if answer != FixedAnswer.ASK:
             return answer
-        report_reopen(report=report, author=None, text=NOT_FIXED_TEXT)
+        report_reopen(report=report, author=None, text=NOT_FIXED_TEXT, by_reporter=True)
         now = timezone.now()
         comment = Comment.objects.create(
             request=report,

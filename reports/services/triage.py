@@ -57,8 +57,12 @@ def report_update(
     public: bool = True,
     template: ResponseTemplate | None = None,
     only_from: Collection[str] = (),
+    quiet_for: str = "",
 ) -> ServiceRequest:
     """Change the workflow state and/or add a note: the staff "reply" in one call.
+
+    `quiet_for`: a follower's address that gets no email about a state change (the person
+    who made it, e.g. the reporter reopening their report, already knows).
 
     `only_from` narrows the states the change may start from (e.g. bulk "acknowledge" must
     not quietly reopen a closed report); it is checked under the row lock.
@@ -110,7 +114,7 @@ def report_update(
                 state_to=state,
                 notify=False,
             )
-            _notify_state_change(report, update)
+            _notify_state_change(report, update, quiet_for=quiet_for)
         if text and (public and not changing):
             timeline_add(report, kind=Kind.NOTE, author=author, public=True, now=now, text=text)
         if text and not public:
@@ -122,7 +126,9 @@ def report_update(
     return report
 
 
-def _notify_state_change(report: ServiceRequest, update: RequestUpdate) -> None:
+def _notify_state_change(
+    report: ServiceRequest, update: RequestUpdate, *, quiet_for: str = ""
+) -> None:
     """Email a state change to the followers; a closing asks the reporter "Is it fixed?"
     instead of sending them the plain update (the question carries the same news)."""
     asked = outbox_fixed_question(report=report, update=update) if not report.is_open else None
@@ -131,6 +137,8 @@ def _notify_state_change(report: ServiceRequest, update: RequestUpdate) -> None:
     followers = Subscription.objects.filter(request=report, active=True)
     if asked is not None:
         followers = followers.exclude(pk=asked.pk)
+    if quiet_for:
+        followers = followers.exclude(email=quiet_for)
     ids = list(followers.values_list("pk", flat=True))
     if ids:
         queue_after_commit(notify_public_update, update.pk, ids)
@@ -171,13 +179,18 @@ def report_close(
     )
 
 
-def report_reopen(*, report: ServiceRequest, author: Author, text: str = "") -> ServiceRequest:
+def report_reopen(
+    *, report: ServiceRequest, author: Author, text: str = "", by_reporter: bool = False
+) -> ServiceRequest:
+    """Open a closed report again. `by_reporter`: the reporter said it is not fixed; the
+    other followers are told, the reporter (who just said so) is not emailed about it."""
     return report_update(
         report=report,
         author=author,
         state=State.ACKNOWLEDGED,
         text=text,
         only_from=[s for s in State.values if s in CLOSED_STATES],
+        quiet_for=report.reporter_email if by_reporter else "",
     )
 
 

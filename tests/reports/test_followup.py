@@ -382,6 +382,8 @@ def test_not_fixed_reopens_tells_the_department_and_marks_the_queue(
     [no_url] = re.findall(r"\S+/reports/fixed/\S+/no/", question.body)
     no_path = urlsplit(no_url).path
 
+    Subscription.objects.create(request=report, email="neighbour@example.org")
+    mail.outbox.clear()
     page = client.get(no_path)
     assert page.status_code == 200 and "What is still wrong?" in page.content.decode()
     upload = io.BytesIO(exif_jpeg())
@@ -391,6 +393,10 @@ def test_not_fixed_reopens_tells_the_department_and_marks_the_queue(
     assert response.status_code == 200
     assert "the report is open again" in response.content.decode()
 
+    # The other followers hear of it; the reporter, who just said so, gets no update email.
+    assert [m.to for m in mail.outbox if "Update on report" in m.subject] == [
+        ["neighbour@example.org"]
+    ]
     report.refresh_from_db()
     assert report.state == State.ACKNOWLEDGED and report.is_open
     assert report.reopened_by_reporter_at is not None
