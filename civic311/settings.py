@@ -236,6 +236,13 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Mail only addresses that have an account: a stranger's address typed into "forgot password"
+# or "send me a code" gets nothing (the page still says a message was sent).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# A changed or reset password, an added or removed address: the owner is told by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Greetings name people by their public display name, never their email or username.
+ACCOUNT_USER_DISPLAY = "accounts.profiles.display_name_for"
 ACCOUNT_SESSION_REMEMBER = None
 # The outbox adds the city's prefix to every subject.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from departments.routing import RoutingDecision, route
@@ -264,6 +265,8 @@ class ServiceRequest(models.Model):
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # A signed-in citizen's reports, by their verified addresses (any letter case).
+            models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -429,6 +432,8 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "email"], name="subscription_unique")
         ]
+        # A signed-in citizen's followed reports (addresses are stored in lower case).
+        indexes = [models.Index(fields=["email"], name="subscription_email")]
 
     def __str__(self) -> str:
         return f"Subscription to #{self.request_id}"
