@@ -235,6 +235,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code goes through the outbox; leave room for a delivery that waits for the sweep.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Mail only addresses that have an account: a stranger's address typed into "forgot password"
 # or "send me a code" gets nothing (the page still says a message was sent).

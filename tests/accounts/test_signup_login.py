@@ -46,7 +46,7 @@ def test_signup_page_has_labelled_fields_and_the_honeypot(client):
 def test_signup_requires_a_display_name(client):
     response = signup(client, display_name="  ")
     assert response.status_code == 200
-    assert "Display name: This field is required." in response.content.decode()
+    assert "Display name: Enter a display name." in response.content.decode()
     assert not User.objects.exists()
     assert not OutboxMessage.objects.exists()
 
