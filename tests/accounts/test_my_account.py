@@ -216,3 +216,24 @@ def test_account_deletion_rolls_back_when_a_receiver_fails(client, member):
         account_deleting.disconnect(receiver)
     assert User.objects.filter(pk=member.pk).exists()
     assert Profile.objects.get(user=member).display_name == "River Keeper"
+
+
+def test_admin_corrects_a_display_name_but_refuses_an_email(client, superuser, member):
+    client.force_login(superuser)
+    profile = Profile.objects.get(user=member)
+    url = f"/admin/accounts/profile/{profile.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"display_name": "x@example.org", "show_on_leaderboard": "on"})
+    assert response.status_code == 200
+    profile.refresh_from_db()
+    assert profile.display_name == "River Keeper"
+    response = client.post(url, {"display_name": "Keeper", "show_on_leaderboard": "on"})
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.display_name == "Keeper"
+
+
+def test_admin_profiles_are_staff_only(client, member):
+    client.force_login(member)
+    response = client.get("/admin/accounts/profile/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
