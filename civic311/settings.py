@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -136,12 +137,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer of an open-data read carries the CORS headers, errors too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "civic311.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, the first to read the body: NUL in the address and bodies
+    # over the limits get a clear answer (civic311/input.py).
+    "civic311.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -255,6 +261,16 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "h
 # accounts app imports no app above it.
 CIVIC311_OUTBOX_ADD = "reports.outbox.outbox_add"
 
+# CORS: reads of open data only (the Open311 API's GETs, /data/ downloads, /data.json), from
+# any origin; decided per request by civic311.cors.open_data_reads, so no URL is opened by
+# pattern alone (the pattern below matches nothing).
+CORS_URLS_REGEX = r"(?!)"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-modified-since", "if-none-match")
+CORS_EXPOSE_HEADERS = ("Content-Disposition", "Retry-After")
+
 # --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
 CACHES = {"default": env_cache("CACHE_URL")}
 # How many reverse proxies (nginx, a load balancer) stand in front of Django and append to
@@ -265,6 +281,8 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
+RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # A signed-in person's profile and account-deletion forms.
 RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
@@ -462,6 +480,16 @@ INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
 PHOTO_MAX_PER_REPORT = 3
+# A whole request body, photos included: a report's photos at their limit plus its form
+# data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
+# in front should refuse it even earlier (nginx: client_max_body_size).
+MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# After the web form, the reporter sees the report as it will be published and may edit
+# the text or remove photos for this many minutes; it is public once they end (0: at once).
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+# How long the links of the "Is it fixed?" email work.
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.profiles import verified_emails
 from reports.models import ServiceRequest, Subscription
@@ -32,6 +33,7 @@ def my_reports_context(request: HttpRequest) -> dict[str, Any]:
     )
     return {
         "has_verified_email": True,
+        "now": timezone.now(),
         "filed": filed[:SHOWN],
         "filed_more": len(filed) > SHOWN,
         "followed": [subscription.request for subscription in followed[:SHOWN]],

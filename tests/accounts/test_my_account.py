@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import sections
 from accounts.models import Profile
@@ -237,3 +240,12 @@ def test_admin_profiles_are_staff_only(client, member):
     client.force_login(member)
     response = client.get("/admin/accounts/profile/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_report_in_its_preview_window_says_so(client, member):
+    waiting = ServiceRequestFactory(
+        reporter_email="sam@example.org", published_at=timezone.now() + timedelta(minutes=5)
+    )
+    client.force_login(member)
+    html = client.get("/account/").content.decode()
+    assert f"#{waiting.pk}<" in html and "Not public yet" in html
