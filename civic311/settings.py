@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.photos_files_sync",
         "schedule": 5 * 60,
     },
+    # Photos kept while a citizen corrected a report form that was then abandoned.
+    "sweep-photo-drafts": {
+        "task": "reports.tasks.photo_drafts_sweep",
+        "schedule": 60 * 60,
+    },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {
         "task": "reports.tasks.send_department_digests",

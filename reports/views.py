@@ -35,6 +35,7 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
+from reports.photo_drafts import draft_discard, drafts_keep_valid
 from reports.services.requests import report_create
 from reports.services.subscriptions import subscription_cancel, subscription_create
 
@@ -147,6 +148,11 @@ class ReportCreateView(MapMixin, FormView):
         except ValidationError as exc:
             form.add_service_errors(exc)
             return self.form_invalid(form)
+        finally:
+            for handle in form.draft_files:
+                handle.close()
+        for _, path in form.cleaned_data["kept_photos"]:
+            draft_discard(path)
         messages.success(
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
@@ -154,10 +160,16 @@ class ReportCreateView(MapMixin, FormView):
         return redirect(report)
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
-        # Browsers cannot re-fill file inputs, so say so instead of losing photos silently.
-        photos_lost = bool(self.request.FILES.getlist("photos"))
+        """Browsers cannot re-fill file inputs: good photos are kept on the server and come
+        back as ticked boxes; only a photo that could not be kept must be attached again."""
+        for handle in form.draft_files:
+            handle.close()
+        kept = [draft for draft, _ in form.cleaned_data.get("kept_photos", [])]
+        room = settings.PHOTO_MAX_PER_REPORT - len(kept)
+        new, photos_lost = drafts_keep_valid(self.request.FILES.getlist("photos"), room=room)
         return self.render_to_response(
-            self.get_context_data(form=form, photos_lost=photos_lost), status=400
+            self.get_context_data(form=form, photos_lost=photos_lost, kept_photos=kept + new),
+            status=400,
         )
 
 

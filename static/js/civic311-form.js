@@ -90,6 +90,11 @@
     }
   }
 
+  // The error summary takes the focus, so a screen reader reads it and Tab goes on to
+  // its links.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
   // Category questions: show (and submit) only the chosen category's fieldset.
   var serviceSelect = form.querySelector("#id_service");
   function showQuestions() {
