@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "axes",
     "captcha",
     "departments",
+    "places",
     "reports",
     "adoptions",
     "reports.insights",
@@ -228,6 +229,8 @@ RATELIMIT_CACHE = "default"
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
+# Address searches and lookups from the report form's script (each keystroke pause is one).
+RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
 # Open311 POST requests: per API key (an app files for all its users) and per address.
 RATELIMIT_OPEN311_POST_KEY = env_rate("RATELIMIT_OPEN311_POST_KEY", "300/hour")
 RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/hour")
@@ -425,6 +428,18 @@ INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
 PHOTO_MAX_PER_REPORT = 3
+
+# The gazetteer (places): a pin's address is the nearest address point within this many
+# metres. An external Nominatim-compatible geocoder (GEOCODER_URL, e.g.
+# https://nominatim.example.org) is asked only when the city's own data has no answer.
+PLACES_REVERSE_MAX_METRES = env_int("PLACES_REVERSE_MAX_METRES", 100)
+GEOCODER_URL = env_str("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 4)
+
+# "Already reported nearby" on the report form: open reports of the chosen category within
+# this distance, made in the last this many days.
+NEARBY_METRES = env_int("NEARBY_METRES", 50)
+NEARBY_DAYS = env_int("NEARBY_DAYS", 90)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

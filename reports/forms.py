@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
+from places.place import Place
 from reports.attributes import answer_problems
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Service, ServiceAttribute, ServiceRequest
@@ -126,6 +127,22 @@ def answer_widget(attribute: ServiceAttribute) -> forms.Widget:
     return forms.TextInput()
 
 
+def place_value(place: Place) -> str:
+    """How a search result travels in the form (a radio button's value)."""
+    return "|".join([repr(place.lat), repr(place.long), place.address_id, place.label])
+
+
+def parse_place(value: str) -> Place | None:
+    parts = value.split("|", 3)
+    if len(parts) != 4:
+        return None
+    try:
+        lat, long = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    return Place(parts[3][:255], lat, long, "address" if parts[2] else "street", parts[2][:64])
+
+
 class ReportForm(CitizenForm):
     """The web report form. Category questions and notices of every active category are
     rendered, one fieldset per category (the script shows only the chosen one; without it
@@ -142,6 +159,14 @@ class ReportForm(CitizenForm):
         required=False,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
+    place_query = forms.CharField(
+        label="Find an address or street",
+        required=False,
+        max_length=200,
+        help_text="For example “120 Fayetteville Street” or “Oakwood Avenue”.",
+    )
+    # A place picked from the search's results: "lat|long|address id|label".
+    place = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
     # Any service validates here; an inactive one reaches the service, which says plainly
     # that the category no longer takes reports. Only active ones are offered.
     service = forms.ModelChoiceField(
@@ -212,6 +237,7 @@ class ReportForm(CitizenForm):
         the service would apply (`report_check`), so nothing shows up one submit later."""
         super().clean()
         cleaned = self.cleaned_data
+        self._apply_place(cleaned)
         # A point is how a web report is located (the API also allows address-only ones).
         missing = cleaned.get("lat") is None or cleaned.get("long") is None
         if missing and "lat" not in self.errors and "long" not in self.errors:
@@ -240,6 +266,21 @@ class ReportForm(CitizenForm):
         if service is not None:
             self._add_answer_errors(service)
         return cleaned
+
+    def _apply_place(self, cleaned: dict[str, Any]) -> None:
+        """A place chosen from the search's results sets the point (and the address,
+        unless one was typed)."""
+        if not cleaned.get("place"):
+            return
+        place = parse_place(cleaned["place"])
+        if place is None:
+            self.add_error("place_query", "Choose one of the places found, or search again.")
+            return
+        for name in ("lat", "long"):
+            self.errors.pop(name, None)
+        cleaned["lat"], cleaned["long"] = place.lat, place.long
+        if not cleaned.get("address"):
+            cleaned["address"], cleaned["address_id"] = place.label, place.address_id
 
     def _add_answer_errors(self, service: Service) -> None:
         """Each unanswerable answer next to its question, in the question's words."""
@@ -310,6 +351,7 @@ class ReportForm(CitizenForm):
             "lat": data["lat"],
             "long": data["long"],
             "address": data["address"],
+            "address_id": data.get("address_id", ""),
             "attributes": attributes,
             "photos": [*data["photos"], *self.draft_files],
             "reporter_name": data["reporter_name"],
@@ -333,6 +375,12 @@ class ReportForm(CitizenForm):
 
 class SubscriptionForm(CitizenForm):
     email = forms.EmailField(label="Your email")
+
+
+class SupportForm(CitizenForm):
+    """ "This is my problem too": the email to hear back on (never published)."""
+
+    email = forms.EmailField(label="Your email, to hear when it is fixed")
 
 
 class ReportFilter(django_filters.FilterSet):

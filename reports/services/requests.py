@@ -19,6 +19,7 @@ from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
+from reports.locators import resolve_address_id, resolve_address_string
 from reports.models import (
     ApiKey,
     Photo,
@@ -62,6 +63,17 @@ def report_create(
     `notify=False` is for reports that are history rather than news (demo data, imports).
     Raises ValidationError (nothing saved) on any bad input."""
     description = (description or "").strip()
+    if lat is None and long is None and address_id.strip():
+        # A known address id (a bus shelter's stop id, …) stands for its place.
+        located = resolve_address_id(address_id)
+        if located is not None:
+            lat, long, found_address = located
+            address = address.strip() or found_address
+    if lat is None and long is None and address.strip():
+        # So does an address the city's gazetteer knows.
+        located = resolve_address_string(address)
+        if located is not None:
+            lat, long, _ = located
     errors, cleaned_attributes = report_check(
         service=service,
         description=description,
