@@ -55,7 +55,9 @@ def street_with_a_pothole():
     return existing
 
 
-def test_find_an_address_see_the_nearby_report_and_say_me_too(page, e2e_site, street_with_a_pothole):
+def test_find_an_address_see_the_nearby_report_and_say_me_too(
+    page, e2e_site, street_with_a_pothole
+):
     existing = street_with_a_pothole
     page.goto(f"{e2e_site}/reports/new/")
     expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
@@ -118,13 +120,16 @@ def test_a_photo_with_gps_offers_to_place_the_pin(page, e2e_site, tmp_path):
     offer = page.get_by_role("button", name="Put the pin where the photo was taken")
     expect(offer).to_be_visible()
     offer.click()
-    assert float(page.input_value("#id_lat")) == pytest.approx(35 + 46 / 60 + 48.6 / 3600, abs=1e-5)
-    assert float(page.input_value("#id_long")) == pytest.approx(-(78 + 38 / 60 + 17.52 / 3600), abs=1e-5)
+    lat, long = 35 + 46 / 60 + 48.6 / 3600, -(78 + 38 / 60 + 17.52 / 3600)
+    assert float(page.input_value("#id_lat")) == pytest.approx(lat, abs=1e-5)
+    assert float(page.input_value("#id_long")) == pytest.approx(long, abs=1e-5)
     expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
 
 
 @pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_without_javascript_find_choose_see_nearby_and_send(browser, e2e_site, street_with_a_pothole, size, tmp_path):
+def test_without_javascript_find_choose_see_nearby_and_send(
+    browser, e2e_site, street_with_a_pothole, size, tmp_path
+):
     context = browser.new_context(viewport=VIEWPORTS[size], java_script_enabled=False)
     page = context.new_page()
     page.viewport_name = f"nojs-{size}"
