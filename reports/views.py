@@ -33,6 +33,7 @@ from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
 from civic311.geo import in_city_bounds
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from places.place import Place
 from places.search import nearest_address, search
@@ -46,6 +47,7 @@ from reports.forms import (
     parse_place,
     place_value,
 )
+from reports.ids import parse_id
 from reports.models import (
     Photo,
     Service,
@@ -130,6 +132,13 @@ class ReportListView(MapMixin, FilterView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related()
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> Any:
+        # Django reads "٣" as page 3 and passes huge numbers on: a page is parse_id's.
+        page = self.request.GET.get(self.page_kwarg)
+        if page is not None and parse_id(page) is None:
+            raise Http404("No such page.")
+        return super().paginate_queryset(queryset, page_size)
+
     def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
         return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
 
@@ -161,7 +170,7 @@ def active_services() -> QuerySet[Service]:
     )
 
 
-class ReportCreateView(MapMixin, FormView):
+class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     """The report form. Besides sending a report, its POST serves the steps that need no
     JavaScript: "Find" searches the gazetteer and lists the places found, "Use this place"
     puts the point there and lists the open reports already made nearby. Photos chosen
@@ -289,7 +298,7 @@ class ReportCreateView(MapMixin, FormView):
 
 
 @method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
-class ReportDetailView(MapMixin, FormMixin, DetailView):
+class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
     form_class = SubscriptionForm
