@@ -88,7 +88,8 @@ def _for_people(attribute: ServiceAttribute, reason: str | None) -> str:
     if reason == "not_a_datetime":
         return f"Please give a date and time in answer to: {question}"
     if reason == "out_of_range":
-        return f"Please give a date between the years {MIN_YEAR} and {MAX_YEAR} in answer to: {question}"
+        years = f"{MIN_YEAR} and {MAX_YEAR}"
+        return f"Please give a date between the years {years} in answer to: {question}"
     if reason == "too_long":
         return f"Please answer in at most {MAX_TEXT} characters: {question}"
     return f"Please give one answer to: {question}"
