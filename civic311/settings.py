@@ -256,6 +256,9 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+# A follower's confirmation link works this many days; unconfirmed, the subscription is then
+# deleted (daily job).
+SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7)
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # A signed-in person's profile and account-deletion forms.
 RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
@@ -340,6 +343,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "department-digests": {
         "task": "reports.tasks.send_department_digests",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # Follows never confirmed are deleted once their link has expired.
+    "subscriptions-expire": {
+        "task": "reports.tasks.subscriptions_expire",
+        "schedule": crontab(hour=4, minute=0),
     },
     # Area alerts: new reports to "immediate" alerts every 5 minutes, digests at 7:30.
     "area-alerts-immediate": {

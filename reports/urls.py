@@ -10,7 +10,12 @@ urlpatterns = [
     path("reports/new/", views.ReportCreateView.as_view(), name="new"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),
     path(
-        "reports/unsubscribe/<uuid:token>/",
+        "reports/follow/<str:token>/confirm/",
+        views.FollowConfirmView.as_view(),
+        name="follow-confirm",
+    ),
+    path(
+        "reports/unsubscribe/<str:token>/",
         views.UnsubscribeView.as_view(),
         name="unsubscribe",
     ),

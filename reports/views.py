@@ -11,9 +11,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
@@ -28,6 +34,7 @@ from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.links import LinkExpired, Purpose, subscription_from_token
 from reports.models import (
     Photo,
     Service,
@@ -36,7 +43,11 @@ from reports.models import (
     Subscription,
 )
 from reports.services.requests import report_create
-from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.services.subscriptions import (
+    subscription_cancel,
+    subscription_confirm,
+    subscription_create,
+)
 
 HOME_MAP_LIMIT = 300
 HOME_LATEST = 8
@@ -198,46 +209,94 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
             form.add_error("email", exc.messages)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         # The same answer whether or not the address already followed the report.
-        messages.success(request, "Thanks. We will email you when this report is updated.")
+        messages.success(
+            request,
+            "Thanks. Please confirm with the link we emailed you; "
+            "then we will email you when this report is updated.",
+        )
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class UnsubscribeView(View):
-    """One-click unsubscribe from an email: GET asks, POST does it. No login: the token in
-    the link is the key.
+class SubscriptionLinkView(View):
+    """A page reached from a follower's email by a signed link (reports/links.py). GET only
+    shows a button, because mail scanners fetch every link in a message; POST acts."""
 
-    CSRF-exempt because mail clients send RFC 8058 one-click POSTs (List-Unsubscribe-Post)
-    without our cookie; a forged request would need the secret token anyway, and the only
-    effect is to stop emails."""
-
-    template_name = "reports/unsubscribe.html"
+    purpose: Purpose
+    template_name: str
 
     def get_subscription(self, token: str) -> Subscription:
-        return get_object_or_404(Subscription.objects.select_related("request"), token=token)
-
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        return self.respond(request, self.get_subscription(token), done=False)
-
-    def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        subscription = subscription_cancel(subscription=self.get_subscription(token))
-        return self.respond(request, subscription, done=True)
+        subscription = subscription_from_token(token, self.purpose)
+        if subscription is None:
+            raise Http404("This link is not valid.")
+        return subscription
 
     def respond(
-        self, request: HttpRequest, subscription: Subscription, *, done: bool
+        self, request: HttpRequest, subscription: Subscription, *, state: str, status: int = 200
     ) -> HttpResponse:
         report = subscription.request
         return render(
             request,
             self.template_name,
             {
-                "subscription": subscription,
+                "state": state,
                 # A report hidden by moderation is not named or linked.
                 "report": None if report.hidden else report,
-                "done": done,
-                "action": reverse("reports:unsubscribe", args=[subscription.token]),
+                "action": request.path,
             },
+            status=status,
         )
+
+
+class FollowConfirmView(SubscriptionLinkView):
+    """The link in the confirmation email: a button that starts the updates."""
+
+    purpose = "confirm"
+    template_name = "reports/follow_confirm.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except LinkExpired:
+            return render(request, self.template_name, {"state": "expired"}, status=410)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        subscription = self.get_subscription(token)
+        return self.respond(request, subscription, state=self.state_of(subscription))
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        subscription = self.get_subscription(token)
+        try:
+            subscription_confirm(subscription=subscription)
+        except ValidationError:
+            return self.respond(request, subscription, state="unsubscribed", status=409)
+        return self.respond(request, subscription, state="confirmed")
+
+    @staticmethod
+    def state_of(subscription: Subscription) -> str:
+        if not subscription.active:
+            return "unsubscribed"
+        return "confirmed" if subscription.confirmed_at else "ask"
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UnsubscribeView(SubscriptionLinkView):
+    """One-click unsubscribe (RFC 8058): GET asks, POST does it. No login: the signed token
+    in the link is the key.
+
+    CSRF-exempt because mail clients send one-click POSTs (List-Unsubscribe-Post) without
+    our cookie; a forged request would need the signed token anyway, and the only effect is
+    to stop emails."""
+
+    purpose = "unsubscribe"
+    template_name = "reports/unsubscribe.html"
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        subscription = self.get_subscription(token)
+        return self.respond(request, subscription, state="ask" if subscription.active else "done")
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        subscription = subscription_cancel(subscription=self.get_subscription(token))
+        return self.respond(request, subscription, state="unsubscribed")
 
 
 @require_GET

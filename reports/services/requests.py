@@ -26,11 +26,12 @@ from reports.models import (
     RequestUpdate,
     Service,
     ServiceRequest,
-    Subscription,
 )
+from reports.notifications import notify_new_report
 from reports.photos import validate_photo
+from reports.services.subscriptions import subscription_create
 from reports.services.timeline import timeline_add
-from reports.tasks import notify_new_request, process_request_photos
+from reports.tasks import process_request_photos
 
 
 def report_create(
@@ -56,8 +57,9 @@ def report_create(
     requested_datetime: datetime | None = None,
     notify: bool = True,
 ) -> ServiceRequest:
-    """Validate and save a new report with its photos, route it, start its timeline, and
-    (after the commit) tell the department and process the photos.
+    """Validate and save a new report with its photos, route it, start its timeline, record
+    the department's email and the reporter's follow confirmation in the outbox, and (after
+    the commit) process the photos.
 
     `notify=False` is for reports that are history rather than news (demo data, imports).
     Raises ValidationError (nothing saved) on any bad input."""
@@ -153,10 +155,12 @@ def report_create(
             content = upload if isinstance(upload, File) else File(upload)
             photo.original.save(_upload_name(upload, order), content, save=False)
             photo.save()
-        if report.reporter_email:
-            Subscription.objects.create(request=report, email=report.reporter_email)
+        if report.reporter_email and notify:
+            # The reporter follows their report once they confirm (anyone can type any
+            # address into the form).
+            subscription_create(report=report, email=report.reporter_email, now=now)
         if notify:
-            queue_after_commit(notify_new_request, report.pk)
+            notify_new_report(report=report)
         if photos:
             queue_after_commit(process_request_photos, report.pk)
     return report
