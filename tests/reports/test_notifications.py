@@ -353,3 +353,12 @@ def test_only_the_outbox_talks_to_the_mail_server():
         and SENDING.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_deploy_check_wants_an_https_site_url(settings):
+    from reports.checks import site_url_is_https
+
+    settings.SITE_URL = "http://311.example.org"
+    assert [m.id for m in site_url_is_https()] == ["civic311.W001"]
+    settings.SITE_URL = "https://311.example.org"
+    assert site_url_is_https() == []
