@@ -123,3 +123,29 @@ def test_retry_now_sends_failed_messages_once_and_leaves_sent_ones(
     rows["failed"].refresh_from_db()
     assert rows["failed"].state == State.SENT and rows["failed"].attempts == 1
     assert [m.to for m in mail.outbox] == [["failed@example.net"]]
+
+
+def test_message_page_masks_the_secrets_of_links(client, superuser):
+    from reports.links import subscription_token
+    from reports.services.subscriptions import subscription_create
+
+    subscription = subscription_create(report=ServiceRequestFactory(), email="n@example.org")
+    row = OutboxMessage.objects.get(kind="follower-confirm")
+    secret = subscription_token(subscription, "confirm")
+    assert secret in row.body
+    alert = message(State.SENT, "a@example.net")
+    OutboxMessage.objects.filter(pk=alert.pk).update(
+        headers={"List-Unsubscribe": "<https://x.example/reports/unsubscribe/abc:def/>"}
+    )
+    account = message(State.SENT, "c@example.net", kind="account_login_code", body="Code: 93XK")
+    client.force_login(superuser)
+
+    def page(pk: int) -> str:
+        return client.get(reverse("admin:reports_outboxmessage_change", args=[pk])).content.decode()
+
+    html = page(row.pk)
+    assert "/reports/follow/…/confirm/" in html and secret not in html
+    assert str(subscription.token) not in html
+    html = page(alert.pk)
+    assert "/reports/unsubscribe/…/" in html and "abc:def" not in html
+    assert "93XK" not in page(account.pk)
