@@ -19,10 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
+from reports import rules
 from reports.links import confirm_max_age, subscription_link
-from reports.models import RequestUpdate, ServiceRequest, Subscription
+from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest, Subscription
 from reports.outbox import outbox_add
 from reports.querysets import SubscriptionQuerySet
+from reports.tokens import fixed_token
 
 DIGEST_LIST_LIMIT = 25
 
@@ -49,7 +51,7 @@ def notify_new_report(*, report: ServiceRequest) -> int:
         subject=f"New report #{report.pk}: {report.service.name}",
         template="reports/emails/new_request",
         context={"report": report, "admin_url": admin_url(report)},
-        kind="report-new",
+        kind="report_new",
         dedupe_key=f"report:{report.pk}:new",
     )
     return int(message is not None)
@@ -67,7 +69,7 @@ def notify_forwarded(*, update: RequestUpdate, note: str = "") -> int:
         subject=f"Report #{report.pk} forwarded to {department}",
         template="reports/emails/forwarded",
         context={"report": report, "update": update, "note": note, "admin_url": admin_url(report)},
-        kind="report-forwarded",
+        kind="report_forwarded",
         dedupe_key=f"update:{update.pk}:forwarded",
     )
     return int(message is not None)
@@ -98,7 +100,7 @@ def notify_followers(
                 "public_url": public_url(report),
             },
             unsubscribe_url=subscription_link(subscription, "unsubscribe"),
-            kind="follower-update",
+            kind="follower_update",
             dedupe_key=f"update:{update.pk}:subscription:{subscription.pk}",
         )
         added += message is not None
@@ -121,7 +123,7 @@ def notify_subscription_confirm(*, subscription: Subscription, now: datetime) ->
             "days": confirm_max_age().days,
             "reporter": subscription.email == report.reporter_email,
         },
-        kind="follower-confirm",
+        kind="follower_confirm",
         dedupe_key=f"subscription:{subscription.pk}:confirm:{day}",
     )
     if message is None:
@@ -198,7 +200,7 @@ def notify_department_digest(*, department: Department, now: datetime | None = N
                 subject=f"{department}: daily digest for {day:%b %d, %Y}",
                 template="reports/emails/digest",
                 context={"digest": digest, "queue_url": f"{queue}?department={department.pk}"},
-                kind="department-digest",
+                kind="department_digest",
                 dedupe_key=f"digest:{department.pk}:{day.isoformat()}:{_address_key(email)}",
             )
             added += message is not None
@@ -212,4 +214,105 @@ def notify_department_digests(*, now: datetime | None = None) -> int:
     return sum(
         notify_department_digest(department=department, now=now)
         for department in Department.objects.filter(active=True).order_by("pk")
+    )
+
+
+# Messages to the reporter and the department about the reporter's follow-up, recorded in
+# the outbox inside the transaction of the change (see reports/outbox.py).
+
+EMAILS = "reports/emails"
+
+
+def _reporter_subscription(report: ServiceRequest) -> Subscription | None:
+    return Subscription.objects.filter(request=report, email=report.reporter_email).first()
+
+
+def outbox_report_received(
+    *, report: ServiceRequest, subscription: Subscription | None = None
+) -> OutboxMessage | None:
+    """The acknowledgement to the reporter: the reference, the link, when it is public, and
+    (for the reporter's `subscription`, not yet confirmed) the link that starts updates."""
+    if not report.reporter_email:
+        return None
+    confirm_url = ""
+    if subscription is not None and subscription.confirmed_at is None:
+        confirm_url = subscription_link(subscription, "confirm")
+    return outbox_add(
+        to=report.reporter_email,
+        subject=f"We received your report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/received",
+        context={
+            "report": report,
+            "public_url": public_url(report),
+            "in_preview": report.published_at > report.requested_datetime,
+            "confirm_url": confirm_url,
+            "days": confirm_max_age().days,
+        },
+        dedupe_key=f"report:{report.pk}:received",
+        kind="report_received",
+    )
+
+
+def outbox_fixed_question(*, report: ServiceRequest, update: RequestUpdate) -> Subscription | None:
+    """Ask the reporter "Is it fixed?" after a closing (`update`), with signed links, when
+    `rules.asks_if_fixed` says so and the reporter follows the report: confirmed and still
+    subscribed (an unsubscribed reporter asked for no more email). The email carries the
+    city's closing note, so it replaces the ordinary update email: returns the reporter's
+    subscription, which the caller leaves out of that update's followers."""
+    subscription = _reporter_subscription(report)
+    receiving = subscription is not None and subscription.active and subscription.confirmed_at
+    if not rules.asks_if_fixed(report) or not receiving:
+        return None
+    assert subscription is not None
+    token = fixed_token(report)
+    outbox_add(
+        to=report.reporter_email,
+        subject=f"Is it fixed? Report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/fixed_question",
+        context={
+            "report": report,
+            "update": update,
+            "public_url": public_url(report),
+            "yes_url": absolute(reverse("reports:fixed_yes", args=[token])),
+            "no_url": absolute(reverse("reports:fixed_no", args=[token])),
+            "max_age_days": settings.FIXED_QUESTION_MAX_AGE_DAYS,
+        },
+        unsubscribe_url=subscription_link(subscription, "unsubscribe"),
+        dedupe_key=f"report:{report.pk}:fixed-question:{update.pk}",
+        kind="fixed_question",
+    )
+    return subscription
+
+
+def outbox_reopened_by_reporter(*, report: ServiceRequest, comment: Comment) -> None:
+    """Tell the department its closed report was reopened: the reporter says not fixed."""
+    if report.department is None or not report.department.email:
+        return
+    outbox_add(
+        to=report.department.email,
+        subject=f"Report #{report.pk} reopened: the reporter says it is not fixed",
+        template=f"{EMAILS}/reopened_by_reporter",
+        context={"report": report, "comment": comment, "admin_url": admin_url(report)},
+        kind="reopened_by_reporter",
+    )
+
+
+def outbox_comment_added(*, report: ServiceRequest, comment: Comment) -> None:
+    """Tell the department a citizen commented on one of its open reports."""
+    if report.department is None or not report.department.email:
+        return
+    outbox_add(
+        to=report.department.email,
+        subject=f"New comment on report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/comment_added",
+        context={
+            "report": report,
+            "comment": comment,
+            "photos": comment.photos.count(),
+            "admin_url": admin_url(report),
+            "comment_admin_url": absolute(
+                reverse("admin:reports_comment_change", args=[comment.pk])
+            ),
+        },
+        kind="comment_added",
     )

@@ -14,6 +14,7 @@ from reports.links import confirm_max_age
 from reports.models import OutboxMessage, Photo, Subscription
 from reports.notifications import notify_department_digests
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
+from reports.photo_drafts import drafts_sweep
 from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,12 @@ def photos_files_sync() -> int:
     """Finish moving the files of photos hidden or shown again whose move failed at the time
     (moderation moves them at once; this is the retry)."""
     return photos_files_sync_misplaced()
+
+
+@shared_task
+def photo_drafts_sweep() -> int:
+    """Hourly (Celery beat): delete photos kept for report forms that were never sent."""
+    return drafts_sweep()
 
 
 @shared_task

@@ -27,7 +27,7 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
-from reports.notifications import notify_followers, notify_forwarded
+from reports.notifications import notify_followers, notify_forwarded, outbox_fixed_question
 from reports.photos import photo_files_sync_on_commit
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
@@ -97,7 +97,7 @@ def report_update(
             previous = report.state
             rules.apply_state(report, state, now=now)
             fields += ["state", "status", "closed_datetime"]
-            timeline_add(
+            update = timeline_add(
                 report,
                 kind=Kind.STATE,
                 author=author,
@@ -106,7 +106,9 @@ def report_update(
                 text=text if public else "",
                 state_from=previous,
                 state_to=state,
+                notify=False,
             )
+            _notify_state_change(report, update)
         if text and (public and not changing):
             timeline_add(report, kind=Kind.NOTE, author=author, public=True, now=now, text=text)
         if text and not public:
@@ -116,6 +118,18 @@ def report_update(
             fields.append("status_notes")
         report_touch(report, now, *fields)
     return report
+
+
+def _notify_state_change(report: ServiceRequest, update: RequestUpdate) -> None:
+    """Email a state change to the followers; a closing asks the reporter "Is it fixed?"
+    instead of sending them the plain update (the question carries the same news)."""
+    asked = outbox_fixed_question(report=report, update=update) if not report.is_open else None
+    if report.hidden:
+        return
+    followers = Subscription.objects.filter(request=report)
+    if asked is not None:
+        followers = followers.exclude(pk=asked.pk)
+    notify_followers(update=update, subscriptions=followers)
 
 
 def report_acknowledge(*, report: ServiceRequest, author: Author) -> ServiceRequest:

@@ -33,6 +33,7 @@ from tests.factories import (
     SubscriptionFactory,
     UserFactory,
 )
+from tests.reports.test_follow import confirmation_in
 
 pytestmark = pytest.mark.django_db
 State = ServiceRequest.State
@@ -82,6 +83,8 @@ def test_new_report_emails_the_routed_department_with_admin_link(
     django_capture_on_commit_callbacks,
 ):
     report = create_report(django_capture_on_commit_callbacks)
+    # The department's email, and the reporter's acknowledgement (tests/reports/test_followup.py).
+    assert sorted(m.to[0] for m in mail.outbox) == ["health@city.example.org", PRIVATE_VALUES[1]]
     [message] = sent_to("health@city.example.org")
     assert f"New report #{report.pk}: Found syringe" in message.subject
     text = everything(message)
@@ -89,7 +92,7 @@ def test_new_report_emails_the_routed_department_with_admin_link(
     assert "Syringe next to the swings." in text and message.alternatives[0][1] == "text/html"
     assert "List-Unsubscribe" not in message.extra_headers
     assert_no_private_data(text)
-    row = OutboxMessage.objects.get(kind="report-new")
+    row = OutboxMessage.objects.get(kind="report_new")
     assert row.state == OutboxMessage.State.SENT and row.to == "health@city.example.org"
 
 
@@ -106,7 +109,7 @@ def test_new_report_emails_are_recorded_in_the_reports_transaction(
         )
         # Recorded with the report, not by a task that may never run.
         kinds = sorted(OutboxMessage.objects.values_list("kind", flat=True))
-        assert kinds == ["follower-confirm", "report-new"]
+        assert kinds == ["report_new", "report_received"]
     assert mail.outbox == [] and callbacks  # nothing leaves before the commit
     with pytest.raises(RuntimeError), transaction.atomic():
         report_create(service=service, description="Rolled back.", address="2 Main St")
@@ -119,7 +122,8 @@ def test_new_report_without_department_address_sends_nothing(django_capture_on_c
     service = ServiceFactory(department=DepartmentFactory(email=""))
     create_report(django_capture_on_commit_callbacks, service=service)
     assert sent_to("health@city.example.org") == []
-    assert not OutboxMessage.objects.filter(kind="report-new").exists()
+    assert not OutboxMessage.objects.filter(kind="report_new").exists()
+    assert [m.to for m in mail.outbox] == [[PRIVATE_VALUES[1]]]  # the acknowledgement only
 
 
 def test_mail_outage_never_loses_the_report_nor_the_email(
@@ -130,7 +134,7 @@ def test_mail_outage_never_loses_the_report_nor_the_email(
     report = create_report(django_capture_on_commit_callbacks)
     assert ServiceRequest.objects.filter(pk=report.pk).exists()
     assert FailingBackend.attempts > 1  # the worker retried
-    row = OutboxMessage.objects.get(kind="report-new")
+    row = OutboxMessage.objects.get(kind="report_new")
     assert row.state != OutboxMessage.State.SENT and "mail server down" in row.last_error
 
 
@@ -141,14 +145,14 @@ def test_reporter_is_asked_to_confirm_and_gets_no_update_before(
     subscription = Subscription.objects.get(request=report)
     assert subscription.email == PRIVATE_VALUES[1] and subscription.confirmed_at is None
     [ask] = sent_to(PRIVATE_VALUES[1])
-    assert subscription_link(subscription, "confirm") in ask.body
-    assert f"Thank you for report #{report.pk}" in ask.body
+    assert confirmation_in(ask.body) == subscription
+    assert f"Your reference: #{report.pk}" in ask.body  # the acknowledgement carries it
     assert "List-Unsubscribe" not in ask.extra_headers  # nothing to stop yet
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         triage.report_update(report=report, author=None, state=State.ACKNOWLEDGED)
     assert mail.outbox == []
-    assert not OutboxMessage.objects.filter(kind="follower-update").exists()
+    assert not OutboxMessage.objects.filter(kind="follower_update").exists()
 
 
 def test_public_update_email_has_one_recipient_one_click_unsubscribe_and_no_private_data(
@@ -252,7 +256,7 @@ def test_forward_emails_the_new_department(django_capture_on_commit_callbacks):
     # The citizen hears about the forward, never the internal note.
     [to_citizen] = sent_to(PRIVATE_VALUES[1])
     assert "Their bin." not in everything(to_citizen)
-    assert OutboxMessage.objects.filter(kind="report-forwarded").count() == 1
+    assert OutboxMessage.objects.filter(kind="report_forwarded").count() == 1
 
 
 def test_forward_email_carries_only_its_own_note(django_capture_on_commit_callbacks, monkeypatch):
@@ -329,7 +333,7 @@ def test_digest_task_covers_every_active_department_and_is_scheduled(
     with django_capture_on_commit_callbacks(execute=True):
         assert send_department_digests() == 1
     assert [m.to for m in mail.outbox] == [["m@example.org"]]
-    assert OutboxMessage.objects.get().kind == "department-digest"
+    assert OutboxMessage.objects.get().kind == "department_digest"
     assert Department.objects.filter(active=True).exists()
     entry = settings.CELERY_BEAT_SCHEDULE["department-digests"]
     assert entry["task"] == "reports.tasks.send_department_digests"

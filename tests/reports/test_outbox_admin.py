@@ -26,7 +26,7 @@ def message(state: str, to: str, **fields) -> OutboxMessage:
         subject=f"New report #{report.pk}",
         template="reports/emails/new_request",
         context={"report": report, "admin_url": "https://example.org/admin/"},
-        kind="report-new",
+        kind="report_new",
     )
     assert row is not None
     OutboxMessage.objects.filter(pk=row.pk).update(state=state, **fields)
@@ -130,7 +130,7 @@ def test_message_page_masks_the_secrets_of_links(client, superuser):
     from reports.services.subscriptions import subscription_create
 
     subscription = subscription_create(report=ServiceRequestFactory(), email="n@example.org")
-    row = OutboxMessage.objects.get(kind="follower-confirm")
+    row = OutboxMessage.objects.get(kind="follower_confirm")
     secret = subscription_token(subscription, "confirm")
     assert secret in row.body
     alert = message(State.SENT, "a@example.net")

@@ -14,7 +14,7 @@ def confirm_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0004_photo_files"),
+        ("reports", "0007_supporters"),
     ]
 
     operations = [
