@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
 
         from accounts import sections
         from civic311.cors import open_data_reads
+        from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
