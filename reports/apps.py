@@ -9,5 +9,10 @@ class ReportsConfig(AppConfig):
         from corsheaders.signals import check_request_enabled
 
         from civic311.cors import open_data_reads
+        from places.locate import locate_address_id, locate_address_text
+        from reports.locators import register_address_resolver, register_address_string_resolver
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
+        # The city's gazetteer locates Open311 address ids and address strings.
+        register_address_resolver(locate_address_id)
+        register_address_string_resolver(locate_address_text)
