@@ -127,7 +127,7 @@
             setPoint({ lat: place.lat, lng: place.long }, {
               pan: true,
               label: place.kind === "street" ? "" : place.label,
-              message: "Pin placed at " + place.label + ". Drag it to the exact spot.",
+              message: "Drag the pin to the exact spot if needed.",
             });
             results.replaceChildren(el("p", "notice notice--success", "Pin placed at " + place.label + "."));
           });
