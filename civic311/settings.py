@@ -242,7 +242,16 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code goes through the outbox; leave room for a delivery that waits for the sweep.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Mail only addresses that have an account: a stranger's address typed into "forgot password"
+# or "send me a code" gets nothing (the page still says a message was sent).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# A changed or reset password, an added or removed address: the owner is told by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Greetings name people by their public display name, never their email or username.
+ACCOUNT_USER_DISPLAY = "accounts.profiles.display_name_for"
 ACCOUNT_SESSION_REMEMBER = None
 # The outbox adds the city's prefix to every subject.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
@@ -273,6 +282,8 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
+RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Address searches and lookups from the report form's script (each keystroke pause is one).
 RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
@@ -481,6 +492,12 @@ PHOTO_MAX_PER_REPORT = 3
 # data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
 # in front should refuse it even earlier (nginx: client_max_body_size).
 MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# After the web form, the reporter sees the report as it will be published and may edit
+# the text or remove photos for this many minutes; it is public once they end (0: at once).
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+# How long the links of the "Is it fixed?" email work.
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
 
 # The gazetteer (places): a pin's address is the nearest address point within this many
 # metres. An external Nominatim-compatible geocoder (GEOCODER_URL, e.g.

@@ -8,11 +8,19 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
 
+        from accounts import sections
         from civic311.cors import open_data_reads
         from places.locate import locate_address_id, locate_address_text
+        from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
+        sections.register(
+            key="reports",
+            template_name="reports/_account_section.html",
+            context=my_reports_context,
+            order=10,
+        )
         # The city's gazetteer locates Open311 address ids and address strings.
         register_address_resolver(locate_address_id)
         register_address_string_resolver(locate_address_text)

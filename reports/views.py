@@ -48,6 +48,7 @@ from reports.forms import (
     parse_place,
     place_value,
 )
+from reports.forms_followup import CommentForm
 from reports.ids import parse_id
 from reports.models import (
     Photo,
@@ -61,6 +62,7 @@ from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
 from reports.services.requests import report_create
 from reports.services.subscriptions import subscription_cancel, subscription_create
 from reports.services.support import report_support
+from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
 HOME_LATEST = 8
@@ -260,6 +262,7 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
                 **fields,
                 source=ServiceRequest.Source.WEB,
                 require_description=True,
+                preview_minutes=settings.REPORT_PREVIEW_MINUTES,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -273,6 +276,8 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
         )
+        if rules.in_preview(report, now=timezone.now()):
+            return redirect(preview_url(report))
         return redirect(report)
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
@@ -301,7 +306,7 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
         )
 
 
-@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
 class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
@@ -310,11 +315,26 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related().with_public_timeline()
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A report in its reporter's preview window: say so (the acknowledgement
+            # email links here) without showing any of it.
+            waiting = ServiceRequest.objects.filter(hidden=False, pk=kwargs["pk"]).unpublished()
+            if not waiting.exists():
+                raise
+            return render(request, "reports/not_public_yet.html", {"pk": kwargs["pk"]}, status=404)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
         # Counted apart from the public ones: the page shows a placeholder for each.
-        pending = report.photos.filter(hidden=False, state=Photo.State.PENDING).count()
+        pending = report.photos.filter(
+            hidden=False, state=Photo.State.PENDING, comment__isnull=True
+        ).count()
+        kwargs.setdefault("comment_form", CommentForm())
         return super().get_context_data(
+            comments=report.comments.public().with_public_photos(),
             pending_photos=pending,
             pending_slots=range(pending),
             timeline=[

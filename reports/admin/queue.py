@@ -154,6 +154,24 @@ class HasPhotoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReporterAnswerFilter(admin.SimpleListFilter):
+    """The reporter's answer to "Is it fixed?": reports they reopened come back to the queue
+    marked, and this finds them."""
+
+    title = "reporter's answer"
+    parameter_name = "reporter"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("reopened", "Reopened by reporter"), ("fixed", "Confirmed fixed by reporter")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "reopened":
+            return queryset.filter(reopened_by_reporter_at__isnull=False)
+        if self.value() == "fixed":
+            return queryset.filter(fixed_confirmed_at__isnull=False)
+        return queryset
+
+
 class HiddenFilter(admin.SimpleListFilter):
     title = "moderation"
     parameter_name = "hidden"
@@ -194,6 +212,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "state",
         "service",
         OverdueFilter,
+        ReporterAnswerFilter,
         HasPhotoFilter,
         ("area", admin.RelatedOnlyFieldListFilter),
         "source",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0004_photo_files'),
+        ('reports', '0006_account_lookups'),
     ]
 
     operations = [
