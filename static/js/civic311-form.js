@@ -182,7 +182,15 @@
               return;
             }
             var errors = answer.errors || {};
-            var first = (errors.email || errors.__all__ || [{ message: "Please check your email address." }])[0];
+            if (errors.captcha) {
+              // The picture check lives on the report's own page.
+              message.textContent = "Please add your voice on the report's page: ";
+              var link = el("a", "", "open report #" + report.id);
+              link.href = report.url + "#support";
+              message.append(link);
+              return;
+            }
+            var first = (errors["support-email"] || errors.email || errors.__all__ || [{ message: "Please check your email address." }])[0];
             message.textContent = first.message;
             input.setAttribute("aria-invalid", "true");
             input.focus();
