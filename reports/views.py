@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -390,7 +391,8 @@ class ReportSupportView(ReportDetailView):
 
 
 @require_GET
-def nearby_json(request: HttpRequest) -> JsonResponse:
+@rate_limit("places", setting="RATELIMIT_PLACES", methods=("GET",))
+def nearby_json(request: HttpRequest) -> HttpResponseBase:
     """Open reports of a category near a point, for the report form's script."""
     service_id = parse_id(request.GET.get("service", ""))
     lat = parse_number(request.GET.get("lat", ""))
