@@ -284,6 +284,9 @@ RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
 RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
 RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
+# A follower's confirmation link works this many days; unconfirmed, the subscription is then
+# deleted (daily job).
+SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7)
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Address searches and lookups from the report form's script (each keystroke pause is one).
 RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
@@ -325,6 +328,8 @@ EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+# file:////absolute/dir writes each message to a file there instead (CI's real worker).
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A mail server that hangs must not hold a worker (and the outbox row's lock) for ever.
@@ -375,6 +380,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "department-digests": {
         "task": "reports.tasks.send_department_digests",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # Follows never confirmed are deleted once their link has expired.
+    "subscriptions-expire": {
+        "task": "reports.tasks.subscriptions_expire",
+        "schedule": crontab(hour=4, minute=0),
     },
     # Area alerts: new reports to "immediate" alerts every 5 minutes, digests at 7:30.
     "area-alerts-immediate": {

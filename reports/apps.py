@@ -11,6 +11,7 @@ class ReportsConfig(AppConfig):
         from accounts import sections
         from civic311.cors import open_data_reads
         from places.locate import locate_address_id, locate_address_text
+        from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
 

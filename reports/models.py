@@ -21,6 +21,7 @@ from reports.querysets import (
     ResponseTemplateQuerySet,
     ServiceQuerySet,
     ServiceRequestQuerySet,
+    SubscriptionQuerySet,
 )
 
 
@@ -470,7 +471,8 @@ class Comment(models.Model):
 
 
 class Subscription(models.Model):
-    """Someone who gets an email on each public update of a report."""
+    """Someone who gets an email on each public update of a report, once they have confirmed
+    their address with the link we sent (anyone can type anyone's address into a form)."""
 
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.CASCADE, related_name="subscriptions"
@@ -479,6 +481,17 @@ class Subscription(models.Model):
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty until the follower clicks the emailed link."
+    )
+    confirm_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the last confirmation link was sent; unconfirmed, the subscription "
+        "expires SUBSCRIPTION_CONFIRM_DAYS later.",
+    )
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["request", "pk"]

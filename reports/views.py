@@ -26,8 +26,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
@@ -56,12 +54,11 @@ from reports.models import (
     Service,
     ServiceAttribute,
     ServiceRequest,
-    Subscription,
 )
 from reports.nearby import Nearby, nearby_reports
 from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
 from reports.services.requests import report_create
-from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.services.subscriptions import subscription_create
 from reports.services.support import report_support
 from reports.tokens import preview_url
 
@@ -360,7 +357,11 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             form.add_error("email", exc.messages)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         # The same answer whether or not the address already followed the report.
-        messages.success(request, "Thanks. We will email you when this report is updated.")
+        messages.success(
+            request,
+            "Thanks. Please confirm with the link we emailed you; "
+            "then we will email you when this report is updated.",
+        )
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
 
 
@@ -380,7 +381,10 @@ class ReportSupportView(ReportDetailView):
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
-                thanks = "Thanks: your voice is added, and we will email you when it is updated."
+                thanks = (
+                    "Thanks: your voice is added. To get an email when it is updated, "
+                    "confirm with the link we emailed you."
+                )
                 if wants_json:
                     return JsonResponse({"supporters": count, "message": thanks})
                 messages.success(request, thanks)
@@ -409,44 +413,6 @@ def nearby_json(request: HttpRequest) -> HttpResponseBase:
             "days": settings.NEARBY_DAYS,
         }
     )
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class UnsubscribeView(View):
-    """One-click unsubscribe from an email: GET asks, POST does it. No login: the token in
-    the link is the key.
-
-    CSRF-exempt because mail clients send RFC 8058 one-click POSTs (List-Unsubscribe-Post)
-    without our cookie; a forged request would need the secret token anyway, and the only
-    effect is to stop emails."""
-
-    template_name = "reports/unsubscribe.html"
-
-    def get_subscription(self, token: str) -> Subscription:
-        return get_object_or_404(Subscription.objects.select_related("request"), token=token)
-
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        return self.respond(request, self.get_subscription(token), done=False)
-
-    def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        subscription = subscription_cancel(subscription=self.get_subscription(token))
-        return self.respond(request, subscription, done=True)
-
-    def respond(
-        self, request: HttpRequest, subscription: Subscription, *, done: bool
-    ) -> HttpResponse:
-        report = subscription.request
-        return render(
-            request,
-            self.template_name,
-            {
-                "subscription": subscription,
-                # A report hidden by moderation is not named or linked.
-                "report": None if report.hidden else report,
-                "done": done,
-                "action": reverse("reports:unsubscribe", args=[subscription.token]),
-            },
-        )
 
 
 @require_GET
