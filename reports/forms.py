@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
+from civic311.numbers import parse_number
 from places.place import Place
 from reports.attributes import answer_problems
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
@@ -136,9 +137,8 @@ def parse_place(value: str) -> Place | None:
     parts = value.split("|", 3)
     if len(parts) != 4:
         return None
-    try:
-        lat, long = float(parts[0]), float(parts[1])
-    except ValueError:
+    lat, long = parse_number(parts[0]), parse_number(parts[1])
+    if lat is None or long is None:
         return None
     return Place(parts[3][:255], lat, long, "address" if parts[2] else "street", parts[2][:64])
 

@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ from django_filters.views import FilterView
 
 from civic311.geo import in_city_bounds
 from civic311.input import FormInputProblemMixin
+from civic311.numbers import parse_number
 from civic311.ratelimit import rate_limit
 from places.place import Place
 from places.search import nearest_address, search
@@ -234,12 +236,15 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
 
     def nearby(self, values: dict[str, Any]) -> list[Nearby]:
         """Open reports like this one near its point, once both are known."""
-        try:
-            service_id = int(values.get("service") or 0)
-            lat, long = float(values["lat"]), float(values["long"])
-        except (KeyError, TypeError, ValueError):
+        service_id = parse_id(values.get("service"))
+        lat, long = values.get("lat"), values.get("long")
+        if isinstance(lat, str):
+            lat = parse_number(lat)
+        if isinstance(long, str):
+            long = parse_number(long)
+        if service_id is None or not isinstance(lat, float) or not isinstance(long, float):
             return []
-        if not service_id or not in_city_bounds(lat, long):
+        if not in_city_bounds(lat, long):
             return []
         return nearby_reports(service_id=service_id, lat=lat, long=long)
 
@@ -390,12 +395,13 @@ class ReportSupportView(ReportDetailView):
 
 
 @require_GET
-def nearby_json(request: HttpRequest) -> JsonResponse:
+@rate_limit("places", setting="RATELIMIT_PLACES", methods=("GET",))
+def nearby_json(request: HttpRequest) -> HttpResponseBase:
     """Open reports of a category near a point, for the report form's script."""
-    try:
-        service_id = int(request.GET["service"])
-        lat, long = float(request.GET["lat"]), float(request.GET["long"])
-    except (KeyError, ValueError):
+    service_id = parse_id(request.GET.get("service", ""))
+    lat = parse_number(request.GET.get("lat", ""))
+    long = parse_number(request.GET.get("long", ""))
+    if service_id is None or lat is None or long is None:
         return JsonResponse({"error": "service, lat and long are needed."}, status=400)
     found = []
     if in_city_bounds(lat, long):
