@@ -25,6 +25,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("adoptions.urls")),
     path("", include("reports.insights.urls")),
     path("", include("reports.urls")),
 ]

@@ -28,6 +28,7 @@ from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.locators import address_page
 from reports.models import (
     Photo,
     Service,
@@ -134,8 +135,18 @@ class ReportCreateView(MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
+    # What a link may fill in (an asset's "Report a problem": its place and category).
+    PREFILL = ("lat", "long", "service", "address", "address_id")
+
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "services": active_services()}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {name: self.request.GET[name] for name in self.PREFILL if self.request.GET.get(name)}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        address_id = self.request.POST.get("address_id") or self.request.GET.get("address_id")
+        return super().get_context_data(about=address_page(address_id or ""), **kwargs)
 
     def form_valid(self, form: ReportForm) -> HttpResponse:
         try:
@@ -183,6 +194,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
             ],
             answers=attribute_answers(report),
             overdue=rules.is_overdue(report, now=timezone.now()),
+            about=address_page(report.address_id),
             markers=report_markers([report]),
             **kwargs,
         )

@@ -19,6 +19,7 @@ from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
+from reports.locators import resolve_address_id
 from reports.models import (
     ApiKey,
     Photo,
@@ -63,6 +64,12 @@ def report_create(
     Raises ValidationError (nothing saved) on any bad input."""
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
+    if lat is None and long is None and address_id.strip():
+        # A known address id (a bus shelter's stop id, …) stands for its place.
+        located = resolve_address_id(address_id)
+        if located is not None:
+            lat, long, found_address = located
+            address = address.strip() or found_address
     if not service.active:
         errors.setdefault("service", []).append("This category is not accepting reports.")
     if require_description and len(description) < MIN_WEB_DESCRIPTION:
