@@ -1,4 +1,4 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 
 
 class AdoptionsConfig(AppConfig):
@@ -17,5 +17,4 @@ class AdoptionsConfig(AppConfig):
         register_address_resolver(hooks.asset_location)
         register_address_page(hooks.asset_page)
         register_demo_step(seed_adoptions)
-        if apps.is_installed("accounts"):
-            hooks.connect_accounts()
+        hooks.connect_accounts()

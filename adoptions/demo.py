@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from accounts.services import profile_save
 from adoptions.importer import detect_format, read_assets
 from adoptions.models import Adoption, Asset, AssetType
 from adoptions.services.adoptions import adoption_end, adoption_start
@@ -138,8 +139,8 @@ def _volunteer(username: str, name: str) -> Any:
     if user is None:
         user = User(username=username, email=f"{username}@volunteers.example.net")
         user.set_unusable_password()  # demo volunteers: shown, not logged into
-    user.first_name = name
     user.save()
+    profile_save(user=user, display_name=name, show_on_leaderboard=username != "sam")
     return user
 
 

@@ -126,6 +126,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "captcha",
+    "allauth",
+    "allauth.account",
+    "accounts",
     "departments",
     "reports",
     "adoptions",
@@ -142,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -176,9 +180,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out username+address before any password is checked.
+# Then staff's username sign-in (the admin), then citizens' email sign-in (allauth).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,7 +221,30 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGIN_URL = "admin:login"
+# --- Accounts (README "Accounts"): citizens and volunteers sign in with their email address
+# (django-allauth, pages under /accounts/); staff sign in to the admin with their username.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:home"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# Nobody signs in before proving the address is theirs.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+# The outbox adds the city's prefix to every subject.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+# allauth's own rate limits (sign-in failures, codes, password resets, sign-ups) stay on with
+# their defaults; they count in the cache like ours.
+# Where account emails are recorded: the outbox's entry point, found by name so that the
+# accounts app imports no app above it.
+CIVIC311_OUTBOX_ADD = "reports.outbox.outbox_add"
 
 # --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
 CACHES = {"default": env_cache("CACHE_URL")}
@@ -230,6 +259,8 @@ RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Adopting, releasing and logging care visits (per address; volunteers are signed in too).
 RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "30/hour")
+# A signed-in person's profile and account-deletion forms.
+RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
 # Open311 POST requests: per API key (an app files for all its users) and per address.
 RATELIMIT_OPEN311_POST_KEY = env_rate("RATELIMIT_OPEN311_POST_KEY", "300/hour")
 RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/hour")
@@ -242,6 +273,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "civic311.ratelimit.client_ip"
+# Staff sign in with a username, citizens with an email address: both are "the username".
+AXES_USERNAME_CALLABLE = "civic311.security.login_username"
 AXES_LOCKOUT_CALLABLE = "civic311.security.login_locked_out"
 AXES_VERBOSE = False
 # Keep failed attempts only: a row per successful staff login (address, browser) is personal

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("open311/", include("reports.api.urls")),
     path("captcha/", include("captcha.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves swagger-ui's start-up script as a file (?script), so the page
     # needs no inline script under the Content-Security-Policy.

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
+from accounts.services import profile_create
 from adoptions.models import Asset, AssetType
 from adoptions.services.adoptions import adoption_start
 from tests.factories import CITY_CENTRE, UserFactory
@@ -50,14 +51,20 @@ def asset(asset_type) -> Asset:
     return AssetFactory(asset_type=asset_type)
 
 
+def volunteer_with_profile(username: str, display_name: str):
+    user = UserFactory(username=username, email=f"{username}.private@example.net")
+    profile_create(user=user, display_name=display_name)
+    return user
+
+
 @pytest.fixture
 def volunteer(db):
-    return UserFactory(username="volunteer", first_name="Maya R.", email="maya@example.net")
+    return volunteer_with_profile("volunteer", "Maya R.")
 
 
 @pytest.fixture
 def other_volunteer(db):
-    return UserFactory(username="other", first_name="Jonas K.", email="jonas@example.net")
+    return volunteer_with_profile("other", "Jonas K.")
 
 
 def local(year: int, month: int, day: int, hour: int = 9) -> datetime:
