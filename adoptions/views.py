@@ -122,7 +122,8 @@ class AssetDetailView(MapMixin, TemplateView):
 
 
 def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
-    adoption = Adoption.objects.active().filter(asset=asset).select_related("volunteer__profile").first()
+    active = Adoption.objects.active().filter(asset=asset)
+    adoption = active.select_related("volunteer__profile").first()
     user = request.user
     mine = adoption is not None and user.is_authenticated and adoption.volunteer_id == user.pk
     today = timezone.localdate()
@@ -271,8 +272,10 @@ class ThanksView(MapMixin, TemplateView):
             .annotate(visits=Count("pk"))
             .order_by("-visits", "volunteer")[:LEADERBOARD_SIZE]
         )
-        users = get_user_model().objects.select_related("profile").in_bulk(
-            [row["volunteer"] for row in rows]
+        users = (
+            get_user_model()
+            .objects.select_related("profile")
+            .in_bulk([row["volunteer"] for row in rows])
         )
         board = [
             {"name": display_name(users.get(row["volunteer"])), "visits": row["visits"]}

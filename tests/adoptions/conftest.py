@@ -43,7 +43,11 @@ class AssetFactory(factory.django.DjangoModelFactory):
 
 @pytest.fixture
 def asset_type(db) -> AssetType:
-    return AssetTypeFactory()
+    """The bus shelter type (its migration makes it), with this file's checklist."""
+    asset_type = AssetTypeFactory()
+    asset_type.checklist, asset_type.care_instructions = list(CHECKLIST), "Pick up litter."
+    asset_type.save()
+    return asset_type
 
 
 @pytest.fixture
