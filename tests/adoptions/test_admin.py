@@ -134,5 +134,6 @@ def test_department_staff_cannot_import(client, department_staff, asset_type):
 def test_flagged_assets_filter(client, department_staff, adoption):
     Asset.objects.filter(pk=adoption.asset_id).update(active=False, flagged_for_staff=True)
     client.force_login(department_staff)
-    response = client.get(reverse("admin:adoptions_asset_changelist"), {"flagged_for_staff__exact": "1"})
+    url = reverse("admin:adoptions_asset_changelist")
+    response = client.get(url, {"flagged_for_staff__exact": "1"})
     assert [a.pk for a in response.context["cl"].result_list] == [adoption.asset_id]
