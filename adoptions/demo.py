@@ -126,6 +126,7 @@ def seed_adoptions(*, say: Callable[[str], None]) -> None:
         (150, [148, 118], ("lapsed", 28)),
         (30, [25, 3], None),
         (65, [60, 31, 2], None),
+        (66, [64], ("lapsed", 1)),
     ]
     for index, (started, visits, end) in enumerate(stories):
         volunteer = volunteers[index % len(volunteers)]

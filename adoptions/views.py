@@ -157,7 +157,7 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
         "adopt_form": forms.get("adopt_form") or AdoptForm(),
         "care_form": forms.get("care_form") or CareLogForm(asset_type=asset_type),
         "release_form": ReleaseForm(),
-        "markers": asset_markers([asset]),
+        "markers": [{**asset_markers([asset])[0], "adopted": adoption is not None}],
         "today": today,
         "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
     }

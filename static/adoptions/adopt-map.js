@@ -21,13 +21,31 @@
     return box;
   }
 
+  /* A cluster says how many assets it holds and, by its colour, whether they are all
+   * available (blue), all adopted (green) or mixed (half and half); `label` gives each one
+   * a title and an accessible name. Classes only: no inline style under the CSP. */
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers();
+    var adopted = children.filter(function (m) { return m.options.adopted; }).length;
+    var kind = adopted === 0 ? "available" : adopted === children.length ? "adopted" : "mixed";
+    return L.divIcon({
+      html: "<span>" + children.length + "</span>",
+      className: "adopt-cluster adopt-cluster--" + kind,
+      iconSize: L.point(40, 40),
+    });
+  }
+
   function draw(el) {
     var map = window.Civic311Maps.create(el);
     var source = document.getElementById(el.id + "-data");
     var items = source ? JSON.parse(source.textContent) : [];
     var single = el.dataset.adoptMap === "point";
     var layer = items.length > 30 && L.markerClusterGroup
-      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 })
+      ? L.markerClusterGroup({
+          showCoverageOnHover: false,
+          maxClusterRadius: 40,
+          iconCreateFunction: clusterIcon,
+        })
       : L.featureGroup();
     items.forEach(function (item) {
       var marker = L.circleMarker([item.lat, item.long], {
@@ -36,16 +54,34 @@
         weight: 2,
         fillColor: item.adopted ? COLOURS.adopted : COLOURS.available,
         fillOpacity: 0.95,
+        adopted: item.adopted,
       });
       if (!single) marker.bindPopup(popup(item));
       layer.addLayer(marker);
     });
+    if (layer.on) {
+      layer.on("animationend", label);
+      map.on("zoomend moveend", label);
+    }
     layer.addTo(map);
+    label();
     if (items.length === 1) {
       map.setView([items[0].lat, items[0].long], 16, { animate: false });
     } else if (items.length > 1) {
       map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 16, animate: false });
     }
+  }
+
+  function label() {
+    document.querySelectorAll(".adopt-cluster").forEach(function (el) {
+      if (el.getAttribute("aria-label")) return;
+      var count = el.textContent.trim();
+      el.setAttribute("role", "img");
+      var kind = el.classList.contains("adopt-cluster--adopted") ? "all adopted"
+        : el.classList.contains("adopt-cluster--mixed") ? "some adopted" : "all available";
+      el.setAttribute("aria-label", count + " shelters, " + kind);
+      el.title = count + " shelters, " + kind;
+    });
   }
 
   document.querySelectorAll("[data-adopt-map]").forEach(draw);
