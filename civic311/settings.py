@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -136,12 +137,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer of an open-data read carries the CORS headers, errors too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "civic311.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, the first to read the body: NUL in the address and bodies
+    # over the limits get a clear answer (civic311/input.py).
+    "civic311.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -235,7 +241,16 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code goes through the outbox; leave room for a delivery that waits for the sweep.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Mail only addresses that have an account: a stranger's address typed into "forgot password"
+# or "send me a code" gets nothing (the page still says a message was sent).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# A changed or reset password, an added or removed address: the owner is told by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Greetings name people by their public display name, never their email or username.
+ACCOUNT_USER_DISPLAY = "accounts.profiles.display_name_for"
 ACCOUNT_SESSION_REMEMBER = None
 # The outbox adds the city's prefix to every subject.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
@@ -245,6 +260,16 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "h
 # Where account emails are recorded: the outbox's entry point, found by name so that the
 # accounts app imports no app above it.
 CIVIC311_OUTBOX_ADD = "reports.outbox.outbox_add"
+
+# CORS: reads of open data only (the Open311 API's GETs, /data/ downloads, /data.json), from
+# any origin; decided per request by civic311.cors.open_data_reads, so no URL is opened by
+# pattern alone (the pattern below matches nothing).
+CORS_URLS_REGEX = r"(?!)"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-modified-since", "if-none-match")
+CORS_EXPOSE_HEADERS = ("Content-Disposition", "Retry-After")
 
 # --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
 CACHES = {"default": env_cache("CACHE_URL")}
@@ -256,6 +281,8 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
+RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Adopting, releasing and logging care visits (per address; volunteers are signed in too).
 RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "30/hour")
@@ -476,6 +503,16 @@ if ADOPTION_LIMIT_PER_VOLUNTEER < 1 or ADOPTION_LAPSE_AFTER_MISSED < 1:
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
 PHOTO_MAX_PER_REPORT = 3
+# A whole request body, photos included: a report's photos at their limit plus its form
+# data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
+# in front should refuse it even earlier (nginx: client_max_body_size).
+MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# After the web form, the reporter sees the report as it will be published and may edit
+# the text or remove photos for this many minutes; it is public once they end (0: at once).
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+# How long the links of the "Is it fixed?" email work.
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

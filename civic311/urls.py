@@ -10,6 +10,9 @@ admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
 admin.site.index_title = "Reports, departments and volunteers"
 
+# Django's own refusals (SuspiciousOperation, BadRequest) as a page that explains.
+handler400 = "civic311.input.bad_request"
+
 urlpatterns = [
     path("admin/insights/", admin.site.admin_view(staff_dashboard), name="staff-insights"),
     path("admin/", admin.site.urls),

@@ -24,10 +24,13 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.forms_followup import CommentForm
+from reports.ids import parse_id
 from reports.locators import address_page
 from reports.models import (
     Photo,
@@ -38,6 +41,7 @@ from reports.models import (
 )
 from reports.services.requests import report_create
 from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
 HOME_LATEST = 8
@@ -110,6 +114,13 @@ class ReportListView(MapMixin, FilterView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related()
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> Any:
+        # Django reads "٣" as page 3 and passes huge numbers on: a page is parse_id's.
+        page = self.request.GET.get(self.page_kwarg)
+        if page is not None and parse_id(page) is None:
+            raise Http404("No such page.")
+        return super().paginate_queryset(queryset, page_size)
+
     def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
         return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
 
@@ -131,7 +142,7 @@ def active_services() -> QuerySet[Service]:
 
 
 @method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"), name="dispatch")
-class ReportCreateView(MapMixin, FormView):
+class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
@@ -154,6 +165,7 @@ class ReportCreateView(MapMixin, FormView):
                 **form.service_kwargs(),
                 source=ServiceRequest.Source.WEB,
                 require_description=True,
+                preview_minutes=settings.REPORT_PREVIEW_MINUTES,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -162,6 +174,8 @@ class ReportCreateView(MapMixin, FormView):
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
         )
+        if rules.in_preview(report, now=timezone.now()):
+            return redirect(preview_url(report))
         return redirect(report)
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
@@ -172,8 +186,8 @@ class ReportCreateView(MapMixin, FormView):
         )
 
 
-@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
-class ReportDetailView(MapMixin, FormMixin, DetailView):
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
+class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
     form_class = SubscriptionForm
@@ -181,11 +195,26 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related().with_public_timeline()
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A report in its reporter's preview window: say so (the acknowledgement
+            # email links here) without showing any of it.
+            waiting = ServiceRequest.objects.filter(hidden=False, pk=kwargs["pk"]).unpublished()
+            if not waiting.exists():
+                raise
+            return render(request, "reports/not_public_yet.html", {"pk": kwargs["pk"]}, status=404)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
         # Counted apart from the public ones: the page shows a placeholder for each.
-        pending = report.photos.filter(hidden=False, state=Photo.State.PENDING).count()
+        pending = report.photos.filter(
+            hidden=False, state=Photo.State.PENDING, comment__isnull=True
+        ).count()
+        kwargs.setdefault("comment_form", CommentForm())
         return super().get_context_data(
+            comments=report.comments.public().with_public_photos(),
             pending_photos=pending,
             pending_slots=range(pending),
             timeline=[

@@ -173,7 +173,8 @@ def test_report_a_problem_link_prefills_the_report_form(client, asset_type, asse
     assert f'<option value="{service.pk}" selected>' in form
 
 
-def test_web_report_about_an_asset_links_both_ways(client, asset_type, asset):
+def test_web_report_about_an_asset_links_both_ways(client, settings, asset_type, asset):
+    settings.REPORT_PREVIEW_MINUTES = 0  # public at once
     service = ServiceFactory(name="Bus shelter damaged")
     response = client.post("/reports/new/", {
         "service": service.pk, "lat": asset.lat, "long": asset.long,
