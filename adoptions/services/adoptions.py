@@ -114,7 +114,7 @@ def adoption_end(
         raise ValidationError({"note": [f"The reason is {len(note)} characters; at most 255."]})
     with transaction.atomic():
         locked = (
-            Adoption.objects.select_for_update()
+            Adoption.objects.select_for_update(of=("self",))
             .select_related("asset__asset_type", "volunteer")
             .filter(pk=adoption.pk)
             .first()
