@@ -7,11 +7,12 @@ left as it was, not deactivated because of a typo in another column)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from adoptions.importer import Parsed, Record, RowError
@@ -89,7 +90,7 @@ def assets_import(
             if progress and (done % 200 == 0 or done == total):
                 progress(done, total)
         Asset.objects.bulk_create(to_create, batch_size=BATCH)
-        Asset.objects.bulk_update(to_update, UPDATED_FIELDS, batch_size=BATCH)
+        _update(to_update)
         summary.created, summary.updated = len(to_create), len(to_update)
         if deactivate_missing:
             listed = {r.external_id for r in parsed.records} | {
@@ -103,7 +104,8 @@ def assets_import(
 
 
 def _new(asset_type: AssetType, record: Record) -> Asset:
-    asset = Asset(
+    # The importer has checked every field (ids, lengths, points within the city).
+    return Asset(
         asset_type=asset_type,
         external_id=record.external_id,
         name=record.name,
@@ -112,8 +114,6 @@ def _new(asset_type: AssetType, record: Record) -> Asset:
         address=record.address,
         attributes=record.attributes,
     )
-    asset.full_clean(validate_unique=False, validate_constraints=False)
-    return asset
 
 
 def _apply(asset: Asset, record: Record) -> bool:
@@ -133,6 +133,32 @@ def _apply(asset: Asset, record: Record) -> bool:
             setattr(asset, name, value)
             changed = True
     return changed
+
+
+def _update(assets: list[Asset]) -> None:
+    """One parameterised UPDATE per changed asset, sent as a batch (executemany): Django's
+    bulk_update builds a CASE per field and row, which takes seconds for a few thousand."""
+    if not assets:
+        return
+    table = connection.ops.quote_name(Asset._meta.db_table)
+    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in UPDATED_FIELDS)
+    now = timezone.now()
+    rows = [
+        (
+            asset.name,
+            asset.lat,
+            asset.long,
+            asset.address,
+            json.dumps(asset.attributes),
+            asset.active,
+            asset.deactivated_at,
+            now,
+            asset.pk,
+        )
+        for asset in assets
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f'UPDATE {table} SET {columns}, "updated" = %s WHERE "id" = %s', rows)
 
 
 def _deactivate(asset_ids: list[int], now: datetime) -> tuple[int, int]:

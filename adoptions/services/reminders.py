@@ -22,18 +22,36 @@ from adoptions.services.adoptions import adoption_end
 
 
 def reminders_send(*, now: datetime | None = None) -> Counter[str]:
-    """Send what is owed today; returns how many of each kind were recorded."""
+    """Send what is owed today; returns how many of each kind were recorded.
+
+    What is owed is worked out from one read of the candidates and of the reminders already
+    recorded for them; only those still owed are locked and recorded, one transaction each
+    (so one failure loses nothing else)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     days_before = int(settings.ADOPTION_REMINDER_DAYS_BEFORE)
-    candidates = (
+    lapse_after = int(settings.ADOPTION_LAPSE_AFTER_MISSED)
+    candidates = list(
         Adoption.objects.due_by(today + timedelta(days=days_before))
-        .select_related("asset__asset_type")
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "due_on", "asset__asset_type__cadence_days")
+    )
+    recorded = set(
+        ReminderSent.objects.filter(adoption_id__in=[pk for pk, _, _ in candidates])
+        .filter(period__gte=min((due for _, due, _ in candidates), default=today))
+        .values_list("adoption_id", "kind", "period")
     )
     done: Counter[str] = Counter()
-    for adoption_id in list(candidates):
+    for adoption_id, due_on, cadence_days in candidates:
+        owed = rules.reminder_for(
+            due_on=due_on,
+            today=today,
+            cadence_days=cadence_days,
+            days_before=days_before,
+            lapse_after=lapse_after,
+        )
+        if owed is None or (adoption_id, owed.kind, owed.period) in recorded:
+            continue
         kind = _remind(adoption_id, now=now, days_before=days_before)
         if kind:
             done[kind] += 1

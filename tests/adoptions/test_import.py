@@ -50,7 +50,8 @@ def test_reimport_is_idempotent_and_updates_changes(asset_type, tmp_path):
     assert "created 0, updated 0, unchanged 3" in run(path)
     path.write_text(GOOD_CSV.replace("Main St at 2nd", "Main St at Second"), encoding="utf-8")
     assert "created 0, updated 1, unchanged 2" in run(path)
-    assert Asset.objects.get(external_id="S2").name == "Main St at Second"
+    second = Asset.objects.get(external_id="S2")
+    assert (second.name, second.attributes) == ("Main St at Second", {"routes": "7"})
     assert Asset.objects.count() == 3
 
 

@@ -185,3 +185,19 @@ def test_account_deletion_ends_adoptions_and_keeps_anonymous_care_logs(adoption,
     assert adoption.end_reason == "account_deleted" and adoption.volunteer is None
     log = CareLog.objects.get()
     assert log.volunteer is None and log.adoption == adoption
+
+
+def test_the_sweep_processes_photos_whose_task_was_lost(adoption, volunteer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from adoptions.tasks import care_photos_process_pending
+
+    # Outside captured on-commit callbacks the queued task never runs: like a broker outage.
+    log = care_log_add(adoption=adoption, volunteer=volunteer, day=date(2026, 3, 2),
+                       photo=image_upload(), now=local(2026, 3, 3))  # fmt: skip
+    assert CareLog.objects.get().photo_state == "pending"
+    CareLog.objects.filter(pk=log.pk).update(created=timezone.now() - timedelta(minutes=5))
+    assert care_photos_process_pending() == 1
+    assert CareLog.objects.get().photo_public
