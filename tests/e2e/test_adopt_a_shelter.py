@@ -13,6 +13,7 @@ from adoptions.models import Adoption, CareLog
 from reports.models import OutboxMessage
 from tests.adoptions.conftest import CHECKLIST, AssetFactory, AssetTypeFactory
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_citizen_followup import assert_accessible
 from tests.e2e.test_csp import violations, visit, watched_page  # noqa: F401  (a fixture)
 from tests.factories import image_bytes
 
@@ -52,6 +53,7 @@ def test_volunteer_adopts_a_shelter_and_logs_a_cleaning(page, e2e_site, tmp_path
     markers = page.locator("#adopt-map path.leaflet-interactive")
     expect(markers).to_have_count(2)
     screenshot(page, "adopt-map")
+    assert_accessible(page)
     # The list below the map works without the map.
     expect(page.locator(".asset-list")).to_contain_text("Oak Ave at 5th")
     page.evaluate("document.querySelector('#adopt-map').scrollIntoView({block: 'center'})")
@@ -64,6 +66,7 @@ def test_volunteer_adopts_a_shelter_and_logs_a_cleaning(page, e2e_site, tmp_path
         expect(popup).to_have_count(0)
     popup.get_by_role("link", name="Adopt this shelter").click()
     expect(page).to_have_url(f"{e2e_site}/adopt/bus-shelter/OAK5/")
+    assert_accessible(page)
 
     page.get_by_label(re.compile("I promise to look after it")).check()
     page.get_by_label("Give it a nickname").fill("The corner one")
@@ -90,10 +93,12 @@ def test_volunteer_adopts_a_shelter_and_logs_a_cleaning(page, e2e_site, tmp_path
     assert CareLog.objects.get().photo_public
     assert email not in page.content()
     screenshot(page, "asset-cared")
+    assert_accessible(page)
 
     page.goto(f"{e2e_site}/adopt/thanks/")
     expect(page.locator(".leaderboard")).to_contain_text("Maya R.")
     screenshot(page, "adopt-thanks")
+    assert_accessible(page)
 
 
 def test_adoption_pages_keep_the_content_security_policy(
