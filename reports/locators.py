@@ -53,3 +53,28 @@ def address_page(address_id: str) -> tuple[str, str] | None:
         if found is not None:
             return found
     return None
+
+
+# Free-text addresses ("12 Oak Street"): the same idea, for an Open311 `address_string`
+# that comes without a point. A gazetteer registers one.
+StringResolver = Callable[[str], Location | None]
+
+_string_resolvers: list[StringResolver] = []
+
+
+def register_address_string_resolver(resolver: StringResolver) -> None:
+    """Add a resolver of address text (idempotent)."""
+    if resolver not in _string_resolvers:
+        _string_resolvers.append(resolver)
+
+
+def resolve_address_string(text: str) -> Location | None:
+    """(lat, long, address) of the place `text` names, or None when no resolver is sure."""
+    text = text.strip()
+    if not text:
+        return None
+    for resolver in _string_resolvers:
+        found = resolver(text)
+        if found is not None:
+            return found
+    return None

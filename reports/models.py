@@ -244,6 +244,8 @@ class ServiceRequest(models.Model):
     hidden = models.BooleanField(default=False)
     description_redacted = models.BooleanField(default=False)
     moderation_reason = models.CharField(max_length=MAX_REASON, blank=True)
+    # People who said "this is my problem too" instead of filing a duplicate (public).
+    supporters = models.PositiveIntegerField(default=0)
 
     # Private: the reporter's contact data. Never on a page, in the API or an export.
     reporter_name = models.CharField(max_length=120, blank=True)
@@ -492,6 +494,23 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"Subscription to #{self.request_id}"
+
+
+class Supporter(models.Model):
+    """One "this is my problem too" on a report, so each person counts once. The email is
+    kept only as a keyed digest: the follower's subscription has the address itself."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
+    email_digest = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "email_digest"], name="supporter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Supporter of #{self.request_id}"
 
 
 class RequestToken(models.Model):

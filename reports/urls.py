@@ -8,7 +8,9 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("reports/", views.ReportListView.as_view(), name="list"),
     path("reports/new/", views.ReportCreateView.as_view(), name="new"),
+    path("reports/nearby/", views.nearby_json, name="nearby"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),
+    path("reports/<int:pk>/support/", views.ReportSupportView.as_view(), name="support"),
     path(
         "reports/<int:pk>/comment/",
         views_followup.CommentCreateView.as_view(),
