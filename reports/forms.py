@@ -180,6 +180,9 @@ class ReportForm(CitizenForm):
         max_length=255,
         help_text="Optional, helps the crew find it: “outside 12 Oak Street”.",
     )
+    # A known asset or place the report is about (a bus shelter's id): set by the "Report a
+    # problem" link of an asset's page, kept on the report, answered by Open311.
+    address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     description = forms.CharField(
         label="Describe the problem",
         required=False,

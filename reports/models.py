@@ -278,6 +278,10 @@ class ServiceRequest(models.Model):
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # An asset's page lists the reports filed about it by address_id.
+            models.Index(
+                fields=["address_id"], name="sr_address_id", condition=~models.Q(address_id="")
+            ),
             # A signed-in citizen's reports, by their verified addresses (any letter case).
             models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
         ]

@@ -49,6 +49,7 @@ from reports.forms import (
 )
 from reports.forms_followup import CommentForm
 from reports.ids import parse_id
+from reports.locators import address_page
 from reports.models import (
     Photo,
     Service,
@@ -180,8 +181,14 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
+    # What a link may fill in (an asset's "Report a problem": its place and category).
+    PREFILL = ("lat", "long", "service", "address", "address_id")
+
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "services": active_services()}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {name: self.request.GET[name] for name in self.PREFILL if self.request.GET.get(name)}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         urls = {
@@ -189,7 +196,10 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
             "reverse": reverse("places:reverse"),
             "nearby": reverse("reports:nearby"),
         }
-        return super().get_context_data(form_urls=urls, **kwargs)
+        address_id = self.request.POST.get("address_id") or self.request.GET.get("address_id")
+        return super().get_context_data(
+            form_urls=urls, about=address_page(address_id or ""), **kwargs
+        )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "find_place" in request.POST or "use_place" in request.POST:
@@ -342,6 +352,7 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             answers=attribute_answers(report),
             support_form=kwargs.pop("support_form", None) or SupportForm(prefix="support"),
             overdue=rules.is_overdue(report, now=timezone.now()),
+            about=address_page(report.address_id),
             markers=report_markers([report]),
             **kwargs,
         )
