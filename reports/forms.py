@@ -9,18 +9,16 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any, cast
 
-import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
-from reports.models import Service, ServiceAttribute, ServiceRequest
+from reports.models import Service, ServiceAttribute
 
 OTHER_GROUP = "Other"
 ATTRIBUTE_PREFIX = "attr"
@@ -256,26 +254,3 @@ class ReportForm(CitizenForm):
 
 class SubscriptionForm(CitizenForm):
     email = forms.EmailField(label="Your email")
-
-
-class ReportFilter(django_filters.FilterSet):
-    """The public list's filters."""
-
-    service = django_filters.ModelChoiceFilter(
-        label="Category", queryset=Service.objects.all(), empty_label="All categories"
-    )
-    status = django_filters.ChoiceFilter(
-        label="Status", choices=ServiceRequest.Status.choices, empty_label="Any status"
-    )
-
-    class Meta:
-        model = ServiceRequest
-        fields = ["service", "status"]
-
-    def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # django-filter's field rebuilds `choices` from the queryset; the widget takes the
-        # grouped list as is (validation still goes through the queryset).
-        self.form.fields["service"].widget.choices = grouped_service_choices(
-            services, "All categories"
-        )
