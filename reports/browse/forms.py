@@ -111,14 +111,23 @@ class BrowseForm(forms.Form):
             self.add_error("end", "The end date is before the start date.")
         return data
 
-    MAIN_FIELDS = ("q", "area", "service", "status", "start", "end")
+    MAIN_FIELDS = ("q", "area", "service", "status")
+    DATE_FIELDS = ("start", "end")
     NEAR_FIELDS = ("lat", "long", "radius")
 
     def main_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.MAIN_FIELDS]
 
+    def date_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.DATE_FIELDS]
+
     def near_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.NEAR_FIELDS]
+
+    def more_in_use(self) -> bool:
+        """Whether the dates or the point are filled in (or wrong): their panel opens."""
+        names = (*self.DATE_FIELDS, "lat", "long")
+        return self.is_bound and any(self.data.get(n) or self.errors.get(n) for n in names)
 
     # What the valid form asks for.
 

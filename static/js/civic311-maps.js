@@ -96,18 +96,33 @@
     return url + (url.indexOf("?") === -1 ? "?" : "&") + params;
   }
 
+  // A div icon that names itself: Leaflet makes a marker's icon a focusable button, and a
+  // screen reader needs to hear what it stands for.
+  var LabelledIcon = L.DivIcon.extend({
+    createIcon: function (old) {
+      var div = L.DivIcon.prototype.createIcon.call(this, old);
+      div.setAttribute("aria-label", this.options.label);
+      div.title = this.options.label;
+      return div;
+    },
+  });
+
   function bubble(count, label) {
     var size = count < 10 ? "small" : count < 1000 ? "medium" : "large";
     var box = document.createElement("div");
     var text = document.createElement("span");
     text.textContent = COMPACT.format(count);
+    text.setAttribute("aria-hidden", "true");
     box.appendChild(text);
-    return L.divIcon({ html: box, className: "cluster cluster--" + size, iconSize: L.point(44, 44) });
+    return new LabelledIcon({
+      html: box, label: label, className: "cluster cluster--" + size, iconSize: L.point(44, 44),
+    });
   }
 
-  function dot(status) {
-    return L.divIcon({
+  function dot(status, label) {
+    return new LabelledIcon({
       html: "",
+      label: label,
       className: "report-dot report-dot--" + (status === "closed" ? "closed" : "open"),
       iconSize: L.point(20, 20),
     });
@@ -134,7 +149,7 @@
       maxClusterRadius: 40,
       iconCreateFunction: function (cluster) {
         var n = cluster.getChildCount();
-        return bubble(n, n + " reports");
+        return bubble(n, NUMBER.format(n) + " reports close together: press Enter to zoom in");
       },
     }).addTo(map);
     var cells = L.layerGroup().addTo(map);
@@ -164,7 +179,7 @@
         var item = { id: row[0], lat: row[1], lng: row[2], title: row[4], date: row[5], url: detail(row[0]),
                      state: row[3] === "closed" ? "Closed" : "Open" };
         var label = item.title + " #" + item.id + ", " + item.state.toLowerCase() + ", " + item.date;
-        return L.marker([item.lat, item.lng], { icon: dot(row[3]), title: label, alt: label })
+        return L.marker([item.lat, item.lng], { icon: dot(row[3], label) })
           .bindPopup(popup(item));
       });
       points.addLayers(markers);
@@ -181,8 +196,8 @@
       var rows = data.clusters.slice().sort(function (a, b) { return b[2] - a[2]; });
       rows.forEach(function (c) {
         var bounds = [[c[4] * height, c[5] * width], [(c[4] + 1) * height, (c[5] + 1) * width]];
-        var label = NUMBER.format(c[2]) + " reports (" + NUMBER.format(c[3]) + " open): zoom in";
-        L.marker([c[0], c[1]], { icon: bubble(c[2]), title: label })
+        var label = NUMBER.format(c[2]) + " reports (" + NUMBER.format(c[3]) + " open): press Enter to zoom in";
+        L.marker([c[0], c[1]], { icon: bubble(c[2], label) })
           .on("click keypress", function (event) {
             if (event.type === "keypress" && event.originalEvent.key !== "Enter") return;
             map.fitBounds(bounds, { animate: false });
@@ -200,8 +215,16 @@
       });
     }
 
+    // What was fetched last: a view inside it at the same zoom needs no new answer (and a
+    // popup's own panning must not redraw the markers under it, which would close it).
+    var loaded = null;
+    var loadedZoom = null;
+
     function load() {
-      var b = map.getBounds();
+      if (loaded && loadedZoom === map.getZoom() && loaded.contains(map.getBounds())) return;
+      var b = map.getBounds().pad(0.25);
+      loaded = b;
+      loadedZoom = map.getZoom();
       var box = [clamp(b.getSouth(), -90, 90), clamp(b.getWest(), -180, 180),
                  clamp(b.getNorth(), -90, 90), clamp(b.getEast(), -180, 180)]
         .map(function (n) { return n.toFixed(5); }).join(",");
@@ -223,6 +246,7 @@
         })
         .catch(function () {
           if (mine !== latest) return;
+          loaded = null;
           el.setAttribute("aria-busy", "false");
           say("The map could not load the reports. The list still shows them.");
         });
