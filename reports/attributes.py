@@ -4,11 +4,11 @@ form and the API."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
 from civic311.dates import parse_w3c_datetime
+from civic311.numbers import parse_number
 from reports.limits import MAX_TEXT
 from reports.models import Service, ServiceAttribute, ServiceRequest
 
@@ -76,13 +76,7 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
                 code="invalid_attribute",
             )
     elif attribute.datatype == datatype.NUMBER:
-        try:
-            number = Decimal(value)
-        except InvalidOperation as exc:
-            raise ValidationError(
-                f"Attribute {code} must be a number.", code="invalid_attribute"
-            ) from exc
-        if not number.is_finite():
+        if parse_number(value) is None:
             raise ValidationError(f"Attribute {code} must be a number.", code="invalid_attribute")
     elif attribute.datatype == datatype.DATETIME:
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +14,7 @@ from departments.routing import RoutingDecision, route
 from reports.limits import MAX_REASON, MAX_TEXT
 from reports.querysets import (
     ApiKeyQuerySet,
+    CommentQuerySet,
     OutboxMessageQuerySet,
     PhotoQuerySet,
     ResponseTemplateQuerySet,
@@ -249,6 +251,14 @@ class ServiceRequest(models.Model):
     device_id = models.CharField(max_length=120, blank=True)
     account_id = models.CharField(max_length=120, blank=True)
 
+    # When the report becomes public: the end of the reporter's preview window, or the
+    # moment it was filed. Staff see it and it is routed at once either way.
+    published_at = models.DateTimeField()
+    # The reporter's answers to "Is it fixed?" after staff closed the report. Confirmed
+    # fixed: no further question. Reopened: the queue marks the report for the department.
+    fixed_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopened_by_reporter_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = ServiceRequestQuerySet.as_manager()
 
     # Set by the prefetches of with_public_related() and with_public_timeline().
@@ -307,6 +317,10 @@ class ServiceRequest(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    def is_published(self, now: datetime) -> bool:
+        """Whether the public may see it at `now` (the rule of `objects.public()`)."""
+        return not self.hidden and self.published_at <= now
+
 
 PHOTO_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
 
@@ -325,6 +339,10 @@ class Photo(models.Model):
         FAILED = "failed", "Failed"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    # Set for a photo that came with a citizen's comment: shown with it, hidden with it.
+    comment = models.ForeignKey(
+        "Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
     # The upload as received; it may carry EXIF (GPS) data, so it is never served publicly.
     original = models.ImageField(upload_to=photo_original_name)
     # The processed versions, under random names (reports.photos writes them): in photos/
@@ -411,6 +429,39 @@ class RequestUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.request_id}"
+
+
+class Comment(models.Model):
+    """A citizen's public comment on an open report, published at once and moderated after
+    (staff hide it in the admin). The author's email is private; the name, if given, is
+    shown. `from_reporter`: the reporter's "it is not fixed" comment."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    text = models.TextField(max_length=MAX_TEXT)
+    author_name = models.CharField(max_length=120, blank=True)
+    author_email = models.EmailField(blank=True)
+    from_reporter = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
+    created = models.DateTimeField()
+
+    objects = CommentQuerySet.as_manager()
+
+    # Set by the prefetch of CommentQuerySet.with_public_photos().
+    public_photos: list[Photo]
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["request", "hidden", "created"], name="comment_public")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on #{self.request_id}"
+
+    @property
+    def public_author(self) -> str:
+        if self.from_reporter:
+            return "The reporter"
+        return self.author_name or "A resident"
 
 
 class Subscription(models.Model):

@@ -25,11 +25,13 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 
 from civic311.http_cache import public_page
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from departments.querysets import neighbourhood_at
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import ReportForm, SubscriptionForm
+from reports.forms_followup import CommentForm
 from reports.models import (
     Photo,
     Service,
@@ -39,6 +41,7 @@ from reports.models import (
 )
 from reports.services.requests import report_create
 from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
 PAGE_CACHE_SECONDS = 60
@@ -54,7 +57,7 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
         {
             "id": r.pk,
             "lat": r.lat,
-            "lng": r.long,  # Leaflet's name, for the map script
+            "long": r.long,
             "title": r.service.name,
             "status": r.status,
             "state": r.get_state_display(),
@@ -127,7 +130,7 @@ def active_services() -> QuerySet[Service]:
 
 
 @method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"), name="dispatch")
-class ReportCreateView(MapMixin, FormView):
+class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
@@ -140,6 +143,7 @@ class ReportCreateView(MapMixin, FormView):
                 **form.service_kwargs(),
                 source=ServiceRequest.Source.WEB,
                 require_description=True,
+                preview_minutes=settings.REPORT_PREVIEW_MINUTES,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -148,6 +152,8 @@ class ReportCreateView(MapMixin, FormView):
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
         )
+        if rules.in_preview(report, now=timezone.now()):
+            return redirect(preview_url(report))
         return redirect(report)
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
@@ -159,8 +165,8 @@ class ReportCreateView(MapMixin, FormView):
 
 
 @method_decorator(public_page(PAGE_CACHE_SECONDS), name="dispatch")
-@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
-class ReportDetailView(MapMixin, FormMixin, DetailView):
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
+class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
     form_class = SubscriptionForm
@@ -168,11 +174,26 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related().with_public_timeline()
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A report in its reporter's preview window: say so (the acknowledgement
+            # email links here) without showing any of it.
+            waiting = ServiceRequest.objects.filter(hidden=False, pk=kwargs["pk"]).unpublished()
+            if not waiting.exists():
+                raise
+            return render(request, "reports/not_public_yet.html", {"pk": kwargs["pk"]}, status=404)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
         # Counted apart from the public ones: the page shows a placeholder for each.
-        pending = report.photos.filter(hidden=False, state=Photo.State.PENDING).count()
+        pending = report.photos.filter(
+            hidden=False, state=Photo.State.PENDING, comment__isnull=True
+        ).count()
+        kwargs.setdefault("comment_form", CommentForm())
         return super().get_context_data(
+            comments=report.comments.public().with_public_photos(),
             pending_photos=pending,
             pending_slots=range(pending),
             timeline=[

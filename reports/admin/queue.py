@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Department
 from departments.permissions import department_ids
+from reports.ids import parse_id
 from reports.models import Photo, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
@@ -39,7 +40,7 @@ def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> di
     return {
         "id": pk,
         "lat": lat,
-        "lng": long,  # Leaflet's name, for the map script
+        "long": long,
         "state": state,
         "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
         "service": service,
@@ -90,8 +91,9 @@ class DepartmentQueueFilter(DefaultedListFilter):
         value = self.value()
         if value == "mine":
             return queryset.filter(department_id__in=department_ids(request.user))
-        if value.isdigit():
-            return queryset.filter(department_id=int(value))
+        department_id = parse_id(value)
+        if department_id is not None:
+            return queryset.filter(department_id=department_id)
         return queryset
 
 
@@ -103,10 +105,10 @@ class StatusQueueFilter(DefaultedListFilter):
     parameter_name = "status__exact"
 
     def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
-        number = request.GET.get("q", "").strip().lstrip("#")
+        number = parse_id(request.GET.get("q", "").strip().lstrip("#"))
         # Reports ticked one by one for a bulk action are meant as ticked, closed or not.
         picked = "_selected_action" in request.POST and request.POST.get("select_across") != "1"
-        asked_for_one = "state__exact" in params or number.isdigit() or picked
+        asked_for_one = "state__exact" in params or number is not None or picked
         self.default = "all" if asked_for_one else "open"
         super().__init__(request, params, model, model_admin)
 
@@ -152,6 +154,24 @@ class HasPhotoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReporterAnswerFilter(admin.SimpleListFilter):
+    """The reporter's answer to "Is it fixed?": reports they reopened come back to the queue
+    marked, and this finds them."""
+
+    title = "reporter's answer"
+    parameter_name = "reporter"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("reopened", "Reopened by reporter"), ("fixed", "Confirmed fixed by reporter")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "reopened":
+            return queryset.filter(reopened_by_reporter_at__isnull=False)
+        if self.value() == "fixed":
+            return queryset.filter(fixed_confirmed_at__isnull=False)
+        return queryset
+
+
 class HiddenFilter(admin.SimpleListFilter):
     title = "moderation"
     parameter_name = "hidden"
@@ -191,6 +211,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "state",
         "service",
         OverdueFilter,
+        ReporterAnswerFilter,
         HasPhotoFilter,
         ("area", admin.RelatedOnlyFieldListFilter),
         "source",
@@ -219,9 +240,9 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = search_term.strip().lstrip("#")
-        if number.isdigit():
-            results |= queryset.filter(pk=int(number))
+        number = parse_id(search_term.strip().lstrip("#"))
+        if number is not None:
+            results |= queryset.filter(pk=number)
         return results, may_have_duplicates
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:

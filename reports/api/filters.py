@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from civic311.dates import parse_w3c_datetime
+from reports.ids import MAX_ID, IdField
 from reports.models import Service, ServiceRequest
 
 MAX_SPAN = timedelta(days=90)
@@ -59,11 +60,11 @@ class W3CDateTimeFilter(filters.Filter):
     field_class = W3CDateTimeFormField
 
 
-class IntegerFilter(filters.Filter):
-    field_class = forms.IntegerField
+class IdFilter(filters.Filter):
+    field_class = IdField
 
 
-class IdInFilter(filters.BaseInFilter, IntegerFilter):
+class IdInFilter(filters.BaseInFilter, IdFilter):
     pass
 
 
@@ -88,8 +89,9 @@ class BBoxFilter(filters.Filter):
 class RequestListForm(forms.Form):
     """Options that are not filters, and the rules that tie the dates together."""
 
-    page = forms.IntegerField(min_value=1, required=False)
-    page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    # Pages stop where the offset would leave the database's 64-bit integers.
+    page = IdField(maximum=MAX_ID // MAX_PAGE_SIZE, required=False)
+    page_size = IdField(maximum=MAX_PAGE_SIZE, required=False)
     # Parsed (and refused when bad) by the views before the filters run.
     extensions = forms.CharField(required=False)
 

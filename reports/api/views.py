@@ -47,6 +47,7 @@ from reports.api.serializers import (
     TokenSerializer,
 )
 from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
+from reports.ids import parse_id
 from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
@@ -129,6 +130,12 @@ class Open311Api(APIView):
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, detail="Too many requests from this client or API key.")
+
+    def check_throttles(self, request: Request) -> None:
+        # DRF's initial() runs this after choosing the format (so errors come in the asked
+        # format) and before anything reads the body: the place to refuse unusable input.
+        params.check_input(request, self.kwargs)
+        super().check_throttles(request)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -325,8 +332,9 @@ class ServiceRequestDetailApi(Open311Api):
         a 404."""
         extended = extensions_requested(request)
         report = None
-        if service_request_id.isdigit():
-            report = public_requests(extended=extended).filter(pk=service_request_id).first()
+        pk = parse_id(service_request_id)
+        if pk is not None:
+            report = public_requests(extended=extended).filter(pk=pk).first()
         if report is None:
             raise not_found(f"service_request_id {service_request_id} not found.")
         serializer_class = (

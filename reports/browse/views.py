@@ -22,6 +22,7 @@ from departments.querysets import area_ids_within, area_slug, neighbourhood_by_s
 from reports.browse.clusters import map_answer
 from reports.browse.forms import BrowseForm
 from reports.browse.pages import Page, capped_count, keyset_page, numbered_page
+from reports.ids import parse_id
 from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 from reports.views import MapMixin
@@ -46,6 +47,11 @@ def filter_query(request: HttpRequest, *drop: str) -> str:
 
 
 def page_of(request: HttpRequest, form: BrowseForm, reports: ServiceRequestQuerySet) -> Page:
+    """The page the request names. A page number or neighbour id that names no number at
+    all ("٣", a 30-digit one) is a page that does not exist: 404."""
+    for name in ("page", "before", "after"):
+        if request.GET.get(name) and parse_id(request.GET[name]) is None:
+            raise Http404("No such page.")
     if form.near is not None:
         page = numbered_page(reports, _int(request.GET.get("page")) or 1)
         for report in page.reports:
@@ -59,7 +65,7 @@ def page_of(request: HttpRequest, form: BrowseForm, reports: ServiceRequestQuery
 
 
 def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 12 else None
+    return parse_id(text)
 
 
 def map_settings(request: HttpRequest, form: BrowseForm | None, **extra: Any) -> dict[str, Any]:

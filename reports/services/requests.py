@@ -21,6 +21,7 @@ from reports.attributes import clean_attributes
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import (
     ApiKey,
+    Comment,
     Photo,
     RequestToken,
     RequestUpdate,
@@ -28,6 +29,7 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
+from reports.notifications import outbox_report_received
 from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
 from reports.tasks import notify_new_request, process_request_photos
@@ -55,10 +57,14 @@ def report_create(
     require_description: bool = False,
     requested_datetime: datetime | None = None,
     notify: bool = True,
+    preview_minutes: int = 0,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, and
-    (after the commit) tell the department and process the photos.
+    (after the commit) tell the department and process the photos. A reporter who gave an
+    email gets an acknowledgement (through the outbox).
 
+    `preview_minutes`: how long the reporter may review and edit the report before it is
+    public (the web form's preview window); it is routed and the department told at once.
     `notify=False` is for reports that are history rather than news (demo data, imports).
     Raises ValidationError (nothing saved) on any bad input."""
     errors: dict[str, list[str]] = {}
@@ -104,6 +110,7 @@ def report_create(
 
     now = timezone.now()
     requested = requested_datetime or now
+    published = rules.published_at(requested, preview_minutes)
     with transaction.atomic():
         decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
@@ -117,7 +124,9 @@ def report_create(
             zipcode=zipcode.strip(),
             media_url=media_url,
             requested_datetime=requested,
-            updated_datetime=requested,
+            # Not before it is public: see rules.updated_at.
+            updated_datetime=published,
+            published_at=published,
             source=source,
             api_key=api_key,
             reporter_name=reporter_name.strip(),
@@ -149,17 +158,32 @@ def report_create(
                 text=rules.routed_text(report.department.name, decision),
             )
         for order, upload in enumerate(photos, start=1):
-            photo = Photo(request=report, order=order)
-            content = upload if isinstance(upload, File) else File(upload)
-            photo.original.save(_upload_name(upload, order), content, save=False)
-            photo.save()
+            photo_save(report=report, upload=upload, order=order)
         if report.reporter_email:
             Subscription.objects.create(request=report, email=report.reporter_email)
         if notify:
             queue_after_commit(notify_new_request, report.pk)
+            outbox_report_received(report=report)
         if photos:
             queue_after_commit(process_request_photos, report.pk)
     return report
+
+
+def photo_save(
+    *,
+    report: ServiceRequest,
+    upload: UploadedFile | IO[bytes],
+    order: int,
+    comment: Comment | None = None,
+) -> Photo:
+    """Store one checked upload (`validate_photo`) as a pending photo of the report (of a
+    comment on it, if given); the caller queues `process_request_photos` after commit,
+    which makes the public versions without EXIF."""
+    photo = Photo(request=report, comment=comment, order=order)
+    content = upload if isinstance(upload, File) else File(upload)
+    photo.original.save(_upload_name(upload, order), content, save=False)
+    photo.save()
+    return photo
 
 
 def _upload_name(upload: UploadedFile | IO[bytes], order: int) -> str:

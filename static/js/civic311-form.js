@@ -8,7 +8,7 @@
   var form = document.getElementById("report-form");
   if (!form) return;
   var latInput = form.querySelector("#id_lat");
-  var lngInput = form.querySelector("#id_long");
+  var longInput = form.querySelector("#id_long");
   var statusEl = document.getElementById("map-status");
   var pin = null;
 
@@ -18,7 +18,7 @@
 
   function setInputs(latlng) {
     latInput.value = latlng.lat.toFixed(6);
-    lngInput.value = latlng.lng.toFixed(6);
+    longInput.value = latlng.lng.toFixed(6);
     say("Pin placed. Drag it to adjust.");
   }
 
@@ -36,8 +36,8 @@
 
   function readInputs() {
     var lat = parseFloat(latInput.value);
-    var lng = parseFloat(lngInput.value);
-    return isNaN(lat) || isNaN(lng) ? null : L.latLng(lat, lng);
+    var long = parseFloat(longInput.value);
+    return isNaN(lat) || isNaN(long) ? null : L.latLng(lat, long);
   }
 
   function setUpMap(map) {
@@ -59,7 +59,7 @@
       placePin(map, event.latlng, map.getZoom() < 15);
       setInputs(event.latlng);
     });
-    [latInput, lngInput].forEach(function (input) {
+    [latInput, longInput].forEach(function (input) {
       input.addEventListener("change", function () {
         var typed = readInputs();
         if (typed) placePin(map, typed, true);

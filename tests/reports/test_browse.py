@@ -181,12 +181,14 @@ def test_list_pages_by_keyset_newest_first_and_back(client):
     )
 
 
-def test_list_ignores_unknown_cursors_and_page_numbers(client):
+def test_list_starts_over_from_an_unknown_neighbour_and_refuses_a_non_number(client):
     reports = ServiceRequestFactory.create_batch(3)
-    for params in ({"before": "99999999"}, {"after": "x"}, {"page": "9"}):
+    for params in ({"before": "99999999"}, {"after": "99999999"}, {"page": "9"}):
         response = client.get(LIST_URL, params)
         assert response.status_code == 200
         assert ids(response) == newest_first(reports)
+    for params in ({"before": "x"}, {"after": "٣"}, {"page": "-1"}):
+        assert client.get(LIST_URL, params).status_code == 404
 
 
 def test_list_counts_stop_at_the_cap(client, monkeypatch):

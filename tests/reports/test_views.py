@@ -120,11 +120,14 @@ def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(NEW_URL, data)
     report = ServiceRequest.objects.get()
-    assert len(callbacks) == 2  # photo processing and the department email, after the commit
+    # Photo processing, the department's email and the reporter's acknowledgement, after
+    # the commit.
+    assert len(callbacks) == 3
     assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PENDING}
     process_request_photos(report.pk)  # what the worker (or the in-process run) does
     assert response.status_code == 302
-    assert response["Location"] == report.get_absolute_url()
+    # The reporter's preview of the page as it will be published.
+    assert response["Location"].startswith(f"/reports/{report.pk}/preview/")
     assert report.source == "web" and report.service == service
     assert (report.lat, report.long) == (LAT, LNG)
     assert report.address == "12 Oak Street"
@@ -162,7 +165,7 @@ def test_form_sends_only_the_chosen_categorys_answers(client):
     assert response.status_code == 302
     report = ServiceRequest.objects.get()
     assert report.attributes == {"size": "large", "where": ["lane", "kerb"]}
-    html = client.get(report.get_absolute_url()).content.decode()
+    html = client.get(response["Location"]).content.decode()
     assert "Larger than a wheel" in html and "Traffic lane, Kerb" in html
 
 

@@ -329,6 +329,7 @@ class Generator:
             status_notes=CLOSED_NOTES.get(state, ""),
             requested_datetime=requested,
             updated_datetime=updated,
+            published_at=requested,
             source=ServiceRequest.Source.GENERATED,
         )
         rules.apply_routing(report, decision)
