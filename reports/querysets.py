@@ -125,9 +125,12 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def matching_text(self, text: str) -> ServiceRequestQuerySet:
         """Reports whose category or public description mentions `text` (a redacted
-        description is not searched: its words are no longer public)."""
+        description is not searched: its words are no longer public). The few categories
+        are matched first, so the reports are not joined to them row by row."""
+        services = apps.get_model("reports", "Service")._default_manager
+        service_ids = list(services.filter(name__icontains=text).values_list("pk", flat=True))
         return self.filter(
-            Q(service__name__icontains=text)
+            Q(service_id__in=service_ids)
             | Q(description__icontains=text, description_redacted=False)
         )
 

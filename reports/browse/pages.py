@@ -8,6 +8,7 @@ report <id>, `?after=<id>` the page newer than it. An OFFSET would make page 2,0
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,15 +78,25 @@ def keyset_page(
     return page
 
 
-def numbered_page(reports: ServiceRequestQuerySet, number: int, size: int = PAGE_SIZE) -> Page:
-    """Page `number` (from 1) of an already ordered list, at most MAX_NEAR_PAGES deep."""
+def numbered_page(
+    reports: ServiceRequestQuerySet,
+    number: int,
+    *,
+    rows_of: Callable[[list[int]], ServiceRequestQuerySet],
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Page `number` (from 1) of an already ordered list, at most MAX_NEAR_PAGES deep.
+
+    The order is found on ids alone (which an index can answer without reading the rows),
+    then `rows_of(ids)` reads just the page's rows, kept in that order."""
     number = max(1, min(number, MAX_NEAR_PAGES))
     start = (number - 1) * size
-    rows = list(reports[start : start + size + 1])
-    page = Page(rows[:size])
+    ids = list(reports.values_list("pk", flat=True)[start : start + size + 1])
+    found = {r.pk: r for r in rows_of(ids[:size])}
+    page = Page([found[pk] for pk in ids[:size] if pk in found])
     if number > 1:
         page.newer = {"page": number - 1}
-    if len(rows) > size and number < MAX_NEAR_PAGES:
+    if len(ids) > size and number < MAX_NEAR_PAGES:
         page.older = {"page": number + 1}
     return page
 

@@ -53,14 +53,20 @@ def page_of(request: HttpRequest, form: BrowseForm, reports: ServiceRequestQuery
         if request.GET.get(name) and parse_id(request.GET[name]) is None:
             raise Http404("No such page.")
     if form.near is not None:
-        page = numbered_page(reports, _int(request.GET.get("page")) or 1)
+        page = numbered_page(
+            reports,
+            _int(request.GET.get("page")) or 1,
+            rows_of=lambda ids: ServiceRequest.objects.filter(pk__in=ids).with_public_related(),
+        )
         for report in page.reports:
             report.distance_m = metres_between(  # type: ignore[attr-defined]
                 form.near.lat, form.near.long, report.lat or 0, report.long or 0
             )
         return page
     return keyset_page(
-        reports, before=_int(request.GET.get("before")), after=_int(request.GET.get("after"))
+        reports.with_public_related(),
+        before=_int(request.GET.get("before")),
+        after=_int(request.GET.get("after")),
     )
 
 
@@ -113,7 +119,7 @@ class ReportListView(MapMixin, TemplateView):
         reports = ServiceRequest.objects.public()
         if form.is_bound:
             reports = form.filter(reports)
-        context["page"] = page_of(request, form, reports.with_public_related())
+        context["page"] = page_of(request, form, reports)
         context["count"], context["count_more"] = capped_count(reports)
         context["area"] = form.chosen_area if form.is_bound else None
         context["near"] = form.near if form.is_bound else None
