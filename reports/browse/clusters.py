@@ -22,7 +22,7 @@ from reports.querysets import ServiceRequestQuerySet
 POINT_LIMIT = 200
 CELL_PX = 80
 TILE_PX = 256
-MAX_CELLS = 1500
+MAX_CELLS = 500
 
 
 def grid_cell(bbox: tuple[float, float, float, float], zoom: int) -> tuple[float, float]:

@@ -45,6 +45,9 @@ PUBLIC_PAGES = [
     ("alert-form", "/insights/alerts/new/"),
     ("unsubscribe", "/reports/unsubscribe/{token}/"),
     ("api-docs", "/api/docs/"),
+    ("sign-in", "/accounts/login/"),
+    ("sign-up", "/accounts/signup/"),
+    ("password-reset", "/accounts/password/reset/"),
 ]
 # What to wait for on pages drawn by a script after the network is quiet.
 READY = {"api-docs": "text=Create a service request"}
