@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -395,3 +396,28 @@ def test_a_page_with_a_form_that_posts_or_a_message_is_private(client):
     with_message = client.get(LIST_URL)
     assert "We will email you" in with_message.content.decode()
     assert "private" in with_message["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", [reverse("reports:areas"), "/areas/downtown/"])
+def test_area_pages_query_count_does_not_grow_with_rows(client, url):
+    downtown = BoundaryFactory(name="Downtown")
+    counts = []
+    for batch in (10, 40):
+        ServiceRequestFactory.create_batch(batch, area=downtown)
+        cache.clear()  # the counts are kept a minute: count them again
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12
+
+
+def test_report_page_query_count_does_not_grow_with_its_neighbours(client):
+    BoundaryFactory(name="Downtown")
+    report = ServiceRequestFactory()
+    counts = []
+    for batch in (5, 30):
+        ServiceRequestFactory.create_batch(batch)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(report.get_absolute_url()).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 15
