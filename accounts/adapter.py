@@ -26,6 +26,8 @@ class AccountAdapter(DefaultAccountAdapter):
             "request": request,
             "email": email,
             "current_site": get_current_site(request),
+            "SITE_URL": settings.SITE_URL,
+            "CITY_CONTACT_EMAIL": settings.CITY_CONTACT_EMAIL,
             **context,
         }
         message = self.render_mail(template_prefix, email, full_context)

@@ -14,5 +14,5 @@ class AccountsConfig(AppConfig):
             key="profile",
             template_name="accounts/_section_profile.html",
             context=profile_section_context,
-            order=0,
+            order=90,
         )

@@ -31,6 +31,7 @@ class DisplayNameField(forms.CharField):
             max_length=DISPLAY_NAME_MAX,
             help_text=DISPLAY_NAME_HELP,
             widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+            error_messages={"required": "Enter a display name."},
             **kwargs,
         )
 

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "departments",
+    "places",
     "reports",
     "adoptions",
     "reports.insights",
@@ -241,7 +242,16 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code goes through the outbox; leave room for a delivery that waits for the sweep.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Mail only addresses that have an account: a stranger's address typed into "forgot password"
+# or "send me a code" gets nothing (the page still says a message was sent).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# A changed or reset password, an added or removed address: the owner is told by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Greetings name people by their public display name, never their email or username.
+ACCOUNT_USER_DISPLAY = "accounts.profiles.display_name_for"
 ACCOUNT_SESSION_REMEMBER = None
 # The outbox adds the city's prefix to every subject.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
@@ -275,6 +285,8 @@ RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
 RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
 RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
+# Address searches and lookups from the report form's script (each keystroke pause is one).
+RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
 # A signed-in person's profile and account-deletion forms.
 RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
 # Open311 POST requests: per API key (an app files for all its users) and per address.
@@ -353,6 +365,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-photo-files": {
         "task": "reports.tasks.photos_files_sync",
         "schedule": 5 * 60,
+    },
+    # Photos kept while a citizen corrected a report form that was then abandoned.
+    "sweep-photo-drafts": {
+        "task": "reports.tasks.photo_drafts_sweep",
+        "schedule": 60 * 60,
     },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {
@@ -484,6 +501,18 @@ MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEM
 REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
 # How long the links of the "Is it fixed?" email work.
 FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
+
+# The gazetteer (places): a pin's address is the nearest address point within this many
+# metres. An external Nominatim-compatible geocoder (GEOCODER_URL, e.g.
+# https://nominatim.example.org) is asked only when the city's own data has no answer.
+PLACES_REVERSE_MAX_METRES = env_int("PLACES_REVERSE_MAX_METRES", 100)
+GEOCODER_URL = env_str("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 4)
+
+# "Already reported nearby" on the report form: open reports of the chosen category within
+# this distance, made in the last this many days.
+NEARBY_METRES = env_int("NEARBY_METRES", 50)
+NEARBY_DAYS = env_int("NEARBY_DAYS", 90)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from departments.routing import RoutingDecision, route
@@ -243,6 +244,8 @@ class ServiceRequest(models.Model):
     hidden = models.BooleanField(default=False)
     description_redacted = models.BooleanField(default=False)
     moderation_reason = models.CharField(max_length=MAX_REASON, blank=True)
+    # People who said "this is my problem too" instead of filing a duplicate (public).
+    supporters = models.PositiveIntegerField(default=0)
 
     # Private: the reporter's contact data. Never on a page, in the API or an export.
     reporter_name = models.CharField(max_length=120, blank=True)
@@ -274,6 +277,8 @@ class ServiceRequest(models.Model):
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # A signed-in citizen's reports, by their verified addresses (any letter case).
+            models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
             # The public pages read what public() allows (not hidden, published) in the
             # list's order, newest first: all reports, the open ones (the home page's count),
             # a neighbourhood's by status, the ones closed lately, and every point for the
@@ -515,9 +520,28 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "email"], name="subscription_unique")
         ]
+        # A signed-in citizen's followed reports (addresses are stored in lower case).
+        indexes = [models.Index(fields=["email"], name="subscription_email")]
 
     def __str__(self) -> str:
         return f"Subscription to #{self.request_id}"
+
+
+class Supporter(models.Model):
+    """One "this is my problem too" on a report, so each person counts once. The email is
+    kept only as a keyed digest: the follower's subscription has the address itself."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
+    email_digest = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "email_digest"], name="supporter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Supporter of #{self.request_id}"
 
 
 class RequestToken(models.Model):

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from civic311.geo import METRES_PER_DEGREE, bbox_around
@@ -51,6 +53,14 @@ class ResponseTemplateQuerySet(models.QuerySet["ResponseTemplate"]):
 
 
 class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
+    def reported_by(self, emails: Iterable[str]) -> ServiceRequestQuerySet:
+        """Reports filed with any of these email addresses, in any letter case (the
+        expression index sr_reporter_email_lower answers it)."""
+        lowered = sorted({email.strip().lower() for email in emails if email.strip()})
+        return self.alias(reporter_email_lower=Lower("reporter_email")).filter(
+            reporter_email_lower__in=lowered
+        )
+
     def public(self, now: datetime | None = None) -> ServiceRequestQuerySet:
         """What may be published: reports past their preview window (`published_at`) and
         not moderated away. Every public page, API answer, feed and export reads this.

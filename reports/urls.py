@@ -12,7 +12,9 @@ urlpatterns = [
     path("areas/", browse.AreaListView.as_view(), name="areas"),
     path("areas/<slug:slug>/", browse.AreaDetailView.as_view(), name="area"),
     path("reports/new/", views.ReportCreateView.as_view(), name="new"),
+    path("reports/nearby/", views.nearby_json, name="nearby"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),
+    path("reports/<int:pk>/support/", views.ReportSupportView.as_view(), name="support"),
     path(
         "reports/<int:pk>/comment/",
         views_followup.CommentCreateView.as_view(),

@@ -199,6 +199,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "thumbnail",
         "summary",
         "state_badge",
+        "support_count",
         "routed_to",
         "assigned_to",
         "received",
@@ -304,6 +305,11 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: ServiceRequest) -> SafeString:
         return render_to_string("admin/reports/servicerequest/cell_state.html", {"report": obj})
+
+    @admin.display(description="+1", ordering="supporters")
+    def support_count(self, obj: ServiceRequest) -> str:
+        """How many citizens said "this is my problem too"."""
+        return f"+{obj.supporters}" if obj.supporters else ""
 
     @admin.display(description="routed to", ordering="department__name")
     def routed_to(self, obj: ServiceRequest) -> SafeString:

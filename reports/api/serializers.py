@@ -109,9 +109,11 @@ class NoteSerializer(serializers.Serializer):
 
 
 class ServiceRequestExtendedSerializer(ServiceRequestSerializer):
-    """extensions=true: public timeline notes, attribute answers and photo URLs."""
+    """extensions=true: public timeline notes, attribute answers, photo URLs and how many
+    people said "this is my problem too"."""
 
     attributes = serializers.SerializerMethodField()
+    supporters = serializers.IntegerField()
     notes = NoteSerializer(many=True, source="public_updates")
     photos = serializers.SerializerMethodField()
 

@@ -101,7 +101,7 @@ def test_form_errors_come_back_in_the_browser(page, e2e_site):
     page.fill("#id_description", "Tags")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".error-summary")).to_be_visible()
-    expect(page.locator(".error-summary")).to_contain_text("Choose the place on the map")
+    expect(page.locator(".error-summary")).to_contain_text("choose the place on the map")
     expect(page.locator("#id_description")).to_have_value("Tags")
     assert ServiceRequest.objects.count() == 0
     expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)

@@ -173,7 +173,7 @@ def test_form_sends_only_the_chosen_categorys_answers(client):
     ("overrides", "field", "message"),
     [
         ({"lat": "10.0", "long": "10.0"}, "lat", "outside"),
-        ({"lat": None, "long": None}, "lat", "Choose the place on the map"),
+        ({"lat": None, "long": None}, "lat", "choose the place on the map"),
         ({"lat": "north", "long": str(LNG)}, "lat", "Enter a number"),
         ({"service": "999999"}, "service", "Choose a category from the list"),
         ({"description": ""}, "description", "at least 10 characters"),
@@ -238,13 +238,13 @@ def test_form_missing_required_answer_shows_the_chosen_categorys_questions(clien
     assert response.status_code == 400
     assert ServiceRequest.objects.count() == 0
     form = response.context["form"]
-    assert any("Which lane is it in?" in e for e in form.attribute_errors)
+    assert form.errors[f"attr-{service.pk}-lane"] == ["Please answer: Which lane is it in?"]
     sets = {s["service"].pk: s for s in form.question_sets()}
     assert sets[service.pk]["chosen"] and not sets[other.pk]["chosen"]
     html = response.content.decode()
-    # Without JavaScript only the chosen category's questions are visible.
-    assert f'data-service="{service.pk}" >' in html or f'data-service="{service.pk}">' in html
-    assert f'data-service="{other.pk}" hidden' in html
+    # The script shows only the chosen category's questions; the page marks it.
+    assert f'class="questions questions--chosen" data-service="{service.pk}"' in html
+    assert f'class="questions" data-service="{other.pk}"' in html
     assert "A pothole in the lane" in html
 
 

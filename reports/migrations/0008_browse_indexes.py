@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('departments', '0004_boundary_long'),
-        ('reports', '0005_followup'),
+        ('reports', '0007_supporters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
