@@ -78,8 +78,10 @@ def test_find_an_address_see_the_nearby_report_and_say_me_too(
     expect(nearby).to_be_visible()
     expect(nearby).to_contain_text(f"Pothole #{existing.pk}")
     expect(nearby).to_contain_text("Pothole by the crossing")
-    page.wait_for_function("document.querySelector('#nearby img').complete")
-    assert page.evaluate("document.querySelector('#nearby img').naturalWidth") > 0
+    image = page.locator("#nearby img").first
+    image.scroll_into_view_if_needed()  # thumbnails load lazily
+    expect(image).to_have_js_property("complete", True)  # no string eval: the CSP forbids it
+    assert image.evaluate("img => img.naturalWidth") > 0
     nearby.scroll_into_view_if_needed()
     screenshot(page, "form-nearby")
 
@@ -153,7 +155,7 @@ def test_without_javascript_find_choose_see_nearby_and_send(
         expect(page.locator("#id_description")).to_have_value("Another hole near the crossing.")
         screenshot(page, "form-place-chosen")
         page.get_by_role("button", name="Send report").click()
-        page.wait_for_url(re.compile(r"/reports/\d+/$"))
+        page.wait_for_url(re.compile(r"/reports/\d+/preview/"))  # the preview, then public
         report = ServiceRequest.objects.latest("pk")
         assert report.address == "122 Fayetteville Street" and report.lat is not None
         assert report.photos.count() == 1  # attached once, before the two steps
