@@ -179,11 +179,12 @@ def test_a_report_is_filed_by_keyboard_alone(page, e2e_site, city):
     tab_to(page, "#id_reporter_email")
     page.keyboard.type("keyboard.user@example.org")
     screenshot(page, "keyboard-form")
-    tab_to(page, "button[type=submit]")
+    tab_to(page, "button.button--big[type=submit]")  # Send report
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/reports/\d+/$"))
+    # The report page as it will be published (the reporter's preview).
+    page.wait_for_url(re.compile(r"/reports/\d+/(preview/[^/]+/)?$"))
     report = ServiceRequest.objects.latest("pk")
     assert (report.lat, report.long) == (35.7801, -78.6391)
     assert report.service.name == chosen
     assert report.description.startswith("Spray paint")
-    expect(page.locator("h1")).to_contain_text(chosen)
+    expect(page.locator(".report-head")).to_contain_text(chosen)
