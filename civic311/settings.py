@@ -434,6 +434,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/open311/",
     # Open311 errors are lists of {code, description}, like its answers.
     "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
+    # swagger-ui's deep links put a link inside each operation's toggle button, which
+    # screen readers cannot operate (nested interactive controls).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
 # The city this instance serves.
