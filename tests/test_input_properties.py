@@ -374,6 +374,11 @@ KNOWN_TROUBLE_CASES = [
     ("POST", "/reports/new/", [*REPORT_FIELDS, "attr-girth", "attr-when"]),
     ("POST", "follow", ["email"]),
     ("POST", "comment", ["comment-text", "comment-author_name", "comment-author_email"]),
+    ("POST", "support", ["support-email"]),
+    ("POST", "/reports/new/", ["place", "place_query", "kept_photos"]),
+    ("GET", "/places/search/", ["q"]),
+    ("GET", "/places/reverse/", ["lat", "long"]),
+    ("GET", "/reports/nearby/", ["service", "lat", "long"]),
 ]
 
 
@@ -391,6 +396,8 @@ def test_every_parameter_with_every_known_trouble(
     elif url == "comment":
         url, model = f"/reports/{city['report'].pk}/comment/", Comment
         base = {"comment-text": "Still there, by the gate."}
+    elif url == "support":
+        url, model = reverse("reports:support", args=[city["report"].pk]), Subscription
     elif url == "/reports/new/":
         base = {"service": str(service.pk), "lat": "35.7796", "long": "-78.6382"}
         names = [f"attr-{service.pk}-{n[5:]}" if n.startswith("attr-") else n for n in names]
