@@ -284,6 +284,9 @@ RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
 RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
 RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
+# A follower's confirmation link works this many days; unconfirmed, the subscription is then
+# deleted (daily job).
+SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7)
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Adopting, releasing and logging care visits (per address; volunteers are signed in too).
 RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "30/hour")
@@ -327,6 +330,8 @@ EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+# file:////absolute/dir writes each message to a file there instead (CI's real worker).
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A mail server that hangs must not hold a worker (and the outbox row's lock) for ever.
@@ -378,6 +383,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.send_department_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Follows never confirmed are deleted once their link has expired.
+    "subscriptions-expire": {
+        "task": "reports.tasks.subscriptions_expire",
+        "schedule": crontab(hour=4, minute=0),
+    },
     # Area alerts: new reports to "immediate" alerts every 5 minutes, digests at 7:30.
     "area-alerts-immediate": {
         "task": "reports.insights.tasks.alerts_immediate",
@@ -424,6 +434,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/open311/",
     # Open311 errors are lists of {code, description}, like its answers.
     "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
+    # swagger-ui's deep links put a link inside each operation's toggle button, which
+    # screen readers cannot operate (nested interactive controls).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
 # The city this instance serves.
