@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
+from civic311.numbers import parse_number
 from places.place import Place
 from reports.attributes import answer_problems
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
@@ -134,9 +135,8 @@ def parse_place(value: str) -> Place | None:
     parts = value.split("|", 3)
     if len(parts) != 4:
         return None
-    try:
-        lat, long = float(parts[0]), float(parts[1])
-    except ValueError:
+    lat, long = parse_number(parts[0]), parse_number(parts[1])
+    if lat is None or long is None:
         return None
     return Place(parts[3][:255], lat, long, "address" if parts[2] else "street", parts[2][:64])
 
@@ -178,6 +178,9 @@ class ReportForm(CitizenForm):
         max_length=255,
         help_text="Optional, helps the crew find it: “outside 12 Oak Street”.",
     )
+    # A known asset or place the report is about (a bus shelter's id): set by the "Report a
+    # problem" link of an asset's page, kept on the report, answered by Open311.
+    address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     description = forms.CharField(
         label="Describe the problem",
         required=False,

@@ -21,6 +21,7 @@ from reports.querysets import (
     ResponseTemplateQuerySet,
     ServiceQuerySet,
     ServiceRequestQuerySet,
+    SubscriptionQuerySet,
 )
 
 
@@ -277,6 +278,10 @@ class ServiceRequest(models.Model):
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # An asset's page lists the reports filed about it by address_id.
+            models.Index(
+                fields=["address_id"], name="sr_address_id", condition=~models.Q(address_id="")
+            ),
             # A signed-in citizen's reports, by their verified addresses (any letter case).
             models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
             # The public pages read what public() allows (not hidden, published) in the
@@ -505,7 +510,8 @@ class Comment(models.Model):
 
 
 class Subscription(models.Model):
-    """Someone who gets an email on each public update of a report."""
+    """Someone who gets an email on each public update of a report, once they have confirmed
+    their address with the link we sent (anyone can type anyone's address into a form)."""
 
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.CASCADE, related_name="subscriptions"
@@ -514,6 +520,17 @@ class Subscription(models.Model):
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty until the follower clicks the emailed link."
+    )
+    confirm_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the last confirmation link was sent; unconfirmed, the subscription "
+        "expires SUBSCRIPTION_CONFIRM_DAYS later.",
+    )
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["request", "pk"]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         ResponseTemplate,
         Service,
         ServiceRequest,
+        Subscription,
     )
 
 
@@ -218,3 +219,17 @@ class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
     def due(self, *, before: datetime) -> OutboxMessageQuerySet:
         """Pending messages whose (next) attempt was due at or before `before`."""
         return self.pending().filter(next_attempt_at__lte=before)
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def receiving(self) -> SubscriptionQuerySet:
+        """Followers who get updates: still subscribed and confirmed by the emailed link."""
+        return self.filter(active=True, confirmed_at__isnull=False)
+
+    def expired(self, *, before: datetime) -> SubscriptionQuerySet:
+        """Unconfirmed subscriptions whose last confirmation link was sent before `before`
+        (or, never sent, that were made before it)."""
+        unconfirmed = self.filter(confirmed_at__isnull=True)
+        return unconfirmed.filter(
+            Q(confirm_sent_at__lt=before) | Q(confirm_sent_at__isnull=True, created__lt=before)
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views, views_followup
+from reports import views, views_follow, views_followup
 from reports.browse import views as browse
 
 app_name = "reports"
@@ -36,8 +36,13 @@ urlpatterns = [
         name="fixed_no",
     ),
     path(
-        "reports/unsubscribe/<uuid:token>/",
-        views.UnsubscribeView.as_view(),
+        "reports/follow/<str:token>/confirm/",
+        views_follow.FollowConfirmView.as_view(),
+        name="follow-confirm",
+    ),
+    path(
+        "reports/unsubscribe/<str:token>/",
+        views_follow.UnsubscribeView.as_view(),
         name="unsubscribe",
     ),
     path(

@@ -21,13 +21,12 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
@@ -35,6 +34,7 @@ from django.views.generic.edit import FormMixin
 from civic311.geo import in_city_bounds
 from civic311.http_cache import public_page
 from civic311.input import FormInputProblemMixin
+from civic311.numbers import parse_number
 from civic311.ratelimit import rate_limit
 from departments.querysets import neighbourhood_at
 from places.place import Place
@@ -49,17 +49,18 @@ from reports.forms import (
     place_value,
 )
 from reports.forms_followup import CommentForm
+from reports.ids import parse_id
+from reports.locators import address_page
 from reports.models import (
     Photo,
     Service,
     ServiceAttribute,
     ServiceRequest,
-    Subscription,
 )
 from reports.nearby import Nearby, nearby_reports
 from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
 from reports.services.requests import report_create
-from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.services.subscriptions import subscription_create
 from reports.services.support import report_support
 from reports.tokens import preview_url
 
@@ -169,8 +170,14 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
+    # What a link may fill in (an asset's "Report a problem": its place and category).
+    PREFILL = ("lat", "long", "service", "address", "address_id")
+
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "services": active_services()}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {name: self.request.GET[name] for name in self.PREFILL if self.request.GET.get(name)}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         urls = {
@@ -178,7 +185,10 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
             "reverse": reverse("places:reverse"),
             "nearby": reverse("reports:nearby"),
         }
-        return super().get_context_data(form_urls=urls, **kwargs)
+        address_id = self.request.POST.get("address_id") or self.request.GET.get("address_id")
+        return super().get_context_data(
+            form_urls=urls, about=address_page(address_id or ""), **kwargs
+        )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "find_place" in request.POST or "use_place" in request.POST:
@@ -225,12 +235,15 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
 
     def nearby(self, values: dict[str, Any]) -> list[Nearby]:
         """Open reports like this one near its point, once both are known."""
-        try:
-            service_id = int(values.get("service") or 0)
-            lat, long = float(values["lat"]), float(values["long"])
-        except (KeyError, TypeError, ValueError):
+        service_id = parse_id(values.get("service"))
+        lat, long = values.get("lat"), values.get("long")
+        if isinstance(lat, str):
+            lat = parse_number(lat)
+        if isinstance(long, str):
+            long = parse_number(long)
+        if service_id is None or not isinstance(lat, float) or not isinstance(long, float):
             return []
-        if not service_id or not in_city_bounds(lat, long):
+        if not in_city_bounds(lat, long):
             return []
         return nearby_reports(service_id=service_id, lat=lat, long=long)
 
@@ -329,6 +342,7 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             answers=attribute_answers(report),
             support_form=kwargs.pop("support_form", None) or SupportForm(prefix="support"),
             overdue=rules.is_overdue(report, now=timezone.now()),
+            about=address_page(report.address_id),
             markers=report_markers([report]),
             neighbourhood=neighbourhood_at(report.lat, report.long),
             **kwargs,
@@ -345,7 +359,11 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             form.add_error("email", exc.messages)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         # The same answer whether or not the address already followed the report.
-        messages.success(request, "Thanks. We will email you when this report is updated.")
+        messages.success(
+            request,
+            "Thanks. Please confirm with the link we emailed you; "
+            "then we will email you when this report is updated.",
+        )
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
 
 
@@ -365,7 +383,10 @@ class ReportSupportView(ReportDetailView):
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
-                thanks = "Thanks: your voice is added, and we will email you when it is updated."
+                thanks = (
+                    "Thanks: your voice is added. To get an email when it is updated, "
+                    "confirm with the link we emailed you."
+                )
                 if wants_json:
                     return JsonResponse({"supporters": count, "message": thanks})
                 messages.success(request, thanks)
@@ -376,12 +397,13 @@ class ReportSupportView(ReportDetailView):
 
 
 @require_GET
-def nearby_json(request: HttpRequest) -> JsonResponse:
+@rate_limit("places", setting="RATELIMIT_PLACES", methods=("GET",))
+def nearby_json(request: HttpRequest) -> HttpResponseBase:
     """Open reports of a category near a point, for the report form's script."""
-    try:
-        service_id = int(request.GET["service"])
-        lat, long = float(request.GET["lat"]), float(request.GET["long"])
-    except (KeyError, ValueError):
+    service_id = parse_id(request.GET.get("service", ""))
+    lat = parse_number(request.GET.get("lat", ""))
+    long = parse_number(request.GET.get("long", ""))
+    if service_id is None or lat is None or long is None:
         return JsonResponse({"error": "service, lat and long are needed."}, status=400)
     found = []
     if in_city_bounds(lat, long):
@@ -393,44 +415,6 @@ def nearby_json(request: HttpRequest) -> JsonResponse:
             "days": settings.NEARBY_DAYS,
         }
     )
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class UnsubscribeView(View):
-    """One-click unsubscribe from an email: GET asks, POST does it. No login: the token in
-    the link is the key.
-
-    CSRF-exempt because mail clients send RFC 8058 one-click POSTs (List-Unsubscribe-Post)
-    without our cookie; a forged request would need the secret token anyway, and the only
-    effect is to stop emails."""
-
-    template_name = "reports/unsubscribe.html"
-
-    def get_subscription(self, token: str) -> Subscription:
-        return get_object_or_404(Subscription.objects.select_related("request"), token=token)
-
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        return self.respond(request, self.get_subscription(token), done=False)
-
-    def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        subscription = subscription_cancel(subscription=self.get_subscription(token))
-        return self.respond(request, subscription, done=True)
-
-    def respond(
-        self, request: HttpRequest, subscription: Subscription, *, done: bool
-    ) -> HttpResponse:
-        report = subscription.request
-        return render(
-            request,
-            self.template_name,
-            {
-                "subscription": subscription,
-                # A report hidden by moderation is not named or linked.
-                "report": None if report.hidden else report,
-                "done": done,
-                "action": reverse("reports:unsubscribe", args=[subscription.token]),
-            },
-        )
 
 
 @require_GET

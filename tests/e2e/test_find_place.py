@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -161,3 +162,33 @@ def test_without_javascript_find_choose_see_nearby_and_send(
         assert report.photos.count() == 1  # attached once, before the two steps
     finally:
         context.close()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (the script is
+    evaluated through the browser's debugging channel, which the CSP does not govern)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    return list(found)
+
+
+def test_the_form_with_results_nearby_and_errors_passes_axe(page, e2e_site, street_with_a_pothole):
+    page.goto(f"{e2e_site}/reports/new/")
+    expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
+    page.get_by_label("Find an address or street").fill("120 fayetteville")
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.get_by_role("button", name="120 Fayetteville Street").click()
+    page.select_option("#id_service", label="Pothole")
+    expect(page.locator("#nearby")).to_be_visible()
+    page.locator("#nearby").get_by_role("button", name="This is my problem too").click()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    assert serious_violations(page) == []

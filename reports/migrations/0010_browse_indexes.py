@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('departments', '0004_boundary_long'),
-        ('reports', '0007_supporters'),
+        ('reports', '0009_address_id_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
