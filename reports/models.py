@@ -262,11 +262,15 @@ class ServiceRequest(models.Model):
             # ids are found in the index alone (reports/api/listing.py).
             models.Index(fields=["hidden", "requested_datetime", "id"], name="sr_public_requested"),
             models.Index(
-                fields=["service", "hidden", "requested_datetime", "id"],
+                fields=["service", "requested_datetime", "id", "hidden"],
                 name="sr_service_requested",
             ),
             models.Index(
-                fields=["status", "hidden", "requested_datetime", "id"], name="sr_status_requested"
+                fields=["status", "requested_datetime", "id", "hidden"], name="sr_status_requested"
+            ),
+            # A department's queue (the admin's default view for staff), newest first.
+            models.Index(
+                fields=["department", "status", "requested_datetime", "id"], name="sr_queue"
             ),
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),

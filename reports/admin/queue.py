@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any, cast
 
 from django.contrib import admin
@@ -10,14 +11,15 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from civic311.maps import MAP_MEDIA, map_config
-from departments.models import Department
+from departments.models import Boundary, Department
 from departments.permissions import department_ids
-from reports.models import Photo, ServiceRequest
+from reports.admin.paging import EstimatedCountPaginator
+from reports.models import ApiKey, Photo, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
 QUEUE_MAP_LIMIT = 500
@@ -34,6 +36,9 @@ MAP_LEGEND = [
 PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_id", "account_id")
 
 
+STATE_LABELS = {value: str(label) for value, label in ServiceRequest.State.choices}
+
+
 def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
     """One report on a staff map (admin_map.js draws it; a click opens `url`)."""
     return {
@@ -41,10 +46,21 @@ def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> di
         "lat": lat,
         "lng": long,  # Leaflet's name, for the map script
         "state": state,
-        "state_label": str(dict(ServiceRequest.State.choices).get(state, state)),
+        "state_label": STATE_LABELS.get(state, state),
         "service": service,
-        "url": reverse("admin:reports_servicerequest_change", args=[pk]),
+        "url": report_url(pk),
     }
+
+
+def report_url(pk: int) -> str:
+    """The report's admin page. Resolved once per URL prefix, then filled in: the queue map
+    has hundreds of markers, and reverse() per marker was a good part of the page's time."""
+    return _report_url_pattern(get_script_prefix()).format(pk)
+
+
+@lru_cache(maxsize=8)
+def _report_url_pattern(prefix: str) -> str:
+    return reverse("admin:reports_servicerequest_change", args=[0]).replace("/0/", "/{}/")
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -165,6 +181,42 @@ class HiddenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChoiceListFilter(admin.SimpleListFilter):
+    """A filter on a foreign key whose choices are the rows of the small table it points
+    at (Django's RelatedOnlyFieldListFilter would find them with a DISTINCT over the whole
+    report table)."""
+
+    field = ""
+
+    def choices_from(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return self.choices_from()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{self.field: int(value)})
+        return queryset
+
+
+class AreaFilter(ChoiceListFilter):
+    title = "area"
+    parameter_name = field = "area__id__exact"
+
+    def choices_from(self) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in Boundary.objects.values_list("pk", "name")]
+
+
+class ApiKeyFilter(ChoiceListFilter):
+    title = "API key"
+    parameter_name = field = "api_key__id__exact"
+
+    def choices_from(self) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in ApiKey.objects.values_list("pk", "name")]
+
+
 # --- The queue --------------------------------------------------------------------------------
 
 
@@ -192,9 +244,9 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "service",
         OverdueFilter,
         HasPhotoFilter,
-        ("area", admin.RelatedOnlyFieldListFilter),
+        AreaFilter,
         "source",
-        ("api_key", admin.RelatedOnlyFieldListFilter),
+        ApiKeyFilter,
         HiddenFilter,
     ]
     list_select_related = ["service", "department", "area", "assigned_to"]
@@ -202,6 +254,9 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
     search_help_text = "Search by report number, address or text."
     date_hierarchy = "requested_datetime"
     list_per_page = 50
+    # No COUNT(*) of the whole table per page, and an estimated count of a large queue.
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     change_list_template = "admin/reports/servicerequest/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
