@@ -7,12 +7,14 @@ from functools import lru_cache
 from typing import Any, cast
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from civic311.maps import MAP_MEDIA, map_config
@@ -313,6 +315,17 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         return response
 
     # Columns -------------------------------------------------------------------------------
+
+    def action_checkbox(self, obj: ServiceRequest) -> SafeString:
+        """The bulk-action tick box, written directly: Django's renders a form widget
+        template per row, which was a fifth of the queue's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            str(obj),
+        )
 
     @admin.display(description="#", ordering="pk")
     def number(self, obj: ServiceRequest) -> str:
