@@ -34,7 +34,7 @@ WEBP_LIMIT = (3162, 3162)
 PROGRESSIVE_444_LIMIT = (6320, 4210)
 
 
-def _gradient(mode: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]
+def _gradient(mode: str, size: tuple[int, int]):
     from PIL import Image
 
     width, height = size
@@ -45,7 +45,7 @@ def _gradient(mode: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]
     return Image.merge(mode, bands[mode])
 
 
-def _save(name: str, mode: str, size: tuple[int, int], **params) -> None:  # type: ignore[no-untyped-def]
+def _save(name: str, mode: str, size: tuple[int, int], **params) -> None:
     image = _gradient(mode, size)
     fmt = params.pop("format")
     if "orientation" in params:

@@ -1,10 +1,15 @@
 """W3C datetimes (ISO 8601 with a time zone), read the same way everywhere: Open311 query
-dates, `datetime` answers to a category's questions (API and web form)."""
+dates, `datetime` answers to a category's questions (API and web form), and the years any
+date from outside may name.
+
+Dates are kept between the years 1900 and 2999: far inside what Python's datetime and
+PostgreSQL can hold, so that moving a date to UTC, adding a 90-day window or a day never
+overflows, and wide enough for any report a city will hold."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
@@ -14,9 +19,27 @@ from django.utils.dateparse import parse_datetime
 _SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 
 
+MIN_YEAR = 1900
+MAX_YEAR = 2999
+
+
+def check_year(value: date, text: str) -> None:
+    """A ValidationError when `value` lies outside the years we accept."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            f"{text!r} is outside the years {MIN_YEAR}–{MAX_YEAR}.", code="out_of_range"
+        )
+
+
+def validate_year(value: date) -> None:
+    """A form field validator: the date lies within the years we accept."""
+    check_year(value, value.isoformat())
+
+
 def parse_w3c_datetime(text: str) -> datetime:
     """The aware datetime `text` names; a ValidationError when it is not a datetime or
-    has no time zone (a zone-less time is ambiguous across the city's DST changes)."""
+    has no time zone (a zone-less time is ambiguous across the city's DST changes) or lies
+    outside the years we accept."""
     text = _SPACE_OFFSET.sub(r"\1+\2", text.strip())
     try:
         parsed = parse_datetime(text)
@@ -30,4 +53,5 @@ def parse_w3c_datetime(text: str) -> datetime:
         raise ValidationError(
             f"{text!r} needs a time zone, such as Z or -04:00.", code="no_timezone"
         )
+    check_year(parsed, text)
     return parsed

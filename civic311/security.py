@@ -40,3 +40,14 @@ def login_locked_out(
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """Whom a sign-in attempt is for, as django-axes counts it: the username on the staff
+    login, the email address on the citizens' one (allauth passes `email`; its form field is
+    `login`). Email addresses are counted in lower case, as allauth stores them."""
+    data = credentials if credentials is not None else request.POST
+    username = data.get("username") or ""
+    if username:
+        return str(username)
+    return str(data.get("email") or data.get("login") or "").strip().lower()

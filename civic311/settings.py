@@ -121,27 +121,38 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "axes",
     "captcha",
+    "allauth",
+    "allauth.account",
+    "accounts",
     "departments",
+    "places",
     "reports",
     "adoptions",
     "reports.insights",
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer of an open-data read carries the CORS headers, errors too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "civic311.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, the first to read the body: NUL in the address and bodies
+    # over the limits get a clear answer (civic311/input.py).
+    "civic311.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -176,9 +187,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out username+address before any password is checked.
+# Then staff's username sign-in (the admin), then citizens' email sign-in (allauth).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,7 +228,49 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGIN_URL = "admin:login"
+# --- Accounts (README "Accounts"): citizens and volunteers sign in with their email address
+# (django-allauth, pages under /accounts/); staff sign in to the admin with their username.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:home"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# Nobody signs in before proving the address is theirs.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code goes through the outbox; leave room for a delivery that waits for the sweep.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Mail only addresses that have an account: a stranger's address typed into "forgot password"
+# or "send me a code" gets nothing (the page still says a message was sent).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# A changed or reset password, an added or removed address: the owner is told by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Greetings name people by their public display name, never their email or username.
+ACCOUNT_USER_DISPLAY = "accounts.profiles.display_name_for"
+ACCOUNT_SESSION_REMEMBER = None
+# The outbox adds the city's prefix to every subject.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+# allauth's own rate limits (sign-in failures, codes, password resets, sign-ups) stay on with
+# their defaults; they count in the cache like ours.
+# Where account emails are recorded: the outbox's entry point, found by name so that the
+# accounts app imports no app above it.
+CIVIC311_OUTBOX_ADD = "reports.outbox.outbox_add"
+
+# CORS: reads of open data only (the Open311 API's GETs, /data/ downloads, /data.json), from
+# any origin; decided per request by civic311.cors.open_data_reads, so no URL is opened by
+# pattern alone (the pattern below matches nothing).
+CORS_URLS_REGEX = r"(?!)"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-modified-since", "if-none-match")
+CORS_EXPOSE_HEADERS = ("Content-Disposition", "Retry-After")
 
 # --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
 CACHES = {"default": env_cache("CACHE_URL")}
@@ -227,7 +282,13 @@ RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
 RATELIMIT_FOLLOW = env_rate("RATELIMIT_FOLLOW", "10/hour")
+RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
+RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
+# Address searches and lookups from the report form's script (each keystroke pause is one).
+RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
+# A signed-in person's profile and account-deletion forms.
+RATELIMIT_ACCOUNT_FORM = env_rate("RATELIMIT_ACCOUNT_FORM", "30/hour")
 # Open311 POST requests: per API key (an app files for all its users) and per address.
 RATELIMIT_OPEN311_POST_KEY = env_rate("RATELIMIT_OPEN311_POST_KEY", "300/hour")
 RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/hour")
@@ -240,6 +301,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "civic311.ratelimit.client_ip"
+# Staff sign in with a username, citizens with an email address: both are "the username".
+AXES_USERNAME_CALLABLE = "civic311.security.login_username"
 AXES_LOCKOUT_CALLABLE = "civic311.security.login_locked_out"
 AXES_VERBOSE = False
 # Keep failed attempts only: a row per successful staff login (address, browser) is personal
@@ -302,6 +365,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-photo-files": {
         "task": "reports.tasks.photos_files_sync",
         "schedule": 5 * 60,
+    },
+    # Photos kept while a citizen corrected a report form that was then abandoned.
+    "sweep-photo-drafts": {
+        "task": "reports.tasks.photo_drafts_sweep",
+        "schedule": 60 * 60,
     },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {
@@ -420,6 +488,28 @@ INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
 PHOTO_MAX_PER_REPORT = 3
+# A whole request body, photos included: a report's photos at their limit plus its form
+# data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
+# in front should refuse it even earlier (nginx: client_max_body_size).
+MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# After the web form, the reporter sees the report as it will be published and may edit
+# the text or remove photos for this many minutes; it is public once they end (0: at once).
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+# How long the links of the "Is it fixed?" email work.
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
+
+# The gazetteer (places): a pin's address is the nearest address point within this many
+# metres. An external Nominatim-compatible geocoder (GEOCODER_URL, e.g.
+# https://nominatim.example.org) is asked only when the city's own data has no answer.
+PLACES_REVERSE_MAX_METRES = env_int("PLACES_REVERSE_MAX_METRES", 100)
+GEOCODER_URL = env_str("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 4)
+
+# "Already reported nearby" on the report form: open reports of the chosen category within
+# this distance, made in the last this many days.
+NEARBY_METRES = env_int("NEARBY_METRES", 50)
+NEARBY_DAYS = env_int("NEARBY_DAYS", 90)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,11 +10,16 @@ admin.site.site_header = f"{settings.CITY_NAME} 311 — staff"
 admin.site.site_title = f"{settings.CITY_NAME} 311 staff"
 admin.site.index_title = "Reports, departments and volunteers"
 
+# Django's own refusals (SuspiciousOperation, BadRequest) as a page that explains.
+handler400 = "civic311.input.bad_request"
+
 urlpatterns = [
     path("admin/insights/", admin.site.admin_view(staff_dashboard), name="staff-insights"),
     path("admin/", admin.site.urls),
     path("open311/", include("reports.api.urls")),
     path("captcha/", include("captcha.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves swagger-ui's start-up script as a file (?script), so the page
     # needs no inline script under the Content-Security-Policy.
@@ -25,6 +30,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("places.urls")),
     path("", include("reports.insights.urls")),
     path("", include("reports.urls")),
 ]

@@ -4,15 +4,26 @@ form and the API."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
 from civic311.dates import parse_w3c_datetime
+from civic311.numbers import parse_number
 from reports.limits import MAX_TEXT
 from reports.models import Service, ServiceAttribute, ServiceRequest
 
 Answer = str | list[str]
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """One answer that cannot be accepted, said twice: for an API client (naming the
+    attribute's code) and for a person filling in the form (in the question's words)."""
+
+    code: str
+    for_api: str
+    for_people: str
 
 
 def clean_attributes(service: Service, raw: Mapping[str, Sequence[str]]) -> dict[str, Answer]:
@@ -21,16 +32,29 @@ def clean_attributes(service: Service, raw: Mapping[str, Sequence[str]]) -> dict
     Returns the answers to store. Raises a ValidationError whose messages name the
     attribute: unknown codes, missing required answers, wrong datatypes, keys not in a list.
     """
+    cleaned, problems = check_answers(service, raw)
+    if problems:
+        raise ValidationError(
+            [ValidationError(p.for_api, code="invalid_attribute") for p in problems]
+        )
+    return cleaned
+
+
+def answer_problems(service: Service, raw: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """What is wrong with each answer, keyed by attribute code, in the question's words."""
+    return {p.code: p.for_people for p in check_answers(service, raw)[1]}
+
+
+def check_answers(
+    service: Service, raw: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, Answer], list[AnswerProblem]]:
+    """The answers to store and the problems found (none means the answers are good)."""
     attributes = {a.code: a for a in service.attributes.prefetch_related("values")}
-    errors: list[ValidationError] = []
+    problems: list[AnswerProblem] = []
     unknown = sorted(set(raw) - set(attributes))
     if unknown:
-        errors.append(
-            ValidationError(
-                f"Unknown attribute {', '.join(unknown)} for service {service.service_code}.",
-                code="unknown_attribute",
-            )
-        )
+        text = f"Unknown attribute {', '.join(unknown)} for service {service.service_code}."
+        problems.append(AnswerProblem("", text, "Some answers are not for this category."))
     cleaned: dict[str, Answer] = {}
     for code, attribute in attributes.items():
         if not attribute.variable:
@@ -38,20 +62,34 @@ def clean_attributes(service: Service, raw: Mapping[str, Sequence[str]]) -> dict
         values = [v.strip() for v in raw.get(code, []) if v is not None and v.strip()]
         if not values:
             if attribute.required:
-                errors.append(
-                    ValidationError(
+                problems.append(
+                    AnswerProblem(
+                        code,
                         f"Attribute {code} is required: {attribute.description}",
-                        code="required_attribute",
+                        f"Please answer: {attribute.description}",
                     )
                 )
             continue
         try:
             cleaned[code] = _clean_value(attribute, values)
         except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+            problems.append(
+                AnswerProblem(code, " ".join(exc.messages), _for_people(attribute, exc.code))
+            )
+    return cleaned, problems
+
+
+def _for_people(attribute: ServiceAttribute, reason: str | None) -> str:
+    question = attribute.description
+    if reason == "not_a_choice":
+        return f"Please choose one of the answers offered to: {question}"
+    if reason == "not_a_number":
+        return f"Please give a number in answer to: {question}"
+    if reason == "not_a_datetime":
+        return f"Please give a date and time in answer to: {question}"
+    if reason == "too_long":
+        return f"Please answer in at most {MAX_TEXT} characters: {question}"
+    return f"Please give one answer to: {question}"
 
 
 def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
@@ -63,36 +101,30 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
         if bad:
             raise ValidationError(
                 f"Attribute {code}: {', '.join(bad)} is not one of the allowed keys.",
-                code="invalid_attribute",
+                code="not_a_choice",
             )
         return list(dict.fromkeys(values))
     if len(values) > 1:
-        raise ValidationError(f"Attribute {code} takes one value.", code="invalid_attribute")
+        raise ValidationError(f"Attribute {code} takes one value.", code="one_value")
     value = values[0]
     if attribute.datatype == datatype.SINGLEVALUELIST:
         if value not in {v.key for v in attribute.values.all()}:
             raise ValidationError(
                 f"Attribute {code}: {value} is not one of the allowed keys.",
-                code="invalid_attribute",
+                code="not_a_choice",
             )
     elif attribute.datatype == datatype.NUMBER:
-        try:
-            number = Decimal(value)
-        except InvalidOperation as exc:
-            raise ValidationError(
-                f"Attribute {code} must be a number.", code="invalid_attribute"
-            ) from exc
-        if not number.is_finite():
-            raise ValidationError(f"Attribute {code} must be a number.", code="invalid_attribute")
+        if parse_number(value) is None:
+            raise ValidationError(f"Attribute {code} must be a number.", code="not_a_number")
     elif attribute.datatype == datatype.DATETIME:
         try:
             return parse_w3c_datetime(value).isoformat()
         except ValidationError as exc:
             raise ValidationError(
-                f"Attribute {code}: {' '.join(exc.messages)}", code="invalid_attribute"
+                f"Attribute {code}: {' '.join(exc.messages)}", code="not_a_datetime"
             ) from exc
     elif len(value) > MAX_TEXT:
-        raise ValidationError(f"Attribute {code} is too long.", code="invalid_attribute")
+        raise ValidationError(f"Attribute {code} is too long.", code="too_long")
     return value
 
 

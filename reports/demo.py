@@ -184,7 +184,7 @@ CATEGORIES = [
             Question("count", "How many syringes?", "number", True),
             Question(
                 "place",
-                "Where is it?",
+                "Where did you find it?",
                 "singlevaluelist",
                 True,
                 (

@@ -12,15 +12,21 @@ from typing import Any, cast
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from civic311.forms import CitizenForm
+from places.place import Place
+from reports.attributes import answer_problems
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Service, ServiceAttribute, ServiceRequest
+from reports.photo_drafts import Draft, draft_open, draft_read
+from reports.services.requests import report_check
 
 OTHER_GROUP = "Other"
 ATTRIBUTE_PREFIX = "attr"
@@ -54,6 +60,26 @@ class PhotosField(forms.FileField):
         if len(files) > limit:
             raise ValidationError(f"Attach at most {limit} photos.", code="too_many_photos")
         return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+class KeptPhotosField(forms.Field):
+    """Tokens of photos kept from an earlier submit of the form (`reports.photo_drafts`);
+    each ticked box is one. Cleans to (draft, storage path) pairs."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[tuple[Draft, str]]:
+        tokens = [str(v) for v in (value or []) if v]
+        kept = []
+        for token in tokens:
+            try:
+                kept.append(draft_read(token))
+            except (signing.BadSignature, FileNotFoundError, KeyError, TypeError) as exc:
+                raise ValidationError(
+                    "A photo you attached earlier has expired; please attach it again.",
+                    code="draft_expired",
+                ) from exc
+        return kept
 
 
 class AnswerField(forms.Field):
@@ -101,9 +127,27 @@ def answer_widget(attribute: ServiceAttribute) -> forms.Widget:
     return forms.TextInput()
 
 
+def place_value(place: Place) -> str:
+    """How a search result travels in the form (a radio button's value)."""
+    return "|".join([repr(place.lat), repr(place.long), place.address_id, place.label])
+
+
+def parse_place(value: str) -> Place | None:
+    parts = value.split("|", 3)
+    if len(parts) != 4:
+        return None
+    try:
+        lat, long = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    return Place(parts[3][:255], lat, long, "address" if parts[2] else "street", parts[2][:64])
+
+
 class ReportForm(CitizenForm):
-    """The web report form. Category questions of every active category are rendered, one
-    fieldset per category; only the chosen category's answers are sent to the service."""
+    """The web report form. Category questions and notices of every active category are
+    rendered, one fieldset per category (the script shows only the chosen one; without it
+    all are listed, so the form still works in one submit); only the chosen category's
+    answers are sent to the service."""
 
     lat = forms.FloatField(
         label="Latitude",
@@ -115,6 +159,14 @@ class ReportForm(CitizenForm):
         required=False,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
+    place_query = forms.CharField(
+        label="Find an address or street",
+        required=False,
+        max_length=200,
+        help_text="For example “120 Fayetteville Street” or “Oakwood Avenue”.",
+    )
+    # A place picked from the search's results: "lat|long|address id|label".
+    place = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
     # Any service validates here; an inactive one reaches the service, which says plainly
     # that the category no longer takes reports. Only active ones are offered.
     service = forms.ModelChoiceField(
@@ -150,6 +202,7 @@ class ReportForm(CitizenForm):
             f"{settings.PHOTO_MAX_BYTES // (1024 * 1024)} MB each at most."
         ),
     )
+    kept_photos = KeptPhotosField(label="Photos you attached", required=False)
     reporter_name = forms.CharField(label="Your name", required=False, max_length=120)
     reporter_email = forms.EmailField(label="Your email", required=False)
 
@@ -162,6 +215,7 @@ class ReportForm(CitizenForm):
             self.services, "Choose a category…"
         )
         self.attribute_errors: list[str] = []
+        self.draft_files: list[File] = []
         self._answer_fields: dict[int, list[str]] = {}
         for service in self.services:
             names = []
@@ -179,15 +233,79 @@ class ReportForm(CitizenForm):
             self._answer_fields[service.pk] = names
 
     def clean(self) -> dict[str, Any]:
+        """Every error at once: the shape of each field (Django), then every business rule
+        the service would apply (`report_check`), so nothing shows up one submit later."""
         super().clean()
         cleaned = self.cleaned_data
+        self._apply_place(cleaned)
         # A point is how a web report is located (the API also allows address-only ones).
         missing = cleaned.get("lat") is None or cleaned.get("long") is None
         if missing and "lat" not in self.errors and "long" not in self.errors:
             self.add_error(
-                "lat", "Choose the place on the map, or enter its latitude and longitude."
+                "lat",
+                "Find the address, choose the place on the map, "
+                "or enter its latitude and longitude.",
             )
+        service = cleaned.get("service")
+        self.draft_files = [draft_open(path, d.name) for d, path in cleaned.get("kept_photos", [])]
+        errors, _ = report_check(
+            service=service,
+            description=cleaned.get("description", ""),
+            lat=None if missing else cleaned["lat"],
+            long=None if missing else cleaned["long"],
+            photos=[*cleaned.get("photos", []), *self.draft_files],
+            require_description=True,
+        )
+        # The answers are judged below, in the question's own words.
+        errors.pop("attributes", None)
+        for key, messages in errors.items():
+            field = {"location": "lat"}.get(key, key)
+            if field in self.errors or (key == "location" and missing):
+                continue
+            self.add_error(field if field in self.fields else None, messages)
+        if service is not None:
+            self._add_answer_errors(service)
         return cleaned
+
+    def _apply_place(self, cleaned: dict[str, Any]) -> None:
+        """A place chosen from the search's results sets the point (and the address,
+        unless one was typed)."""
+        if not cleaned.get("place"):
+            return
+        place = parse_place(cleaned["place"])
+        if place is None:
+            self.add_error("place_query", "Choose one of the places found, or search again.")
+            return
+        for name in ("lat", "long"):
+            self.errors.pop(name, None)
+        cleaned["lat"], cleaned["long"] = place.lat, place.long
+        if not cleaned.get("address"):
+            cleaned["address"], cleaned["address_id"] = place.label, place.address_id
+
+    def _add_answer_errors(self, service: Service) -> None:
+        """Each unanswerable answer next to its question, in the question's words."""
+        names = {
+            cast(AnswerField, self.fields[n]).attribute.code: n
+            for n in self._answer_fields.get(service.pk, [])
+        }
+        raw = {code: self.cleaned_data.get(name) or [] for code, name in names.items()}
+        for code, message in answer_problems(service, raw).items():
+            self.add_error(names.get(code), message)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, text) for the summary at the top: each error links to its field."""
+        items: list[tuple[str, str]] = [("", str(e)) for e in self.non_field_errors()]
+        for bound in self:
+            name = bound.name
+            anchor = "#id_photos" if name == "kept_photos" else f"#{bound.id_for_label}"
+            for error in bound.errors:
+                if name.startswith(f"{ATTRIBUTE_PREFIX}-"):
+                    items.append((anchor, str(error)))
+                elif name in ("lat", "long"):
+                    items.append((anchor, f"Location: {error}"))
+                else:
+                    items.append((anchor, f"{bound.label}: {error}"))
+        return items
 
     @property
     def chosen_service_id(self) -> int | None:
@@ -199,13 +317,13 @@ class ReportForm(CitizenForm):
             return None
 
     def question_sets(self) -> list[dict[str, Any]]:
-        """One entry per category with questions, for the template's fieldsets."""
+        """One entry per category with questions or a notice, for the template's fieldsets."""
         chosen = self.chosen_service_id
         sets = []
         for service in self.services:
             notes = [a.description for a in service.attributes.all() if not a.variable]
             fields = [self[name] for name in self._answer_fields[service.pk]]
-            if not (fields or notes):
+            if not (fields or notes or service.description):
                 continue
             sets.append(
                 {
@@ -233,8 +351,9 @@ class ReportForm(CitizenForm):
             "lat": data["lat"],
             "long": data["long"],
             "address": data["address"],
+            "address_id": data.get("address_id", ""),
             "attributes": attributes,
-            "photos": data["photos"],
+            "photos": [*data["photos"], *self.draft_files],
             "reporter_name": data["reporter_name"],
             "reporter_email": data["reporter_email"],
         }
@@ -256,6 +375,12 @@ class ReportForm(CitizenForm):
 
 class SubscriptionForm(CitizenForm):
     email = forms.EmailField(label="Your email")
+
+
+class SupportForm(CitizenForm):
+    """ "This is my problem too": the email to hear back on (never published)."""
+
+    email = forms.EmailField(label="Your email, to hear when it is fixed")
 
 
 class ReportFilter(django_filters.FilterSet):

@@ -3,16 +3,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from departments.routing import RoutingDecision, route
 from reports.limits import MAX_REASON, MAX_TEXT
 from reports.querysets import (
     ApiKeyQuerySet,
+    CommentQuerySet,
     OutboxMessageQuerySet,
     PhotoQuerySet,
     ResponseTemplateQuerySet,
@@ -241,6 +244,8 @@ class ServiceRequest(models.Model):
     hidden = models.BooleanField(default=False)
     description_redacted = models.BooleanField(default=False)
     moderation_reason = models.CharField(max_length=MAX_REASON, blank=True)
+    # People who said "this is my problem too" instead of filing a duplicate (public).
+    supporters = models.PositiveIntegerField(default=0)
 
     # Private: the reporter's contact data. Never on a page, in the API or an export.
     reporter_name = models.CharField(max_length=120, blank=True)
@@ -248,6 +253,14 @@ class ServiceRequest(models.Model):
     reporter_phone = models.CharField(max_length=40, blank=True)
     device_id = models.CharField(max_length=120, blank=True)
     account_id = models.CharField(max_length=120, blank=True)
+
+    # When the report becomes public: the end of the reporter's preview window, or the
+    # moment it was filed. Staff see it and it is routed at once either way.
+    published_at = models.DateTimeField()
+    # The reporter's answers to "Is it fixed?" after staff closed the report. Confirmed
+    # fixed: no further question. Reopened: the queue marks the report for the department.
+    fixed_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopened_by_reporter_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -260,21 +273,26 @@ class ServiceRequest(models.Model):
         indexes = [
             # Newest-first lists, filtered or not: the id ends each index so that a page's
             # ids are found in the index alone (reports/api/listing.py).
-            models.Index(fields=["hidden", "requested_datetime", "id"], name="sr_public_requested"),
             models.Index(
-                fields=["service", "requested_datetime", "id", "hidden"],
+                fields=["hidden", "requested_datetime", "id", "published_at"],
+                name="sr_public_requested",
+            ),
+            models.Index(
+                fields=["service", "requested_datetime", "id", "hidden", "published_at"],
                 name="sr_service_requested",
             ),
             models.Index(
-                fields=["status", "requested_datetime", "id", "hidden"], name="sr_status_requested"
+                fields=["status", "requested_datetime", "id", "hidden", "published_at"],
+                name="sr_status_requested",
             ),
-            # A department's queue (the admin's default view for staff), newest first.
             models.Index(
                 fields=["department", "status", "requested_datetime", "id"], name="sr_queue"
             ),
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # A signed-in citizen's reports, by their verified addresses (any letter case).
+            models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -318,6 +336,10 @@ class ServiceRequest(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    def is_published(self, now: datetime) -> bool:
+        """Whether the public may see it at `now` (the rule of `objects.public()`)."""
+        return not self.hidden and self.published_at <= now
+
 
 PHOTO_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
 
@@ -336,6 +358,10 @@ class Photo(models.Model):
         FAILED = "failed", "Failed"
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    # Set for a photo that came with a citizen's comment: shown with it, hidden with it.
+    comment = models.ForeignKey(
+        "Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
     # The upload as received; it may carry EXIF (GPS) data, so it is never served publicly.
     original = models.ImageField(upload_to=photo_original_name)
     # The processed versions, under random names (reports.photos writes them): in photos/
@@ -424,6 +450,39 @@ class RequestUpdate(models.Model):
         return f"{self.get_kind_display()} on #{self.request_id}"
 
 
+class Comment(models.Model):
+    """A citizen's public comment on an open report, published at once and moderated after
+    (staff hide it in the admin). The author's email is private; the name, if given, is
+    shown. `from_reporter`: the reporter's "it is not fixed" comment."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    text = models.TextField(max_length=MAX_TEXT)
+    author_name = models.CharField(max_length=120, blank=True)
+    author_email = models.EmailField(blank=True)
+    from_reporter = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
+    created = models.DateTimeField()
+
+    objects = CommentQuerySet.as_manager()
+
+    # Set by the prefetch of CommentQuerySet.with_public_photos().
+    public_photos: list[Photo]
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["request", "hidden", "created"], name="comment_public")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on #{self.request_id}"
+
+    @property
+    def public_author(self) -> str:
+        if self.from_reporter:
+            return "The reporter"
+        return self.author_name or "A resident"
+
+
 class Subscription(models.Model):
     """Someone who gets an email on each public update of a report."""
 
@@ -440,9 +499,28 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "email"], name="subscription_unique")
         ]
+        # A signed-in citizen's followed reports (addresses are stored in lower case).
+        indexes = [models.Index(fields=["email"], name="subscription_email")]
 
     def __str__(self) -> str:
         return f"Subscription to #{self.request_id}"
+
+
+class Supporter(models.Model):
+    """One "this is my problem too" on a report, so each person counts once. The email is
+    kept only as a keyed digest: the follower's subscription has the address itself."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
+    email_digest = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "email_digest"], name="supporter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Supporter of #{self.request_id}"
 
 
 class RequestToken(models.Model):

@@ -18,7 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
-from reports.models import RequestUpdate, ServiceRequest, Subscription
+from reports import rules
+from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest, Subscription
+from reports.outbox import outbox_add
+from reports.tokens import fixed_token
 
 DIGEST_LIST_LIMIT = 25
 
@@ -202,3 +205,96 @@ def send_department_digest(*, department_id: int, now: datetime | None = None) -
             context={"digest": digest, "queue_url": f"{queue}?department={department.pk}"},
         )
     return sent
+
+
+# Messages to the reporter and the department about the reporter's follow-up, recorded in
+# the outbox inside the transaction of the change (see reports/outbox.py).
+
+EMAILS = "reports/emails"
+
+
+def _reporter_subscription(report: ServiceRequest) -> Subscription | None:
+    return Subscription.objects.filter(request=report, email=report.reporter_email).first()
+
+
+def outbox_report_received(*, report: ServiceRequest) -> OutboxMessage | None:
+    """The acknowledgement to the reporter: the reference, the link, when it is public."""
+    if not report.reporter_email:
+        return None
+    return outbox_add(
+        to=report.reporter_email,
+        subject=f"We received your report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/received",
+        context={
+            "report": report,
+            "public_url": public_url(report),
+            "in_preview": report.published_at > report.requested_datetime,
+        },
+        dedupe_key=f"report:{report.pk}:received",
+        kind="report_received",
+    )
+
+
+def outbox_fixed_question(*, report: ServiceRequest, update: RequestUpdate) -> Subscription | None:
+    """Ask the reporter "Is it fixed?" after a closing (`update`), with signed links, when
+    `rules.asks_if_fixed` says so and the reporter still follows the report (an unsubscribed
+    reporter asked for no more email). The email carries the city's closing note, so it
+    replaces the ordinary update email: returns the reporter's subscription, which the
+    caller leaves out of that update's followers."""
+    subscription = _reporter_subscription(report)
+    if not rules.asks_if_fixed(report) or subscription is None or not subscription.active:
+        return None
+    token = fixed_token(report)
+    unsubscribe = unsubscribe_url(subscription)
+    outbox_add(
+        to=report.reporter_email,
+        subject=f"Is it fixed? Report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/fixed_question",
+        context={
+            "report": report,
+            "update": update,
+            "public_url": public_url(report),
+            "yes_url": absolute(reverse("reports:fixed_yes", args=[token])),
+            "no_url": absolute(reverse("reports:fixed_no", args=[token])),
+            "unsubscribe_url": unsubscribe,
+            "max_age_days": settings.FIXED_QUESTION_MAX_AGE_DAYS,
+        },
+        headers={"List-Unsubscribe": f"<{unsubscribe}>"},
+        dedupe_key=f"report:{report.pk}:fixed-question:{update.pk}",
+        kind="fixed_question",
+    )
+    return subscription
+
+
+def outbox_reopened_by_reporter(*, report: ServiceRequest, comment: Comment) -> None:
+    """Tell the department its closed report was reopened: the reporter says not fixed."""
+    if report.department is None or not report.department.email:
+        return
+    outbox_add(
+        to=report.department.email,
+        subject=f"Report #{report.pk} reopened: the reporter says it is not fixed",
+        template=f"{EMAILS}/reopened_by_reporter",
+        context={"report": report, "comment": comment, "admin_url": admin_url(report)},
+        kind="reopened_by_reporter",
+    )
+
+
+def outbox_comment_added(*, report: ServiceRequest, comment: Comment) -> None:
+    """Tell the department a citizen commented on one of its open reports."""
+    if report.department is None or not report.department.email:
+        return
+    outbox_add(
+        to=report.department.email,
+        subject=f"New comment on report #{report.pk}: {report.service.name}",
+        template=f"{EMAILS}/comment_added",
+        context={
+            "report": report,
+            "comment": comment,
+            "photos": comment.photos.count(),
+            "admin_url": admin_url(report),
+            "comment_admin_url": absolute(
+                reverse("admin:reports_comment_change", args=[comment.pk])
+            ),
+        },
+        kind="comment_added",
+    )

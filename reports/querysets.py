@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from departments.permissions import department_ids, is_superuser
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from departments.permissions import User as StaffUser
     from reports.models import (  # noqa: F401
         ApiKey,
+        Comment,
         OutboxMessage,
         Photo,
         ResponseTemplate,
@@ -48,9 +51,23 @@ class ResponseTemplateQuerySet(models.QuerySet["ResponseTemplate"]):
 
 
 class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
-    def public(self) -> ServiceRequestQuerySet:
-        """What may be published: everything but moderated-away reports."""
-        return self.filter(hidden=False)
+    def reported_by(self, emails: Iterable[str]) -> ServiceRequestQuerySet:
+        """Reports filed with any of these email addresses, in any letter case (the
+        expression index sr_reporter_email_lower answers it)."""
+        lowered = sorted({email.strip().lower() for email in emails if email.strip()})
+        return self.alias(reporter_email_lower=Lower("reporter_email")).filter(
+            reporter_email_lower__in=lowered
+        )
+
+    def public(self, now: datetime | None = None) -> ServiceRequestQuerySet:
+        """What may be published: reports past their preview window (`published_at`) and
+        not moderated away. Every public page, API answer, feed and export reads this.
+        `now`: as seen at another moment (a job that works on a past window)."""
+        return self.filter(hidden=False, published_at__lte=now or timezone.now())
+
+    def unpublished(self) -> ServiceRequestQuerySet:
+        """Reports still in their reporter's preview window."""
+        return self.filter(published_at__gt=timezone.now())
 
     def open(self) -> ServiceRequestQuerySet:
         return self.filter(status="open")
@@ -73,7 +90,8 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         return self.select_related("service", "department").prefetch_related(
             models.Prefetch(
                 "photos",
-                queryset=photos.filter(hidden=False, state="processed"),
+                # A comment's photos are shown with their comment.
+                queryset=photos.filter(hidden=False, state="processed", comment__isnull=True),
                 to_attr="public_photos",
             )
         )
@@ -126,6 +144,22 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
         any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
         any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
         return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def public(self) -> CommentQuerySet:
+        """Comments not hidden by a moderator (the report's own visibility is the caller's)."""
+        return self.filter(hidden=False)
+
+    def with_public_photos(self) -> CommentQuerySet:
+        photos = apps.get_model("reports", "Photo")._default_manager
+        return self.prefetch_related(
+            models.Prefetch(
+                "photos",
+                queryset=photos.filter(hidden=False, state="processed"),
+                to_attr="public_photos",
+            )
+        )
 
 
 class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):

@@ -104,3 +104,59 @@ def is_overdue(report: ServiceRequest, *, now: datetime) -> bool:
         and report.expected_datetime is not None
         and report.expected_datetime < now
     )
+
+
+# The reporter's follow-up: the preview window and the "Is it fixed?" question.
+
+
+def published_at(requested: datetime, preview_minutes: int) -> datetime:
+    """When a report becomes public: after the reporter's preview window (0: at once)."""
+    return requested + timedelta(minutes=max(0, preview_minutes))
+
+
+def in_preview(report: ServiceRequest, *, now: datetime) -> bool:
+    """Whether the reporter may still edit the report before it is public."""
+    return now < report.published_at
+
+
+def updated_at(report: ServiceRequest, now: datetime) -> datetime:
+    """The Open311 `updated_datetime` of a change at `now`: never before the report became
+    public, so a client polling with `updated_after` sees a report once it is published
+    even though it was filed (and perhaps changed) before."""
+    return max(now, report.published_at) if report.published_at else now
+
+
+def asks_if_fixed(report: ServiceRequest) -> bool:
+    """Whether closing this report asks its reporter "Is it fixed?": a closed report
+    (not a duplicate, not hidden) with a reporter's email, who has not already confirmed
+    it fixed."""
+    return (
+        report.state in CLOSED_STATES
+        and report.state != State.DUPLICATE
+        and not report.hidden
+        and bool(report.reporter_email)
+        and report.fixed_confirmed_at is None
+    )
+
+
+class FixedAnswer:
+    """Where a reporter's answer to the question about the closing at `closed_at` stands."""
+
+    ASK = "ask"  # the question is open: the report is still closed by that closing
+    CONFIRMED = "confirmed"  # the reporter said it is fixed
+    REOPENED = "reopened"  # the reporter said it is not fixed (this closing or a later one)
+    STALE = "stale"  # staff reopened or closed it again since; nothing to answer
+    UNAVAILABLE = "unavailable"  # hidden by a moderator
+
+
+def fixed_answer(report: ServiceRequest, closed_at: datetime) -> str:
+    if report.hidden:
+        return FixedAnswer.UNAVAILABLE
+    if report.fixed_confirmed_at is not None:
+        return FixedAnswer.CONFIRMED
+    reopened = report.reopened_by_reporter_at
+    if reopened is not None and reopened >= closed_at:
+        return FixedAnswer.REOPENED
+    if report.status == Status.CLOSED and report.closed_datetime == closed_at:
+        return FixedAnswer.ASK
+    return FixedAnswer.STALE

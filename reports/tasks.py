@@ -20,6 +20,7 @@ from reports.notifications import (
     subscriber_ids,
 )
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
+from reports.photo_drafts import drafts_sweep
 from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,12 @@ def photos_files_sync() -> int:
     """Finish moving the files of photos hidden or shown again whose move failed at the time
     (moderation moves them at once; this is the retry)."""
     return photos_files_sync_misplaced()
+
+
+@shared_task
+def photo_drafts_sweep() -> int:
+    """Hourly (Celery beat): delete photos kept for report forms that were never sent."""
+    return drafts_sweep()
 
 
 # Notification emails. Every write has committed before these run; a mail server outage

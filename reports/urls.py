@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import views, views_followup
 
 app_name = "reports"
 
@@ -8,7 +8,29 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("reports/", views.ReportListView.as_view(), name="list"),
     path("reports/new/", views.ReportCreateView.as_view(), name="new"),
+    path("reports/nearby/", views.nearby_json, name="nearby"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),
+    path("reports/<int:pk>/support/", views.ReportSupportView.as_view(), name="support"),
+    path(
+        "reports/<int:pk>/comment/",
+        views_followup.CommentCreateView.as_view(),
+        name="comment",
+    ),
+    path(
+        "reports/<int:pk>/preview/<str:token>/",
+        views_followup.ReportPreviewView.as_view(),
+        name="preview",
+    ),
+    path(
+        "reports/fixed/<str:token>/yes/",
+        views_followup.FixedAnswerView.as_view(answer="yes"),
+        name="fixed_yes",
+    ),
+    path(
+        "reports/fixed/<str:token>/no/",
+        views_followup.FixedAnswerView.as_view(answer="no"),
+        name="fixed_no",
+    ),
     path(
         "reports/unsubscribe/<uuid:token>/",
         views.UnsubscribeView.as_view(),

@@ -9,9 +9,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +32,23 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 from django_filters.views import FilterView
 
+from civic311.geo import in_city_bounds
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
+from places.place import Place
+from places.search import nearest_address, search
 from reports import rules
 from reports.attributes import attribute_answers
-from reports.forms import ReportFilter, ReportForm, SubscriptionForm
+from reports.forms import (
+    ReportFilter,
+    ReportForm,
+    SubscriptionForm,
+    SupportForm,
+    parse_place,
+    place_value,
+)
+from reports.forms_followup import CommentForm
+from reports.ids import parse_id
 from reports.models import (
     Photo,
     Service,
@@ -35,8 +56,12 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
+from reports.nearby import Nearby, nearby_reports
+from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
 from reports.services.requests import report_create
 from reports.services.subscriptions import subscription_cancel, subscription_create
+from reports.services.support import report_support
+from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
 HOME_LATEST = 8
@@ -49,7 +74,7 @@ def report_markers(reports: Iterable[ServiceRequest]) -> list[dict[str, Any]]:
         {
             "id": r.pk,
             "lat": r.lat,
-            "lng": r.long,  # Leaflet's name, for the map script
+            "long": r.long,
             "title": r.service.name,
             "status": r.status,
             "state": r.get_state_display(),
@@ -109,6 +134,13 @@ class ReportListView(MapMixin, FilterView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related()
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> Any:
+        # Django reads "٣" as page 3 and passes huge numbers on: a page is parse_id's.
+        page = self.request.GET.get(self.page_kwarg)
+        if page is not None and parse_id(page) is None:
+            raise Http404("No such page.")
+        return super().paginate_queryset(queryset, page_size)
+
     def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
         return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
 
@@ -122,6 +154,17 @@ class ReportListView(MapMixin, FilterView):
         return context
 
 
+def posted_values(request: HttpRequest, form: ReportForm) -> dict[str, Any]:
+    """The report form's fields as posted, as initial values for showing it again (lists
+    for the fields that take several)."""
+    skip = {"photos", "kept_photos", "website", "captcha"}
+    return {
+        name: field.widget.value_from_datadict(request.POST, request.FILES, form.add_prefix(name))
+        for name, field in form.fields.items()
+        if name not in skip
+    }
+
+
 def active_services() -> QuerySet[Service]:
     values = Prefetch("values")
     return Service.objects.active().prefetch_related(
@@ -129,40 +172,138 @@ def active_services() -> QuerySet[Service]:
     )
 
 
-@method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"), name="dispatch")
-class ReportCreateView(MapMixin, FormView):
+class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
+    """The report form. Besides sending a report, its POST serves the steps that need no
+    JavaScript: "Find" searches the gazetteer and lists the places found, "Use this place"
+    puts the point there and lists the open reports already made nearby. Photos chosen
+    before either step are kept (see `reports.photo_drafts`)."""
+
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "services": active_services()}
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        urls = {
+            "search": reverse("places:search"),
+            "reverse": reverse("places:reverse"),
+            "nearby": reverse("reports:nearby"),
+        }
+        return super().get_context_data(form_urls=urls, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "find_place" in request.POST or "use_place" in request.POST:
+            return self.place_step(request)
+        return self.send(request, *args, **kwargs)
+
+    @method_decorator(rate_limit("report-form", setting="RATELIMIT_REPORT_FORM"))
+    def send(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    @method_decorator(rate_limit("places", setting="RATELIMIT_PLACES"))
+    def place_step(self, request: HttpRequest) -> HttpResponse:
+        services = list(active_services())
+        initial = posted_values(request, ReportForm(services=services))
+        query = str(initial.get("place_query") or "").strip()
+        results: list[Place] = []
+        chosen = parse_place(request.POST.get("place", "")) if "use_place" in request.POST else None
+        if chosen is not None:
+            initial.update(lat=chosen.lat, long=chosen.long, place="")
+            if not initial.get("address"):
+                initial["address"] = chosen.label
+        elif len(query) >= 2:
+            results = search(query)
+        kept = []
+        for token in request.POST.getlist("kept_photos"):
+            try:
+                kept.append(draft_read(token)[0])
+            except (signing.BadSignature, FileNotFoundError, KeyError, TypeError):
+                continue
+        room = settings.PHOTO_MAX_PER_REPORT - len(kept)
+        new, photos_lost = drafts_keep_valid(request.FILES.getlist("photos"), room=room)
+        form = ReportForm(initial=initial, services=services)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                place_results=[(place_value(p), p) for p in results],
+                searched=query if "find_place" in request.POST else None,
+                chosen_place=chosen,
+                nearby=self.nearby(initial),
+                kept_photos=kept + new,
+                photos_lost=photos_lost,
+            )
+        )
+
+    def nearby(self, values: dict[str, Any]) -> list[Nearby]:
+        """Open reports like this one near its point, once both are known."""
+        try:
+            service_id = int(values.get("service") or 0)
+            lat, long = float(values["lat"]), float(values["long"])
+        except (KeyError, TypeError, ValueError):
+            return []
+        if not service_id or not in_city_bounds(lat, long):
+            return []
+        return nearby_reports(service_id=service_id, lat=lat, long=long)
+
     def form_valid(self, form: ReportForm) -> HttpResponse:
+        fields = form.service_kwargs()
+        if not fields["address"]:
+            # The pin's address, so that crews and the public list read a street.
+            place = nearest_address(fields["lat"], fields["long"])
+            if place is not None:
+                fields["address"], fields["address_id"] = place.label, place.address_id
         try:
             report = report_create(
-                **form.service_kwargs(),
+                **fields,
                 source=ServiceRequest.Source.WEB,
                 require_description=True,
+                preview_minutes=settings.REPORT_PREVIEW_MINUTES,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
             return self.form_invalid(form)
+        finally:
+            for handle in form.draft_files:
+                handle.close()
+        for _, path in form.cleaned_data["kept_photos"]:
+            draft_discard(path)
         messages.success(
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
         )
+        if rules.in_preview(report, now=timezone.now()):
+            return redirect(preview_url(report))
         return redirect(report)
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
-        # Browsers cannot re-fill file inputs, so say so instead of losing photos silently.
-        photos_lost = bool(self.request.FILES.getlist("photos"))
+        """Browsers cannot re-fill file inputs: good photos are kept on the server and come
+        back as ticked boxes; only a photo that could not be kept must be attached again."""
+        for handle in form.draft_files:
+            handle.close()
+        kept = [draft for draft, _ in form.cleaned_data.get("kept_photos", [])]
+        room = settings.PHOTO_MAX_PER_REPORT - len(kept)
+        new, photos_lost = drafts_keep_valid(self.request.FILES.getlist("photos"), room=room)
+        cleaned = form.cleaned_data
         return self.render_to_response(
-            self.get_context_data(form=form, photos_lost=photos_lost), status=400
+            self.get_context_data(
+                form=form,
+                photos_lost=photos_lost,
+                kept_photos=kept + new,
+                nearby=self.nearby(
+                    {
+                        "service": getattr(cleaned.get("service"), "pk", None),
+                        "lat": cleaned.get("lat"),
+                        "long": cleaned.get("long"),
+                    }
+                ),
+            ),
+            status=400,
         )
 
 
-@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="dispatch")
-class ReportDetailView(MapMixin, FormMixin, DetailView):
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
+class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
     context_object_name = "report"
     form_class = SubscriptionForm
@@ -170,11 +311,26 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
     def get_queryset(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.public().with_public_related().with_public_timeline()
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A report in its reporter's preview window: say so (the acknowledgement
+            # email links here) without showing any of it.
+            waiting = ServiceRequest.objects.filter(hidden=False, pk=kwargs["pk"]).unpublished()
+            if not waiting.exists():
+                raise
+            return render(request, "reports/not_public_yet.html", {"pk": kwargs["pk"]}, status=404)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
         # Counted apart from the public ones: the page shows a placeholder for each.
-        pending = report.photos.filter(hidden=False, state=Photo.State.PENDING).count()
+        pending = report.photos.filter(
+            hidden=False, state=Photo.State.PENDING, comment__isnull=True
+        ).count()
+        kwargs.setdefault("comment_form", CommentForm())
         return super().get_context_data(
+            comments=report.comments.public().with_public_photos(),
             pending_photos=pending,
             pending_slots=range(pending),
             timeline=[
@@ -182,6 +338,7 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
                 for u in report.public_updates
             ],
             answers=attribute_answers(report),
+            support_form=kwargs.pop("support_form", None) or SupportForm(prefix="support"),
             overdue=rules.is_overdue(report, now=timezone.now()),
             markers=report_markers([report]),
             **kwargs,
@@ -200,6 +357,52 @@ class ReportDetailView(MapMixin, FormMixin, DetailView):
         # The same answer whether or not the address already followed the report.
         messages.success(request, "Thanks. We will email you when this report is updated.")
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
+
+
+class ReportSupportView(ReportDetailView):
+    """ "This is my problem too" (POST from the report page, or from the report form's
+    script, which asks for JSON). Shares the follow form's rate limit."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        form = SupportForm(request.POST, prefix="support")
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        if form.is_valid():
+            try:
+                count = report_support(report=self.object, email=form.cleaned_data["email"])
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                thanks = "Thanks: your voice is added, and we will email you when it is updated."
+                if wants_json:
+                    return JsonResponse({"supporters": count, "message": thanks})
+                messages.success(request, thanks)
+                return HttpResponseRedirect(self.object.get_absolute_url() + "#support")
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return self.render_to_response(self.get_context_data(support_form=form), status=400)
+
+
+@require_GET
+def nearby_json(request: HttpRequest) -> JsonResponse:
+    """Open reports of a category near a point, for the report form's script."""
+    try:
+        service_id = int(request.GET["service"])
+        lat, long = float(request.GET["lat"]), float(request.GET["long"])
+    except (KeyError, ValueError):
+        return JsonResponse({"error": "service, lat and long are needed."}, status=400)
+    found = []
+    if in_city_bounds(lat, long):
+        found = nearby_reports(service_id=service_id, lat=lat, long=long)
+    return JsonResponse(
+        {
+            "reports": [n.as_json() for n in found],
+            "metres": settings.NEARBY_METRES,
+            "days": settings.NEARBY_DAYS,
+        }
+    )
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -155,6 +155,7 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     department = factory.LazyAttribute(lambda r: r.service.department)
     requested_datetime = factory.LazyFunction(timezone.now)
     updated_datetime = factory.LazyAttribute(lambda r: r.requested_datetime)
+    published_at = factory.LazyAttribute(lambda r: r.requested_datetime)
     # The fields the state implies (reports/rules.py), so a factory row obeys the constraints.
     state = ServiceRequest.State.NEW
     status = factory.LazyAttribute(lambda r: rules.status_for(r.state))

@@ -13,7 +13,7 @@ ORIGINAL = "originals/2026/11/upload-1.jpg"
 
 
 @pytest.fixture
-def media(settings):  # type: ignore[no-untyped-def]
+def media(settings):
     root = settings.MEDIA_ROOT
     for folder in ("photos", "thumbnails", "originals/2026/11", "hidden/photos"):
         (root / folder).mkdir(parents=True)

@@ -96,7 +96,7 @@ def test_client_ip_groups_ipv6_by_64_and_trusts_only_the_proxies_it_is_told(sett
 # Login lockout (django-axes)
 
 
-def admin_login(client, password: str, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+def admin_login(client, password: str, address: str = "127.0.0.1"):
     return client.post(
         "/admin/login/?next=/admin/",
         {"username": "chief", "password": password},

@@ -4,7 +4,8 @@
 - triage.py: a report's page and its triage pages,
 - actions.py: bulk actions on the queue,
 - catalogue.py: categories, their questions, response templates,
-- records.py: rows only services write (photos, timeline, subscriptions, tokens).
+- records.py: rows only services write (photos, timeline, subscriptions, tokens),
+- comments.py: citizens' comments and their moderation.
 
 Who may see and change a report is one rule, `ServiceRequest.objects.visible_to(user)` /
 `.editable_by(user)` (reports/access.py fetches one report through it): staff see every
@@ -20,7 +21,7 @@ from django.http import HttpRequest
 import reports.api.admin  # noqa: F401  (registers ApiKeyAdmin)
 from departments.permissions import is_superuser
 from reports.access import can_edit_report
-from reports.admin import catalogue, records  # noqa: F401  (register their admins)
+from reports.admin import catalogue, comments, records  # noqa: F401  (register their admins)
 from reports.admin.actions import ServiceRequestActionsAdmin
 from reports.admin.queue import ServiceRequestQueueAdmin
 from reports.admin.triage import ServiceRequestTriageAdmin

@@ -21,6 +21,7 @@ from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Boundary, Department
 from departments.permissions import department_ids
 from reports.admin.paging import EstimatedCountPaginator
+from reports.ids import parse_id
 from reports.models import ApiKey, Photo, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
@@ -46,7 +47,7 @@ def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> di
     return {
         "id": pk,
         "lat": lat,
-        "lng": long,  # Leaflet's name, for the map script
+        "long": long,
         "state": state,
         "state_label": STATE_LABELS.get(state, state),
         "service": service,
@@ -108,8 +109,9 @@ class DepartmentQueueFilter(DefaultedListFilter):
         value = self.value()
         if value == "mine":
             return queryset.filter(department_id__in=department_ids(request.user))
-        if value.isdigit():
-            return queryset.filter(department_id=int(value))
+        department_id = parse_id(value)
+        if department_id is not None:
+            return queryset.filter(department_id=department_id)
         return queryset
 
 
@@ -121,10 +123,10 @@ class StatusQueueFilter(DefaultedListFilter):
     parameter_name = "status__exact"
 
     def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any):
-        number = request.GET.get("q", "").strip().lstrip("#")
+        number = parse_id(request.GET.get("q", "").strip().lstrip("#"))
         # Reports ticked one by one for a bulk action are meant as ticked, closed or not.
         picked = "_selected_action" in request.POST and request.POST.get("select_across") != "1"
-        asked_for_one = "state__exact" in params or number.isdigit() or picked
+        asked_for_one = "state__exact" in params or number is not None or picked
         self.default = "all" if asked_for_one else "open"
         super().__init__(request, params, model, model_admin)
 
@@ -167,6 +169,24 @@ class HasPhotoFilter(admin.SimpleListFilter):
             return queryset.filter(has_photo)
         if self.value() == "no":
             return queryset.exclude(has_photo)
+        return queryset
+
+
+class ReporterAnswerFilter(admin.SimpleListFilter):
+    """The reporter's answer to "Is it fixed?": reports they reopened come back to the queue
+    marked, and this finds them."""
+
+    title = "reporter's answer"
+    parameter_name = "reporter"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("reopened", "Reopened by reporter"), ("fixed", "Confirmed fixed by reporter")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "reopened":
+            return queryset.filter(reopened_by_reporter_at__isnull=False)
+        if self.value() == "fixed":
+            return queryset.filter(fixed_confirmed_at__isnull=False)
         return queryset
 
 
@@ -233,6 +253,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "thumbnail",
         "summary",
         "state_badge",
+        "support_count",
         "routed_to",
         "assigned_to",
         "received",
@@ -245,6 +266,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         "state",
         "service",
         OverdueFilter,
+        ReporterAnswerFilter,
         HasPhotoFilter,
         AreaFilter,
         "source",
@@ -276,9 +298,9 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = search_term.strip().lstrip("#")
-        if number.isdigit():
-            results |= queryset.filter(pk=int(number))
+        number = parse_id(search_term.strip().lstrip("#"))
+        if number is not None:
+            results |= queryset.filter(pk=number)
         return results, may_have_duplicates
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
@@ -351,6 +373,11 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: ServiceRequest) -> SafeString:
         return render_to_string("admin/reports/servicerequest/cell_state.html", {"report": obj})
+
+    @admin.display(description="+1", ordering="supporters")
+    def support_count(self, obj: ServiceRequest) -> str:
+        """How many citizens said "this is my problem too"."""
+        return f"+{obj.supporters}" if obj.supporters else ""
 
     @admin.display(description="routed to", ordering="department__name")
     def routed_to(self, obj: ServiceRequest) -> SafeString:

@@ -64,6 +64,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             (None, {"fields": REPORT_FIELDS}),
             ("Photos", {"fields": ["photo_gallery"]}),
             ("Timeline", {"fields": ["timeline"]}),
+            ("Comments", {"fields": ["comment_list"]}),
             ("Moderation", {"fields": MODERATION_FIELDS, "classes": ["collapse"]}),
         ]
         # Contact data is for the department that handles the report, nobody else.
@@ -74,7 +75,14 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
     def get_readonly_fields(
         self, request: HttpRequest, obj: ServiceRequest | None = None
     ) -> list[str]:
-        return [*REPORT_FIELDS, "photo_gallery", "timeline", *MODERATION_FIELDS, *PRIVATE_FIELDS]
+        return [
+            *REPORT_FIELDS,
+            "photo_gallery",
+            "timeline",
+            "comment_list",
+            *MODERATION_FIELDS,
+            *PRIVATE_FIELDS,
+        ]
 
     def save_model(
         self, request: HttpRequest, obj: ServiceRequest, form: Any, change: bool
@@ -119,6 +127,14 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
                 what = f"{before} → {labels.get(update.state_to, update.state_to)}"
             entries.append({"update": update, "what": what})
         return render_to_string("admin/reports/servicerequest/timeline.html", {"entries": entries})
+
+    @admin.display(description="comments")
+    def comment_list(self, obj: ServiceRequest) -> SafeString:
+        """Citizens' comments, hidden ones too, each linking to its moderation page."""
+        return render_to_string(
+            "admin/reports/servicerequest/comments.html",
+            {"comments": obj.comments.order_by("created", "pk")},
+        )
 
     def change_view(
         self,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from civic311.dates import parse_w3c_datetime
 from reports.api.listing import MAX_RADIUS, decode_cursor
+from reports.ids import MAX_ID, IdField
 from reports.models import Service, ServiceRequest
 
 MAX_SPAN = timedelta(days=90)
@@ -62,11 +63,11 @@ class W3CDateTimeFilter(filters.Filter):
     field_class = W3CDateTimeFormField
 
 
-class IntegerFilter(filters.Filter):
-    field_class = forms.IntegerField
+class IdFilter(filters.Filter):
+    field_class = IdField
 
 
-class IdInFilter(filters.BaseInFilter, IntegerFilter):
+class IdInFilter(filters.BaseInFilter, IdFilter):
     pass
 
 
@@ -100,8 +101,9 @@ class BBoxFilter(filters.Filter):
 class RequestListForm(forms.Form):
     """Options that are not filters, and the rules that tie the dates together."""
 
-    page = forms.IntegerField(min_value=1, required=False)
-    page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    # Pages stop where the offset would leave the database's 64-bit integers.
+    page = IdField(maximum=MAX_ID // MAX_PAGE_SIZE, required=False)
+    page_size = IdField(maximum=MAX_PAGE_SIZE, required=False)
     cursor = forms.CharField(required=False)
     # Radius search: reports within `radius` metres of (lat, long).
     lat = forms.FloatField(min_value=-90, max_value=90, required=False)

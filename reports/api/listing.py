@@ -46,8 +46,9 @@ ROW_FIELDS = (
     "pk", "status", "status_notes", "service__name", "service__service_code", "description",
     "description_redacted", "department__name", "requested_text", "updated_text",
     "expected_text", "address", "address_id", "zipcode", "lat", "long", "media_url",
-    "first_photo", "attributes",
+    "first_photo", "attributes", "supporters",
 )  # fmt: skip
+EXTENDED_ONLY = 2  # the last fields of ROW_FIELDS, read only for extensions=true
 
 
 def w3c(value: datetime | None, zone: Any) -> str | None:
@@ -175,10 +176,8 @@ def read_page(
 
 
 def _rows(queryset: QuerySet[ServiceRequest], extended: bool) -> QuerySet:
-    first_photo = Photo.objects.filter(
-        request=OuterRef("pk"), hidden=False, state=Photo.State.PROCESSED
-    ).order_by("order", "pk")
-    fields = ROW_FIELDS if extended else ROW_FIELDS[:-1]
+    first_photo = public_photos().filter(request=OuterRef("pk")).order_by("order", "pk")
+    fields = ROW_FIELDS if extended else ROW_FIELDS[:-EXTENDED_ONLY]
     # Times come as text: parsing ISO text is several times cheaper than the driver's
     # time-zone-aware conversion, and they are turned into text again anyway.
     as_text = {name: Cast(field, TextField()) for name, field in TIMES.items()}
@@ -213,19 +212,23 @@ def documents(
                 "zipcode": row[13],
                 "lat": row[14],
                 "long": row[15],
-                "media_url": absolute(url(photo)) if photo else row[16],
+                # The spec's schema: a URI or null, never an empty string.
+                "media_url": absolute(url(photo)) if photo else (row[16] or None),
             }
         )
     if extended and answers:
-        _extend(answers, [row[18] for row in rows], zone=zone, absolute=absolute)
+        _extend(answers, [row[18:20] for row in rows], zone=zone, absolute=absolute)
     return answers
 
 
-def _extend(
-    answers: list[dict[str, Any]], attributes: list[Any], *, zone: Any, absolute: Any
-) -> None:
-    """extensions=true: attribute answers, public timeline notes and photo URLs, in two
-    queries for the whole page."""
+def public_photos() -> QuerySet[Photo]:
+    """A report's own public photos (a comment's photos are shown with their comment)."""
+    return Photo.objects.filter(hidden=False, state=Photo.State.PROCESSED, comment__isnull=True)
+
+
+def _extend(answers: list[dict[str, Any]], extras: list[Any], *, zone: Any, absolute: Any) -> None:
+    """extensions=true: attribute answers, supporters, public timeline notes and photo URLs,
+    in two queries for the whole page."""
     ids = [int(answer["service_request_id"]) for answer in answers]
     notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     timeline = (
@@ -247,24 +250,26 @@ def _extend(
                 "text": text,
             }
         )
-    photos: dict[int, list[dict[str, str]]] = defaultdict(list)
+    photos: dict[int, list[dict[str, str | None]]] = defaultdict(list)
     url = default_storage.url
-    public_photos = (
-        Photo.objects.filter(request_id__in=ids, hidden=False, state=Photo.State.PROCESSED)
+    found = (
+        public_photos()
+        .filter(request_id__in=ids)
         .order_by("request", "order", "pk")
         .values_list("request_id", "image", "thumbnail")
     )
-    for request_id, image, thumbnail in public_photos:
+    for request_id, image, thumbnail in found:
         photos[request_id].append(
             {
                 "url": absolute(url(image)),
-                "thumbnail_url": absolute(url(thumbnail)) if thumbnail else "",
+                "thumbnail_url": absolute(url(thumbnail)) if thumbnail else None,
             }
         )
-    for answer, pk, given in zip(answers, ids, attributes, strict=True):
+    for answer, pk, (given, supporters) in zip(answers, ids, extras, strict=True):
         answer["attributes"] = [
             {"code": code, "values": value if isinstance(value, list) else [value]}
             for code, value in (given or {}).items()
         ]
+        answer["supporters"] = supporters
         answer["notes"] = notes.get(pk, [])
         answer["photos"] = photos.get(pk, [])

@@ -3,16 +3,32 @@ older clients accepted where the spec allows."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.http import QueryDict
 
-from reports.api.errors import bad_request
+from civic311.input import NUL, body_problem, nul_message, nul_parameters
+from civic311.numbers import parse_number
+from reports.api.errors import Open311Error, bad_request
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](?:\[\])?$")
+
+
+def check_input(request: Any, url_values: Mapping[str, Any]) -> None:
+    """Refuse, as the spec's error list, a body over the limits (413, or 400 for too many
+    fields) and NUL characters anywhere: the path, the query string, the form's names,
+    values and file names (400 naming each parameter). Runs before anything reads them."""
+    problem = body_problem(request._request)
+    if problem is not None:
+        raise Open311Error(problem.status, problem.message)
+    names = [name for name, value in url_values.items() if isinstance(value, str) and NUL in value]
+    names += nul_parameters(request._request.GET)
+    names += nul_parameters(request._request.POST)
+    names += nul_parameters(request._request.FILES)
+    if names:
+        raise bad_request([nul_message(name) for name in dict.fromkeys(names)])
 
 
 def field(data: QueryDict, name: str) -> str:
@@ -38,11 +54,8 @@ def coordinates(data: QueryDict) -> tuple[float | None, float | None]:
     errors = []
     for name in ("lat", "long"):
         raw = field(data, name)
-        try:
-            value = float(raw) if raw else None
-        except ValueError:
-            value = math.nan
-        if value is not None and not math.isfinite(value):
+        value = parse_number(raw) if raw else None
+        if raw and value is None:
             errors.append(f"{name}: {raw!r} is not a number in decimal degrees.")
         values.append(value)
     if errors:

@@ -78,12 +78,13 @@ class ServiceRequestSerializer(serializers.Serializer):
     def get_service_notice(self, obj: ServiceRequest) -> str:
         return ""
 
-    def get_media_url(self, obj: ServiceRequest) -> str:
-        """The first public processed photo, else the URL the client gave, else empty."""
+    def get_media_url(self, obj: ServiceRequest) -> str | None:
+        """The first public processed photo, else the URL the client gave, else null (the
+        spec's schema: a URI or null, never an empty string)."""
         photos = obj.public_photos  # prefetched by with_public_related()
         if photos:
             return self._absolute(photos[0].image.url)
-        return obj.media_url
+        return obj.media_url or None
 
     def _absolute(self, url: str) -> str:
         request = self.context.get("request")
@@ -108,9 +109,11 @@ class NoteSerializer(serializers.Serializer):
 
 
 class ServiceRequestExtendedSerializer(ServiceRequestSerializer):
-    """extensions=true: public timeline notes, attribute answers and photo URLs."""
+    """extensions=true: public timeline notes, attribute answers, photo URLs and how many
+    people said "this is my problem too"."""
 
     attributes = serializers.SerializerMethodField()
+    supporters = serializers.IntegerField()
     notes = NoteSerializer(many=True, source="public_updates")
     photos = serializers.SerializerMethodField()
 
@@ -121,11 +124,11 @@ class ServiceRequestExtendedSerializer(ServiceRequestSerializer):
             for code, value in answers.items()
         ]
 
-    def get_photos(self, obj: ServiceRequest) -> list[dict[str, str]]:
+    def get_photos(self, obj: ServiceRequest) -> list[dict[str, str | None]]:
         return [
             {
                 "url": self._absolute(photo.image.url),
-                "thumbnail_url": self._absolute(photo.thumbnail.url) if photo.thumbnail else "",
+                "thumbnail_url": self._absolute(photo.thumbnail.url) if photo.thumbnail else None,
             }
             for photo in obj.public_photos
         ]

@@ -46,6 +46,7 @@ from reports.api.serializers import (
     TokenSerializer,
 )
 from reports.api.throttles import AddressPostThrottle, ApiKeyPostThrottle
+from reports.ids import parse_id
 from reports.limits import MAX_TEXT
 from reports.models import (
     ApiKey,
@@ -128,6 +129,12 @@ class Open311Api(APIView):
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, detail="Too many requests from this client or API key.")
+
+    def check_throttles(self, request: Request) -> None:
+        # DRF's initial() runs this after choosing the format (so errors come in the asked
+        # format) and before anything reads the body: the place to refuse unusable input.
+        params.check_input(request, self.kwargs)
+        super().check_throttles(request)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -350,8 +357,9 @@ class ServiceRequestDetailApi(Open311Api):
         a 404."""
         extended = extensions_requested(request)
         found: list[dict[str, Any]] = []
-        if service_request_id.isdigit():
-            one = ServiceRequest.objects.public().filter(pk=service_request_id)
+        pk = parse_id(service_request_id)
+        if pk is not None:
+            one = ServiceRequest.objects.public().filter(pk=pk)
             found = listing.read_page(
                 one, size=1, extended=extended, absolute=request.build_absolute_uri
             ).documents

@@ -110,12 +110,13 @@ def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
 def matching_reports(
     alert: AreaAlert, since: datetime, until: datetime
 ) -> QuerySet[ServiceRequest] | list[ServiceRequest]:
-    """Public reports of the alert's area (and category) requested in (since, until]."""
+    """Public reports of the alert's area (and category) published in (since, until]: a
+    report in its reporter's preview window is announced when it becomes public."""
     reports = (
-        ServiceRequest.objects.public()
-        .filter(requested_datetime__gt=since, requested_datetime__lte=until)
+        ServiceRequest.objects.public(now=until)
+        .filter(published_at__gt=since)
         .select_related("service")
-        .order_by("requested_datetime", "pk")
+        .order_by("published_at", "pk")
     )
     if alert.service_id:
         reports = reports.filter(service_id=alert.service_id)

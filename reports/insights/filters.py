@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from civic311.dates import validate_year
 from departments.models import Boundary, Department
 from reports.models import Service
 
@@ -92,10 +93,16 @@ class InsightsFilterForm(forms.Form):
         label="Period",
     )
     start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_year],
     )
     end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_year],
     )
     service = forms.ModelChoiceField(
         queryset=Service.objects.all(),

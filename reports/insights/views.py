@@ -27,6 +27,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
+from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from departments.models import Boundary
 from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
@@ -85,7 +86,17 @@ def filters_from(request: HttpRequest) -> tuple[InsightsFilterForm, Filters]:
     return form, form.filters()
 
 
-class DashboardView(TemplateView):
+class FilteredPageMixin:
+    """A page whose filters were refused answers 400 (with the errors shown next to the
+    filters and the default figures), so that links and crawlers learn the address is bad."""
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if context["form"].errors:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)  # type: ignore[misc]
+
+
+class DashboardView(FilteredPageMixin, TemplateView):
     template_name = "insights/dashboard.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -150,11 +161,16 @@ def _response_context(times: queries.ResponseTimes) -> dict[str, Any]:
     }
 
 
-def figure_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def figure_csv(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     """One figure's numbers as CSV, for the same filters as the page."""
     if slug not in FIGURES:
         raise Http404("No such figure.")
-    _, filters = filters_from(request)
+    form, filters = filters_from(request)
+    if form.errors:
+        lines = [f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
+        return HttpResponse(
+            "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
     table = FIGURES[slug](filters)
     response = StreamingHttpResponse(table_csv_rows(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
@@ -228,18 +244,15 @@ def dump(request: HttpRequest, fmt: str) -> FileResponse:
 
 def data_json(request: HttpRequest) -> JsonResponse:
     """DCAT-US 1.1 (Project Open Data): the catalogue harvesters look for at /data.json."""
-    response = JsonResponse(catalogue.dcat_us(request.build_absolute_uri))
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    # Readable from any origin (civic311/cors.py).
+    return JsonResponse(catalogue.dcat_us(request.build_absolute_uri))
 
 
 def dcat_ap(request: HttpRequest) -> JsonResponse:
     """The same catalogue in DCAT-AP, as JSON-LD."""
-    response = JsonResponse(
+    return JsonResponse(
         catalogue.dcat_ap(request.build_absolute_uri), content_type="application/ld+json"
     )
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 # Hotspots ----------------------------------------------------------------------------------
@@ -252,7 +265,7 @@ def cell_size_from(request: HttpRequest) -> str:
     return name if name in hotspots.CELL_SIZES else hotspots.DEFAULT_CELL
 
 
-class HotspotMapView(MapMixin, TemplateView):
+class HotspotMapView(FilteredPageMixin, MapMixin, TemplateView):
     template_name = "insights/hotspots.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -293,7 +306,7 @@ def parse_cell(text: str) -> tuple[float, float, float, float] | None:
     return south, west, north, east
 
 
-class HotspotReportsView(TemplateView):
+class HotspotReportsView(FilteredPageMixin, TemplateView):
     """The reports of one cell or one area, newest first (a bounded page)."""
 
     template_name = "insights/hotspot_reports.html"
@@ -335,7 +348,7 @@ class HotspotReportsView(TemplateView):
 
 
 @method_decorator(rate_limit("alert-form", setting="RATELIMIT_ALERT_FORM"), name="dispatch")
-class AlertCreateView(MapMixin, FormView):
+class AlertCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "insights/alert_form.html"
     form_class = AlertForm
 

@@ -33,7 +33,7 @@ def _move(source: str, target: str) -> None:
     os.replace(source_path, target_path)
 
 
-def rename_files(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+def rename_files(apps, schema_editor) -> None:
     Photo = apps.get_model("reports", "Photo")
     missing = 0
     for photo in Photo.objects.select_related("request").iterator():

@@ -19,8 +19,10 @@ from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
+from reports.locators import resolve_address_id, resolve_address_string
 from reports.models import (
     ApiKey,
+    Comment,
     Photo,
     RequestToken,
     RequestUpdate,
@@ -28,6 +30,7 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
+from reports.notifications import outbox_report_received
 from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
 from reports.tasks import notify_new_request, process_request_photos
@@ -57,55 +60,45 @@ def report_create(
     require_description: bool = False,
     requested_datetime: datetime | None = None,
     notify: bool = True,
+    preview_minutes: int = 0,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, and
-    (after the commit) tell the department and process the photos.
+    (after the commit) tell the department and process the photos. A reporter who gave an
+    email gets an acknowledgement (through the outbox).
 
+    `preview_minutes`: how long the reporter may review and edit the report before it is
+    public (the web form's preview window); it is routed and the department told at once.
     `notify=False` is for reports that are history rather than news (demo data, imports).
     Raises ValidationError (nothing saved) on any bad input."""
-    errors: dict[str, list[str]] = {}
     description = (description or "").strip()
-    if not service.active:
-        errors.setdefault("service", []).append("This category is not accepting reports.")
-    if require_description and len(description) < MIN_WEB_DESCRIPTION:
-        errors.setdefault("description", []).append(
-            f"Please describe the problem in at least {MIN_WEB_DESCRIPTION} characters."
-        )
-    if len(description) > MAX_TEXT:
-        errors.setdefault("description", []).append(
-            f"The description is {len(description)} characters; at most {MAX_TEXT}."
-        )
-    if lat is None and long is None:
-        if not (address.strip() or address_id.strip()):
-            errors.setdefault("location", []).append(
-                "A location is needed: a point on the map or an address."
-            )
-    else:
-        try:
-            validate_point(lat, long)
-        except ValidationError as exc:
-            errors.setdefault("location", []).extend(exc.messages)
-    cleaned_attributes: dict[str, object] = {}
-    try:
-        cleaned_attributes = dict(clean_attributes(service, attributes or {}))
-    except ValidationError as exc:
-        errors.setdefault("attributes", []).extend(exc.messages)
-    most = settings.PHOTO_MAX_PER_REPORT
-    if len(photos) > most:
-        errors.setdefault("photos", []).append(
-            f"At most {most} photo{'' if most == 1 else 's'} per report."
-        )
-    for upload in photos:
-        try:
-            validate_photo(upload)
-        except ValidationError as exc:
-            name = getattr(upload, "name", "photo")
-            errors.setdefault("photos", []).extend(f"{name}: {m}" for m in exc.messages)
+    if lat is None and long is None and address_id.strip():
+        # A known address id (a bus shelter's stop id, …) stands for its place.
+        located = resolve_address_id(address_id)
+        if located is not None:
+            lat, long, found_address = located
+            address = address.strip() or found_address
+    if lat is None and long is None and address.strip():
+        # So does an address the city's gazetteer knows.
+        located = resolve_address_string(address)
+        if located is not None:
+            lat, long, _ = located
+    errors, cleaned_attributes = report_check(
+        service=service,
+        description=description,
+        lat=lat,
+        long=long,
+        address=address,
+        address_id=address_id,
+        attributes=attributes,
+        photos=photos,
+        require_description=require_description,
+    )
     if errors:
         raise ValidationError(errors)
 
     now = timezone.now()
     requested = requested_datetime or now
+    published = rules.published_at(requested, preview_minutes)
     with transaction.atomic():
         decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
@@ -119,7 +112,9 @@ def report_create(
             zipcode=zipcode.strip(),
             media_url=media_url,
             requested_datetime=requested,
-            updated_datetime=requested,
+            # Not before it is public: see rules.updated_at.
+            updated_datetime=published,
+            published_at=published,
             source=source,
             api_key=api_key,
             reporter_name=reporter_name.strip(),
@@ -155,17 +150,91 @@ def report_create(
                 text=rules.routed_text(report.department.name, decision),
             )
         for order, upload in enumerate(photos, start=1):
-            photo = Photo(request=report, order=order)
-            content = upload if isinstance(upload, File) else File(upload)
-            photo.original.save(_upload_name(upload, order), content, save=False)
-            photo.save()
+            photo_save(report=report, upload=upload, order=order)
         if report.reporter_email:
             Subscription.objects.create(request=report, email=report.reporter_email)
         if notify:
             queue_after_commit(notify_new_request, report.pk)
+            outbox_report_received(report=report)
         if photos:
             queue_after_commit(process_request_photos, report.pk)
     return report
+
+
+def photo_save(
+    *,
+    report: ServiceRequest,
+    upload: UploadedFile | IO[bytes],
+    order: int,
+    comment: Comment | None = None,
+) -> Photo:
+    """Store one checked upload (`validate_photo`) as a pending photo of the report (of a
+    comment on it, if given); the caller queues `process_request_photos` after commit,
+    which makes the public versions without EXIF."""
+    photo = Photo(request=report, comment=comment, order=order)
+    content = upload if isinstance(upload, File) else File(upload)
+    photo.original.save(_upload_name(upload, order), content, save=False)
+    photo.save()
+    return photo
+
+
+def report_check(
+    *,
+    service: Service | None,
+    description: str,
+    lat: float | None = None,
+    long: float | None = None,
+    address: str = "",
+    address_id: str = "",
+    attributes: Mapping[str, Sequence[str]] | None = None,
+    photos: Sequence[UploadedFile | IO[bytes]] = (),
+    require_description: bool = False,
+) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """Every problem with a report's input at once, keyed service/description/location/
+    attributes/photos, and the cleaned answers. Saves nothing: the web form asks it so
+    that a citizen sees all the errors after one submit, not one after another.
+
+    `service=None` (not chosen or not found) skips the checks that need one."""
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if service is not None and not service.active:
+        errors.setdefault("service", []).append("This category is not accepting reports.")
+    if require_description and len(description) < MIN_WEB_DESCRIPTION:
+        errors.setdefault("description", []).append(
+            f"Please describe the problem in at least {MIN_WEB_DESCRIPTION} characters."
+        )
+    if len(description) > MAX_TEXT:
+        errors.setdefault("description", []).append(
+            f"The description is {len(description)} characters; at most {MAX_TEXT}."
+        )
+    if lat is None and long is None:
+        if not (address.strip() or address_id.strip()):
+            errors.setdefault("location", []).append(
+                "A location is needed: a point on the map or an address."
+            )
+    else:
+        try:
+            validate_point(lat, long)
+        except ValidationError as exc:
+            errors.setdefault("location", []).extend(exc.messages)
+    cleaned_attributes: dict[str, object] = {}
+    if service is not None:
+        try:
+            cleaned_attributes = dict(clean_attributes(service, attributes or {}))
+        except ValidationError as exc:
+            errors.setdefault("attributes", []).extend(exc.messages)
+    most = settings.PHOTO_MAX_PER_REPORT
+    if len(photos) > most:
+        errors.setdefault("photos", []).append(
+            f"At most {most} photo{'' if most == 1 else 's'} per report."
+        )
+    for upload in photos:
+        try:
+            validate_photo(upload)
+        except ValidationError as exc:
+            name = getattr(upload, "name", "photo")
+            errors.setdefault("photos", []).extend(f"{name}: {m}" for m in exc.messages)
+    return errors, cleaned_attributes
 
 
 def _upload_name(upload: UploadedFile | IO[bytes], order: int) -> str:

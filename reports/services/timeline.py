@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from civic311.queue import queue_after_commit
 from departments.models import Department
+from reports import rules
 from reports.limits import MAX_TEXT
 from reports.models import RequestUpdate, ServiceRequest
 from reports.tasks import notify_public_update
@@ -75,6 +76,7 @@ def timeline_add(
 
 
 def report_touch(report: ServiceRequest, now: datetime, *fields: str) -> None:
-    """Save `fields` and mark the report updated at `now` (Open311's updated_datetime)."""
-    report.updated_datetime = now
+    """Save `fields` and mark the report updated at `now` (Open311's updated_datetime; not
+    before the report is public, see `rules.updated_at`)."""
+    report.updated_datetime = rules.updated_at(report, now)
     report.save(update_fields=["updated_datetime", *fields])

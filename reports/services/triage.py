@@ -21,7 +21,14 @@ from civic311.queue import queue_after_commit
 from departments.models import Department, StaffMembership
 from reports import rules
 from reports.limits import MAX_REASON
-from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
+from reports.models import (
+    RequestUpdate,
+    ResponseTemplate,
+    Service,
+    ServiceRequest,
+    Subscription,
+)
+from reports.notifications import outbox_fixed_question
 from reports.photos import photo_files_sync_on_commit
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
@@ -92,7 +99,7 @@ def report_update(
             previous = report.state
             rules.apply_state(report, state, now=now)
             fields += ["state", "status", "closed_datetime"]
-            timeline_add(
+            update = timeline_add(
                 report,
                 kind=Kind.STATE,
                 author=author,
@@ -101,7 +108,9 @@ def report_update(
                 text=text if public else "",
                 state_from=previous,
                 state_to=state,
+                notify=False,
             )
+            _notify_state_change(report, update)
         if text and (public and not changing):
             timeline_add(report, kind=Kind.NOTE, author=author, public=True, now=now, text=text)
         if text and not public:
@@ -111,6 +120,20 @@ def report_update(
             fields.append("status_notes")
         report_touch(report, now, *fields)
     return report
+
+
+def _notify_state_change(report: ServiceRequest, update: RequestUpdate) -> None:
+    """Email a state change to the followers; a closing asks the reporter "Is it fixed?"
+    instead of sending them the plain update (the question carries the same news)."""
+    asked = outbox_fixed_question(report=report, update=update) if not report.is_open else None
+    if report.hidden:
+        return
+    followers = Subscription.objects.filter(request=report, active=True)
+    if asked is not None:
+        followers = followers.exclude(pk=asked.pk)
+    ids = list(followers.values_list("pk", flat=True))
+    if ids:
+        queue_after_commit(notify_public_update, update.pk, ids)
 
 
 def report_acknowledge(*, report: ServiceRequest, author: Author) -> ServiceRequest:

@@ -27,7 +27,7 @@
     var layer = L.featureGroup().addTo(map);
     markers.forEach(function (m) {
       // A dot opens its report; hovering (or focusing the map) names it first.
-      var marker = L.circleMarker([m.lat, m.lng], {
+      var marker = L.circleMarker([m.lat, m.long], {
         radius: 7, weight: 2, color: "#fff", fillOpacity: 0.9,
         fillColor: STATE_COLOURS[m.state] || "#52606d"
       });

@@ -5,12 +5,12 @@
 
   function init(map) {
     var lat = document.getElementById("id_lat");
-    var lng = document.getElementById("id_long");
+    var long = document.getElementById("id_long");
     var radius = document.getElementById("id_radius_m");
     var circle = null;
 
     function draw() {
-      var la = parseFloat(lat.value), ln = parseFloat(lng.value), r = parseInt(radius.value, 10);
+      var la = parseFloat(lat.value), ln = parseFloat(long.value), r = parseInt(radius.value, 10);
       if (isNaN(la) || isNaN(ln) || isNaN(r)) { return; }
       if (circle) { map.removeLayer(circle); }
       circle = L.circle([la, ln], { radius: r, color: "#c2410c", weight: 2, fillOpacity: 0.15 }).addTo(map);
@@ -18,12 +18,12 @@
 
     map.on("click", function (event) {
       lat.value = event.latlng.lat.toFixed(6);
-      lng.value = event.latlng.lng.toFixed(6);
+      long.value = event.latlng.lng.toFixed(6);
       var circleChoice = document.querySelector('input[name="where"][value="circle"]');
       if (circleChoice) { circleChoice.checked = true; }
       draw();
     });
-    [lat, lng, radius].forEach(function (el) { el.addEventListener("change", draw); });
+    [lat, long, radius].forEach(function (el) { el.addEventListener("change", draw); });
     draw();
   }
 

@@ -1,69 +1,266 @@
-/* Civic311 report form: the map sets the latitude/longitude inputs (which stay the source
- * of truth and work without JavaScript), "Use my location", the category's questions,
- * and photo previews. */
+/* Civic311 report form. The latitude/longitude inputs stay the source of truth (they work
+ * without JavaScript); this script adds the map and its pin, "Use my location", the address
+ * search (JSON instead of the form's own "Find" submit), the pin's address, the reports
+ * already made nearby with "This is my problem too", the chosen category's questions and
+ * notice, photo previews, and the offer to place the pin where a photo was taken. */
 (function () {
   "use strict";
 
   var MAX_PHOTOS = 3;
   var form = document.getElementById("report-form");
   if (!form) return;
+  var urls = JSON.parse(document.getElementById("form-urls").textContent);
   var latInput = form.querySelector("#id_lat");
   var lngInput = form.querySelector("#id_long");
+  var addressInput = form.querySelector("#id_address");
+  var placeInput = form.querySelector("input[type=hidden][name=place]");
+  var serviceSelect = form.querySelector("#id_service");
   var statusEl = document.getElementById("map-status");
+  var pinAddress = document.getElementById("pin-address");
+  var map = null;
   var pin = null;
+  var city = null;
+  var autoAddress = ""; // the address this script last filled in (the citizen's wins)
 
   function say(text) {
     statusEl.textContent = text;
   }
 
-  function setInputs(latlng) {
-    latInput.value = latlng.lat.toFixed(6);
-    lngInput.value = latlng.lng.toFixed(6);
-    say("Pin placed. Drag it to adjust.");
+  function getJSON(url, params) {
+    var query = new URLSearchParams(params).toString();
+    return fetch(url + "?" + query, { headers: { Accept: "application/json" } }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    });
   }
 
-  function placePin(map, latlng, pan) {
-    if (!pin) {
-      pin = L.marker(latlng, { draggable: true, autoPan: true, title: "Problem location" }).addTo(map);
-      pin.on("dragend", function () {
-        setInputs(pin.getLatLng());
-      });
-    } else {
-      pin.setLatLng(latlng);
-    }
-    if (pan) map.setView(latlng, Math.max(map.getZoom(), 16));
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
   function readInputs() {
     var lat = parseFloat(latInput.value);
     var lng = parseFloat(lngInput.value);
-    return isNaN(lat) || isNaN(lng) ? null : L.latLng(lat, lng);
+    return isNaN(lat) || isNaN(lng) ? null : { lat: lat, lng: lng };
   }
 
-  function setUpMap(map) {
+  function showPin(point, pan) {
+    if (!map) return;
+    var latlng = L.latLng(point.lat, point.lng);
+    if (!pin) {
+      pin = L.marker(latlng, { draggable: true, autoPan: true, title: "Problem location" }).addTo(map);
+      pin.on("dragend", function () {
+        setPoint(pin.getLatLng(), { pan: false });
+      });
+    } else {
+      pin.setLatLng(latlng);
+    }
+    if (pan) map.setView(latlng, Math.max(map.getZoom(), 17));
+  }
+
+  // Every way of choosing the point ends here: inputs, pin, its address, what is nearby.
+  function setPoint(point, options) {
+    latInput.value = point.lat.toFixed(6);
+    lngInput.value = point.lng.toFixed(6);
+    if (placeInput) placeInput.value = "";
+    showPin(point, options.pan);
+    say(options.message || "Pin placed. Drag it to adjust.");
+    if (options.label) {
+      showAddress(options.label);
+    } else {
+      lookUpAddress(point);
+    }
+    showNearby();
+  }
+
+  function showAddress(label) {
+    pinAddress.textContent = label ? "Pin at: " + label : "";
+    if (label && (!addressInput.value || addressInput.value === autoAddress)) {
+      addressInput.value = label;
+      autoAddress = label;
+    }
+  }
+
+  var reverseTimer = null;
+  function lookUpAddress(point) {
+    clearTimeout(reverseTimer);
+    reverseTimer = setTimeout(function () {
+      getJSON(urls.reverse, { lat: point.lat, long: point.lng })
+        .then(function (answer) {
+          showAddress(answer.place ? answer.place.label : "");
+        })
+        .catch(function () {
+          pinAddress.textContent = "";
+        });
+    }, 250);
+  }
+
+  // Address search.
+  var queryInput = form.querySelector("#id_place_query");
+  var results = document.getElementById("place-results");
+  function search() {
+    var text = queryInput.value.trim();
+    if (text.length < 2) {
+      results.replaceChildren(el("p", "hint", "Type at least two letters of an address or street."));
+      return;
+    }
+    results.replaceChildren(el("p", "hint", "Searching…"));
+    getJSON(urls.search, { q: text })
+      .then(function (answer) {
+        if (!answer.results.length) {
+          results.replaceChildren(
+            el("p", "notice notice--warning", "No place found for “" + text + "”. Try the street name alone, or place the pin on the map.")
+          );
+          return;
+        }
+        var list = el("ul", "place-results place-results--js");
+        list.setAttribute("aria-label", "Places found for “" + text + "”");
+        answer.results.forEach(function (place) {
+          var item = el("li");
+          var button = el("button", "place-result", place.label);
+          button.type = "button";
+          if (place.kind === "street") button.append(el("span", "muted", " (street)"));
+          button.addEventListener("click", function () {
+            setPoint({ lat: place.lat, lng: place.long }, {
+              pan: true,
+              label: place.kind === "street" ? "" : place.label,
+              message: "Pin placed at " + place.label + ". Drag it to the exact spot.",
+            });
+            results.replaceChildren(el("p", "notice notice--success", "Pin placed at " + place.label + "."));
+          });
+          item.append(button);
+          list.append(item);
+        });
+        results.replaceChildren(list);
+        list.querySelector("button").focus();
+      })
+      .catch(function () {
+        results.replaceChildren(el("p", "notice notice--warning", "The search is not available now. Place the pin on the map instead."));
+      });
+  }
+  document.getElementById("find-place").addEventListener("click", function (event) {
+    event.preventDefault();
+    search();
+  });
+  queryInput.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      search();
+    }
+  });
+
+  // Reports already made nearby, with "This is my problem too".
+  var nearby = document.getElementById("nearby");
+  var nearbyList = document.getElementById("nearby-list");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function supportForm(report, item) {
+    var box = el("div", "support-inline");
+    var id = "support-email-" + report.id;
+    var label = el("label", "", "Your email, to hear when it is fixed (never published)");
+    label.htmlFor = id;
+    var input = el("input");
+    input.type = "email";
+    input.id = id;
+    input.autocomplete = "email";
+    var send = el("button", "button", "Add my voice");
+    send.type = "button";
+    var message = el("p", "support-inline__message");
+    message.setAttribute("role", "status");
+    send.addEventListener("click", function () {
+      var body = new FormData();
+      body.append("support-email", input.value);
+      body.append("csrfmiddlewaretoken", csrf);
+      fetch(report.support_url, { method: "POST", body: body, headers: { Accept: "application/json" } })
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            if (response.ok) {
+              box.replaceChildren(el("p", "notice notice--success", answer.message + " (+" + answer.supporters + ")"));
+              return;
+            }
+            var errors = answer.errors || {};
+            var first = (errors.email || errors.__all__ || [{ message: "Please check your email address." }])[0];
+            message.textContent = first.message;
+            input.setAttribute("aria-invalid", "true");
+            input.focus();
+          });
+        })
+        .catch(function () {
+          message.textContent = "That did not work. Open the report and try there.";
+        });
+    });
+    box.append(label, input, send, message);
+    item.append(box);
+    input.focus();
+  }
+
+  function nearbyItem(report) {
+    var item = el("li", "nearby__item");
+    if (report.thumbnail) {
+      var img = el("img");
+      img.src = report.thumbnail;
+      img.alt = "";
+      img.width = 64;
+      img.height = 64;
+      item.append(img);
+    } else {
+      var blank = el("span", "report-row__thumb report-row__thumb--none");
+      blank.setAttribute("aria-hidden", "true");
+      item.append(blank);
+    }
+    var body = el("span", "nearby__body");
+    var title = el("a", "", report.title + " #" + report.id);
+    title.href = report.url;
+    var meta = report.metres + " m away · " + report.state + " · " + report.date;
+    if (report.supporters) meta += " · +" + report.supporters;
+    body.append(title, el("span", "muted", meta), el("span", "", report.description));
+    var metoo = el("button", "button button--secondary metoo", "This is my problem too");
+    metoo.type = "button";
+    metoo.addEventListener("click", function () {
+      metoo.remove();
+      supportForm(report, body);
+    });
+    body.append(metoo);
+    item.append(body);
+    return item;
+  }
+
+  function showNearby() {
+    var point = readInputs();
+    if (!point || !serviceSelect.value) {
+      nearby.hidden = true;
+      return;
+    }
+    getJSON(urls.nearby, { service: serviceSelect.value, lat: point.lat, long: point.lng })
+      .then(function (answer) {
+        nearbyList.replaceChildren.apply(nearbyList, answer.reports.map(nearbyItem));
+        nearby.hidden = !answer.reports.length;
+      })
+      .catch(function () {
+        nearby.hidden = true;
+      });
+  }
+
+  function setUpMap() {
     var bounds = JSON.parse(document.getElementById("city-bounds").textContent);
-    var city = L.latLngBounds([bounds[0], bounds[1]], [bounds[2], bounds[3]]);
+    city = L.latLngBounds([bounds[0], bounds[1]], [bounds[2], bounds[3]]);
     // Outline the city so people see where reports are accepted.
     L.rectangle(city, { color: "#1e3a5f", weight: 2, dashArray: "6 6", fill: false, interactive: false }).addTo(map);
     map.setMaxBounds(city.pad(0.5));
 
     var existing = readInputs();
     if (existing) {
-      placePin(map, existing, true);
+      showPin(existing, true);
     } else {
       map.fitBounds(city, { animate: false });
     }
 
     map.on("click", function (event) {
       // From the whole-city view, a first tap also zooms in so the pin can be fine-tuned.
-      placePin(map, event.latlng, map.getZoom() < 15);
-      setInputs(event.latlng);
-    });
-    [latInput, lngInput].forEach(function (input) {
-      input.addEventListener("change", function () {
-        var typed = readInputs();
-        if (typed) placePin(map, typed, true);
-      });
+      setPoint(event.latlng, { pan: map.getZoom() < 15 });
     });
 
     var locate = document.getElementById("use-location");
@@ -75,14 +272,13 @@
           function (position) {
             var here = L.latLng(position.coords.latitude, position.coords.longitude);
             if (!city.contains(here)) {
-              say("You seem to be outside the city. Place the pin on the map instead.");
+              say("You seem to be outside the city. Search for the address instead.");
               return;
             }
-            placePin(map, here, true);
-            setInputs(here);
+            setPoint(here, { pan: true });
           },
           function () {
-            say("Your location is not available. Place the pin on the map instead.");
+            say("Your location is not available. Search for the address instead.");
           },
           { enableHighAccuracy: true, timeout: 10000 }
         );
@@ -90,8 +286,14 @@
     }
   }
 
-  // Category questions: show (and submit) only the chosen category's fieldset.
-  var serviceSelect = form.querySelector("#id_service");
+  [latInput, lngInput].forEach(function (input) {
+    input.addEventListener("change", function () {
+      var typed = readInputs();
+      if (typed) setPoint(typed, { pan: true, message: "Pin moved to the coordinates typed." });
+    });
+  });
+
+  // Category questions and notice: show (and submit) only the chosen category's fieldset.
   function showQuestions() {
     form.querySelectorAll("fieldset.questions").forEach(function (set) {
       var chosen = set.dataset.service === serviceSelect.value;
@@ -99,12 +301,38 @@
       set.disabled = !chosen;
     });
   }
-  serviceSelect.addEventListener("change", showQuestions);
+  serviceSelect.addEventListener("change", function () {
+    showQuestions();
+    showNearby();
+  });
   showQuestions();
 
-  // Photo previews.
+  // Photo previews, and the offer to put the pin where a photo was taken.
   var photoInput = form.querySelector("#id_photos");
   var previews = document.getElementById("photo-previews");
+  var gpsOffer = document.getElementById("photo-gps-offer");
+  function offerPhotoPlace(files) {
+    gpsOffer.replaceChildren();
+    gpsOffer.hidden = true;
+    if (!window.Civic311Exif) return;
+    files.slice(0, MAX_PHOTOS).reduce(function (found, file) {
+      return found.then(function (point) {
+        return point || window.Civic311Exif.readGps(file);
+      });
+    }, Promise.resolve(null)).then(function (point) {
+      var inside = point && (!city || city.contains(L.latLng(point.lat, point.lng)));
+      if (!inside) return;
+      var button = el("button", "button button--secondary", "Put the pin where the photo was taken");
+      button.type = "button";
+      button.addEventListener("click", function () {
+        setPoint(point, { pan: true, message: "Pin placed where the photo was taken. Drag it to adjust." });
+        gpsOffer.replaceChildren(el("p", "notice notice--success", "Pin placed where the photo was taken."));
+        document.getElementById("report-map").scrollIntoView({ block: "center" });
+      });
+      gpsOffer.append(el("span", "", "This photo records where it was taken. "), button);
+      gpsOffer.hidden = false;
+    });
+  }
   photoInput.addEventListener("change", function () {
     previews.replaceChildren();
     var files = Array.prototype.slice.call(photoInput.files);
@@ -127,6 +355,7 @@
       }
       previews.appendChild(item);
     });
+    offerPhotoPlace(files);
   });
 
   // The form is novalidate (the server explains every error), but a fourth photo is
@@ -138,6 +367,15 @@
     }
   });
 
+  // The error summary takes the focus, so a screen reader reads it and Tab goes on to
+  // its links.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
   var mapEl = document.getElementById("report-map");
-  if (mapEl && window.L) setUpMap(window.Civic311Maps.create(mapEl));
+  if (mapEl && window.L) {
+    map = window.Civic311Maps.create(mapEl);
+    setUpMap();
+  }
+  if (readInputs()) showNearby();
 })();

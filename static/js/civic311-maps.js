@@ -45,7 +45,7 @@
 
   function marker(item, radius) {
     var colour = COLOURS[item.status] || COLOURS.open;
-    return L.circleMarker([item.lat, item.lng], {
+    return L.circleMarker([item.lat, item.long], {
       radius: radius,
       color: "#fff",
       weight: 2,
@@ -64,7 +64,7 @@
     if (items.length > 1) {
       map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 16, animate: false });
     } else if (items.length === 1) {
-      map.setView([items[0].lat, items[0].lng], 16, { animate: false });
+      map.setView([items[0].lat, items[0].long], 16, { animate: false });
     }
   }
 
@@ -76,7 +76,7 @@
     }
     var item = items[0];
     marker(item, 11).addTo(map);
-    map.setView([item.lat, item.lng], 16, { animate: false });
+    map.setView([item.lat, item.long], 16, { animate: false });
   }
 
   window.Civic311Maps = { create: create, reports: reports, point: point, marker: marker };

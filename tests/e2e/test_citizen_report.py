@@ -58,13 +58,18 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     screenshot(page, "form")
 
     page.get_by_role("button", name="Send report").click()
-    page.wait_for_url(re.compile(r"/reports/\d+/$"))
+    # The reporter first sees the page as it will be published, then publishes it.
+    page.wait_for_url(re.compile(r"/reports/\d+/preview/"))
     report = ServiceRequest.objects.latest("pk")
+    assert f"/reports/{report.pk}/preview/" in page.url
+    expect(page.get_by_text("has been sent to the city")).to_be_visible()
+    page.get_by_role("button", name="Publish now").click()
+    page.wait_for_url(re.compile(r"/reports/\d+/$"))
     assert page.url.endswith(report.get_absolute_url())
     assert (report.lat, report.long) == (lat, long)
     assert report.attributes == {"size": "large"}
     expect(page.locator("h1")).to_contain_text("Pothole")
-    expect(page.get_by_text("has been sent to the city")).to_be_visible()
+    expect(page.get_by_text("is now public")).to_be_visible()
     expect(page.get_by_text("Larger than a car wheel")).to_be_visible()
 
     thumbnail = page.locator(".gallery img")
@@ -73,8 +78,8 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     expect(thumbnail).to_have_count(1)
     # The thumbnail really loads (served from media), and is never the original upload.
     # Wait for the image to finish loading: a broken one completes with a natural width of 0.
-    page.wait_for_function("document.querySelector('.gallery img').complete")
-    assert page.evaluate("document.querySelector('.gallery img').naturalWidth") > 0
+    expect(thumbnail).to_have_js_property("complete", True)
+    assert thumbnail.evaluate("img => img.naturalWidth") > 0
     assert "originals/" not in page.content()
     assert "private.person@example.net" not in page.content()
     assert report.photos.get().state == Photo.State.PROCESSED
@@ -96,7 +101,7 @@ def test_form_errors_come_back_in_the_browser(page, e2e_site):
     page.fill("#id_description", "Tags")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".error-summary")).to_be_visible()
-    expect(page.locator(".error-summary")).to_contain_text("Choose the place on the map")
+    expect(page.locator(".error-summary")).to_contain_text("choose the place on the map")
     expect(page.locator("#id_description")).to_have_value("Tags")
     assert ServiceRequest.objects.count() == 0
     expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)

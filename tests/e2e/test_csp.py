@@ -33,7 +33,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def watched_page(browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def watched_page(browser, e2e_site) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route(OUTSIDE, lambda route: route.abort())
     context.add_init_script(WATCH_VIOLATIONS)
@@ -53,11 +53,11 @@ def watched_page(browser, e2e_site) -> Iterator[object]:  # type: ignore[no-unty
     context.close()
 
 
-def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+def violations(page) -> list[str]:
     return [*page.evaluate("window.__csp"), *page.console_csp]
 
 
-def visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
+def visit(page, url: str) -> None:
     response = page.goto(url)
     assert response is not None and response.status < 400, url
     headers = response.headers
@@ -69,7 +69,7 @@ def visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def city(db, staff_group):  # type: ignore[no-untyped-def]
+def city(db, staff_group):
     works = DepartmentFactory(name="Public Works", slug="public-works")
     pothole = ServiceFactory(name="Pothole", group="Streets", department=works)
     report = ServiceRequestFactory(service=pothole, department=works)

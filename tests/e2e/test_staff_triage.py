@@ -179,7 +179,7 @@ def test_superuser_sees_a_boundary_drawn_on_the_map(staff_page, e2e_site, superu
     assert page.locator("#boundary-map path.leaflet-interactive").count() == 1
 
 
-def login(page, site: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def login(page, site: str, username: str) -> None:
     page.goto(f"{site}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -187,7 +187,7 @@ def login(page, site: str, username: str) -> None:  # type: ignore[no-untyped-de
     page.wait_for_selector("#user-tools")
 
 
-def box(locator):  # type: ignore[no-untyped-def]
+def box(locator):
     found = locator.bounding_box()
     assert found is not None, locator
     return found
@@ -202,7 +202,7 @@ def overlap(a: dict, b: dict) -> bool:
     )
 
 
-def assert_no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
+def assert_no_sideways_scroll(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"page is {width} px wide"
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 import jsonschema
 from defusedxml.ElementTree import fromstring
+from referencing import Registry, Resource
 
 from reports.models import Service, ServiceAttribute
 from tests.factories import AttributeValueFactory, ServiceAttributeFactory, ServiceFactory
@@ -19,16 +23,63 @@ XML_TYPE = "text/xml; charset=utf-8"
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 
 
+SCHEMAS = Path(__file__).parent / "schemas"
+# assert_matches' names for each kind of answer, and the schema file that describes it.
+SCHEMA_FILES = {
+    "discovery": "discovery.json",
+    "services": "services.json",
+    "service_definition": "service-definition.json",
+    "requests": "requests.json",
+    "posted": "posted.json",
+    "tokens": "tokens.json",
+    "errors": "errors.json",
+}
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 date-time (what JSON Schema's format means): seconds and a zone required."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+        value,
+    ):
+        return False
+    datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    return True
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    """An absolute URI: a scheme, and for http(s) a host; no spaces."""
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme) or " " in value:
+        return False
+    return bool(parts.netloc) if parts.scheme in ("http", "https") else bool(parts.path)
+
+
 @cache
-def _schema() -> dict[str, Any]:
-    return json.loads((Path(__file__).parent / "open311_schema.json").read_text())
+def _registry() -> Registry:
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        contents = json.loads(path.read_text())
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((SCHEMAS / SCHEMA_FILES[name]).read_text())
+    return jsonschema.Draft202012Validator(schema, registry=_registry(), format_checker=FORMATS)
 
 
 def assert_matches(name: str, data: Any) -> None:
-    """Validate `data` against the spec-derived schema `name` (a key of $defs)."""
-    root = _schema()
-    schema = {"$ref": f"#/$defs/{name}", "$defs": root["$defs"]}
-    jsonschema.Draft202012Validator(schema).validate(data)
+    """Validate `data` against the GeoReport v2 schema for answers of kind `name` (see
+    tests/reports/schemas/README.md), formats (date-time, uri) included."""
+    _validator(name).validate(data)
 
 
 def json_of(response: Any) -> Any:

@@ -28,7 +28,7 @@ NEW_URL = reverse("reports:new")
 API_URL = "/open311/v2/requests"
 
 
-def report_data(service, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def report_data(service, **extra: str) -> dict[str, str]:
     return {
         "lat": str(LAT),
         "long": str(LNG),
@@ -279,7 +279,7 @@ def test_captcha_image_is_served_here_under_the_policy(client, settings):
 # The area-alert form (insights): the same limiter and honeypot
 
 
-def alert_data(area, **extra: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def alert_data(area, **extra: str) -> dict[str, object]:
     return {
         "email": "neighbour@example.org",
         "where": "area",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def city(citizen, superuser):  # type: ignore[no-untyped-def]
+def city(citizen, superuser):
     health, works = DepartmentFactory(name="Health"), DepartmentFactory(name="Public Works")
     group = Group.objects.get(name=STAFF_GROUP_NAME)
     agent = StaffMembershipFactory(

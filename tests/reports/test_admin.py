@@ -373,7 +373,7 @@ def test_queue_queries_do_not_grow_with_rows_and_map_lists_markers(
         response = client.get(CHANGELIST)
     assert response.status_code == 200
     markers = response.context["queue_map"]["markers"]
-    assert len(markers) == 31 and {"id", "lat", "lng", "url"} <= set(markers[0])
+    assert len(markers) == 31 and {"id", "lat", "long", "url"} <= set(markers[0])
     assert 'data-map-kind="queue"' in response.content.decode()
 
 

@@ -59,7 +59,7 @@ def test_form_builds_answer_fields_per_category_with_matching_widgets():
     assert question_set["notes"] == ["What else should we know?"]
 
 
-def test_service_kwargs_pass_raw_answers_for_the_service_to_judge():
+def test_the_form_judges_answers_in_the_questions_words():
     service = ServiceFactory()
     ServiceAttributeFactory(service=service, code="count", datatype="number")
     form = make_form(
@@ -71,8 +71,10 @@ def test_service_kwargs_pass_raw_answers_for_the_service_to_judge():
             f"attr-{service.pk}-count": "not a number",
         }
     )
-    assert form.is_valid(), form.errors
-    assert form.service_kwargs()["attributes"] == {"count": ["not a number"]}
+    assert not form.is_valid()
+    assert form.errors[f"attr-{service.pk}-count"] == [
+        "Please give a number in answer to: What else should we know?"
+    ]
 
 
 def test_datetime_answer_from_the_browser_gets_the_city_time_zone(settings):
@@ -104,7 +106,9 @@ def test_photos_field_refuses_more_than_three_before_decoding():
 
 
 def test_add_service_errors_maps_keys_onto_fields():
-    form = make_form({"lat": LAT, "long": LNG, "service": ServiceFactory().pk})
+    form = make_form(
+        {"lat": LAT, "long": LNG, "service": ServiceFactory().pk, "description": "x" * 20}
+    )
     assert form.is_valid()
     form.add_service_errors(
         ValidationError(

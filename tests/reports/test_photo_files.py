@@ -32,7 +32,7 @@ RANDOM = r"[A-Za-z0-9_-]{22}"
 
 
 @pytest.fixture
-def agent(staff_group):  # type: ignore[no-untyped-def]
+def agent(staff_group):
     user = StaffMembershipFactory(user__username="agent").user
     user.groups.add(staff_group)
     return user
@@ -57,7 +57,7 @@ def _urls(photo: Photo) -> list[str]:
     return [photo.image.url, photo.thumbnail.url]
 
 
-def _status(client, urls: list[str]) -> list[int]:  # type: ignore[no-untyped-def]
+def _status(client, urls: list[str]) -> list[int]:
     return [client.get(url).status_code for url in urls]
 
 
@@ -156,7 +156,7 @@ def test_a_failed_move_never_fails_moderation_and_the_sweeper_finishes_it(
     photo = _photos(1)[0]
     urls = _urls(photo)
 
-    def broken(storage, source, target):  # type: ignore[no-untyped-def]
+    def broken(storage, source, target):
         raise OSError("disk full")
 
     monkeypatch.setattr(reports.photos, "_move", broken)

@@ -102,7 +102,7 @@ def test_reencoded_photos_keep_only_pixels(make):
             }
 
 
-def _image(mode: str, size: tuple[int, int], color) -> bytes:  # type: ignore[no-untyped-def]
+def _image(mode: str, size: tuple[int, int], color) -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, "PNG")
     return buffer.getvalue()
@@ -168,7 +168,7 @@ def _upload(data: bytes, name: str = "p.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data)
 
 
-def _jpeg(size: tuple[int, int], **params) -> bytes:  # type: ignore[no-untyped-def]
+def _jpeg(size: tuple[int, int], **params) -> bytes:
     buffer = io.BytesIO()
     Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "JPEG", **params)
     return buffer.getvalue()
@@ -249,7 +249,7 @@ def test_checking_a_jpeg_decodes_it_at_an_eighth(monkeypatch):
     upload, sizes = _upload(_jpeg((800, 640))), []
     real_load = ImageFile.ImageFile.load
 
-    def spy(self):  # type: ignore[no-untyped-def]
+    def spy(self):
         sizes.append(self.size)
         return real_load(self)
 
@@ -270,7 +270,7 @@ def test_checking_a_progressive_jpeg_decodes_no_pixels(monkeypatch):
     process checks its structure only."""
     upload = _upload(_jpeg((800, 640), progressive=True))
 
-    def no_decoding(self):  # type: ignore[no-untyped-def]
+    def no_decoding(self):
         pytest.fail("the pixels were decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
+from places.models import AddressPoint, Street
 from reports.models import Photo, RequestUpdate, Service, ServiceRequest
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +37,15 @@ def test_seed_demo_builds_the_city_and_is_idempotent(capsys):
     assert ServiceRequest.objects.filter(status="open").exists()
     assert Photo.objects.filter(state=Photo.State.PROCESSED).exists()
     assert not Photo.objects.exclude(state=Photo.State.PROCESSED).exists()
+    # The gazetteer is filled, and reports near an address carry it.
+    addresses = AddressPoint.objects.count()
+    assert addresses > 1000 and Street.objects.filter(name="Fayetteville Street").exists()
+    located = ServiceRequest.objects.exclude(address_id="")
+    assert located.exists()
+    assert all(AddressPoint.objects.filter(source_id=r.address_id).exists() for r in located)
 
     call_command("seed_demo", reports=30)
+    assert AddressPoint.objects.count() == addresses
     assert ServiceRequest.objects.count() == reports
     assert Department.objects.filter(name="Health Department").count() == 1
     assert get_user_model().objects.filter(username="health").count() == 1

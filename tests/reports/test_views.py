@@ -120,11 +120,14 @@ def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(NEW_URL, data)
     report = ServiceRequest.objects.get()
-    assert len(callbacks) == 2  # photo processing and the department email, after the commit
+    # Photo processing, the department's email and the reporter's acknowledgement, after
+    # the commit.
+    assert len(callbacks) == 3
     assert set(report.photos.values_list("state", flat=True)) == {Photo.State.PENDING}
     process_request_photos(report.pk)  # what the worker (or the in-process run) does
     assert response.status_code == 302
-    assert response["Location"] == report.get_absolute_url()
+    # The reporter's preview of the page as it will be published.
+    assert response["Location"].startswith(f"/reports/{report.pk}/preview/")
     assert report.source == "web" and report.service == service
     assert (report.lat, report.long) == (LAT, LNG)
     assert report.address == "12 Oak Street"
@@ -162,7 +165,7 @@ def test_form_sends_only_the_chosen_categorys_answers(client):
     assert response.status_code == 302
     report = ServiceRequest.objects.get()
     assert report.attributes == {"size": "large", "where": ["lane", "kerb"]}
-    html = client.get(report.get_absolute_url()).content.decode()
+    html = client.get(response["Location"]).content.decode()
     assert "Larger than a wheel" in html and "Traffic lane, Kerb" in html
 
 
@@ -170,7 +173,7 @@ def test_form_sends_only_the_chosen_categorys_answers(client):
     ("overrides", "field", "message"),
     [
         ({"lat": "10.0", "long": "10.0"}, "lat", "outside"),
-        ({"lat": None, "long": None}, "lat", "Choose the place on the map"),
+        ({"lat": None, "long": None}, "lat", "choose the place on the map"),
         ({"lat": "north", "long": str(LNG)}, "lat", "Enter a number"),
         ({"service": "999999"}, "service", "Choose a category from the list"),
         ({"description": ""}, "description", "at least 10 characters"),
@@ -235,13 +238,13 @@ def test_form_missing_required_answer_shows_the_chosen_categorys_questions(clien
     assert response.status_code == 400
     assert ServiceRequest.objects.count() == 0
     form = response.context["form"]
-    assert any("Which lane is it in?" in e for e in form.attribute_errors)
+    assert form.errors[f"attr-{service.pk}-lane"] == ["Please answer: Which lane is it in?"]
     sets = {s["service"].pk: s for s in form.question_sets()}
     assert sets[service.pk]["chosen"] and not sets[other.pk]["chosen"]
     html = response.content.decode()
-    # Without JavaScript only the chosen category's questions are visible.
-    assert f'data-service="{service.pk}" >' in html or f'data-service="{service.pk}">' in html
-    assert f'data-service="{other.pk}" hidden' in html
+    # The script shows only the chosen category's questions; the page marks it.
+    assert f'class="questions questions--chosen" data-service="{service.pk}"' in html
+    assert f'class="questions" data-service="{other.pk}"' in html
     assert "A pothole in the lane" in html
 
 

@@ -73,6 +73,7 @@ REPORT_FIELDS = [
     "id", "service_id", "description", "attributes", "lat", "long", "address", "status",
     "state", "status_notes", "department_id", "area_id", "duplicate_of_id",
     "requested_datetime", "updated_datetime", "expected_datetime", "closed_datetime", "source",
+    "published_at",
 ]  # fmt: skip
 TIMELINE_FIELDS = [
     "request_id", "kind", "public", "text", "state_from", "state_to", "department_to_id",
@@ -326,7 +327,7 @@ class Generator:
                     f"{no} {STREETS[st]}", rules.status_for(state), state, notes,
                     routed.department_id, routed.area_id, master, requested, updated,
                     rules.expected_datetime(requested, service.sla_hours), closed,
-                    ServiceRequest.Source.GENERATED,
+                    ServiceRequest.Source.GENERATED, requested,
                 )
             )  # fmt: skip
             entries.append(

@@ -26,6 +26,9 @@ from PIL import Image, ImageDraw
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
+from places.demo import DEMO_FILE
+from places.importer import import_addresses
+from places.search import nearest_address
 from reports import demo, rules
 from reports.models import (
     AttributeValue,
@@ -86,6 +89,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             departments = self._departments()
             boundaries = self._boundaries()
+            self._addresses()
             services = self._services(departments)
             self._rules(services, boundaries, departments)
             self._templates(departments)
@@ -125,6 +129,15 @@ class Command(BaseCommand):
     def _say(self, level: int, message: str) -> None:
         if self.verbosity >= level:
             self.stdout.write(message)
+
+    def _addresses(self) -> None:
+        """The demo city's gazetteer, so that the form's address search has streets."""
+        result = import_addresses(DEMO_FILE)
+        self._say(
+            1,
+            f"Addresses: {result.created:,} new, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged, {result.streets} streets.",
+        )
 
     def _departments(self) -> dict[str, Department]:
         found = {}
@@ -307,12 +320,15 @@ class Command(BaseCommand):
                 age_days = rng.triangular(0, 120, 10)
                 requested = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
                 photos = [self._photo(service, rng)] if rng.random() < photo_share else []
+                address = f"{rng.randint(1, 2400)} {rng.choice(demo.STREETS)}"
+                nearest = nearest_address(lat, long, external=False)
                 report = report_create(
                     service=service,
                     description=rng.choice(demo.DESCRIPTIONS[code]),
                     lat=lat,
                     long=long,
-                    address=f"{rng.randint(1, 2400)} {rng.choice(demo.STREETS)}",
+                    address=nearest.label if nearest else address,
+                    address_id=nearest.address_id if nearest else "",
                     attributes=demo.sample_answers(
                         service.attributes.prefetch_related("values"), rng
                     ),

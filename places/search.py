@@ -1,0 +1,152 @@
+"""Finding places by name and points by place, in the database.
+
+PostgreSQL ranks with pg_trgm's word similarity (typos and half-typed words still match;
+a GIN trigram index keeps it fast); SQLite, for development, asks that every word typed
+appears and ranks exact and leading matches first. The external geocoder, when one is
+configured, answers only what the city's own data cannot."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Lookup,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.fields import CharField
+from django.db.models.functions import Length
+
+from places import geocoder
+from places.models import AddressPoint, Street
+from places.place import Place
+from places.text import normalize, split_number
+
+EARTH_METRES = 6_371_000
+# Word similarity below this is noise ("oak" and "park" share a trigram).
+MIN_SIMILARITY = 0.35
+
+
+@CharField.register_lookup
+class WordSimilar(Lookup):
+    """`field__word_similar=text`: pg_trgm's `text <% field`, which the GIN index serves."""
+
+    lookup_name = "word_similar"
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{rhs} <%% {lhs}", (*rhs_params, *lhs_params)
+
+
+class WordSimilarity(Func):
+    function = "word_similarity"
+    output_field = FloatField()
+
+
+def uses_trigrams() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _ranked(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
+    if uses_trigrams():
+        return (
+            queryset.filter(search_text__word_similar=text)
+            .annotate(rank=WordSimilarity(Value(text), F("search_text")))
+            .filter(rank__gte=MIN_SIMILARITY)
+            .order_by("-rank", Length("search_text"), "search_text")
+        )
+    for word in text.split():
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset.annotate(
+        rank=Case(
+            When(search_text=text, then=Value(2)),
+            When(search_text__startswith=text, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-rank", Length("search_text"), "search_text")
+
+
+def search_addresses(text: str, *, limit: int) -> list[Place]:
+    normalized = normalize(text)
+    if not normalized:
+        return []
+    number, _ = split_number(normalized)
+    queryset = AddressPoint.objects.all()
+    if number:
+        queryset = queryset.filter(number__iexact=number)
+    return [
+        Place(a.label, a.lat, a.long, "address", a.source_id)
+        for a in _ranked(queryset, normalized)[:limit]
+    ]
+
+
+def search_streets(text: str, *, limit: int) -> list[Place]:
+    _, street = split_number(normalize(text))
+    if not street:
+        return []
+    streets = _ranked(Street.objects.all(), street)[:limit]
+    return [Place(s.name, s.lat, s.long, "street") for s in streets]
+
+
+def search(text: str, *, limit: int = 8) -> list[Place]:
+    """Addresses and streets matching `text`, best first: with a house number typed the
+    addresses come first, without one the streets. The external geocoder is asked only
+    when the city's data has nothing."""
+    text = text.strip()[:200]
+    if not text:
+        return []
+    number, _ = split_number(normalize(text))
+    addresses = search_addresses(text, limit=limit)
+    streets = search_streets(text, limit=limit)
+    found = (addresses + streets) if number else (streets + addresses)
+    if not found:
+        found = geocoder.external_search(text, limit=limit)
+    return found[:limit]
+
+
+def distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Great-circle (haversine) distance."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(long2 - long1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_METRES * math.asin(math.sqrt(a))
+
+
+def bbox_around(lat: float, long: float, metres: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a square `metres` either side of a point."""
+    dlat = metres / 111_320
+    dlong = metres / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, long - dlong, lat + dlat, long + dlong
+
+
+def nearest_address(
+    lat: float, long: float, *, max_metres: float | None = None, external: bool = True
+) -> Place | None:
+    """The address point nearest to a point, within `max_metres`
+    (PLACES_REVERSE_MAX_METRES), else the external geocoder's answer (unless `external`
+    is off). The bounding box lets the (lat, long) index read only the neighbourhood; the
+    exact distance is computed for those few."""
+    limit = settings.PLACES_REVERSE_MAX_METRES if max_metres is None else max_metres
+    south, west, north, east = bbox_around(lat, long, limit)
+    candidates = AddressPoint.objects.filter(
+        lat__gte=south, lat__lte=north, long__gte=west, long__lte=east
+    ).only("source_id", "number", "street", "unit", "lat", "long")[:5000]
+    best, best_distance = None, limit
+    for point in candidates:
+        distance = distance_metres(lat, long, point.lat, point.long)
+        if distance <= best_distance:
+            best, best_distance = point, distance
+    if best is not None:
+        return Place(best.label, best.lat, best.long, "address", best.source_id)
+    return geocoder.external_reverse(lat, long) if external else None

@@ -1,0 +1,211 @@
+"""Citizen pages after a report is filed: the reporter's preview, the answer to "Is it
+fixed?", and comments. The reporter has no account: a signed link (reports/tokens.py) is
+the key, checked here; the services check the report's state under its lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+
+from civic311.ratelimit import rate_limit
+from reports import rules
+from reports.forms_followup import CommentForm, FixedForm, NotFixedForm, PreviewEditForm
+from reports.models import ServiceRequest
+from reports.rules import FixedAnswer
+from reports.services.comments import comment_add
+from reports.services.followup import (
+    report_fixed_confirm,
+    report_fixed_deny,
+    report_preview_edit,
+    report_preview_photo_remove,
+    report_publish,
+)
+from reports.tokens import LinkInvalid, fixed_token_read, preview_token_read
+from reports.views import ReportDetailView
+
+
+@method_decorator(rate_limit("followup", setting="RATELIMIT_FOLLOWUP"), name="dispatch")
+class ReportPreviewView(ReportDetailView):
+    """The report exactly as it will be published (no contact data), with the reporter's
+    controls: edit the text, remove a photo, publish now. Once the window has ended the
+    link leads to the public page."""
+
+    def get_queryset(self) -> Any:
+        return (
+            ServiceRequest.objects.filter(hidden=False).with_public_related().with_public_timeline()
+        )
+
+    def get_object(self, queryset: Any = None) -> ServiceRequest:
+        try:
+            report_id = preview_token_read(self.kwargs["token"])
+        except LinkInvalid as exc:
+            raise Http404("This link is not valid.") from exc
+        if report_id != self.kwargs["pk"]:
+            raise Http404("This link is not valid.")
+        return get_object_or_404(self.get_queryset(), pk=report_id)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        if not rules.in_preview(self.object, now=timezone.now()):
+            return redirect(self.object)
+        return self.render_to_response(self.get_context_data())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        report: ServiceRequest = self.object
+        kwargs.setdefault("edit_form", PreviewEditForm(initial={"description": report.description}))
+        return super().get_context_data(
+            preview=True,
+            preview_action=self.request.path,
+            preview_photos=list(report.photos.filter(comment__isnull=True).order_by("order")),
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = report = self.get_object()
+        if not rules.in_preview(report, now=timezone.now()):
+            messages.info(request, "Your report is public now; it can no longer be changed.")
+            return redirect(report)
+        action = request.POST.get("action", "")
+        try:
+            if action == "publish":
+                report_publish(report=report)
+                messages.success(request, f"Report #{report.pk} is now public.")
+                return redirect(report)
+            if action == "remove-photo":
+                photo_id = request.POST.get("photo", "")
+                if not photo_id.isdigit():
+                    raise ValidationError("Choose a photo to remove.")
+                report_preview_photo_remove(report=report, photo_id=int(photo_id))
+                messages.success(request, "The photo was removed.")
+                return HttpResponseRedirect(request.path)
+            if action == "edit":
+                form = PreviewEditForm(request.POST)
+                if not form.is_valid():
+                    return self._invalid(form)
+                report_preview_edit(report=report, description=form.cleaned_data["description"])
+                messages.success(request, "Your changes are saved.")
+                return HttpResponseRedirect(request.path)
+        except ValidationError as exc:
+            form = PreviewEditForm(request.POST if action == "edit" else None)
+            if action == "edit":
+                form.is_valid()
+                form.add_service_errors(exc)
+                return self._invalid(form)
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(request.path)
+        return HttpResponse("Unknown action.", status=400)
+
+    def _invalid(self, form: PreviewEditForm) -> HttpResponse:
+        context = self.get_context_data(edit_form=form)
+        return self.render_to_response(context, status=400)
+
+
+@method_decorator(rate_limit("comment", setting="RATELIMIT_COMMENT"), name="post")
+class CommentCreateView(ReportDetailView):
+    """POST a comment from a report's page; errors are shown on that page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = report = self.get_object()
+        form = CommentForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                comment_add(
+                    report=report,
+                    text=data["text"],
+                    author_name=data["author_name"],
+                    author_email=data["author_email"],
+                    photo=data["photo"] or None,
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, "Thank you. Your comment is published below.")
+                return HttpResponseRedirect(report.get_absolute_url() + "#comments")
+        context = self.get_context_data(comment_form=form)
+        return self.render_to_response(context, status=400)
+
+
+class FixedAnswerView(View):
+    """The reporter's answer to "Is it fixed?" from the email's links. GET shows the
+    question (a mail scanner that opens links must not answer it); POST answers."""
+
+    answer = "yes"
+    template_name = "reports/fixed_answer.html"
+
+    def report_and_closing(self, token: str) -> tuple[ServiceRequest, Any]:
+        try:
+            question = fixed_token_read(token)
+        except LinkInvalid as exc:
+            raise Http404("This link is not valid or has expired.") from exc
+        report = get_object_or_404(
+            ServiceRequest.objects.select_related("service"), pk=question.report_id
+        )
+        return report, question.closed_at
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        report, closed_at = self.report_and_closing(token)
+        form = NotFixedForm() if self.answer == "no" else FixedForm()
+        return self.respond(request, report, rules.fixed_answer(report, closed_at), form)
+
+    @method_decorator(rate_limit("followup", setting="RATELIMIT_FOLLOWUP"))
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        report, closed_at = self.report_and_closing(token)
+        state = rules.fixed_answer(report, closed_at)
+        if state != FixedAnswer.ASK:
+            return self.respond(request, report, state, None)
+        if self.answer == "yes":
+            form: FixedForm | NotFixedForm = FixedForm(request.POST)
+            if not form.is_valid():
+                return self.respond(request, report, state, form, status=400)
+            state = report_fixed_confirm(report=report, closed_at=closed_at)
+            return self.respond(request, report, state, None, done=True)
+        form = NotFixedForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                state = report_fixed_deny(
+                    report=report,
+                    closed_at=closed_at,
+                    text=form.cleaned_data["text"],
+                    photo=form.cleaned_data["photo"] or None,
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                return self.respond(request, report, state, None, done=True)
+        return self.respond(request, report, state, form, status=400)
+
+    def respond(
+        self,
+        request: HttpRequest,
+        report: ServiceRequest,
+        state: str,
+        form: FixedForm | NotFixedForm | None,
+        *,
+        done: bool = False,
+        status: int = 200,
+    ) -> HttpResponse:
+        public = report.is_published(timezone.now())
+        return render(
+            request,
+            self.template_name,
+            {
+                # A hidden report is not named or linked.
+                "report": None if state == FixedAnswer.UNAVAILABLE else report,
+                "public": public,
+                "state": state,
+                "answer": self.answer,
+                "form": form,
+                "done": done,
+            },
+            status=404 if state == FixedAnswer.UNAVAILABLE else status,
+        )

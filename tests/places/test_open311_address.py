@@ -1,0 +1,63 @@
+"""Open311 POSTs located by the gazetteer: address_id and address_string without lat/long."""
+
+from __future__ import annotations
+
+import pytest
+
+from places.models import AddressPoint
+from places.text import normalize
+from reports.models import ServiceRequest
+from tests.factories import api_key_create
+from tests.reports.open311_support import tree_service_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/open311/v2/requests.json"
+
+
+@pytest.fixture
+def posting():
+    tree_service_create()
+    raw_key = api_key_create()[1]
+
+    def post(client, **fields):
+        data = {
+            "api_key": raw_key,
+            "service_code": "tree-down",
+            "description": "A tree fell across the greenway.",
+            "attribute[kind]": "tree",
+            **fields,
+        }
+        return client.post(URL, data)
+
+    for number, lat in (("12", 35.7801), ("14", 35.7803)):
+        AddressPoint.objects.create(
+            source_id=f"RVT-{number}",
+            number=number,
+            street="Oak Street",
+            lat=lat,
+            long=-78.6401,
+            search_text=normalize(f"{number} Oak Street"),
+        )
+    return post
+
+
+def test_address_id_of_an_address_point_gives_the_point(client, posting):
+    assert posting(client, address_id="RVT-14").status_code == 200
+    report = ServiceRequest.objects.get()
+    assert (report.lat, report.long) == (35.7803, -78.6401)
+    assert (report.address, report.address_id) == ("14 Oak Street", "RVT-14")
+
+
+def test_address_string_the_gazetteer_knows_gives_the_point(client, posting):
+    response = posting(client, address_string="12 Oak St., Riverton, NC")
+    assert response.status_code == 200
+    report = ServiceRequest.objects.get()
+    assert (report.lat, report.long) == (35.7801, -78.6401)
+    assert report.address == "12 Oak St., Riverton, NC"  # what the client sent is kept
+
+
+def test_an_unknown_address_is_kept_without_a_point(client, posting):
+    assert posting(client, address_string="99 Nowhere Lane").status_code == 200
+    report = ServiceRequest.objects.get()
+    assert report.lat is None and report.address == "99 Nowhere Lane"

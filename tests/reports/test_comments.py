@@ -1,0 +1,187 @@
+"""Citizens' comments on a report: published at once, the department told, moderated in
+the admin; refused on closed, hidden and not yet public reports."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest
+from tests.conftest import assert_no_private_data
+from tests.factories import DepartmentFactory, ServiceRequestFactory, StaffMembershipFactory
+from tests.factories import image_upload as upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+State = ServiceRequest.State
+
+
+@pytest.fixture
+def report():
+    health = DepartmentFactory(name="Health", email="health@city.example.org")
+    return ServiceRequestFactory(service__department=health, department=health)
+
+
+def comment_url(report: ServiceRequest) -> str:
+    return reverse("reports:comment", args=[report.pk])
+
+
+def data(**overrides) -> dict:
+    values = {
+        "comment-text": "Another syringe appeared by the gate this morning.",
+        "comment-author_name": "Sam Neighbour",
+        "comment-author_email": "sam.secret@example.org",
+    }
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def test_comment_is_published_at_once_and_the_department_told(client, report):
+    response = client.post(comment_url(report), data(**{"comment-photo": upload("p.jpg")}))
+    assert response.status_code == 302
+    assert response["Location"] == report.get_absolute_url() + "#comments"
+    comment = Comment.objects.get()
+    assert comment.author_email == "sam.secret@example.org" and not comment.hidden
+    photo = comment.photos.get()
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert "Another syringe appeared by the gate" in html and "Sam Neighbour" in html
+    assert photo.thumbnail.url in html
+    assert "sam.secret@example.org" not in html
+    assert_no_private_data(html)
+    [message] = OutboxMessage.objects.filter(kind="comment_added")
+    assert message.to == "health@city.example.org"
+    assert "Another syringe appeared" in message.body and "With 1 photo" in message.body
+    assert reverse("admin:reports_comment_change", args=[comment.pk]) in message.body
+
+
+def test_anonymous_comment_shows_no_name(client, report):
+    anonymous = data(**{"comment-author_name": "", "comment-author_email": ""})
+    client.post(comment_url(report), anonymous)
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert "A resident" in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"comment-text": ""}, "This field is required"),
+        ({"comment-author_email": "not-an-email"}, "Enter a valid email address"),
+        ({"comment-website": "http://spam.example"}, "could not be accepted"),
+    ],
+)
+def test_bad_comment_shows_errors_and_stores_nothing(client, report, overrides, message):
+    response = client.post(comment_url(report), data(**overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Comment.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_comment_with_a_fake_photo_is_refused(client, report):
+    fake = io.BytesIO(b"GIF89a not really")
+    fake.name = "x.jpg"
+    response = client.post(comment_url(report), data(**{"comment-photo": fake}))
+    assert response.status_code == 400
+    assert "Photo:" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_closed_report_takes_no_comment(client, report):
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        state=State.FIXED, status="closed", closed_datetime=timezone.now()
+    )
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert "Add a comment" not in page and "takes no more comments" in page
+    response = client.post(comment_url(report), data())
+    assert response.status_code == 400
+    assert "comments are for open reports" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize("case", ["hidden", "in preview", "missing"])
+def test_comment_on_a_report_that_is_not_public_is_not_found(client, report, case):
+    if case == "hidden":
+        ServiceRequest.objects.filter(pk=report.pk).update(hidden=True)
+    if case == "in preview":
+        later = timezone.now() + timedelta(minutes=5)
+        ServiceRequest.objects.filter(pk=report.pk).update(published_at=later)
+    pk = report.pk + 1000 if case == "missing" else report.pk
+    response = client.post(reverse("reports:comment", args=[pk]), data())
+    assert response.status_code == 404
+    assert not Comment.objects.exists()
+
+
+def test_comments_are_rate_limited(client, report, settings):
+    settings.RATELIMIT_COMMENT = "1/hour"
+    assert client.post(comment_url(report), data()).status_code == 302
+    response = client.post(comment_url(report), data())
+    assert response.status_code == 429 and "Retry-After" in response
+    assert Comment.objects.count() == 1
+
+
+def test_department_staff_hide_a_comment_and_its_photo(client, report, staff_group):
+    client.post(comment_url(report), data(**{"comment-photo": upload("p.jpg")}))
+    comment = Comment.objects.get()
+    photo = comment.photos.get()
+    url = reverse("admin:reports_comment_change", args=[comment.pk])
+
+    outsider = StaffMembershipFactory(department=DepartmentFactory(name="Works")).user
+    outsider.groups.add(staff_group)
+    client.force_login(outsider)
+    assert client.get(url).status_code == 200  # may read
+    response = client.post(url, {"hidden": "on", "hidden_reason": "Abusive"})
+    assert response.status_code == 403
+    client.logout()
+
+    agent = StaffMembershipFactory(department=report.department).user
+    agent.groups.add(staff_group)
+    client.force_login(agent)
+    response = client.post(url, {"hidden": "on", "hidden_reason": ""})
+    assert response.status_code == 200 and "Say why" in response.content.decode()
+    comment.refresh_from_db()
+    assert not comment.hidden
+    response = client.post(url, {"hidden": "on", "hidden_reason": "Abusive"})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    photo.refresh_from_db()
+    assert comment.hidden and photo.hidden and photo.image.name.startswith("hidden/")
+    entry = report.updates.get(kind=RequestUpdate.Kind.MODERATION)
+    assert not entry.public and "Abusive" in entry.text
+    client.logout()
+
+    html = client.get(report.get_absolute_url()).content.decode()
+    assert "Another syringe appeared" not in html
+    assert photo.image.name.split("/")[-1] not in html
+
+
+def test_citizen_cannot_open_comment_admin(client, report, citizen):
+    client.post(comment_url(report), data())
+    client.force_login(citizen)
+    url = reverse("admin:reports_comment_change", args=[Comment.objects.get().pk])
+    response = client.get(url)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_report_page_in_the_admin_lists_comments_and_the_email_is_for_its_department(
+    client, report, staff_group
+):
+    client.post(comment_url(report), data())
+    comment = Comment.objects.get()
+    agent = StaffMembershipFactory(department=report.department).user
+    outsider = StaffMembershipFactory(department=DepartmentFactory(name="Works")).user
+    for user in (agent, outsider):
+        user.groups.add(staff_group)
+    report_page = reverse("admin:reports_servicerequest_change", args=[report.pk])
+    comment_page = reverse("admin:reports_comment_change", args=[comment.pk])
+
+    client.force_login(agent)
+    html = client.get(report_page).content.decode()
+    assert "Another syringe appeared by the gate" in html and comment_page in html
+    assert "sam.secret@example.org" in client.get(comment_page).content.decode()
+
+    client.force_login(outsider)
+    assert "Another syringe appeared" in client.get(report_page).content.decode()
+    html = client.get(comment_page).content.decode()
+    assert "Another syringe appeared" in html and "sam.secret@example.org" not in html

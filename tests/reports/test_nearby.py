@@ -1,0 +1,106 @@
+"""Already reported nearby, and "this is my problem too"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.models import ServiceRequest, Subscription, Supporter
+from tests.conftest import assert_no_private_data
+from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+LAT, LNG = CITY_CENTRE
+NEARBY_URL = reverse("reports:nearby")
+# About 11 m per 0.0001 degree of latitude.
+METRES_PER_STEP = 11.132
+
+
+def around(service, metres_north: float, **kwargs) -> ServiceRequest:
+    return ServiceRequestFactory(
+        service=service, lat=LAT + metres_north / METRES_PER_STEP * 0.0001, long=LNG, **kwargs
+    )
+
+
+def test_nearby_lists_open_reports_of_the_category_within_the_distance_and_days(client, settings):
+    settings.NEARBY_METRES, settings.NEARBY_DAYS = 50, 30
+    pothole, graffiti = ServiceFactory(name="Pothole"), ServiceFactory(name="Graffiti")
+    near = around(pothole, 20, description="Deep hole by the drain")
+    nearer = around(pothole, 5)
+    around(pothole, 80)  # too far
+    around(graffiti, 10)  # another category
+    around(pothole, 10, state="fixed", status="closed", closed_datetime=timezone.now())
+    around(pothole, 10, hidden=True)
+    around(pothole, 10, requested_datetime=timezone.now() - timedelta(days=40))
+    answer = client.get(NEARBY_URL, {"service": pothole.pk, "lat": LAT, "long": LNG}).json()
+    assert [r["id"] for r in answer["reports"]] == [nearer.pk, near.pk]
+    first = answer["reports"][1]
+    assert first["description"] == "Deep hole by the drain" and 15 <= first["metres"] <= 25
+    assert first["support_url"] == reverse("reports:support", args=[near.pk])
+    assert first["thumbnail"] is None and first["supporters"] == 0
+    assert (answer["metres"], answer["days"]) == (50, 30)
+    assert_no_private_data(str(answer))
+
+
+def test_nearby_refuses_bad_input_plainly(client):
+    assert client.get(NEARBY_URL, {"service": "x", "lat": LAT, "long": LNG}).status_code == 400
+    assert client.get(NEARBY_URL, {"lat": LAT}).status_code == 400
+    outside = client.get(NEARBY_URL, {"service": 1, "lat": 10, "long": 10}).json()
+    assert outside["reports"] == []
+
+
+def support(client, report, email="neighbour@example.net", **headers):
+    url = reverse("reports:support", args=[report.pk])
+    return client.post(url, {"support-email": email}, **headers)
+
+
+def test_me_too_follows_and_counts_each_person_once(client):
+    report = ServiceRequestFactory(reporter_email="private.person@example.net")
+    response = support(client, report, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response.json()["supporters"] == 1
+    again = support(client, report, "NEIGHBOUR@example.net ", HTTP_ACCEPT="application/json")
+    assert again.json()["supporters"] == 1
+    assert Subscription.objects.filter(request=report, email="neighbour@example.net").exists()
+    # The reporter is counted by the report itself.
+    assert support(client, report, "private.person@example.net").status_code == 302
+    report.refresh_from_db()
+    assert report.supporters == 1 and Supporter.objects.count() == 1
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert "+1 person has this problem too" in page
+    assert "neighbour@example.net" not in page
+
+
+def test_me_too_without_javascript_redirects_with_thanks(client):
+    report = ServiceRequestFactory()
+    response = support(client, report)
+    assert response.status_code == 302 and response.url.endswith("#support")
+    page = client.get(response.url).content.decode()
+    assert "your voice is added" in page
+
+
+def test_me_too_refuses_a_bad_email_a_closed_or_hidden_report(client):
+    report = ServiceRequestFactory()
+    bad = support(client, report, "not-an-email")
+    assert bad.status_code == 400 and "valid email" in bad.content.decode()
+    as_json = support(client, report, "nope", HTTP_ACCEPT="application/json")
+    assert as_json.status_code == 400 and "email" in as_json.json()["errors"]
+    closed = ServiceRequestFactory(state="fixed", status="closed", closed_datetime=timezone.now())
+    refused = support(client, closed)
+    assert refused.status_code == 400 and "make a new report" in refused.content.decode()
+    assert support(client, ServiceRequestFactory(hidden=True)).status_code == 404
+    assert Supporter.objects.count() == 0 and Subscription.objects.count() == 0
+    assert client.get(reverse("reports:support", args=[report.pk])).status_code == 405
+
+
+def test_staff_see_the_count_in_the_queue_and_the_api_publishes_it(client, superuser):
+    report = ServiceRequestFactory(supporters=4)
+    client.force_login(superuser)
+    queue = client.get(reverse("admin:reports_servicerequest_changelist")).content.decode()
+    assert "+4" in queue
+    client.logout()
+    answer = client.get(f"/open311/v2/requests/{report.pk}.json", {"extensions": "true"})
+    assert answer.json()[0]["supporters"] == 4

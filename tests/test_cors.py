@@ -1,0 +1,81 @@
+"""CORS: other sites' scripts may read open data (Open311 GETs, /data/ downloads,
+/data.json) and nothing else; Open311 POST is not opened to browsers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory, api_key_create
+
+pytestmark = pytest.mark.django_db
+
+ORIGIN = "https://greenway-app.example.org"
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/open311/discovery.json",
+        "/open311/v2/services.json",
+        "/open311/v2/services.xml",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/1.json",
+        "/open311/v2/requests.json?start_date=nonsense",  # an error answer too
+        "/data/reports.csv",
+        "/data/reports.geojson",
+        "/data.json",
+        "/data/catalog.jsonld",
+    ],
+)
+def test_open_data_reads_are_open_to_any_origin(client, url):
+    ServiceRequestFactory()
+
+    response = client.get(url, headers={"Origin": ORIGIN})
+
+    assert response[ALLOW_ORIGIN] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/reports/", "/reports/new/", "/insights/", "/data/", "/admin/login/"]
+)
+def test_pages_are_not_opened(client, url):
+    response = client.get(url, headers={"Origin": ORIGIN})
+
+    assert ALLOW_ORIGIN not in response
+
+
+def test_open311_post_is_not_readable_cross_site(client):
+    ServiceFactory(service_code="pothole")
+    raw_key = api_key_create()[1]
+    lat, lng = CITY_CENTRE
+
+    response = client.post(
+        "/open311/v2/requests.json",
+        {"api_key": raw_key, "service_code": "pothole", "lat": lat, "long": lng},
+        headers={"Origin": ORIGIN},
+    )
+
+    assert response.status_code == 200  # the API works; a browser just may not read it
+    assert ALLOW_ORIGIN not in response
+
+
+def test_preflight_allows_reads_but_not_posts(client):
+    read = client.options(
+        "/open311/v2/requests.json",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    write = client.options(
+        "/open311/v2/requests.json",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key",
+        },
+    )
+
+    assert read[ALLOW_ORIGIN] == "*"
+    assert "GET" in read["Access-Control-Allow-Methods"]
+    assert "POST" not in write.get("Access-Control-Allow-Methods", "")
+    assert "x-api-key" not in write.get("Access-Control-Allow-Headers", "").lower()
