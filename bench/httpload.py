@@ -28,7 +28,38 @@ class Result:
     p99: float
     requests: int
     bad: int  # answers that were not 2xx/3xx
-    note: str = ""
+    cpu: float = 0.0  # CPU milliseconds per request: the worker plus its database backend
+
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def server_pids(master: int, database: str) -> list[int]:
+    """gunicorn's worker(s) under `master`, and the PostgreSQL backends connected to
+    `database` (their process title names it); empty off Linux."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == master or (database and title.startswith("postgres: ") and database in title):
+            found.append(int(entry.name))
+    return found
 
 
 def free_port() -> int:
@@ -38,8 +69,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """A gunicorn with one sync worker serving bench_site; yields its base URL."""
+def gunicorn(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """A gunicorn with one sync worker serving bench_site; yields its base URL and the
+    master's process id."""
     port = free_port()
     server_env = {
         **env,
@@ -55,7 +87,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/bench/minimal.json", process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -82,9 +114,11 @@ def wrk(
     seconds: float,
     headers: dict[str, str] | None = None,
     script: str | None = None,
+    pids: list[int] | None = None,
 ) -> Result:
     """Run wrk against `url` (one thread, one connection) and read its latency
-    distribution. `script` is Lua (a POST body, for instance)."""
+    distribution. `script` is Lua (a POST body, for instance); `pids` are the processes
+    whose CPU time is shared out over the requests."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk (Debian/Ubuntu).")
     command = ["wrk", "-t1", "-c1", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "30s"]
@@ -95,10 +129,14 @@ def wrk(
     try:
         if script:
             command += ["-s", lua.name]
-        output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+        before = cpu_seconds(pids or [])
+        run = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+        used = cpu_seconds(pids or []) - before
     finally:
         os.unlink(lua.name)
-    return parse(label, output)
+    result = parse(label, run.stdout)
+    result.cpu = used * 1000 / max(result.requests, 1)
+    return result
 
 
 def parse(label: str, output: str) -> Result:

@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="Same as --count 1000000.")
     parser.add_argument("--seconds", type=float, default=5.0, help="Per scenario.")
+    parser.add_argument(
+        "--skip-sqlite", action="store_true", help="Only BENCH_DATABASE_URL's PostgreSQL."
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = 1_000_000 if options.million else options.count
@@ -46,7 +49,7 @@ def main() -> None:
         run(count, options.seconds)
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    targets = [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
+    targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
     pg = os.environ.get("BENCH_DATABASE_URL", "")
     if pg.startswith("postgres"):
         create_database(pg)
@@ -145,9 +148,11 @@ def run(count: int, seconds: float) -> None:
     scenarios = build_scenarios()
     connection.close()
     results: list[httpload.Result] = []
-    with httpload.gunicorn(dict(os.environ)) as base:
+    database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
+    with httpload.gunicorn(dict(os.environ)) as (base, master):
         for scenario in scenarios:
-            results.append(scenario.measure(base, seconds))
+            pids = httpload.server_pids(master, database)
+            results.append(scenario.measure(base, seconds, pids))
             print(f"  {results[-1].label}: p50 {results[-1].p50:.2f} ms", flush=True)
     # The reports the POST scenarios made: the next run finds exactly --count again.
     ServiceRequest.objects.exclude(source="generated").delete()
@@ -170,7 +175,7 @@ class Scenario:
         self.label, self.path, self.script, self.seconds = label, path, script, seconds
         self.headers = headers or {}
 
-    def measure(self, base: str, seconds: float) -> Any:
+    def measure(self, base: str, seconds: float, pids: list[int]) -> Any:
         import httpload
 
         return httpload.wrk(
@@ -179,6 +184,7 @@ class Scenario:
             seconds=self.seconds or seconds,
             headers=self.headers,
             script=self.script,
+            pids=pids,
         )
 
 
@@ -313,16 +319,21 @@ def multipart(boundary: str, form: str, photo: bytes) -> bytes:
 
 
 def print_table(title: str, results: list[Any]) -> None:
-    """p50 and p99 of each scenario, and each p50 as a multiple of the minimal view's."""
+    """p50 and p99 of each scenario, each p50 as a multiple of the minimal view's, and the
+    CPU time per request of the server (the gunicorn worker plus, on PostgreSQL, its
+    database backend): on a shared machine the CPU time is the steadier figure."""
     base = results[0].p50 or 1e-9
     print(f"\n{title} (gunicorn, 1 sync worker; wrk, 1 connection)")
-    print(f"| {'scenario':32} | {'p50 ms':>8} | {'p99 ms':>8} | {'× minimal':>9} | requests |")
-    print(f"|{'-' * 34}|{'-' * 9}:|{'-' * 9}:|{'-' * 10}:|---------:|")
+    print(
+        f"| {'scenario':32} | {'p50 ms':>8} | {'p99 ms':>8} | {'× minimal':>9} "
+        f"| {'CPU ms':>7} | requests |"
+    )
+    print(f"|{'-' * 34}|{'-' * 9}:|{'-' * 9}:|{'-' * 10}:|{'-' * 8}:|---------:|")
     for result in results:
         flag = f" ({result.bad} not 2xx/3xx)" if result.bad else ""
         print(
             f"| {result.label:32} | {result.p50:8.2f} | {result.p99:8.2f} | "
-            f"{result.p50 / base:9.1f} | {result.requests:8}{flag} |"
+            f"{result.p50 / base:9.1f} | {result.cpu:7.2f} | {result.requests:8}{flag} |"
         )
 
 
