@@ -176,7 +176,18 @@ class Scenario:
         self.headers = headers or {}
 
     def measure(self, base: str, seconds: float, pids: list[int]) -> Any:
+        import urllib.error
+        import urllib.request
+
         import httpload
+
+        if self.script is None:  # one request first: templates, caches and plans warm up
+            warm = urllib.request.Request(base + self.path, headers=self.headers)
+            try:
+                with urllib.request.urlopen(warm, timeout=120) as answer:
+                    answer.read()
+            except urllib.error.HTTPError:
+                pass  # counted by wrk as not 2xx/3xx
 
         return httpload.wrk(
             self.label,
