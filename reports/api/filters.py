@@ -186,16 +186,23 @@ class ServiceRequestFilter(filters.FilterSet):
         self.queryset = queryset if queryset is not None else ServiceRequest.objects.all()
         self.request = kwargs.get("request")
         self.form_prefix = kwargs.get("prefix")
-        self.filters = {name: copy.copy(f) for name, f in type(self).base_filters.items()}
+        self.filters = {
+            # A filter with `method=` holds a callable bound to itself: that one needs a
+            # deep copy for its parent to be this filterset.
+            name: copy.deepcopy(f) if getattr(f, "method", None) else copy.copy(f)
+            for name, f in type(self).base_filters.items()
+        }
         for filter_ in self.filters.values():
             filter_.model = ServiceRequest
             filter_.parent = self
 
     def get_form_class(self) -> type[forms.Form]:
         cls = type(self)
-        if cls._form_class is None:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
+        found = cls.__dict__.get("_form_class")  # each subclass has fields of its own
+        if found is None:
+            found = super().get_form_class()
+            cls._form_class = found
+        return found
 
     def filter_queryset(self, queryset: Any) -> Any:
         data = self.form.cleaned_data
