@@ -1,7 +1,9 @@
 """The sections of "My account": each app contributes its own.
 
 An app calls `register` from its AppConfig.ready(); the page renders every section in
-`order`, each from its own template with the context its callable returns for the request.
+`order`, each from its own template with the context its callable returns for the request
+(plus `section_key`). A section's template renders its whole card, heading included (a
+`<section class="card">` with an `<h2>`); the page wraps it in `<div id="section-<key>">`.
 This keeps accounts at the bottom of the import graph: the page knows no other app, and
 each app keeps its own queries (which must be a fixed number per section)."""
 

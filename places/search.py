@@ -1,9 +1,10 @@
 """Finding places by name and points by place, in the database.
 
-PostgreSQL ranks with pg_trgm's word similarity (typos and half-typed words still match;
-a GIN trigram index keeps it fast); SQLite, for development, asks that every word typed
-appears and ranks exact and leading matches first. The external geocoder, when one is
-configured, answers only what the city's own data cannot."""
+Street names are matched first: PostgreSQL ranks them with pg_trgm's word similarity
+(typos and half-typed words still match; a GIN trigram index keeps it fast); SQLite, for
+development, asks that every word typed appears and ranks exact and leading matches first.
+A house number is then looked up on those streets by the start of the address text. The
+external geocoder, when one is configured, answers only what the city's own data cannot."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from django.db.models import (
     Func,
     IntegerField,
     Lookup,
+    Q,
     QuerySet,
     Value,
     When,
@@ -77,40 +79,45 @@ def _ranked(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
     ).order_by("-rank", Length("search_text"), "search_text")
 
 
-def search_addresses(text: str, *, limit: int) -> list[Place]:
-    normalized = normalize(text)
-    if not normalized:
+def matching_streets(street_text: str, *, limit: int) -> list[Street]:
+    """Streets whose name matches, best first (a few hundred rows even in a big city)."""
+    if not street_text:
         return []
-    number, _ = split_number(normalized)
-    queryset = AddressPoint.objects.all()
-    if number:
-        queryset = queryset.filter(number__iexact=number)
-    return [
-        Place(a.label, a.lat, a.long, "address", a.source_id)
-        for a in _ranked(queryset, normalized)[:limit]
-    ]
+    return list(_ranked(Street.objects.all(), street_text)[:limit])
 
 
-def search_streets(text: str, *, limit: int) -> list[Place]:
-    _, street = split_number(normalize(text))
-    if not street:
+def addresses_on(streets: list[Street], number: str, *, limit: int) -> list[Place]:
+    """The address `number` on each of `streets`, in the streets' order. Found by the
+    start of the address text ("12 oak street", units after it), which an index serves."""
+    prefixes = [f"{number} {street.search_text}" for street in streets]
+    if not prefixes:
         return []
-    streets = _ranked(Street.objects.all(), street)[:limit]
-    return [Place(s.name, s.lat, s.long, "street") for s in streets]
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(search_text=prefix) | Q(search_text__startswith=f"{prefix} ")
+    points = list(AddressPoint.objects.filter(condition)[: limit * 4])
+    rank = {prefix: index for index, prefix in enumerate(prefixes)}
+
+    def order(point: AddressPoint) -> tuple[int, str]:
+        street = next((p for p in prefixes if point.search_text.startswith(p)), "")
+        return rank.get(street, len(prefixes)), point.search_text
+
+    points.sort(key=order)
+    return [Place(p.label, p.lat, p.long, "address", p.source_id) for p in points[:limit]]
 
 
 def search(text: str, *, limit: int = 8) -> list[Place]:
-    """Addresses and streets matching `text`, best first: with a house number typed the
-    addresses come first, without one the streets. The external geocoder is asked only
-    when the city's data has nothing."""
+    """Addresses and streets matching `text`, best first: with a house number typed, that
+    number on the streets that match, then the streets; without one, the streets. The
+    streets are matched first (there are few), so a search stays fast with hundreds of
+    thousands of addresses. The external geocoder is asked only when the city's data has
+    nothing."""
     text = text.strip()[:200]
-    if not text:
-        return []
-    number, _ = split_number(normalize(text))
-    addresses = search_addresses(text, limit=limit)
-    streets = search_streets(text, limit=limit)
-    found = (addresses + streets) if number else (streets + addresses)
-    if not found:
+    number, street_text = split_number(normalize(text))
+    streets = matching_streets(street_text, limit=limit)
+    found = addresses_on(streets, number, limit=limit) if number else []
+    found += [Place(s.name, s.lat, s.long, "street") for s in streets]
+    if not found and text:
         found = geocoder.external_search(text, limit=limit)
     return found[:limit]
 

@@ -8,6 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 
 from civic311.geo import in_city_bounds
+from civic311.numbers import parse_number
 from civic311.ratelimit import rate_limit
 from places.search import nearest_address, search
 
@@ -30,9 +31,9 @@ class SearchView(View):
 )
 class ReverseView(View):
     def get(self, request: HttpRequest) -> JsonResponse:
-        try:
-            lat, long = float(request.GET["lat"]), float(request.GET["long"])
-        except (KeyError, ValueError):
+        lat = parse_number(request.GET.get("lat", ""))
+        long = parse_number(request.GET.get("long", ""))
+        if lat is None or long is None:
             return JsonResponse({"error": "lat and long must be numbers."}, status=400)
         if not in_city_bounds(lat, long):
             return JsonResponse({"place": None})

@@ -10,7 +10,10 @@ class ReportsConfig(AppConfig):
 
         from accounts import sections
         from civic311.cors import open_data_reads
+        from places.locate import locate_address_id, locate_address_text
+        from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
+        from reports.locators import register_address_resolver, register_address_string_resolver
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
         sections.register(
@@ -19,3 +22,6 @@ class ReportsConfig(AppConfig):
             context=my_reports_context,
             order=10,
         )
+        # The city's gazetteer locates Open311 address ids and address strings.
+        register_address_resolver(locate_address_id)
+        register_address_string_resolver(locate_address_text)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from civic311.dates import parse_w3c_datetime
+from civic311.dates import MAX_YEAR, MIN_YEAR, parse_w3c_datetime
 from civic311.numbers import parse_number
 from reports.limits import MAX_TEXT
 from reports.models import Service, ServiceAttribute, ServiceRequest
@@ -87,6 +87,9 @@ def _for_people(attribute: ServiceAttribute, reason: str | None) -> str:
         return f"Please give a number in answer to: {question}"
     if reason == "not_a_datetime":
         return f"Please give a date and time in answer to: {question}"
+    if reason == "out_of_range":
+        years = f"{MIN_YEAR} and {MAX_YEAR}"
+        return f"Please give a date between the years {years} in answer to: {question}"
     if reason == "too_long":
         return f"Please answer in at most {MAX_TEXT} characters: {question}"
     return f"Please give one answer to: {question}"
@@ -120,8 +123,9 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
         try:
             return parse_w3c_datetime(value).isoformat()
         except ValidationError as exc:
+            reason = "out_of_range" if exc.code == "out_of_range" else "not_a_datetime"
             raise ValidationError(
-                f"Attribute {code}: {' '.join(exc.messages)}", code="not_a_datetime"
+                f"Attribute {code}: {' '.join(exc.messages)}", code=reason
             ) from exc
     elif len(value) > MAX_TEXT:
         raise ValidationError(f"Attribute {code} is too long.", code="too_long")

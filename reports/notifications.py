@@ -1,26 +1,29 @@
-"""The emails Civic311 sends. Each function sends one kind of message and returns how many
-went out; Celery tasks in reports/tasks.py call them after the write has committed and retry
-on failure, so a mail outage never loses or blocks a report.
+"""The emails of reports: what each one says and to whom. Every function records its
+messages in the outbox (`reports.outbox.outbox_add`) and must run inside the transaction of
+the change that causes them, so a message exists if and only if the change does; the worker
+sends it after the commit, retries it, and never sends it twice.
 
-Privacy: a subscriber's email names only the report and its public text; the reporter's
-contact data and other subscribers' addresses never appear (one message per recipient)."""
+Privacy: a follower's email names only the report and its public text; the reporter's
+contact data and other followers' addresses never appear (one message per recipient)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
 from reports import rules
+from reports.links import confirm_max_age, subscription_link
 from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest, Subscription
 from reports.outbox import outbox_add
+from reports.querysets import SubscriptionQuerySet
 from reports.tokens import fixed_token
 
 DIGEST_LIST_LIMIT = 25
@@ -28,11 +31,6 @@ DIGEST_LIST_LIMIT = 25
 
 def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
-
-
-def unsubscribe_url(subscription: Subscription) -> str:
-    """The one-click, no-login unsubscribe link (the citizen pages own the view)."""
-    return absolute(reverse("reports:unsubscribe", args=[subscription.token]))
 
 
 def admin_url(report: ServiceRequest) -> str:
@@ -43,104 +41,96 @@ def public_url(report: ServiceRequest) -> str:
     return absolute(report.get_absolute_url())
 
 
-def _send(
-    *,
-    to: list[str],
-    subject: str,
-    template: str,
-    context: dict[str, object],
-    headers: dict[str, str] | None = None,
-) -> int:
-    context = {"CITY_NAME": settings.CITY_NAME, **context}
-    message = EmailMultiAlternatives(
-        subject=f"[{settings.CITY_NAME} 311] {subject}",
-        body=render_to_string(f"reports/emails/{template}.txt", context),
-        to=to,
-        headers=headers or {},
-    )
-    message.attach_alternative(
-        render_to_string(f"reports/emails/{template}.html", context), "text/html"
-    )
-    return message.send()
-
-
-def send_new_request(*, request_id: int) -> int:
+def notify_new_report(*, report: ServiceRequest) -> int:
     """Tell the routed department's contact address about a new report."""
-    report = ServiceRequest.objects.select_related("service", "department", "area").get(
-        pk=request_id
-    )
-    if report.department is None or not report.department.email:
+    department = report.department
+    if department is None or not department.email:
         return 0
-    return _send(
-        to=[report.department.email],
+    message = outbox_add(
+        to=department.email,
         subject=f"New report #{report.pk}: {report.service.name}",
-        template="new_request",
+        template="reports/emails/new_request",
         context={"report": report, "admin_url": admin_url(report)},
+        kind="report_new",
+        dedupe_key=f"report:{report.pk}:new",
     )
+    return int(message is not None)
 
 
-def send_forwarded(*, update_id: int, note_id: int | None = None) -> int:
+def notify_forwarded(*, update: RequestUpdate, note: str = "") -> int:
     """Tell the department a report was forwarded to, with the forwarder's internal note
-    (the timeline entry `note_id`, written with the forward)."""
-    update = RequestUpdate.objects.select_related(
-        "request__service", "department_from", "department_to", "author"
-    ).get(pk=update_id)
+    (given here, never read back from the timeline, so no other note can slip in)."""
     department = update.department_to
     if department is None or not department.email:
         return 0
-    note = ""
-    if note_id is not None:
-        note = (
-            RequestUpdate.objects.filter(pk=note_id, request_id=update.request_id)
-            .values_list("text", flat=True)
-            .first()
-        ) or ""
     report = update.request
-    return _send(
-        to=[department.email],
+    message = outbox_add(
+        to=department.email,
         subject=f"Report #{report.pk} forwarded to {department}",
-        template="forwarded",
-        context={
-            "report": report,
-            "update": update,
-            "note": note,
-            "admin_url": admin_url(report),
-        },
+        template="reports/emails/forwarded",
+        context={"report": report, "update": update, "note": note, "admin_url": admin_url(report)},
+        kind="report_forwarded",
+        dedupe_key=f"update:{update.pk}:forwarded",
     )
+    return int(message is not None)
 
 
-def send_update_to_subscriber(*, update_id: int, subscription_id: int) -> int:
-    """One public timeline entry, to one follower. Inactive subscriptions get nothing."""
-    update = RequestUpdate.objects.select_related("request__service").get(pk=update_id)
-    subscription = Subscription.objects.select_related("request").get(pk=subscription_id)
+def notify_followers(
+    *, update: RequestUpdate, subscriptions: SubscriptionQuerySet | None = None
+) -> int:
+    """One public timeline entry, to each confirmed, active follower of its report (or of
+    `subscriptions`, e.g. the followers a duplicate just moved to its master), one message
+    each. A hidden report or an internal entry sends nothing."""
     report = update.request
-    if not (subscription.active and update.public) or report.hidden:
+    if not update.public or report.hidden:
         return 0
-    link = unsubscribe_url(subscription)
-    followed = subscription.request
-    return _send(
-        to=[subscription.email],
-        subject=f"Update on report #{report.pk}: {report.get_state_display()}",
-        template="update",
+    if subscriptions is None:
+        subscriptions = Subscription.objects.filter(request_id=report.pk)
+    added = 0
+    for subscription in subscriptions.receiving().select_related("request"):
+        followed = subscription.request
+        message = outbox_add(
+            to=subscription.email,
+            subject=f"Update on report #{report.pk}: {report.get_state_display()}",
+            template="reports/emails/update",
+            context={
+                "report": report,
+                "update": update,
+                "followed": followed if followed.pk != report.pk else None,
+                "public_url": public_url(report),
+            },
+            unsubscribe_url=subscription_link(subscription, "unsubscribe"),
+            kind="follower_update",
+            dedupe_key=f"update:{update.pk}:subscription:{subscription.pk}",
+        )
+        added += message is not None
+    return added
+
+
+def notify_subscription_confirm(*, subscription: Subscription, now: datetime) -> int:
+    """Ask a new follower to confirm their address. At most one a day per subscription, so
+    the follow form can't be used to flood someone's inbox."""
+    report = subscription.request
+    day = timezone.localdate(now).isoformat()
+    message = outbox_add(
+        to=subscription.email,
+        subject=f"Confirm: updates on report #{report.pk}",
+        template="reports/emails/follow_confirm",
         context={
             "report": report,
-            "update": update,
-            "followed": followed if followed.pk != report.pk else None,
+            "confirm_url": subscription_link(subscription, "confirm"),
             "public_url": public_url(report),
-            "unsubscribe_url": link,
+            "days": confirm_max_age().days,
+            "reporter": subscription.email == report.reporter_email,
         },
-        headers={"List-Unsubscribe": f"<{link}>"},
+        kind="follower_confirm",
+        dedupe_key=f"subscription:{subscription.pk}:confirm:{day}",
     )
-
-
-def subscriber_ids(update_id: int) -> list[int]:
-    """Who follows the report of this update now."""
-    update = RequestUpdate.objects.only("request_id").get(pk=update_id)
-    return list(
-        Subscription.objects.filter(request_id=update.request_id, active=True).values_list(
-            "pk", flat=True
-        )
-    )
+    if message is None:
+        return 0
+    Subscription.objects.filter(pk=subscription.pk).update(confirm_sent_at=now)
+    subscription.confirm_sent_at = now
+    return 1
 
 
 @dataclass
@@ -175,9 +165,14 @@ def digest_build(*, department: Department, now: datetime) -> Digest:
     )
 
 
-def send_department_digest(*, department_id: int, now: datetime | None = None) -> int:
-    """The daily summary for a department's managers: new, overdue and closed reports."""
-    department = Department.objects.get(pk=department_id)
+def _address_key(email: str) -> str:
+    # Dedupe keys name a recipient without spelling out their address.
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
+def notify_department_digest(*, department: Department, now: datetime | None = None) -> int:
+    """The daily summary for a department's managers: new, overdue and closed reports. One
+    per manager and day, however often this runs. Returns how many were recorded."""
     now = now or timezone.now()
     managers = sorted(
         set(
@@ -196,15 +191,30 @@ def send_department_digest(*, department_id: int, now: datetime | None = None) -
     if digest.empty:
         return 0
     queue = absolute(reverse("admin:reports_servicerequest_changelist"))
-    sent = 0
-    for email in managers:
-        sent += _send(
-            to=[email],
-            subject=f"{department}: daily digest for {timezone.localdate(now):%b %d, %Y}",
-            template="digest",
-            context={"digest": digest, "queue_url": f"{queue}?department={department.pk}"},
-        )
-    return sent
+    day = timezone.localdate(now)
+    added = 0
+    with transaction.atomic():
+        for email in managers:
+            message = outbox_add(
+                to=email,
+                subject=f"{department}: daily digest for {day:%b %d, %Y}",
+                template="reports/emails/digest",
+                context={"digest": digest, "queue_url": f"{queue}?department={department.pk}"},
+                kind="department_digest",
+                dedupe_key=f"digest:{department.pk}:{day.isoformat()}:{_address_key(email)}",
+            )
+            added += message is not None
+    return added
+
+
+def notify_department_digests(*, now: datetime | None = None) -> int:
+    """Every active department's digest (the daily beat job). Returns how many messages
+    were recorded."""
+    now = now or timezone.now()
+    return sum(
+        notify_department_digest(department=department, now=now)
+        for department in Department.objects.filter(active=True).order_by("pk")
+    )
 
 
 # Messages to the reporter and the department about the reporter's follow-up, recorded in
@@ -217,10 +227,16 @@ def _reporter_subscription(report: ServiceRequest) -> Subscription | None:
     return Subscription.objects.filter(request=report, email=report.reporter_email).first()
 
 
-def outbox_report_received(*, report: ServiceRequest) -> OutboxMessage | None:
-    """The acknowledgement to the reporter: the reference, the link, when it is public."""
+def outbox_report_received(
+    *, report: ServiceRequest, subscription: Subscription | None = None
+) -> OutboxMessage | None:
+    """The acknowledgement to the reporter: the reference, the link, when it is public, and
+    (for the reporter's `subscription`, not yet confirmed) the link that starts updates."""
     if not report.reporter_email:
         return None
+    confirm_url = ""
+    if subscription is not None and subscription.confirmed_at is None:
+        confirm_url = subscription_link(subscription, "confirm")
     return outbox_add(
         to=report.reporter_email,
         subject=f"We received your report #{report.pk}: {report.service.name}",
@@ -229,6 +245,8 @@ def outbox_report_received(*, report: ServiceRequest) -> OutboxMessage | None:
             "report": report,
             "public_url": public_url(report),
             "in_preview": report.published_at > report.requested_datetime,
+            "confirm_url": confirm_url,
+            "days": confirm_max_age().days,
         },
         dedupe_key=f"report:{report.pk}:received",
         kind="report_received",
@@ -237,15 +255,16 @@ def outbox_report_received(*, report: ServiceRequest) -> OutboxMessage | None:
 
 def outbox_fixed_question(*, report: ServiceRequest, update: RequestUpdate) -> Subscription | None:
     """Ask the reporter "Is it fixed?" after a closing (`update`), with signed links, when
-    `rules.asks_if_fixed` says so and the reporter still follows the report (an unsubscribed
-    reporter asked for no more email). The email carries the city's closing note, so it
-    replaces the ordinary update email: returns the reporter's subscription, which the
-    caller leaves out of that update's followers."""
+    `rules.asks_if_fixed` says so and the reporter follows the report: confirmed and still
+    subscribed (an unsubscribed reporter asked for no more email). The email carries the
+    city's closing note, so it replaces the ordinary update email: returns the reporter's
+    subscription, which the caller leaves out of that update's followers."""
     subscription = _reporter_subscription(report)
-    if not rules.asks_if_fixed(report) or subscription is None or not subscription.active:
+    receiving = subscription is not None and subscription.active and subscription.confirmed_at
+    if not rules.asks_if_fixed(report) or not receiving:
         return None
+    assert subscription is not None
     token = fixed_token(report)
-    unsubscribe = unsubscribe_url(subscription)
     outbox_add(
         to=report.reporter_email,
         subject=f"Is it fixed? Report #{report.pk}: {report.service.name}",
@@ -256,10 +275,9 @@ def outbox_fixed_question(*, report: ServiceRequest, update: RequestUpdate) -> S
             "public_url": public_url(report),
             "yes_url": absolute(reverse("reports:fixed_yes", args=[token])),
             "no_url": absolute(reverse("reports:fixed_no", args=[token])),
-            "unsubscribe_url": unsubscribe,
             "max_age_days": settings.FIXED_QUESTION_MAX_AGE_DAYS,
         },
-        headers={"List-Unsubscribe": f"<{unsubscribe}>"},
+        unsubscribe_url=subscription_link(subscription, "unsubscribe"),
         dedupe_key=f"report:{report.pk}:fixed-question:{update.pk}",
         kind="fixed_question",
     )

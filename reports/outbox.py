@@ -59,6 +59,21 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers of a message its recipient can stop with one click (RFC 2369, RFC 8058).
+
+    Mail clients show an "Unsubscribe" button and POST "List-Unsubscribe=One-Click" to `url`
+    with no cookie and no CSRF token, so the view at `url` must be csrf_exempt for POST, act
+    on a signed or secret token in the address alone, and do nothing on GET (mail scanners
+    prefetch links). `url` must be absolute and, in production, https. Every sender of
+    recurring email (follower updates, area alerts, adoption reminders) uses this, usually
+    through `outbox_add(unsubscribe_url=...)`."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def _dedupe_key_used(key: str) -> bool:
     return OutboxMessage.objects.filter(dedupe_key=key).exists()
 
@@ -72,6 +87,7 @@ def outbox_add(
     headers: dict[str, str] | None = None,
     dedupe_key: str = "",
     kind: str = "",
+    unsubscribe_url: str = "",
 ) -> OutboxMessage | None:
     """Record one email to one address; the worker sends it after the transaction commits.
 
@@ -79,12 +95,18 @@ def outbox_add(
     `<template>.txt` (required) and `<template>.html` (optional), rendered now with `context`
     plus CITY_NAME and SITE_URL. The subject gets the city's prefix. A non-empty
     `dedupe_key` that was already used returns None and adds nothing: that is how a message
-    (a reminder, a digest) is never added twice, even by two workers at once."""
+    (a reminder, a digest) is never added twice, even by two workers at once.
+
+    `unsubscribe_url` (absolute) adds the one-click unsubscribe headers
+    (`unsubscribe_headers`) and is passed to the templates as `unsubscribe_url`."""
     to = to.strip()
     validate_email(to)
     if dedupe_key and _dedupe_key_used(dedupe_key):
         return None
     context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
+    if unsubscribe_url:
+        context["unsubscribe_url"] = unsubscribe_url
+        headers = {**(headers or {}), **unsubscribe_headers(unsubscribe_url)}
     body = render_to_string(f"{template}.txt", context)
     html: str
     try:

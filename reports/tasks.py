@@ -10,15 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from departments.models import Department
-from reports.models import OutboxMessage, Photo
-from reports.notifications import (
-    send_department_digest,
-    send_forwarded,
-    send_new_request,
-    send_update_to_subscriber,
-    subscriber_ids,
-)
+from reports.links import confirm_max_age
+from reports.models import OutboxMessage, Photo, Subscription
+from reports.notifications import notify_department_digests
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
 from reports.photo_drafts import drafts_sweep
 from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
@@ -125,51 +119,16 @@ def photo_drafts_sweep() -> int:
     return drafts_sweep()
 
 
-# Notification emails. Every write has committed before these run; a mail server outage
-# (OSError covers smtplib's errors) is retried with backoff and never touches the report.
-EMAIL_TASK = {
-    "bind": True,
-    "autoretry_for": (OSError,),
-    "retry_backoff": 30,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 6,
-}
-
-
-@shared_task(**EMAIL_TASK)
-def notify_new_request(self: Task, request_id: int) -> int:
-    return send_new_request(request_id=request_id)
-
-
-@shared_task(**EMAIL_TASK)
-def notify_forwarded(self: Task, update_id: int, note_id: int | None = None) -> int:
-    return send_forwarded(update_id=update_id, note_id=note_id)
-
-
-@shared_task
-def notify_public_update(update_id: int, subscription_ids: list[int] | None = None) -> int:
-    """Fan out one email task per follower, so a failure retries one message, not all."""
-    ids = subscriber_ids(update_id) if subscription_ids is None else subscription_ids
-    for subscription_id in ids:
-        email_subscriber.delay(update_id, subscription_id)
-    return len(ids)
-
-
-@shared_task(**EMAIL_TASK)
-def email_subscriber(self: Task, update_id: int, subscription_id: int) -> int:
-    return send_update_to_subscriber(update_id=update_id, subscription_id=subscription_id)
-
-
 @shared_task
 def send_department_digests() -> int:
-    """Daily (Celery beat): queue one digest per active department."""
-    ids = list(Department.objects.filter(active=True).values_list("pk", flat=True))
-    for department_id in ids:
-        department_digest.delay(department_id)
-    return len(ids)
+    """Daily (Celery beat): record each active department's digest in the outbox."""
+    return notify_department_digests()
 
 
-@shared_task(**EMAIL_TASK)
-def department_digest(self: Task, department_id: int) -> int:
-    return send_department_digest(department_id=department_id)
+@shared_task
+def subscriptions_expire() -> int:
+    """Daily (Celery beat): delete follows whose confirmation link was never clicked within
+    SUBSCRIPTION_CONFIRM_DAYS (the link has stopped working by then). Returns how many."""
+    cutoff = timezone.now() - confirm_max_age()
+    deleted, _ = Subscription.objects.expired(before=cutoff).delete()
+    return deleted

@@ -22,6 +22,7 @@ from reports.models import (
     Service,
     ServiceAttribute,
     ServiceRequest,
+    Subscription,
 )
 
 CITY_CENTRE = (35.7796, -78.6382)
@@ -191,6 +192,17 @@ class RequestUpdateFactory(factory.django.DjangoModelFactory):
     kind = RequestUpdate.Kind.NOTE
     text = "A crew is scheduled for Tuesday."
     created = factory.LazyFunction(timezone.now)
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A follower who has confirmed their address (`confirmed_at=None` for one who has not)."""
+
+    class Meta:
+        model = Subscription
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    email = factory.Sequence(lambda n: f"follower{n}@example.net")
+    confirmed_at = factory.LazyFunction(timezone.now)
 
 
 class RoutingRuleFactory(factory.django.DjangoModelFactory):

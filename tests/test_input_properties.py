@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -309,6 +310,11 @@ KNOWN_TROUBLE_CASES = [
     ("POST", "/open311/v2/requests.json", OPEN311_POST),
     ("POST", "/reports/new/", [*REPORT_FIELDS, "attr-girth", "attr-when"]),
     ("POST", "follow", ["email"]),
+    ("POST", "support", ["support-email"]),
+    ("POST", "/reports/new/", ["place", "place_query", "kept_photos"]),
+    ("GET", "/places/search/", ["q"]),
+    ("GET", "/places/reverse/", ["lat", "long"]),
+    ("GET", "/reports/nearby/", ["service", "lat", "long"]),
 ]
 
 
@@ -323,6 +329,8 @@ def test_every_parameter_with_every_known_trouble(
     model: type = ServiceRequest
     if url == "follow":
         url, model = city["report"].get_absolute_url(), Subscription
+    elif url == "support":
+        url, model = reverse("reports:support", args=[city["report"].pk]), Subscription
     elif url == "/reports/new/":
         base = {"service": str(service.pk), "lat": "35.7796", "long": "-78.6382"}
         names = [f"attr-{service.pk}-{n[5:]}" if n.startswith("attr-") else n for n in names]

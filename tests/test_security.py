@@ -174,6 +174,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "x" * 30 + "-not-a-real-secret-key-but-long-enough",
         "ALLOWED_HOSTS": "311.riverton.example.org",
+        "SITE_URL": "https://311.riverton.example.org",
         "CACHE_URL": "redis://127.0.0.1:6379/6",
     }
     result = subprocess.run(

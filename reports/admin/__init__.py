@@ -5,6 +5,8 @@
 - actions.py: bulk actions on the queue,
 - catalogue.py: categories, their questions, response templates,
 - records.py: rows only services write (photos, timeline, subscriptions, tokens),
+- outbox.py: the emails recorded, pending and failed, and "retry now" (superusers and
+  staff with the outbox's view permission only: recipients are personal data),
 - comments.py: citizens' comments and their moderation.
 
 Who may see and change a report is one rule, `ServiceRequest.objects.visible_to(user)` /
@@ -21,7 +23,7 @@ from django.http import HttpRequest
 import reports.api.admin  # noqa: F401  (registers ApiKeyAdmin)
 from departments.permissions import is_superuser
 from reports.access import can_edit_report
-from reports.admin import catalogue, comments, records  # noqa: F401  (register their admins)
+from reports.admin import catalogue, comments, outbox, records  # noqa: F401  (register their admins)
 from reports.admin.actions import ServiceRequestActionsAdmin
 from reports.admin.queue import ServiceRequestQueueAdmin
 from reports.admin.triage import ServiceRequestTriageAdmin

@@ -91,14 +91,6 @@ def _absolute(name: str, alert: AreaAlert) -> str:
     return settings.SITE_URL + reverse(name, args=[alert.token])
 
 
-def _unsubscribe_headers(alert: AreaAlert) -> dict[str, str]:
-    # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
-    return {
-        "List-Unsubscribe": f"<{_absolute('insights:alert-unsubscribe', alert)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
 def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
     """Great-circle distance (haversine), in metres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -184,10 +176,9 @@ def _send(alert: AreaAlert, reports: Iterable[ServiceRequest], key: str, until: 
             "alert": alert,
             "reports": reports[:DIGEST_LIMIT],
             "more": max(0, len(reports) - DIGEST_LIMIT),
-            "unsubscribe_url": _absolute("insights:alert-unsubscribe", alert),
             "until": until,
         },
-        headers=_unsubscribe_headers(alert),
+        unsubscribe_url=_absolute("insights:alert-unsubscribe", alert),
         kind="alert",
         dedupe_key=key,
     )

@@ -30,10 +30,10 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
-from reports.notifications import outbox_report_received
+from reports.notifications import notify_new_report, outbox_report_received
 from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
-from reports.tasks import notify_new_request, process_request_photos
+from reports.tasks import process_request_photos
 
 FOREIGN_KEYS = ["service", "department", "area", "assigned_to", "duplicate_of", "api_key"]
 
@@ -62,9 +62,10 @@ def report_create(
     notify: bool = True,
     preview_minutes: int = 0,
 ) -> ServiceRequest:
-    """Validate and save a new report with its photos, route it, start its timeline, and
-    (after the commit) tell the department and process the photos. A reporter who gave an
-    email gets an acknowledgement (through the outbox).
+    """Validate and save a new report with its photos, route it, start its timeline, record
+    the department's email and the reporter's acknowledgement in the outbox, and (after the
+    commit) process the photos. The acknowledgement carries the link by which the reporter
+    confirms they want updates (anyone can type any address into the form).
 
     `preview_minutes`: how long the reporter may review and edit the report before it is
     public (the web form's preview window); it is routed and the department told at once.
@@ -151,11 +152,13 @@ def report_create(
             )
         for order, upload in enumerate(photos, start=1):
             photo_save(report=report, upload=upload, order=order)
-        if report.reporter_email:
-            Subscription.objects.create(request=report, email=report.reporter_email)
         if notify:
-            queue_after_commit(notify_new_request, report.pk)
-            outbox_report_received(report=report)
+            notify_new_report(report=report)
+        if report.reporter_email and notify:
+            subscription = Subscription.objects.create(
+                request=report, email=report.reporter_email, confirm_sent_at=now
+            )
+            outbox_report_received(report=report, subscription=subscription)
         if photos:
             queue_after_commit(process_request_photos, report.pk)
     return report

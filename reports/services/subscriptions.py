@@ -1,17 +1,27 @@
-"""Following a report by email."""
+"""Following a report by email: follow, confirm by the emailed link, stop."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from reports.models import ServiceRequest, Subscription
+from reports.notifications import notify_subscription_confirm
 
 
-def subscription_create(*, report: ServiceRequest, email: str) -> Subscription:
-    """Follow a report by email. Idempotent: following twice (or again after unsubscribing)
-    leaves one active subscription, so the caller can answer the same either way and never
-    reveal whether an address already followed the report."""
+def subscription_create(
+    *, report: ServiceRequest, email: str, now: datetime | None = None
+) -> Subscription:
+    """Ask to follow a report by email: the address gets a link to confirm (recorded in the
+    outbox), and updates only once it is clicked.
+
+    Idempotent: following twice leaves one subscription, so the caller can answer the same
+    either way and never reveal whether an address already followed the report. An address
+    that had unsubscribed must confirm again; one already confirmed gets no email; one still
+    unconfirmed gets its link again, at most once a day."""
     if report.hidden:
         raise ValidationError({"request": ["This report is not public."]})
     email = email.strip().lower()
@@ -20,12 +30,33 @@ def subscription_create(*, report: ServiceRequest, email: str) -> Subscription:
     Subscription(request=report, email=email).full_clean(
         exclude=["request"], validate_unique=False, validate_constraints=False
     )
+    now = now or timezone.now()
     with transaction.atomic():
         # get_or_create copes with two clicks racing on the unique (request, email) pair.
-        subscription, created = Subscription.objects.get_or_create(request=report, email=email)
-        if not created and not subscription.active:
+        subscription, created = Subscription.objects.select_for_update().get_or_create(
+            request=report, email=email
+        )
+        if not subscription.active:
             subscription.active = True
-            subscription.save(update_fields=["active"])
+            subscription.confirmed_at = None
+            subscription.save(update_fields=["active", "confirmed_at"])
+        if subscription.confirmed_at is None:
+            notify_subscription_confirm(subscription=subscription, now=now)
+    return subscription
+
+
+def subscription_confirm(*, subscription: Subscription) -> Subscription:
+    """The follower clicked the link in the confirmation email: updates start. Idempotent.
+    Refused once they have unsubscribed (an old link must not undo that)."""
+    with transaction.atomic():
+        subscription.refresh_from_db(from_queryset=Subscription.objects.select_for_update())
+        if not subscription.active:
+            raise ValidationError(
+                "You unsubscribed from this report; follow it again from its page."
+            )
+        if subscription.confirmed_at is None:
+            subscription.confirmed_at = timezone.now()
+            subscription.save(update_fields=["confirmed_at"])
     return subscription
 
 

@@ -8,12 +8,11 @@ from datetime import datetime
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 
-from civic311.queue import queue_after_commit
 from departments.models import Department
 from reports import rules
 from reports.limits import MAX_TEXT
 from reports.models import RequestUpdate, ServiceRequest
-from reports.tasks import notify_public_update
+from reports.notifications import notify_followers
 
 # Who made a change: a staff user, or nobody (an anonymous user or a system job counts as
 # nobody on the timeline).
@@ -56,8 +55,9 @@ def timeline_add(
     department_to: Department | None = None,
     notify: bool = True,
 ) -> RequestUpdate:
-    """Add one entry to the report's timeline; a public one is emailed to its followers
-    (after commit) unless `notify` is off or the report is hidden."""
+    """Add one entry to the report's timeline; a public one is emailed to its confirmed
+    followers (recorded in the outbox now, sent after commit) unless `notify` is off or the
+    report is hidden."""
     update = RequestUpdate.objects.create(
         request=report,
         kind=kind,
@@ -71,7 +71,7 @@ def timeline_add(
         created=now,
     )
     if public and notify and not report.hidden:
-        queue_after_commit(notify_public_update, update.pk)
+        notify_followers(update=update)
     return update
 
 

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from civic311.queue import queue_after_commit
 from departments.models import Department, StaffMembership
 from reports import rules
 from reports.limits import MAX_REASON
@@ -28,12 +27,11 @@ from reports.models import (
     ServiceRequest,
     Subscription,
 )
-from reports.notifications import outbox_fixed_question
+from reports.notifications import notify_followers, notify_forwarded, outbox_fixed_question
 from reports.photos import photo_files_sync_on_commit
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
 from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
-from reports.tasks import notify_forwarded, notify_public_update
 
 State = ServiceRequest.State
 Kind = RequestUpdate.Kind
@@ -128,12 +126,10 @@ def _notify_state_change(report: ServiceRequest, update: RequestUpdate) -> None:
     asked = outbox_fixed_question(report=report, update=update) if not report.is_open else None
     if report.hidden:
         return
-    followers = Subscription.objects.filter(request=report, active=True)
+    followers = Subscription.objects.filter(request=report)
     if asked is not None:
         followers = followers.exclude(pk=asked.pk)
-    ids = list(followers.values_list("pk", flat=True))
-    if ids:
-        queue_after_commit(notify_public_update, update.pk, ids)
+    notify_followers(update=update, subscriptions=followers)
 
 
 def report_acknowledge(*, report: ServiceRequest, author: Author) -> ServiceRequest:
@@ -247,12 +243,9 @@ def _forward_in_lock(
         department_from=previous,
         department_to=department,
     )
-    note_id = None
     if note:
-        note_id = timeline_add(
-            report, kind=Kind.NOTE, author=author, public=False, now=now, text=note
-        ).pk
-    queue_after_commit(notify_forwarded, update.pk, note_id)
+        timeline_add(report, kind=Kind.NOTE, author=author, public=False, now=now, text=note)
+    notify_forwarded(update=update, note=note)
     return update
 
 
@@ -335,8 +328,10 @@ def report_close_as_duplicate(
             state_to=State.DUPLICATE,
             notify=False,
         )
-        if followers and not report.hidden:
-            queue_after_commit(notify_public_update, update.pk, followers)
+        if followers:
+            notify_followers(
+                update=update, subscriptions=Subscription.objects.filter(pk__in=followers)
+            )
         ServiceRequest.objects.filter(duplicate_of=report).update(duplicate_of=master)
         report.status_notes = public_text
         fields = ["state", "status", "closed_datetime", "duplicate_of", "status_notes"]

@@ -127,7 +127,7 @@
             setPoint({ lat: place.lat, lng: place.long }, {
               pan: true,
               label: place.kind === "street" ? "" : place.label,
-              message: "Pin placed at " + place.label + ". Drag it to the exact spot.",
+              message: "Drag the pin to the exact spot if needed.",
             });
             results.replaceChildren(el("p", "notice notice--success", "Pin placed at " + place.label + "."));
           });
@@ -182,7 +182,15 @@
               return;
             }
             var errors = answer.errors || {};
-            var first = (errors.email || errors.__all__ || [{ message: "Please check your email address." }])[0];
+            if (errors.captcha) {
+              // The picture check lives on the report's own page.
+              message.textContent = "Please add your voice on the report's page: ";
+              var link = el("a", "", "open report #" + report.id);
+              link.href = report.url + "#support";
+              message.append(link);
+              return;
+            }
+            var first = (errors["support-email"] || errors.email || errors.__all__ || [{ message: "Please check your email address." }])[0];
             message.textContent = first.message;
             input.setAttribute("aria-invalid", "true");
             input.focus();

@@ -92,6 +92,15 @@ def test_sign_up_verify_and_see_my_account(page, e2e_site):  # type: ignore[no-u
     check_page(page)
     screenshot(page, "account-my-account")
 
+    page.get_by_role("link", name="Edit profile").click()
+    page.get_by_role("textbox", name="Display name").fill("Gus of the Greenway")
+    page.get_by_label("Show my display name on the volunteers' leaderboard").uncheck()
+    check_page(page)
+    screenshot(page, "account-profile")
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.locator("#section-profile")).to_contain_text("Gus of the Greenway")
+    expect(page.locator("#section-profile")).to_contain_text("left off")
+
     page.get_by_role("link", name="Email addresses").click()
     expect(page.get_by_role("heading", name="Email Addresses")).to_be_visible()
     check_page(page)

@@ -87,6 +87,13 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(re.compile(rf"/reports/{report.pk}/$"))
 
+    # The acknowledgement asks the reporter to confirm their address: they do.
+    received = OutboxMessage.objects.get(kind="report_received")
+    [confirm_url] = re.findall(r"\S+/reports/follow/\S+/confirm/", received.body)
+    page.goto(e2e_site + urlsplit(confirm_url).path)
+    page.get_by_role("button", name="Yes, email me updates").click()
+    expect(page.get_by_role("button", name="Yes, email me updates")).to_have_count(0)
+
     # Staff close it; the reporter gets "Is it fixed?" and follows the "no" link.
     triage.report_close(report=report, author=agent, text="Our team collected the syringe.")
     question = OutboxMessage.objects.get(kind="fixed_question")
@@ -108,8 +115,10 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     comment = page.locator(".comment--reporter")
     expect(comment).to_contain_text("The second syringe is still under the slide.")
     expect(comment.locator("img")).to_have_count(1)
-    page.wait_for_function("document.querySelector('.comment--reporter img').complete")
-    assert page.evaluate("document.querySelector('.comment--reporter img').naturalWidth") > 0
+    image = page.locator(".comment--reporter img").first
+    image.scroll_into_view_if_needed()  # thumbnails load lazily
+    expect(image).to_have_js_property("complete", True)  # no string eval: the CSP forbids it
+    assert image.evaluate("img => img.naturalWidth") > 0
     assert "private.person@example.net" not in page.content()
     screenshot(page, "followup-reopened-public")
     assert_accessible(page)

@@ -21,7 +21,7 @@ def test_report_over_the_size_limit_comes_back_with_the_reason(page, e2e_site, s
     page.select_option("#id_service", str(service.pk))
     page.fill("#id_description", "A deep pothole. " * 300)
 
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Send report").click()
 
     summary = page.locator(".error-summary")
     assert "too large" in summary.inner_text()

@@ -77,3 +77,10 @@ def test_search_and_reverse_endpoints(client, gazetteer):
     assert client.get("/places/reverse/", {"lat": "x", "long": "1"}).status_code == 400
     outside = client.get("/places/reverse/", {"lat": "10", "long": "10"}).json()
     assert outside == {"place": None}
+
+
+def test_lookups_are_rate_limited_per_client(client, settings):
+    settings.RATELIMIT_PLACES = "2/hour"
+    codes = [client.get("/places/search/", {"q": "oak"}).status_code for _ in range(2)]
+    codes.append(client.get("/places/reverse/", {"lat": "35.78", "long": "-78.64"}).status_code)
+    assert codes == [200, 200, 429]

@@ -86,6 +86,11 @@ def published(report: ServiceRequest) -> ServiceRequest:
     return report
 
 
+def confirm_reporter(report: ServiceRequest) -> None:
+    """The reporter clicked the link in the acknowledgement: they follow the report."""
+    Subscription.objects.filter(request=report, email=REPORTER).update(confirmed_at=timezone.now())
+
+
 def closed_report(service, **kwargs) -> ServiceRequest:
     report = report_create(
         service=service,
@@ -95,6 +100,7 @@ def closed_report(service, **kwargs) -> ServiceRequest:
         reporter_email=REPORTER,
         **kwargs,
     )
+    confirm_reporter(report)
     return triage.report_close(report=report, author=None, text="Collected safely.")
 
 
@@ -301,7 +307,10 @@ def test_closing_asks_the_reporter_instead_of_sending_the_plain_update(service):
         service=service, description="Syringe by the bench.", lat=LAT, long=LNG,
         reporter_email=REPORTER,
     )  # fmt: skip
-    Subscription.objects.create(request=report, email="neighbour@example.org")
+    confirm_reporter(report)
+    Subscription.objects.create(
+        request=report, email="neighbour@example.org", confirmed_at=timezone.now()
+    )
     mail.outbox.clear()
     triage.report_close(report=report, author=None, text="Collected safely.")
     [question] = OutboxMessage.objects.filter(kind="fixed_question")
@@ -310,18 +319,21 @@ def test_closing_asks_the_reporter_instead_of_sending_the_plain_update(service):
     yes = reverse("reports:fixed_yes", args=["x"]).replace("x/yes/", "")
     assert question.body.count(yes) == 2 and "/yes/" in question.body and "/no/" in question.body
     assert "List-Unsubscribe" in question.headers
+    assert question.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # One email each: the question to the reporter, the update to the other follower.
     assert sorted(m.to[0] for m in mail.outbox) == ["neighbour@example.org", REPORTER]
     [to_reporter] = [m for m in mail.outbox if m.to == [REPORTER]]
     assert to_reporter.subject.endswith(f"Is it fixed? Report #{report.pk}: Found syringe")
 
 
-@pytest.mark.parametrize("case", ["duplicate", "hidden", "no-email", "unsubscribed"])
+@pytest.mark.parametrize("case", ["duplicate", "hidden", "no-email", "unsubscribed", "unconfirmed"])
 def test_no_question_when_it_does_not_apply(service, case):
     report = report_create(
         service=service, description="Syringe by the bench.", lat=LAT, long=LNG,
         reporter_email="" if case == "no-email" else REPORTER,
     )  # fmt: skip
+    if case != "unconfirmed":
+        confirm_reporter(report)
     if case == "duplicate":
         master = report_create(service=service, description="The same.", lat=LAT, long=LNG)
         triage.report_close_as_duplicate(report=report, author=None, master=master)

@@ -104,3 +104,10 @@ def test_staff_see_the_count_in_the_queue_and_the_api_publishes_it(client, super
     client.logout()
     answer = client.get(f"/open311/v2/requests/{report.pk}.json", {"extensions": "true"})
     assert answer.json()[0]["supporters"] == 4
+
+
+def test_nearby_shares_the_address_lookups_rate_limit(client, settings):
+    settings.RATELIMIT_PLACES = "2/hour"
+    service = ServiceFactory()
+    params = {"service": service.pk, "lat": LAT, "long": LNG}
+    assert [client.get(NEARBY_URL, params).status_code for _ in range(3)] == [200, 200, 429]

@@ -24,6 +24,7 @@ from reports.outbox import (
     outbox_send,
     outbox_send_due,
     retry_delay,
+    unsubscribe_headers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,21 @@ def test_header_and_subject_newlines_are_flattened():
     message = add(subject="Hello\r\nBcc: victim@example.org", headers={"X-A": "1\nBcc: x@y.z"})
     assert "\n" not in message.subject and "\r" not in message.subject
     assert message.headers == {"X-A": "1 Bcc: x@y.z"}
+
+
+def test_unsubscribe_url_adds_the_one_click_headers():
+    url = "https://311.example.org/reports/unsubscribe/abc:def/"
+    message = add(headers={"X-Test": "yes"}, unsubscribe_url=url)
+    assert message.headers == {
+        "X-Test": "yes",
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert unsubscribe_headers(url) == {
+        k: v for k, v in message.headers.items() if k.startswith("List-")
+    }
+    assert outbox_send(message_id=message.pk) == "sent"
+    assert mail.outbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_broker_outage_leaves_message_pending_and_sweep_sends_it_once(

@@ -8,13 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from kombu import pools
 
 import reports.tasks
-from civic311.celery import app as celery_app
 from reports.models import Photo, ServiceRequest
 from reports.services.requests import report_create
 from reports.tasks import photos_process_pending
+from tests.broker import broker_unreachable
 from tests.factories import CITY_CENTRE, ServiceFactory, image_upload
 
 LAT, LNG = CITY_CENTRE
@@ -23,22 +22,8 @@ LAT, LNG = CITY_CENTRE
 @pytest.fixture
 def dead_broker():
     """Point Celery at a closed local port, as if Redis were down."""
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.broker_write_url, conf.task_always_eager)
-    dead = "redis://127.0.0.1:9/0"
-    conf.broker_url, conf.broker_write_url, conf.task_always_eager = dead, dead, False
-    _reset_connections()
-    yield
-    conf.broker_url, conf.broker_write_url, conf.task_always_eager = saved
-    _reset_connections()
-
-
-def _reset_connections() -> None:
-    # Celery and kombu cache connection and producer pools (kombu's globally, by URL); drop
-    # them all so that the next publish connects to the URL now configured.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    pools.reset()
+    with broker_unreachable():
+        yield
 
 
 @pytest.mark.django_db(transaction=True)

@@ -309,9 +309,13 @@ def test_recategorise_reroutes_recomputes_target_and_records(
 
 
 def test_public_update_emails_each_follower_once(report, agent, django_capture_on_commit_callbacks):
-    Subscription.objects.create(request=report, email="a@example.net")
-    Subscription.objects.create(request=report, email="b@example.net")
-    Subscription.objects.create(request=report, email="gone@example.net", active=False)
+    now = timezone.now()
+    Subscription.objects.create(request=report, email="a@example.net", confirmed_at=now)
+    Subscription.objects.create(request=report, email="b@example.net", confirmed_at=now)
+    Subscription.objects.create(request=report, email="unconfirmed@example.net")
+    Subscription.objects.create(
+        request=report, email="gone@example.net", active=False, confirmed_at=now
+    )
     with django_capture_on_commit_callbacks(execute=True):
         triage.report_note_add(report=report, author=agent, text="Internal only", public=False)
     assert mail.outbox == []

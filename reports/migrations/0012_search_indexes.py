@@ -32,6 +32,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0008_list_indexes")]
+    dependencies = [("reports", "0011_list_indexes")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('departments', '0004_boundary_long'),
-        ('reports', '0007_supporters'),
+        ('reports', '0010_browse_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
