@@ -4,6 +4,7 @@ areas are GeoJSON evaluated with shapely. No GDAL needed."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import shapely
@@ -64,3 +65,21 @@ def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
             "Coordinates must be longitude, latitude in WGS84 degrees.", code="range"
         )
     return geometry
+
+
+# Metres in one degree of latitude (and of longitude at the equator) on the WGS84 mean radius.
+METRES_PER_DEGREE = 111_195.0
+
+
+def bbox_around(lat: float, long: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of the square that holds the circle of `radius_m` metres
+    around the point."""
+    dlat = radius_m / METRES_PER_DEGREE
+    dlong = dlat / max(math.cos(math.radians(lat)), 0.01)
+    return lat - dlat, long - dlong, lat + dlat, long + dlong
+
+
+def metres_between(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Distance in metres, equirectangular: exact to well under a metre across a city."""
+    scale = math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(lat2 - lat1, (long2 - long1) * scale) * METRES_PER_DEGREE

@@ -288,6 +288,8 @@ RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 # deleted (daily job).
 SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7)
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
+# Adopting, releasing and logging care visits (per address; volunteers are signed in too).
+RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "30/hour")
 # Address searches and lookups from the report form's script (each keystroke pause is one).
 RATELIMIT_PLACES = env_rate("RATELIMIT_PLACES", "600/hour")
 # A signed-in person's profile and account-deletion forms.
@@ -395,6 +397,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.insights.tasks.alerts_daily",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Volunteers' care reminders and lapses (adoptions/services/reminders.py) at 8:00, and
+    # care visit photos whose processing task was lost.
+    "adoption-reminders": {
+        "task": "adoptions.tasks.adoption_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "care-photos-pending": {
+        "task": "adoptions.tasks.care_photos_process_pending",
+        "schedule": 5 * 60,
+    },
     # The open-data dump (CSV and GeoJSON of every public report), written at 3:15.
     "open-data-dump": {
         "task": "reports.insights.tasks.open_data_dump",
@@ -422,6 +434,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/open311/",
     # Open311 errors are lists of {code, description}, like its answers.
     "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
+    # swagger-ui's deep links put a link inside each operation's toggle button, which
+    # screen readers cannot operate (nested interactive controls).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
 # The city this instance serves.
@@ -493,6 +508,17 @@ OPEN_DATA_PROGRAM_CODE = env_str("OPEN_DATA_PROGRAM_CODE", "")
 INSIGHTS_MIN_SAMPLE = env_int("INSIGHTS_MIN_SAMPLE", 10)
 # Dashboard and hotspot figures are cached this long per set of filters (0: never).
 INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
+
+# Adoptions: how many assets one volunteer may look after at once; how many days before a
+# care visit is due the reminder goes out; after how many missed care periods an adoption
+# lapses (the asset becomes available again).
+ADOPTION_LIMIT_PER_VOLUNTEER = env_int("ADOPTION_LIMIT_PER_VOLUNTEER", 5)
+ADOPTION_REMINDER_DAYS_BEFORE = env_int("ADOPTION_REMINDER_DAYS_BEFORE", 3)
+ADOPTION_LAPSE_AFTER_MISSED = env_int("ADOPTION_LAPSE_AFTER_MISSED", 2)
+if ADOPTION_LIMIT_PER_VOLUNTEER < 1 or ADOPTION_LAPSE_AFTER_MISSED < 1:
+    raise ImproperlyConfigured(
+        "ADOPTION_LIMIT_PER_VOLUNTEER and ADOPTION_LAPSE_AFTER_MISSED must be at least 1"
+    )
 
 # Photo limits for uploads from the web form and the Open311 API.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)

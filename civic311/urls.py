@@ -30,6 +30,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("adoptions.urls")),
     path("", include("places.urls")),
     path("", include("reports.insights.urls")),
     path("", include("reports.urls")),

@@ -4,6 +4,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.text import slugify
+
+from departments.models import Boundary
+from departments.routing import boundaries_containing
 
 
 def assignable_users(department_id: int | None) -> QuerySet[Any]:
@@ -12,3 +16,49 @@ def assignable_users(department_id: int | None) -> QuerySet[Any]:
     if department_id is None:
         return users.none()
     return users.filter(memberships__department_id=department_id).order_by("username")
+
+
+def neighbourhoods() -> QuerySet[Boundary]:
+    """The city's neighbourhoods, by name: the areas citizens browse reports by."""
+    return Boundary.objects.filter(kind=Boundary.Kind.NEIGHBOURHOOD).order_by("name", "pk")
+
+
+def area_slug(area: Boundary) -> str:
+    """The name in a URL (`/areas/boylan-heights/`); names are unique per kind."""
+    return slugify(area.name) or str(area.pk)
+
+
+def neighbourhood_by_slug(slug: str) -> Boundary | None:
+    """The neighbourhood whose name slugifies to `slug` (the oldest, should two names
+    differ only in punctuation). There are few neighbourhoods, so they are read whole."""
+    for area in neighbourhoods().order_by("pk"):
+        if area_slug(area) == slug:
+            return area
+    return None
+
+
+def area_ids_within(area: Boundary) -> list[int]:
+    """`area` and every boundary inside it. Each report stores the smallest area its point
+    lies in, so a report lies in `area` when its area is one of these (a neighbourhood
+    within a district). Computed on the few boundaries, never on reports."""
+    inside = [area.pk]
+    for other in Boundary.objects.exclude(pk=area.pk).filter(
+        min_lat__gte=area.min_lat,
+        max_lat__lte=area.max_lat,
+        min_long__gte=area.min_long,
+        max_long__lte=area.max_long,
+    ):
+        if area.shape.buffer(1e-9).contains(other.shape):
+            inside.append(other.pk)
+    return inside
+
+
+def neighbourhood_at(lat: float | None, long: float | None) -> dict[str, str] | None:
+    """The name and slug of the neighbourhood the point lies in (the smallest, where two
+    overlap), or None: one bounding-box query."""
+    if lat is None or long is None:
+        return None
+    for area in boundaries_containing(lat, long):
+        if area.kind == Boundary.Kind.NEIGHBOURHOOD:
+            return {"name": area.name, "slug": area_slug(area)}
+    return None

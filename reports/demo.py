@@ -6,13 +6,30 @@ Kept as data so that `seed_demo` reads as a recipe, and tests can build the same
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import LineString, mapping
 
 from reports.models import ServiceAttribute, ServiceRequest
+
+# What other apps add to the demo city (adoptions: bus shelters and volunteers). Each step
+# is called by `seed_demo` inside its transaction, after the catalogue and the reports, with
+# a function that prints a line.
+DemoStep = Callable[..., None]
+_demo_steps: list[DemoStep] = []
+
+
+def register_demo_step(step: DemoStep) -> None:
+    """Add a step to `seed_demo` (called from an AppConfig.ready(); idempotent)."""
+    if step not in _demo_steps:
+        _demo_steps.append(step)
+
+
+def demo_steps() -> list[DemoStep]:
+    return list(_demo_steps)
+
 
 # (slug, name, email, description)
 DEPARTMENTS = [

@@ -9,14 +9,12 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any, cast
 
-import django_filters
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -25,7 +23,7 @@ from civic311.numbers import parse_number
 from places.place import Place
 from reports.attributes import answer_problems
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
-from reports.models import Service, ServiceAttribute, ServiceRequest
+from reports.models import Service, ServiceAttribute
 from reports.photo_drafts import Draft, draft_open, draft_read
 from reports.services.requests import report_check
 
@@ -180,6 +178,9 @@ class ReportForm(CitizenForm):
         max_length=255,
         help_text="Optional, helps the crew find it: “outside 12 Oak Street”.",
     )
+    # A known asset or place the report is about (a bus shelter's id): set by the "Report a
+    # problem" link of an asset's page, kept on the report, answered by Open311.
+    address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     description = forms.CharField(
         label="Describe the problem",
         required=False,
@@ -381,26 +382,3 @@ class SupportForm(CitizenForm):
     """ "This is my problem too": the email to hear back on (never published)."""
 
     email = forms.EmailField(label="Your email, to hear when it is fixed")
-
-
-class ReportFilter(django_filters.FilterSet):
-    """The public list's filters."""
-
-    service = django_filters.ModelChoiceFilter(
-        label="Category", queryset=Service.objects.all(), empty_label="All categories"
-    )
-    status = django_filters.ChoiceFilter(
-        label="Status", choices=ServiceRequest.Status.choices, empty_label="Any status"
-    )
-
-    class Meta:
-        model = ServiceRequest
-        fields = ["service", "status"]
-
-    def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # django-filter's field rebuilds `choices` from the queryset; the widget takes the
-        # grouped list as is (validation still goes through the queryset).
-        self.form.fields["service"].widget.choices = grouped_service_choices(
-            services, "All categories"
-        )

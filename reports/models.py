@@ -278,8 +278,47 @@ class ServiceRequest(models.Model):
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
+            # An asset's page lists the reports filed about it by address_id.
+            models.Index(
+                fields=["address_id"], name="sr_address_id", condition=~models.Q(address_id="")
+            ),
             # A signed-in citizen's reports, by their verified addresses (any letter case).
             models.Index(Lower("reporter_email"), name="sr_reporter_email_lower"),
+            # The public pages read what public() allows (not hidden, published) in the
+            # list's order, newest first: all reports, the open ones (the home page's count),
+            # a neighbourhood's by status, the ones closed lately, and every point for the
+            # map's clusters. Partial and covering (published_at included), so counts and
+            # the map's aggregates read only the index.
+            models.Index(
+                fields=["requested_datetime", "id"],
+                condition=models.Q(hidden=False),
+                include=["published_at"],
+                name="sr_public_newest",
+            ),
+            models.Index(
+                fields=["requested_datetime", "id"],
+                condition=models.Q(status="open", hidden=False),
+                include=["published_at"],
+                name="sr_open_newest",
+            ),
+            models.Index(
+                fields=["area", "status", "requested_datetime"],
+                condition=models.Q(hidden=False),
+                include=["published_at"],
+                name="sr_area_status_requested",
+            ),
+            models.Index(
+                fields=["closed_datetime"],
+                condition=models.Q(status="closed", hidden=False),
+                include=["published_at"],
+                name="sr_closed_public",
+            ),
+            models.Index(
+                fields=["lat", "long"],
+                condition=models.Q(hidden=False),
+                include=["id", "status", "published_at"],
+                name="sr_public_point",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -394,6 +394,19 @@ def photos_files_sync_misplaced() -> int:
     return done
 
 
+def processed_name(folder: str, *, public: bool) -> str:
+    """A new random name for a processed file in `folder` (IMAGE_FOLDER or
+    THUMBNAIL_FOLDER), under hidden/ unless `public`. Other apps' photos (care visits) are
+    named the same way."""
+    return _placed(_random_name(folder), public=public)
+
+
+def file_place(field: FieldFile, *, public: bool) -> bool:
+    """Move one processed file into the public folders or under hidden/; True if its stored
+    name changed (the caller saves the row)."""
+    return _place(field, public=public)
+
+
 def _random_name(folder: str) -> str:
     return f"{folder}/{secrets.token_urlsafe(16)}.jpg"
 

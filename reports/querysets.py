@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from civic311.geo import METRES_PER_DEGREE, bbox_around
 from departments.permissions import department_ids, is_superuser
 
 if TYPE_CHECKING:
@@ -115,6 +117,53 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
     def closed_since(self, since: datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
+
+    def in_areas(self, area_ids: list[int]) -> ServiceRequestQuerySet:
+        """Reports whose smallest area is one of `area_ids` (see
+        departments.querysets.area_ids_within for an area and the areas inside it)."""
+        return self.filter(area_id__in=area_ids)
+
+    def requested_between(
+        self, start: datetime | None, end: datetime | None
+    ) -> ServiceRequestQuerySet:
+        """Requested at or after `start` and before `end` (either may be open)."""
+        queryset = self
+        if start is not None:
+            queryset = queryset.filter(requested_datetime__gte=start)
+        if end is not None:
+            queryset = queryset.filter(requested_datetime__lt=end)
+        return queryset
+
+    def matching_text(self, text: str) -> ServiceRequestQuerySet:
+        """Reports whose category or public description mentions `text` (a redacted
+        description is not searched: its words are no longer public). The few categories
+        are matched first, so the reports are not joined to them row by row."""
+        services = apps.get_model("reports", "Service")._default_manager
+        service_ids = list(services.filter(name__icontains=text).values_list("pk", flat=True))
+        return self.filter(
+            Q(service_id__in=service_ids)
+            | Q(description__icontains=text, description_redacted=False)
+        )
+
+    def near(self, lat: float, long: float, radius_m: float) -> ServiceRequestQuerySet:
+        """Reports within `radius_m` metres of the point, nearest first, each annotated with
+        `distance_sq` (squared degrees of latitude, for ordering; see geo.metres_between).
+
+        A bounding box bounds the scan by the (lat, long) index; the circle is then checked
+        on the few rows inside it, with an equirectangular distance that is exact to well
+        under a metre at city scale and needs no database functions."""
+        south, west, north, east = bbox_around(lat, long, radius_m)
+        scale = math.cos(math.radians(lat))
+        distance_sq = (F("lat") - lat) * (F("lat") - lat) + (F("long") - long) * (
+            F("long") - long
+        ) * (scale * scale)
+        limit = (radius_m / METRES_PER_DEGREE) ** 2
+        return (
+            self.in_bbox(south, west, north, east)
+            .alias(distance_sq=ExpressionWrapper(distance_sq, output_field=models.FloatField()))
+            .filter(distance_sq__lte=limit)
+            .order_by("distance_sq", "-pk")
+        )
 
     # Who may see and change what, for the staff admin and any staff page: one path
     # (reports/access.py fetches one report through these).

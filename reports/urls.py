@@ -1,12 +1,16 @@
 from django.urls import path
 
 from reports import views, views_follow, views_followup
+from reports.browse import views as browse
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("reports/", views.ReportListView.as_view(), name="list"),
+    path("reports/", browse.ReportListView.as_view(), name="list"),
+    path("reports/map.json", browse.map_data, name="map-data"),
+    path("areas/", browse.AreaListView.as_view(), name="areas"),
+    path("areas/<slug:slug>/", browse.AreaDetailView.as_view(), name="area"),
     path("reports/new/", views.ReportCreateView.as_view(), name="new"),
     path("reports/nearby/", views.nearby_json, name="nearby"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="detail"),

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import (
@@ -29,18 +30,18 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
-from django_filters.views import FilterView
 
 from civic311.geo import in_city_bounds
+from civic311.http_cache import public_page
 from civic311.input import FormInputProblemMixin
 from civic311.numbers import parse_number
 from civic311.ratelimit import rate_limit
+from departments.querysets import neighbourhood_at
 from places.place import Place
 from places.search import nearest_address, search
 from reports import rules
 from reports.attributes import attribute_answers
 from reports.forms import (
-    ReportFilter,
     ReportForm,
     SubscriptionForm,
     SupportForm,
@@ -49,6 +50,7 @@ from reports.forms import (
 )
 from reports.forms_followup import CommentForm
 from reports.ids import parse_id
+from reports.locators import address_page
 from reports.models import (
     Photo,
     Service,
@@ -63,6 +65,9 @@ from reports.services.support import report_support
 from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
+PAGE_CACHE_SECONDS = 60
+CITY_COUNTS_KEY = "city-counts"
+CITY_COUNTS_SECONDS = 60
 HOME_LATEST = 8
 STATE_LABELS = dict(ServiceRequest.State.choices)
 
@@ -103,54 +108,39 @@ class MapMixin:
         return context
 
 
+def city_counts() -> dict[str, int]:
+    """The home page's figures. Each counts a large share of every report (all the open
+    ones; a month of history), so they are kept for a minute rather than counted per visit."""
+    counts = cache.get(CITY_COUNTS_KEY)
+    if counts is None:
+        public = ServiceRequest.objects.public()
+        month_ago = timezone.now() - timedelta(days=30)
+        counts = {
+            "open_count": public.open().count(),
+            "closed_recently_count": public.closed_since(month_ago).count(),
+            "reported_recently_count": public.filter(requested_datetime__gte=month_ago).count(),
+        }
+        cache.set(CITY_COUNTS_KEY, counts, CITY_COUNTS_SECONDS)
+    return counts
+
+
+@method_decorator(public_page(PAGE_CACHE_SECONDS), name="dispatch")
 class HomeView(MapMixin, TemplateView):
     template_name = "reports/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         public = ServiceRequest.objects.public()
-        month_ago = timezone.now() - timedelta(days=30)
         recent = (
             public.with_location()
             .select_related("service")
             .only("pk", "lat", "long", "status", "state", "requested_datetime", "service__name")
         )
         return super().get_context_data(
-            open_count=public.open().count(),
-            closed_recently_count=public.closed_since(month_ago).count(),
-            reported_recently_count=public.filter(requested_datetime__gte=month_ago).count(),
+            **city_counts(),
             latest=public.with_public_related()[:HOME_LATEST],
             markers=report_markers(recent[:HOME_MAP_LIMIT]),
             **kwargs,
         )
-
-
-class ReportListView(MapMixin, FilterView):
-    template_name = "reports/report_list.html"
-    filterset_class = ReportFilter
-    paginate_by = 25
-    context_object_name = "reports"
-
-    def get_queryset(self) -> QuerySet[ServiceRequest]:
-        return ServiceRequest.objects.public().with_public_related()
-
-    def paginate_queryset(self, queryset: Any, page_size: int) -> Any:
-        # Django reads "٣" as page 3 and passes huge numbers on: a page is parse_id's.
-        page = self.request.GET.get(self.page_kwarg)
-        if page is not None and parse_id(page) is None:
-            raise Http404("No such page.")
-        return super().paginate_queryset(queryset, page_size)
-
-    def get_filterset_kwargs(self, filterset_class: type[ReportFilter]) -> dict[str, Any]:
-        return {**super().get_filterset_kwargs(filterset_class), "services": Service.objects.all()}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        # Keep the filters when moving between pages.
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["filter_query"] = query.urlencode()
-        context["markers"] = report_markers(context["reports"])
-        return context
 
 
 def posted_values(request: HttpRequest, form: ReportForm) -> dict[str, Any]:
@@ -180,8 +170,14 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     template_name = "reports/report_form.html"
     form_class = ReportForm
 
+    # What a link may fill in (an asset's "Report a problem": its place and category).
+    PREFILL = ("lat", "long", "service", "address", "address_id")
+
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "services": active_services()}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {name: self.request.GET[name] for name in self.PREFILL if self.request.GET.get(name)}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         urls = {
@@ -189,7 +185,10 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
             "reverse": reverse("places:reverse"),
             "nearby": reverse("reports:nearby"),
         }
-        return super().get_context_data(form_urls=urls, **kwargs)
+        address_id = self.request.POST.get("address_id") or self.request.GET.get("address_id")
+        return super().get_context_data(
+            form_urls=urls, about=address_page(address_id or ""), **kwargs
+        )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "find_place" in request.POST or "use_place" in request.POST:
@@ -304,6 +303,7 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
         )
 
 
+@method_decorator(public_page(PAGE_CACHE_SECONDS), name="dispatch")
 @method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
 class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
     template_name = "reports/report_detail.html"
@@ -342,7 +342,9 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             answers=attribute_answers(report),
             support_form=kwargs.pop("support_form", None) or SupportForm(prefix="support"),
             overdue=rules.is_overdue(report, now=timezone.now()),
+            about=address_page(report.address_id),
             markers=report_markers([report]),
+            neighbourhood=neighbourhood_at(report.lat, report.long),
             **kwargs,
         )
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from civic311.dates import validate_year
 from departments.models import Boundary, Department
+from departments.querysets import area_ids_within
 from reports.models import Service
 
 PERIODS = {"30": 30, "90": 90, "365": 365}
@@ -70,19 +71,8 @@ class Filters:
 
 
 def area_condition(area: Boundary) -> Q:
-    """Reports in `area`. Each report stores the smallest area its point lies in, so a
-    report is in `area` when that smallest area is `area` itself or lies within it (a
-    neighbourhood within a district). Computed on the few boundaries, not on reports."""
-    inside = [area.pk]
-    for other in Boundary.objects.exclude(pk=area.pk).filter(
-        min_lat__gte=area.min_lat,
-        max_lat__lte=area.max_lat,
-        min_long__gte=area.min_long,
-        max_long__lte=area.max_long,
-    ):
-        if area.shape.buffer(1e-9).contains(other.shape):
-            inside.append(other.pk)
-    return Q(area_id__in=inside)
+    """Reports in `area` (or in an area inside it, a neighbourhood within a district)."""
+    return Q(area_id__in=area_ids_within(area))
 
 
 class InsightsFilterForm(forms.Form):

@@ -87,6 +87,13 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(re.compile(rf"/reports/{report.pk}/$"))
 
+    # The acknowledgement asks the reporter to confirm their address: they do.
+    received = OutboxMessage.objects.get(kind="report_received")
+    [confirm_url] = re.findall(r"\S+/reports/follow/\S+/confirm/", received.body)
+    page.goto(e2e_site + urlsplit(confirm_url).path)
+    page.get_by_role("button", name="Yes, email me updates").click()
+    expect(page.get_by_role("button", name="Yes, email me updates")).to_have_count(0)
+
     # Staff close it; the reporter gets "Is it fixed?" and follows the "no" link.
     triage.report_close(report=report, author=agent, text="Our team collected the syringe.")
     question = OutboxMessage.objects.get(kind="fixed_question")

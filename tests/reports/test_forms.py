@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 
-from reports.forms import ReportFilter, ReportForm, grouped_service_choices
+from reports.browse.forms import BrowseForm
+from reports.forms import ReportForm, grouped_service_choices
 from reports.models import Service
 from tests.factories import (
     CITY_CENTRE,
@@ -127,7 +128,7 @@ def test_add_service_errors_maps_keys_onto_fields():
     assert form.non_field_errors()
 
 
-def test_report_filter_offers_grouped_categories():
+def test_browse_form_offers_grouped_categories():
     ServiceFactory(name="Pothole", group="Streets")
-    rendered = str(ReportFilter(data={}, services=Service.objects.all()).form["service"])
+    rendered = str(BrowseForm(data={}, services=Service.objects.all())["service"])
     assert '<optgroup label="Streets">' in rendered and "All categories" in rendered

@@ -104,6 +104,8 @@ class Command(BaseCommand):
                     options["reports"],
                     0 if options["dry_run"] else options["photos"],
                 )
+            for step in demo.demo_steps():
+                step(say=lambda line: self._say(1, line))
             if options["dry_run"]:
                 self._say(1, f"Dry run: would create {len(created)} reports; rolled back.")
                 transaction.set_rollback(True)

@@ -1,0 +1,32 @@
+"""The write layer of adoptions: every change to assets, adoptions and care visits goes
+through a function here (validate, save in one transaction, queue work after the commit).
+
+- `adoptions`: adopting, releasing, ending (by staff, by lapse, by account deletion),
+  unsubscribing from reminders.
+- `care`: logging a care visit (with its photo), hiding a care photo.
+- `assets`: importing assets from a city's file (upsert, deactivate the missing).
+- `reminders`: the daily reminders and lapses.
+"""
+
+from adoptions.services.adoptions import (
+    adoption_end,
+    adoption_release,
+    adoption_start,
+    adoption_unsubscribe,
+    adoptions_end_for_account,
+)
+from adoptions.services.assets import assets_import
+from adoptions.services.care import care_log_add, care_photo_hide
+from adoptions.services.reminders import reminders_send
+
+__all__ = [
+    "adoption_end",
+    "adoption_release",
+    "adoption_start",
+    "adoption_unsubscribe",
+    "adoptions_end_for_account",
+    "assets_import",
+    "care_log_add",
+    "care_photo_hide",
+    "reminders_send",
+]

@@ -1,0 +1,107 @@
+"""Logging a care visit, and hiding a care visit's photo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from adoptions import rules
+from adoptions.models import Adoption, CareLog
+from adoptions.photos import care_photo_files_sync
+from civic311.queue import queue_after_commit
+from reports.limits import MAX_TEXT
+from reports.photos import validate_photo
+
+
+def care_log_add(
+    *,
+    adoption: Adoption,
+    volunteer: Any,
+    day: date,
+    tasks: Sequence[str] = (),
+    note: str = "",
+    photo: UploadedFile | IO[bytes] | None = None,
+    now: datetime | None = None,
+) -> CareLog:
+    """Record a care visit on an active adoption, by its volunteer only. The date may not be
+    in the future nor before the adoption; the tasks come from the asset type's checklist;
+    the photo is checked now and processed after the commit. The next visit falls due one
+    cadence after the latest visit."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if adoption.volunteer_id is None or adoption.volunteer_id != getattr(volunteer, "pk", None):
+        raise ValidationError({"adoption": ["Only the volunteer who adopted it can log care."]})
+    asset_type = adoption.asset.asset_type
+    date_error = rules.care_date_error(
+        day=day, started=timezone.localdate(adoption.started), today=timezone.localdate(now)
+    )
+    if date_error:
+        errors["date"] = [date_error]
+    unknown = [task for task in tasks if task not in asset_type.checklist]
+    if unknown:
+        errors["tasks"] = [f"Not on the checklist: {', '.join(unknown)}."]
+    if len(note) > MAX_TEXT:
+        errors["note"] = [f"The note is {len(note)} characters; at most {MAX_TEXT}."]
+    if photo is not None:
+        try:
+            validate_photo(photo)
+        except ValidationError as exc:
+            errors["photo"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Adoption.objects.select_for_update().get(pk=adoption.pk)
+        if locked.ended is not None:
+            raise ValidationError({"adoption": ["This adoption has ended."]})
+        log = CareLog(
+            adoption=locked,
+            volunteer=volunteer,
+            date=day,
+            tasks=[task for task in asset_type.checklist if task in tasks],
+            note=note,
+        )
+        if photo is not None:
+            content = photo if isinstance(photo, File) else File(photo)
+            log.original.save(_upload_name(photo), content, save=False)
+            log.photo_state = CareLog.PhotoState.PENDING
+        log.save()
+        latest = max(day, locked.last_cared_on or day)
+        locked.last_cared_on = latest
+        locked.due_on = rules.next_due(
+            started=timezone.localdate(locked.started),
+            last_cared_on=latest,
+            cadence_days=asset_type.cadence_days,
+        )
+        locked.save(update_fields=["last_cared_on", "due_on"])
+        adoption.last_cared_on, adoption.due_on = locked.last_cared_on, locked.due_on
+        if photo is not None:
+            from adoptions.tasks import process_care_photo
+
+            queue_after_commit(process_care_photo, log.pk)
+    return log
+
+
+def _upload_name(upload: UploadedFile | IO[bytes]) -> str:
+    name = getattr(upload, "name", "") or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else "jpg"
+    return f"care.{ext if ext in {'jpg', 'jpeg', 'png', 'webp'} else 'img'}"
+
+
+def care_photo_hide(*, log: CareLog, hidden: bool = True) -> CareLog:
+    """Hide a care visit's photo from every public page (or show it again). Its files move
+    under hidden/ once the change commits, so they stop being served at once."""
+    with transaction.atomic():
+        locked = CareLog.objects.select_for_update().get(pk=log.pk)
+        if locked.photo_hidden != hidden:
+            locked.photo_hidden = hidden
+            locked.save(update_fields=["photo_hidden"])
+        transaction.on_commit(lambda: care_photo_files_sync(log=locked), robust=True)
+    return locked

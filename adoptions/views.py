@@ -1,0 +1,329 @@
+"""Volunteers' pages: the adoption map and list, an asset's page with its actions, the
+thanks page, and the reminders' one-click unsubscribe. Thin: fetch, validate a form, call a
+service. A volunteer is shown by their display name, never their email."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
+
+from adoptions import rules
+from adoptions.forms import AdoptForm, CareLogForm, ReleaseForm
+from adoptions.models import Adoption, Asset, AssetType, CareLog
+from adoptions.people import display_name, leaderboard_filter
+from adoptions.services.adoptions import adoption_release, adoption_start, adoption_unsubscribe
+from adoptions.services.care import care_log_add
+from civic311.ratelimit import rate_limit
+from reports.models import ServiceRequest
+from reports.views import MapMixin
+
+PAGE_SIZE = 40
+MAP_LIMIT = 5000
+HISTORY_LIMIT = 20
+OPEN_REPORTS_LIMIT = 10
+LEADERBOARD_DAYS = 90
+LEADERBOARD_SIZE = 20
+
+
+def asset_markers(assets: Any) -> list[dict[str, Any]]:
+    """What the adoption map needs about each asset (public fields only)."""
+    return [
+        {
+            "lat": a.lat,
+            "long": a.long,
+            "title": a.name,
+            "id": a.external_id,
+            "adopted": bool(getattr(a, "adopted", False)),
+            "url": reverse("adoptions:asset", args=[a.asset_type.slug, a.external_id]),
+        }
+        for a in assets
+    ]
+
+
+class AssetMapView(MapMixin, TemplateView):
+    """/adopt/: every adoptable asset on a map, and a searchable list that works without
+    JavaScript (the map only enhances it)."""
+
+    template_name = "adoptions/asset_map.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        query = self.request.GET.get("q", "").strip()[:100]
+        show = self.request.GET.get("show", "")
+        assets = Asset.objects.active().select_related("asset_type").with_adoption_state()
+        listed = assets.search(query)
+        if show == "available":
+            listed = listed.available()
+        elif show == "adopted":
+            listed = listed.adopted()
+        page = Paginator(listed.order_by("name", "pk"), PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        everything = assets.only("lat", "long", "name", "external_id", "asset_type__slug").order_by(
+            "pk"
+        )[:MAP_LIMIT]
+        keep = self.request.GET.copy()
+        keep.pop("page", None)
+        return super().get_context_data(
+            page=page,
+            query=query,
+            show=show,
+            filter_query=keep.urlencode(),
+            markers=asset_markers(everything),
+            counts=assets.aggregate(total=Count("pk")),
+            adopted_count=Asset.objects.active().adopted().count(),
+            **kwargs,
+        )
+
+
+def get_asset(type_slug: str, external_id: str) -> Asset:
+    return get_object_or_404(
+        Asset.objects.select_related("asset_type__service"),
+        asset_type__slug=type_slug,
+        external_id=external_id,
+    )
+
+
+def report_problem_url(asset: Asset) -> str:
+    """The citizen report form with the asset's place, id and category filled in."""
+    params = {
+        "lat": asset.lat,
+        "long": asset.long,
+        "address": asset.address or asset.name,
+        "address_id": asset.external_id,
+    }
+    if asset.asset_type.service_id:
+        params["service"] = asset.asset_type.service_id
+    return f"{reverse('reports:new')}?{urlencode(params)}"
+
+
+class AssetDetailView(MapMixin, TemplateView):
+    template_name = "adoptions/asset_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        asset = get_asset(self.kwargs["type_slug"], self.kwargs["external_id"])
+        return super().get_context_data(**asset_context(self.request, asset), **kwargs)
+
+
+def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
+    active = Adoption.objects.active().filter(asset=asset)
+    adoption = active.select_related("volunteer__profile").first()
+    user = request.user
+    mine = adoption is not None and user.is_authenticated and adoption.volunteer_id == user.pk
+    today = timezone.localdate()
+    history = (
+        CareLog.objects.for_asset(asset)
+        .select_related("volunteer__profile")
+        .order_by("-date", "-pk")[:HISTORY_LIMIT]
+    )
+    reports = (
+        ServiceRequest.objects.public()
+        .open()
+        .filter(address_id=asset.external_id)
+        .select_related("service")
+        .order_by("-requested_datetime")[:OPEN_REPORTS_LIMIT]
+    )
+    asset_type: AssetType = asset.asset_type
+    return {
+        "asset": asset,
+        "asset_type": asset_type,
+        "adoption": adoption,
+        "adopter_name": display_name(adoption.volunteer) if adoption else "",
+        "mine": mine,
+        "missed": rules.missed_periods(
+            due_on=adoption.due_on, today=today, cadence_days=asset_type.cadence_days
+        )
+        if adoption
+        else 0,
+        "history": [{"log": log, "who": display_name(log.volunteer)} for log in history],
+        "open_reports": list(reports),
+        "report_url": report_problem_url(asset),
+        "adopt_form": forms.get("adopt_form") or AdoptForm(),
+        "care_form": forms.get("care_form") or CareLogForm(asset_type=asset_type),
+        "release_form": ReleaseForm(),
+        "markers": [{**asset_markers([asset])[0], "adopted": adoption is not None}],
+        "today": today,
+        "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
+    }
+
+
+limited = method_decorator(
+    rate_limit("adoption-form", setting="RATELIMIT_ADOPTION_FORM"), name="dispatch"
+)
+signed_in = method_decorator(login_required, name="dispatch")
+
+
+class AssetActionView(View):
+    """A POST about one asset; GET goes back to its page."""
+
+    def asset(self) -> Asset:
+        return get_asset(self.kwargs["type_slug"], self.kwargs["external_id"])
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return HttpResponseRedirect(self.asset().get_absolute_url())
+
+    def again(self, asset: Asset, **forms: Any) -> HttpResponse:
+        """The asset's page again, with the form's errors (400)."""
+        view = AssetDetailView()
+        view.setup(self.request, **self.kwargs)
+        context = view.get_context_data()
+        context.update(forms)
+        return render(self.request, AssetDetailView.template_name, context, status=400)
+
+
+@limited
+@signed_in
+class AdoptView(AssetActionView):
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        asset = self.asset()
+        form = AdoptForm(request.POST)
+        if form.is_valid():
+            try:
+                adoption_start(
+                    asset=asset,
+                    volunteer=request.user,
+                    accept_terms=form.cleaned_data["accept_terms"],
+                    nickname=form.cleaned_data["nickname"],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+        if not form.is_valid() or form.errors:
+            return self.again(asset, adopt_form=form)
+        messages.success(request, f"Thank you! You adopted {asset.name}.")
+        return HttpResponseRedirect(asset.get_absolute_url())
+
+
+@limited
+@signed_in
+class ReleaseView(AssetActionView):
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        asset = self.asset()
+        adoption = get_object_or_404(
+            Adoption.objects.active(), asset=asset, volunteer_id=request.user.pk
+        )
+        form = ReleaseForm(request.POST)
+        if not form.is_valid():
+            return self.again(asset)
+        adoption_release(adoption=adoption, volunteer=request.user)
+        messages.success(request, f"You released {asset.name}. Thank you for your care.")
+        return HttpResponseRedirect(asset.get_absolute_url())
+
+
+@limited
+@signed_in
+class CareLogView(AssetActionView):
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        asset = self.asset()
+        # Only the adopter's own active adoption: anyone else gets a 404, not a hint.
+        adoption = get_object_or_404(
+            Adoption.objects.active().select_related("asset__asset_type"),
+            asset=asset,
+            volunteer_id=request.user.pk,
+        )
+        form = CareLogForm(request.POST, request.FILES, asset_type=asset.asset_type)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                care_log_add(
+                    adoption=adoption,
+                    volunteer=request.user,
+                    day=data["date"],
+                    tasks=data["tasks"],
+                    note=data["note"],
+                    photo=data["photo"],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+        if form.errors:
+            return self.again(asset, care_form=form)
+        messages.success(request, "Care visit logged. Thank you!")
+        return HttpResponseRedirect(asset.get_absolute_url() + "#history")
+
+
+class ThanksView(MapMixin, TemplateView):
+    """Public thanks: who cared most in the last 90 days (only those who agreed to be
+    listed), and the assets cared for this month."""
+
+    template_name = "adoptions/thanks.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        today = timezone.localdate()
+        since = today - timedelta(days=LEADERBOARD_DAYS)
+        rows = list(
+            CareLog.objects.since(since)
+            .filter(leaderboard_filter())
+            .values("volunteer")
+            .annotate(visits=Count("pk"))
+            .order_by("-visits", "volunteer")[:LEADERBOARD_SIZE]
+        )
+        users = (
+            get_user_model()
+            .objects.select_related("profile")
+            .in_bulk([row["volunteer"] for row in rows])
+        )
+        board = [
+            {"name": display_name(users.get(row["volunteer"])), "visits": row["visits"]}
+            for row in rows
+        ]
+        month_start = today.replace(day=1)
+        cared = (
+            Asset.objects.filter(adoptions__care_logs__date__gte=month_start)
+            .select_related("asset_type")
+            .distinct()
+            .order_by("pk")[:MAP_LIMIT]
+        )
+        cared_list = list(cared)
+        for asset in cared_list:
+            asset.adopted = True  # type: ignore[attr-defined]
+        return super().get_context_data(
+            board=board,
+            since=since,
+            month_start=month_start,
+            cared_count=len(cared_list),
+            visits_this_month=CareLog.objects.since(month_start).count(),
+            markers=asset_markers(cared_list),
+            **kwargs,
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UnsubscribeView(View):
+    """One-click unsubscribe from an adoption's reminders: GET asks, POST does it (RFC 8058
+    mail clients POST without our cookie, hence CSRF-exempt; the token is the key)."""
+
+    template_name = "adoptions/unsubscribe.html"
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        adoption = get_object_or_404(Adoption.objects.select_related("asset"), reminder_token=token)
+        return self.respond(request, adoption, done=False)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        adoption = get_object_or_404(Adoption.objects.select_related("asset"), reminder_token=token)
+        return self.respond(request, adoption_unsubscribe(adoption=adoption), done=True)
+
+    def respond(self, request: HttpRequest, adoption: Adoption, *, done: bool) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {
+                "adoption": adoption,
+                "done": done or not adoption.reminders,
+                "action": reverse("adoptions:unsubscribe", args=[adoption.reminder_token]),
+            },
+        )

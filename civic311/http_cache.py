@@ -1,0 +1,61 @@
+"""HTTP caching for public pages: a browser or a shared cache may keep an anonymous
+visitor's page for a short while, and revalidates it with an ETag (a 304 costs no HTML).
+
+Only what is the same for every visitor is cacheable: never a page for a signed-in user,
+never one that carries a CSRF token (a form that posts) or a one-time message. Those are
+marked `private, no-cache` instead, so nothing in between keeps them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import quote_etag
+
+View = Callable[..., HttpResponseBase]
+
+
+def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Whether this response is the same for every anonymous visitor."""
+    user = getattr(request, "user", None)
+    return (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and not getattr(response, "streaming", False)
+        and not (user is not None and user.is_authenticated)
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not len(get_messages(request))
+        and not response.cookies
+    )
+
+
+def public_page(max_age: int) -> Callable[[View], View]:
+    """Cache a view's anonymous answers for `max_age` seconds, with an ETag for conditional
+    GETs; everything else is marked private and not stored."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            if not isinstance(response, HttpResponse) or not is_shareable(request, response):
+                patch_cache_control(response, private=True, no_cache=True)
+                return response
+            patch_cache_control(response, public=True, max_age=max_age)
+            patch_vary_headers(response, ["Cookie"])
+            if not response.has_header("ETag"):
+                digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()
+                response["ETag"] = quote_etag(digest)
+            answer = get_conditional_response(request, etag=response["ETag"], response=response)
+            return answer or response
+
+        return wrapped
+
+    return decorator

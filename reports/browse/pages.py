@@ -1,0 +1,119 @@
+"""Pages of a list that cost the same at any depth: keyset pagination on the list's stable
+order (newest first, then highest id), and counts that stop counting at a cap.
+
+A page is asked for by a neighbour's id: `?before=<id>` is the page of reports older than
+report <id>, `?after=<id>` the page newer than it. An OFFSET would make page 2,000 read the
+40,000 rows before it; a keyset reads only its own rows, through the index the filter uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from reports.models import ServiceRequest
+from reports.querysets import ServiceRequestQuerySet
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+# Near a point the list is ordered by distance within a small radius: plain page numbers,
+# capped, are enough there.
+MAX_NEAR_PAGES = 20
+
+
+@dataclass
+class Page:
+    reports: list[ServiceRequest]
+    newer: dict[str, Any] = field(default_factory=dict)  # query for the newer page, or {}
+    older: dict[str, Any] = field(default_factory=dict)  # query for the older page, or {}
+
+
+def capped_count(reports: ServiceRequestQuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """How many, counting at most `cap + 1` rows: (count, whether there are more than cap)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = reports.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def keyset_page(
+    reports: ServiceRequestQuerySet,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of `reports` in (-requested_datetime, -pk) order, next to a neighbour."""
+    anchor_id = before or after
+    anchor = (
+        ServiceRequest.objects.filter(pk=anchor_id).values_list("requested_datetime", "pk").first()
+        if anchor_id
+        else None
+    )
+    if anchor is None:
+        rows = list(_newest_first(reports)[: size + 1])
+        return Page(rows[:size], older=_older_than(rows, size))
+    moment, pk = anchor
+    older_q = _beyond(moment, pk, older=True, inclusive=False)
+    newer_q = _beyond(moment, pk, older=False, inclusive=False)
+    if after:
+        rows = list(reports.filter(newer_q).order_by("requested_datetime", "pk")[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        if not rows:  # nothing newer (any more): the newest page
+            return keyset_page(reports, size=size)
+        has_older = reports.filter(_beyond(moment, pk, older=True, inclusive=True)).exists()
+        return Page(
+            rows,
+            newer={"after": rows[0].pk} if more_newer else {},
+            older={"before": rows[-1].pk} if has_older else {},
+        )
+    rows = list(_newest_first(reports.filter(older_q))[: size + 1])
+    has_newer = reports.filter(_beyond(moment, pk, older=False, inclusive=True)).exists()
+    page = Page(rows[:size], older=_older_than(rows, size))
+    if has_newer:
+        page.newer = {"after": rows[0].pk} if rows else {"after": pk}
+    return page
+
+
+def numbered_page(
+    reports: ServiceRequestQuerySet,
+    number: int,
+    *,
+    rows_of: Callable[[list[int]], ServiceRequestQuerySet],
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Page `number` (from 1) of an already ordered list, at most MAX_NEAR_PAGES deep.
+
+    The order is found on ids alone (which an index can answer without reading the rows),
+    then `rows_of(ids)` reads just the page's rows, kept in that order."""
+    number = max(1, min(number, MAX_NEAR_PAGES))
+    start = (number - 1) * size
+    ids = list(reports.values_list("pk", flat=True)[start : start + size + 1])
+    found = {r.pk: r for r in rows_of(ids[:size])}
+    page = Page([found[pk] for pk in ids[:size] if pk in found])
+    if number > 1:
+        page.newer = {"page": number - 1}
+    if len(ids) > size and number < MAX_NEAR_PAGES:
+        page.older = {"page": number + 1}
+    return page
+
+
+def _beyond(moment: Any, pk: int, *, older: bool, inclusive: bool) -> Q:
+    """Rows past the anchor (moment, pk) in one direction, the anchor itself if inclusive.
+    The first condition alone bounds an index range; the second settles ties."""
+    if older:
+        tie = Q(pk__lte=pk) if inclusive else Q(pk__lt=pk)
+        return Q(requested_datetime__lte=moment) & (Q(requested_datetime__lt=moment) | tie)
+    tie = Q(pk__gte=pk) if inclusive else Q(pk__gt=pk)
+    return Q(requested_datetime__gte=moment) & (Q(requested_datetime__gt=moment) | tie)
+
+
+def _newest_first(reports: ServiceRequestQuerySet) -> ServiceRequestQuerySet:
+    return reports.order_by("-requested_datetime", "-pk")
+
+
+def _older_than(rows: list[ServiceRequest], size: int) -> dict[str, Any]:
+    return {"before": rows[size - 1].pk} if len(rows) > size else {}

@@ -1,0 +1,139 @@
+"""Staff: coverage by type and area, overdue filter, ending with a reason, CSV export (emails
+for superusers only), the file import; department staff see coverage, citizens nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from adoptions.models import Adoption, Asset
+from adoptions.services.adoptions import adoption_end, adoption_start
+from departments.models import Boundary
+from tests.adoptions.conftest import AssetFactory, local
+from tests.factories import BoundaryFactory, StaffMembershipFactory, square
+
+pytestmark = pytest.mark.django_db
+
+COVERAGE = reverse("admin:adoptions_adoption_coverage")
+CHANGELIST = reverse("admin:adoptions_adoption_changelist")
+
+
+@pytest.fixture
+def department_staff(adoption_staff_group):
+    membership = StaffMembershipFactory(user__username="transit-agent")
+    membership.user.groups.add(adoption_staff_group)
+    return membership.user
+
+
+@pytest.fixture
+def programme(asset_type, volunteer, other_volunteer):
+    """Inside the area: one on time, one overdue, one available, one lapsed this month."""
+    BoundaryFactory(name="Downtown", kind=Boundary.Kind.NEIGHBOURHOOD,
+                    geometry=square(35.77, -78.65, 35.79, -78.63))  # fmt: skip
+    inside = [AssetFactory(asset_type=asset_type) for _ in range(4)]
+    AssetFactory(asset_type=asset_type, lat=35.85, long=-78.55)  # outside the area
+    adoption_start(asset=inside[0], volunteer=volunteer, accept_terms=True)
+    adoption_start(asset=inside[1], volunteer=other_volunteer, accept_terms=True,
+                   now=local(2020, 1, 1))  # fmt: skip
+    lapsed = adoption_start(asset=inside[3], volunteer=volunteer, accept_terms=True,
+                            now=local(2020, 1, 1))  # fmt: skip
+    adoption_end(adoption=lapsed, reason="lapsed")
+    return inside
+
+
+def test_department_staff_see_coverage_by_type_and_area(client, department_staff, programme):
+    client.force_login(department_staff)
+    response = client.get(COVERAGE)
+    assert response.status_code == 200
+    by_type = {row.name: row for row in response.context["by_type"]}
+    shelters = by_type["Bus shelter"]
+    assert (shelters.assets, shelters.adopted, shelters.overdue, shelters.lapsed) == (5, 2, 1, 1)
+    assert shelters.percent == 40.0
+    by_area = {row.name: row for row in response.context["by_area"]}
+    downtown = by_area["Downtown (Neighbourhood)"]
+    assert (downtown.assets, downtown.adopted, downtown.overdue, downtown.lapsed) == (4, 2, 1, 1)
+
+
+def test_citizen_cannot_see_coverage_or_adoptions(client, citizen, programme):
+    client.force_login(citizen)
+    assert client.get(COVERAGE).status_code == 302  # to the admin login
+    assert client.get(CHANGELIST).status_code == 302
+
+
+def test_overdue_filter(client, department_staff, programme):
+    client.force_login(department_staff)
+    response = client.get(CHANGELIST, {"state": "overdue"})
+    assert response.status_code == 200
+    assert [a.due_on < date.today() for a in response.context["cl"].result_list] == [True]
+
+
+def test_list_shows_display_names_not_emails(client, department_staff, programme, volunteer):
+    client.force_login(department_staff)
+    text = client.get(CHANGELIST).content.decode()
+    assert "Maya R." in text and volunteer.email not in text
+
+
+def test_staff_end_an_adoption_with_a_reason(client, department_staff, adoption):
+    client.force_login(department_staff)
+    url = reverse("admin:adoptions_adoption_end", args=[adoption.pk])
+    assert client.post(url, {"note": ""}).status_code == 200  # the form again, with its error
+    response = client.post(url, {"note": "The shelter is being replaced."})
+    assert response.status_code == 302
+    adoption.refresh_from_db()
+    assert (adoption.end_reason, adoption.end_note, adoption.ended_by) == (
+        "staff", "The shelter is being replaced.", department_staff,
+    )  # fmt: skip
+
+
+def test_citizen_cannot_end_an_adoption(client, citizen, adoption):
+    client.force_login(citizen)
+    client.post(reverse("admin:adoptions_adoption_end", args=[adoption.pk]), {"note": "x"})
+    assert Adoption.objects.get().is_active
+
+
+def export(client, user) -> str:
+    client.force_login(user)
+    ids = [str(pk) for pk in Adoption.objects.values_list("pk", flat=True)]
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": ids})
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
+def test_csv_export_has_no_email_for_department_staff(client, department_staff, programme,
+                                                      volunteer):  # fmt: skip
+    text = export(client, department_staff)
+    assert "Maya R." in text and volunteer.email not in text and "volunteer_email" not in text
+    assert len(text.strip().splitlines()) == 4  # header + 3 adoptions
+
+
+def test_csv_export_has_emails_for_superusers(client, superuser, programme, volunteer):
+    text = export(client, superuser)
+    assert "volunteer_email" in text and volunteer.email in text
+
+
+def test_import_upload_in_the_admin(client, superuser, asset_type):
+    client.force_login(superuser)
+    url = reverse("admin:adoptions_asset_import")
+    upload = SimpleUploadedFile("s.csv", b"id,name,lat,long\nU1,Upload,35.78,-78.64\nU2,x,y,z\n")
+    response = client.post(url, {"asset_type": asset_type.pk, "file": upload})
+    assert response.status_code == 200 and "Line 3" in response.content.decode()
+    assert Asset.objects.get(external_id="U1").name == "Upload"
+    bad = SimpleUploadedFile("s.geojson", b"{oops")
+    response = client.post(url, {"asset_type": asset_type.pk, "file": bad})
+    assert "Refused, nothing imported" in response.content.decode()
+
+
+def test_department_staff_cannot_import(client, department_staff, asset_type):
+    client.force_login(department_staff)
+    assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403
+
+
+def test_flagged_assets_filter(client, department_staff, adoption):
+    Asset.objects.filter(pk=adoption.asset_id).update(active=False, flagged_for_staff=True)
+    client.force_login(department_staff)
+    url = reverse("admin:adoptions_asset_changelist")
+    response = client.get(url, {"flagged_for_staff__exact": "1"})
+    assert [a.pk for a in response.context["cl"].result_list] == [adoption.asset_id]

@@ -1,0 +1,117 @@
+"""Due dates and reminders with frozen time (`now` passed explicitly): due soon, overdue once
+per missed period, the lapse, no duplicate, unsubscribe."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from adoptions import rules
+from adoptions.models import Adoption, ReminderSent
+from adoptions.services.adoptions import adoption_start
+from adoptions.services.care import care_log_add
+from adoptions.services.reminders import reminders_send
+from reports.models import OutboxMessage
+from tests.adoptions.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 3, 27), None),
+        (date(2026, 3, 28), ("due_soon", date(2026, 3, 31))),
+        (date(2026, 3, 31), ("due_soon", date(2026, 3, 31))),
+        (date(2026, 4, 1), ("overdue", date(2026, 3, 31))),
+        (date(2026, 4, 30), ("overdue", date(2026, 3, 31))),
+        (date(2026, 5, 1), ("lapsed", date(2026, 3, 31))),
+    ],
+)
+def test_reminder_rules(today, expected):
+    found = rules.reminder_for(
+        due_on=date(2026, 3, 31), today=today, cadence_days=30, days_before=3, lapse_after=2
+    )
+    assert (found.kind, found.period) == expected if expected else found is None
+
+
+def test_missed_periods():
+    due = date(2026, 3, 31)
+    assert [
+        rules.missed_periods(due_on=due, today=day, cadence_days=30)
+        for day in (date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 30), date(2026, 5, 1))
+    ] == [0, 1, 1, 2]
+
+
+def reminders(kind: str) -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(kind=f"adoption-{kind}"))
+
+
+def test_due_soon_reminder_once_with_one_click_unsubscribe(adoption, volunteer):
+    assert reminders_send(now=local(2026, 3, 27)) == {}
+    assert reminders_send(now=local(2026, 3, 28)) == {"due_soon": 1}
+    assert reminders_send(now=local(2026, 3, 29)) == {}  # same period: not again
+    (message,) = reminders("due_soon")
+    assert message.to == volunteer.email
+    link = f"/adopt/unsubscribe/{adoption.reminder_token}/"
+    assert message.headers["List-Unsubscribe"].endswith(f"{link}>")
+    assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in message.body
+
+
+def test_overdue_once_per_period_then_lapse(client, adoption, volunteer):
+    assert reminders_send(now=local(2026, 4, 1)) == {"overdue": 1}
+    assert reminders_send(now=local(2026, 4, 20)) == {}
+    assert reminders_send(now=local(2026, 5, 1)) == {"lapsed": 1}
+    adoption.refresh_from_db()
+    assert adoption.end_reason == "lapsed" and adoption.ended == local(2026, 5, 1)
+    (notice,) = reminders("lapsed")
+    assert "has lapsed" in notice.body and "/adopt/" in notice.body  # invited back
+    assert "List-Unsubscribe" not in notice.headers
+    assert reminders_send(now=local(2026, 5, 2)) == {}
+    # The asset is available again.
+    assert adoption_start(asset=adoption.asset, volunteer=volunteer, accept_terms=True)
+
+
+def test_a_care_visit_resets_the_schedule(adoption, volunteer):
+    reminders_send(now=local(2026, 4, 1))
+    care_log_add(adoption=adoption, volunteer=volunteer, day=date(2026, 4, 2),
+                 now=local(2026, 4, 2))  # fmt: skip
+    assert reminders_send(now=local(2026, 4, 3)) == {}
+    assert reminders_send(now=local(2026, 4, 29)) == {"due_soon": 1}  # due May 2
+
+
+def test_no_duplicate_reminder_across_runs(adoption):
+    for _ in range(3):
+        reminders_send(now=local(2026, 4, 1))
+    assert ReminderSent.objects.count() == 1 and len(reminders("overdue")) == 1
+
+
+def test_unsubscribed_adoption_gets_no_reminders_but_still_lapses(client, adoption):
+    response = client.post(f"/adopt/unsubscribe/{adoption.reminder_token}/",
+                           {"List-Unsubscribe": "One-Click"})  # fmt: skip
+    assert response.status_code == 200
+    adoption.refresh_from_db()
+    assert not adoption.reminders
+    reminders_send(now=local(2026, 4, 1))
+    assert reminders("overdue") == []
+    reminders_send(now=local(2026, 5, 1))
+    adoption.refresh_from_db()
+    assert adoption.end_reason == "lapsed"
+
+
+def test_unsubscribe_get_asks_first(client, adoption):
+    response = client.get(f"/adopt/unsubscribe/{adoption.reminder_token}/")
+    assert response.status_code == 200 and b"Stop reminders" in response.content
+    adoption.refresh_from_db()
+    assert adoption.reminders
+    unknown = "/adopt/unsubscribe/00000000-0000-0000-0000-000000000000/"
+    assert client.post(unknown).status_code == 404
+
+
+def test_the_daily_task_runs_the_reminders(adoption):
+    from adoptions.tasks import adoption_reminders
+
+    Adoption.objects.filter(pk=adoption.pk).update(due_on=date(2000, 1, 1))
+    assert adoption_reminders.delay().get() == {"lapsed": 1}
