@@ -33,7 +33,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
-	$(BIN)/python bench/open311.py
+	$(BIN)/python bench/open311.py $(BENCH_ARGS)
 
 bench-insights: install
 	$(BIN)/python bench/insights.py

@@ -1,8 +1,8 @@
 """The emails volunteers get, recorded in the outbox inside the transaction of the change
 that causes them (reports/outbox.py sends them after the commit).
 
-Reminders carry a one-click unsubscribe (RFC 8058: a List-Unsubscribe URL that takes a POST
-without a login, announced by List-Unsubscribe-Post), which stops that adoption's reminders."""
+Reminders carry a one-click unsubscribe (RFC 8058 List-Unsubscribe and List-Unsubscribe-Post
+headers, added by `outbox_add(unsubscribe_url=...)`), which stops that adoption's reminders."""
 
 from __future__ import annotations
 
@@ -35,12 +35,6 @@ def unsubscribe_url(adoption: Adoption) -> str:
     return absolute(reverse("adoptions:unsubscribe", args=[adoption.reminder_token]))
 
 
-def list_unsubscribe_headers(url: str) -> dict[str, str]:
-    """RFC 2369 List-Unsubscribe with RFC 8058 one-click: mail clients POST
-    "List-Unsubscribe=One-Click" to the URL, which must work without a login or cookie."""
-    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-
-
 def adoption_email(
     adoption: Adoption, *, kind: str, now: datetime, period: date | None = None
 ) -> bool:
@@ -60,11 +54,7 @@ def adoption_email(
         "today": timezone.localdate(now),
         "lapse_after": settings.ADOPTION_LAPSE_AFTER_MISSED,
     }
-    headers: dict[str, str] = {}
-    if kind in REMINDER_KINDS:
-        link = unsubscribe_url(adoption)
-        context["unsubscribe_url"] = link
-        headers = list_unsubscribe_headers(link)
+    link = unsubscribe_url(adoption) if kind in REMINDER_KINDS else ""
     subject = SUBJECTS[kind].format(asset=asset.name, due=f"{adoption.due_on:%b %-d}")
     key = f"adoption:{adoption.pk}:{kind}:{period.isoformat() if period else ''}"
     message = outbox_add(
@@ -72,7 +62,7 @@ def adoption_email(
         subject=subject,
         template=f"adoptions/emails/{kind}",
         context=context,
-        headers=headers,
+        unsubscribe_url=link,  # adds the one-click headers and the template's link
         dedupe_key=key,
         kind=f"adoption-{kind}",
     )

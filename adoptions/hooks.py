@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from adoptions.models import Adoption, Asset
 
@@ -44,7 +45,7 @@ def my_adoptions_context(request: HttpRequest) -> dict[str, Any]:
         .select_related("asset__asset_type")
         .order_by("due_on")
     )
-    return {"adoptions": list(adoptions)}
+    return {"adoptions": list(adoptions), "today": timezone.localdate()}
 
 
 def on_account_deleting(sender: Any, user: Any, **kwargs: Any) -> None:

@@ -272,9 +272,23 @@ class ServiceRequest(models.Model):
     class Meta:
         ordering = ["-requested_datetime", "-pk"]
         indexes = [
-            models.Index(fields=["hidden", "requested_datetime"], name="sr_public_requested"),
-            models.Index(fields=["service", "requested_datetime"], name="sr_service_requested"),
-            models.Index(fields=["status", "requested_datetime"], name="sr_status_requested"),
+            # Newest-first lists, filtered or not: the id ends each index so that a page's
+            # ids are found in the index alone (reports/api/listing.py).
+            models.Index(
+                fields=["hidden", "requested_datetime", "id", "published_at"],
+                name="sr_public_requested",
+            ),
+            models.Index(
+                fields=["service", "requested_datetime", "id", "hidden", "published_at"],
+                name="sr_service_requested",
+            ),
+            models.Index(
+                fields=["status", "requested_datetime", "id", "hidden", "published_at"],
+                name="sr_status_requested",
+            ),
+            models.Index(
+                fields=["department", "status", "requested_datetime", "id"], name="sr_queue"
+            ),
             models.Index(fields=["updated_datetime"], name="sr_updated"),
             models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),

@@ -44,6 +44,12 @@ def status_for(state: str) -> str:
     return Status.CLOSED if state in CLOSED_STATES else Status.OPEN
 
 
+def closed_datetime_for(state: str, *, now: datetime) -> datetime | None:
+    """When a report put in `state` at `now` counts as closed: `now` for a closed state,
+    None for an open one."""
+    return now if state in CLOSED_STATES else None
+
+
 def apply_state(report: ServiceRequest, state: str, *, now: datetime) -> None:
     """Put the report in `state` at `now`: status follows the state, and a closed report
     carries the time it closed (an open one none). A duplicate goes through
@@ -52,7 +58,7 @@ def apply_state(report: ServiceRequest, state: str, *, now: datetime) -> None:
         raise ValueError("A duplicate names its master: use apply_duplicate().")
     report.state = state
     report.status = status_for(state)
-    report.closed_datetime = now if report.status == Status.CLOSED else None
+    report.closed_datetime = closed_datetime_for(state, now=now)
 
 
 def apply_duplicate(report: ServiceRequest, master_id: int, *, now: datetime) -> None:

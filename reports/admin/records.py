@@ -54,11 +54,11 @@ class RequestUpdateAdmin(ReadOnlyAdmin):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     # Holds citizens' email addresses: superusers only (the staff group has no permission).
-    list_display = ["request", "email", "active", "created"]
-    list_filter = ["active"]
+    list_display = ["request", "email", "active", "confirmed_at", "created"]
+    list_filter = ["active", ("confirmed_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "request__id"]
     list_select_related = ["request__service"]
-    readonly_fields = ["request", "token", "created"]
+    readonly_fields = ["request", "token", "created", "confirmed_at", "confirm_sent_at"]
 
 
 @admin.register(RequestToken)

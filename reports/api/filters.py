@@ -4,15 +4,18 @@ An empty parameter means the same as an absent one (django-filter skips empty va
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 
 from civic311.dates import parse_w3c_datetime
+from reports.api.listing import MAX_RADIUS, decode_cursor
 from reports.ids import MAX_ID, IdField
 from reports.models import Service, ServiceRequest
 
@@ -76,6 +79,15 @@ class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):
     pass
 
 
+class ServiceCodeFilter(CharInFilter):
+    def filter(self, qs: Any, value: list[str] | None) -> Any:
+        if not value:
+            return qs
+        # A subquery on the unique codes, not a join: the (service, hidden,
+        # requested_datetime, id) index serves the main query, in the same round trip.
+        return qs.filter(service_id__in=Service.objects.filter(service_code__in=value))
+
+
 class BBoxFilter(filters.Filter):
     field_class = BBoxField
 
@@ -92,12 +104,25 @@ class RequestListForm(forms.Form):
     # Pages stop where the offset would leave the database's 64-bit integers.
     page = IdField(maximum=MAX_ID // MAX_PAGE_SIZE, required=False)
     page_size = IdField(maximum=MAX_PAGE_SIZE, required=False)
+    cursor = forms.CharField(required=False)
+    # Radius search: reports within `radius` metres of (lat, long).
+    lat = forms.FloatField(min_value=-90, max_value=90, required=False)
+    long = forms.FloatField(min_value=-180, max_value=180, required=False)
+    radius = forms.FloatField(min_value=1, max_value=MAX_RADIUS, required=False)
+    sort = forms.ChoiceField(
+        choices=[("requested", "newest first"), ("distance", "nearest first")], required=False
+    )
     # Parsed (and refused when bad) by the views before the filters run.
     extensions = forms.CharField(required=False)
+
+    def clean_cursor(self) -> tuple[datetime, int] | None:
+        text = self.cleaned_data.get("cursor")
+        return decode_cursor(text) if text else None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        self._check_radius(data)
         dates = ("start_date", "end_date", "updated_after", "updated_before")
         if data.get("service_request_id") or any(name in self.errors for name in dates):
             return data
@@ -122,10 +147,20 @@ class RequestListForm(forms.Form):
         data[first], data[last] = start, end
         return data
 
+    def _check_radius(self, data: dict[str, Any]) -> None:
+        names = ("lat", "long", "radius")
+        given = [name for name in names if data.get(name) is not None]
+        if given and len(given) < 3 and not any(name in self.errors for name in names):
+            self.add_error(None, "lat, long and radius go together (radius in metres).")
+        if data.get("sort") == "distance" and len(given) < 3:
+            self.add_error("sort", "sort=distance needs lat, long and radius.")
+        if data.get("sort") == "distance" and data.get("cursor"):
+            self.add_error("cursor", "cursor pages the newest-first order; use page with sort.")
+
 
 class ServiceRequestFilter(filters.FilterSet):
     service_request_id = IdInFilter(field_name="pk", lookup_expr="in")
-    service_code = CharInFilter(method="filter_service_codes")
+    service_code = ServiceCodeFilter()
     status = StatusInFilter(
         field_name="status", lookup_expr="in", choices=ServiceRequest.Status.choices
     )
@@ -140,11 +175,34 @@ class ServiceRequestFilter(filters.FilterSet):
         fields: list[str] = []
         form = RequestListForm
 
-    def filter_service_codes(self, queryset: Any, name: str, codes: list[str]) -> Any:
-        # Codes become ids first (a unique-index lookup), so that the (service,
-        # requested_datetime) index serves the main query instead of a join on codes.
-        ids = Service.objects.filter(service_code__in=codes).values_list("pk", flat=True)
-        return queryset.filter(service_id__in=list(ids))
+    _form_class: type[forms.Form] | None = None
+
+    def __init__(self, data: Any = None, queryset: Any = None, **kwargs: Any) -> None:
+        # FilterSet.__init__ deep-copies every filter and get_form_class builds a new form
+        # class, per request; these filters keep no per-request state, so shallow copies
+        # and one class do.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset if queryset is not None else ServiceRequest.objects.all()
+        self.request = kwargs.get("request")
+        self.form_prefix = kwargs.get("prefix")
+        self.filters = {
+            # A filter with `method=` holds a callable bound to itself: that one needs a
+            # deep copy for its parent to be this filterset.
+            name: copy.deepcopy(f) if getattr(f, "method", None) else copy.copy(f)
+            for name, f in type(self).base_filters.items()
+        }
+        for filter_ in self.filters.values():
+            filter_.model = ServiceRequest
+            filter_.parent = self
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        found = cls.__dict__.get("_form_class")  # each subclass has fields of its own
+        if found is None:
+            found = super().get_form_class()
+            cls._form_class = found
+        return found
 
     def filter_queryset(self, queryset: Any) -> Any:
         data = self.form.cleaned_data

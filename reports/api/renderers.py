@@ -6,11 +6,14 @@ them on the response so that an error list renders as <errors><error>…</error>
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
+from django.utils.functional import Promise
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +29,8 @@ XML_LIST_ITEMS = {
 }
 # Characters XML 1.0 cannot carry at all, even escaped; a report's text may contain them.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Any character that needs escaping or dropping: most texts have none and are kept as they are.
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class SuffixContentNegotiation(DefaultContentNegotiation):
@@ -45,10 +50,37 @@ class SuffixContentNegotiation(DefaultContentNegotiation):
 
 
 class Open311JSONRenderer(JSONRenderer):
+    """JSON by orjson: the list's answers are large, and orjson writes them several times
+    faster than the standard library (same compact, UTF-8 output)."""
+
     charset = "utf-8"  # answers say "application/json; charset=utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson does not know: lazy translations and other str-able values."""
+    if isinstance(value, Promise | Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Iterable):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class Open311XMLRenderer(BaseRenderer):
+    """XML written as text in one pass (no element tree): the spec's element names, the
+    same escaping as ElementTree, characters XML 1.0 can't carry dropped."""
+
     media_type = "text/xml"
     format = "xml"
     charset = "utf-8"
@@ -66,33 +98,51 @@ class Open311XMLRenderer(BaseRenderer):
             getattr(response, "xml_root", None) or getattr(view, "xml_root", "response")
         )
         item_name = str(getattr(response, "xml_item", None) or getattr(view, "xml_item", "item"))
-        root = ET.Element(root_name)
-        if isinstance(data, list):
+        parts = ['<?xml version="1.0" encoding="utf-8"?>\n']
+        if isinstance(data, list) and data:
+            parts.append(f"<{root_name}>")
             for item in data:
-                _fill(ET.SubElement(root, item_name), item)
+                _element(parts, item_name, item)
+            parts.append(f"</{root_name}>")
+        elif isinstance(data, list):
+            parts.append(f"<{root_name} />")
         else:
-            _fill(root, data)
-        body = ET.tostring(root, encoding="unicode")
-        return f'<?xml version="1.0" encoding="utf-8"?>\n{body}'
+            _element(parts, root_name, data)
+        return "".join(parts)
 
 
-def _fill(element: ET.Element, value: Any) -> None:
+def _element(parts: list[str], tag: str, value: Any) -> None:
     if isinstance(value, Mapping):
+        if not value:
+            parts.append(f"<{tag} />")
+            return
+        parts.append(f"<{tag}>")
         for key, child in value.items():
-            _fill(ET.SubElement(element, key), child)
+            _element(parts, key, child)
+        parts.append(f"</{tag}>")
     elif isinstance(value, list | tuple):
-        item_name = XML_LIST_ITEMS.get(element.tag, "item")
+        if not value:
+            parts.append(f"<{tag} />")
+            return
+        item_name = XML_LIST_ITEMS.get(tag, "item")
+        parts.append(f"<{tag}>")
         for child in value:
-            _fill(ET.SubElement(element, item_name), child)
+            _element(parts, item_name, child)
+        parts.append(f"</{tag}>")
     else:
-        element.text = _text(value)
+        text = _text(value)
+        parts.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag} />")
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
-    return _XML_INVALID.sub("", str(value))
+    text = str(value)
+    if _XML_SPECIAL.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = _XML_INVALID.sub("", text)
+    return text

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.api import params
+from reports.api import listing, params
 from reports.api.errors import (
     Open311Error,
     bad_request,
@@ -41,7 +41,6 @@ from reports.api.serializers import (
     ErrorSerializer,
     PostedRequestSerializer,
     ServiceDefinitionSerializer,
-    ServiceRequestExtendedSerializer,
     ServiceRequestSerializer,
     ServiceSerializer,
     TokenSerializer,
@@ -206,11 +205,6 @@ def extensions_requested(request: Request) -> bool:
         raise bad_request(exc.messages) from exc
 
 
-def public_requests(*, extended: bool) -> QuerySet[ServiceRequest]:
-    requests = ServiceRequest.objects.public().with_public_related()
-    return requests.with_public_timeline() if extended else requests
-
-
 class ServiceRequestListApi(Open311Api):
     xml_root, xml_item = "service_requests", "request"
     throttle_classes = [ApiKeyPostThrottle, AddressPostThrottle]
@@ -234,6 +228,24 @@ class ServiceRequestListApi(Open311Api):
             OpenApiParameter("page", int, description="Extension, from 1."),
             OpenApiParameter("page_size", int, description="Extension, 1–1000 (default 1000)."),
             OpenApiParameter(
+                "cursor",
+                str,
+                description="Extension: where the next page starts, from the Link header "
+                '(rel="next") of a full page; faster than page for deep paging.',
+            ),
+            OpenApiParameter("lat", float, description="Extension: radius search centre."),
+            OpenApiParameter("long", float, description="Extension: radius search centre."),
+            OpenApiParameter(
+                "radius", float, description="Extension: metres around lat/long, 1–50000."
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=["requested", "distance"],
+                description="Extension: requested (newest first, the default) or distance "
+                "(nearest first; needs lat, long and radius).",
+            ),
+            OpenApiParameter(
                 "extensions", bool, description="Extension: notes, attributes, photos."
             ),
         ],
@@ -245,17 +257,30 @@ class ServiceRequestListApi(Open311Api):
         never appear; contact details of reporters never do."""
         query = request.query_params
         extended = extensions_requested(request)
-        filterset = ServiceRequestFilter(query, queryset=public_requests(extended=extended))
+        filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public())
         if not filterset.is_valid():
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
-        size = options.get("page_size") or MAX_PAGE_SIZE
-        offset = ((options.get("page") or 1) - 1) * size
-        rows = filterset.qs[offset : offset + size]
-        serializer_class = (
-            ServiceRequestExtendedSerializer if extended else ServiceRequestSerializer
+        rows = filterset.qs
+        if options.get("radius") is not None:
+            rows = listing.around(rows, options["lat"], options["long"], options["radius"])
+        page = listing.read_page(
+            rows,
+            size=options.get("page_size") or MAX_PAGE_SIZE,
+            page=options.get("page") or 1,
+            cursor=options.get("cursor"),
+            by_distance=options.get("sort") == "distance",
+            extended=extended,
+            absolute=request.build_absolute_uri,
         )
-        return Response(serializer_class(rows, many=True, context={"request": request}).data)
+        response = Response(page.documents)
+        if page.next_cursor:
+            following = query.copy()
+            following.pop("page", None)
+            following["cursor"] = page.next_cursor
+            url = request.build_absolute_uri(f"{request.path}?{following.urlencode()}")
+            response["Link"] = f'<{url}>; rel="next"'
+        return response
 
     @extend_schema(
         summary="Create a service request",
@@ -331,16 +356,16 @@ class ServiceRequestDetailApi(Open311Api):
         """One public report, as a list of one (as the spec says). Hidden or unknown is
         a 404."""
         extended = extensions_requested(request)
-        report = None
+        found: list[dict[str, Any]] = []
         pk = parse_id(service_request_id)
         if pk is not None:
-            report = public_requests(extended=extended).filter(pk=pk).first()
-        if report is None:
+            one = ServiceRequest.objects.public().filter(pk=pk)
+            found = listing.read_page(
+                one, size=1, extended=extended, absolute=request.build_absolute_uri
+            ).documents
+        if not found:
             raise not_found(f"service_request_id {service_request_id} not found.")
-        serializer_class = (
-            ServiceRequestExtendedSerializer if extended else ServiceRequestSerializer
-        )
-        return Response([serializer_class(report, context={"request": request}).data])
+        return Response(found)
 
 
 class TokenApi(Open311Api):

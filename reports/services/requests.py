@@ -35,6 +35,8 @@ from reports.photos import validate_photo
 from reports.services.timeline import timeline_add
 from reports.tasks import process_request_photos
 
+FOREIGN_KEYS = ["service", "department", "area", "assigned_to", "duplicate_of", "api_key"]
+
 
 def report_create(
     *,
@@ -123,7 +125,11 @@ def report_create(
             account_id=account_id.strip(),
         )
         rules.apply_routing(report, decision)
-        report.full_clean()
+        # The fields' own checks (lengths, URL, coordinate ranges). Not the foreign keys
+        # (set from rows just read) nor the constraints (the rules set those fields and the
+        # database checks them on insert): each of those is a query, and they were most of
+        # a submission's round trips.
+        report.full_clean(exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False)
         report.save()
         timeline_add(
             report,

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reports.models import ServiceRequest, Subscription
+from tests.adoptions.conftest import AssetFactory
 from tests.e2e.conftest import OUTSIDE, VIEWPORTS, screenshot
 from tests.factories import (
     BoundaryFactory,
@@ -28,7 +29,8 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = {"serious", "critical"}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
-# (name, path): "{report}" is a public report's page, "{token}" a follower's unsubscribe link.
+# (name, path): "{report}" is a public report's page, "{token}" a follower's unsubscribe
+# link, "{asset}" an adoptable asset.
 PUBLIC_PAGES = [
     ("home", "/"),
     ("report-form", "/reports/new/"),
@@ -48,6 +50,8 @@ PUBLIC_PAGES = [
     ("sign-in", "/accounts/login/"),
     ("sign-up", "/accounts/signup/"),
     ("password-reset", "/accounts/password/reset/"),
+    ("adopt-map", "/adopt/"),
+    ("adopt-asset", "/adopt/{asset}/"),
 ]
 # What to wait for on pages drawn by a script after the network is quiet.
 READY = {"api-docs": "text=Create a service request"}
@@ -69,7 +73,12 @@ def city(db):  # type: ignore[no-untyped-def]
         for i in range(8)
     ]
     follower = Subscription.objects.create(request=reports[0], email="follower@example.org")
-    return {"report": reports[0], "token": follower.token}
+    shelter = AssetFactory(external_id="S0001")
+    return {
+        "report": reports[0],
+        "token": follower.token,
+        "asset": f"{shelter.asset_type.slug}/{shelter.external_id}",
+    }
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -100,7 +109,7 @@ def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES, ids=[p[0] for p in PUBLIC_PAGES])
 def test_public_page_has_no_serious_accessibility_violation(page, e2e_site, city, name, path):
-    url = e2e_site + path.format(report=city["report"].pk, token=city["token"])
+    url = e2e_site + path.format(report=city["report"].pk, token=city["token"], asset=city["asset"])
     response = page.goto(url)
     assert response is not None and response.status < 500
     page.wait_for_load_state("networkidle")

@@ -90,7 +90,12 @@ def test_citizen_reports_a_pothole_with_a_photo(page, e2e_site, tmp_path):
     screenshot(page, "home")
     page.goto(f"{e2e_site}/reports/")
     expect(page.locator(".report-row")).to_have_count(4)
-    expect(page.locator("#reports-map .leaflet-interactive")).to_have_count(4)
+    # The list's map shows every matching report (grouped where they overlap) and says so.
+    expect(page.locator("#reports-map-text-summary")).to_contain_text("The map shows 4 reports")
+    expect(page.locator("#reports-map .leaflet-interactive").first).to_be_visible()
+    dots = page.locator("#reports-map .report-dot").count()
+    grouped = page.locator("#reports-map .cluster").all_inner_texts()
+    assert dots + sum(int(text) for text in grouped) == 4
     screenshot(page, "list")
 
 

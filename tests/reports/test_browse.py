@@ -394,7 +394,7 @@ def test_a_page_with_a_form_that_posts_or_a_message_is_private(client):
     assert "private" in detail["Cache-Control"] and not detail.has_header("ETag")
     client.post(report.get_absolute_url(), {"email": "someone@example.org"})
     with_message = client.get(LIST_URL)
-    assert "We will email you" in with_message.content.decode()
+    assert "Please confirm with the link we emailed you" in with_message.content.decode()
     assert "private" in with_message["Cache-Control"]
 
 

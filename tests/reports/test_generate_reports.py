@@ -17,6 +17,7 @@ from tests.factories import (
     RoutingRuleFactory,
     ServiceAttributeFactory,
     ServiceFactory,
+    ServiceRequestFactory,
     square,
 )
 
@@ -116,3 +117,34 @@ def test_generate_is_repeatable_with_a_seed_and_dry_run_saves_nothing():
     generate("--count", "50", "--seed", "3")
     second = list(ServiceRequest.objects.order_by("pk").values_list("lat", "long", "state"))
     assert first == second
+
+
+def test_generated_history_runs_oldest_first_and_masters_come_before_their_duplicates():
+    ServiceFactory()
+    ServiceFactory(group="Parks")
+    generate("--count", "500", "--batch", "120", "--seed", "5")
+
+    rows = list(ServiceRequest.objects.order_by("pk").values_list("pk", "requested_datetime"))
+    assert [when for _pk, when in rows] == sorted(when for _pk, when in rows)
+    duplicates = ServiceRequest.objects.filter(state="duplicate").select_related("duplicate_of")
+    assert duplicates.exists()
+    for report in duplicates:
+        assert report.duplicate_of.requested_datetime <= report.requested_datetime
+        assert report.duplicate_of.service_id == report.service_id
+    # Closed reports have a STATE entry whose time is the closing time.
+    closed = ServiceRequest.objects.filter(status="closed").first()
+    entry = RequestUpdate.objects.get(request=closed, kind=RequestUpdate.Kind.STATE)
+    assert entry.created == closed.closed_datetime == closed.updated_datetime
+
+
+def test_ids_reserved_by_the_generator_are_not_handed_out_again():
+    service = ServiceFactory()
+    generate("--count", "30", "--seed", "2")
+    top = ServiceRequest.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    later = ServiceRequestFactory(service=service)
+    generate("--count", "10", "--seed", "3")
+
+    assert later.pk > top
+    assert ServiceRequest.objects.count() == 41
+    assert RequestUpdate.objects.filter(kind="created").count() == 40

@@ -1,0 +1,98 @@
+"""The queue at scale: the same number of queries whatever the rows and the page, no count
+of the whole table, deep pages that show the right rows, a date drill-down that does not
+read the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reports.admin.paging import EstimatedCountPaginator
+from reports.models import ServiceRequest
+from tests.factories import BoundaryFactory, ServiceRequestFactory
+from tests.reports import test_admin
+from tests.reports.test_admin import CHANGELIST, login
+
+pytestmark = pytest.mark.django_db
+world = test_admin.world  # the same staff, departments and report
+
+
+def make(world, count: int, start: int = 0) -> list[ServiceRequest]:
+    now = timezone.now()
+    return [
+        ServiceRequestFactory(
+            department=world["health"], requested_datetime=now - timedelta(hours=start + n)
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("who", ["agent_a", "superuser"])
+@pytest.mark.parametrize("query", ["", "?p=2", "?q=pothole", "?status__exact=all&p=2"])
+def test_queue_queries_are_the_same_for_few_and_many_rows(client, world, who, query):
+    make(world, 60)
+    login(client, world, who)
+    client.get(CHANGELIST + query)  # warm the session and the content types
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(CHANGELIST + query).status_code == 200
+    make(world, 90, start=100)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(CHANGELIST + query).status_code == 200
+
+    assert len(many) == len(few)
+    # At most the paginator's count (an estimate on PostgreSQL): never a second count of
+    # the whole table for "N total".
+    counts = [q["sql"] for q in many if "COUNT(" in q["sql"]]
+    assert len(counts) <= 1
+
+
+def test_a_deep_page_shows_the_rows_of_that_page(client, world):
+    reports = make(world, 120)
+    ServiceRequest.objects.exclude(pk__in=[r.pk for r in reports]).delete()
+    newest_first = sorted(reports, key=lambda r: (r.requested_datetime, r.pk), reverse=True)
+    page = login(client, world, "agent_a").get(f"{CHANGELIST}?p=3").content.decode()
+
+    shown = [r.pk for r in newest_first if f">#{r.pk}<" in page]
+    assert shown == [r.pk for r in newest_first[100:]]
+
+
+def test_paginator_counts_exactly_off_postgresql_and_pages_by_ids(world):
+    make(world, 7)
+    reports = ServiceRequest.objects.order_by("-requested_datetime", "-pk")
+    paginator = EstimatedCountPaginator(reports, 3)
+
+    assert paginator.count == reports.count()
+    second = list(paginator.page(2).object_list)
+    assert second == list(reports[3:6])
+
+
+def test_date_drill_down_offers_the_years_then_months_then_days(client, world):
+    ServiceRequestFactory(requested_datetime=timezone.now() - timedelta(days=400))
+    login(client, world, "superuser")
+    this_year = timezone.localtime().year
+
+    years = client.get(CHANGELIST).content.decode()
+    months = client.get(f"{CHANGELIST}?requested_datetime__year={this_year}").content.decode()
+    days = client.get(
+        f"{CHANGELIST}?requested_datetime__year={this_year}&requested_datetime__month=2"
+    ).content.decode()
+
+    assert f"requested_datetime__year={this_year - 1}" in years
+    assert "requested_datetime__month=1" in months
+    assert "requested_datetime__day=28" in days and "requested_datetime__day=30" not in days
+
+
+def test_area_filter_lists_areas_without_reading_reports(client, world):
+    area = BoundaryFactory(name="Riverside")
+    inside = ServiceRequestFactory(department=world["health"], area=area)
+    login(client, world, "agent_a")
+
+    page = client.get(CHANGELIST).content.decode()
+    filtered = client.get(f"{CHANGELIST}?area__id__exact={area.pk}").content.decode()
+
+    assert "Riverside" in page
+    assert f">#{inside.pk}<" in filtered and f">#{world['report'].pk}<" not in filtered

@@ -1,0 +1,195 @@
+"""Open311 list extensions: cursor paging (Link rel=next), deep pages, the radius search,
+and a number of queries that does not grow with the page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports.api.listing import distance_metres
+from reports.photos import photo_process
+from tests.factories import (
+    PhotoFactory,
+    RequestUpdateFactory,
+    ServiceRequestFactory,
+)
+from tests.reports.open311_support import errors_of, json_of, xml_of
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/open311/v2"
+CENTRE = (35.78, -78.64)
+
+
+def ids(response) -> list[str]:
+    return [r["service_request_id"] for r in json_of(response)]
+
+
+def next_link(response) -> str | None:
+    match = re.match(r'<([^>]+)>; rel="next"', response.get("Link", ""))
+    return match.group(1).removeprefix("http://testserver") if match else None
+
+
+@pytest.fixture
+def history():
+    """Nine reports, newest first by (requested time, id); two pairs share an instant."""
+    now = timezone.now().replace(microsecond=0)
+    times = [now - timedelta(hours=h) for h in (1, 2, 2, 3, 4, 5, 5, 6, 7)]
+    reports = [ServiceRequestFactory(requested_datetime=t) for t in times]
+    return sorted(reports, key=lambda r: (r.requested_datetime, r.pk), reverse=True)
+
+
+def test_cursor_pages_walk_the_whole_list_once_in_order(client, history):
+    seen: list[str] = []
+    url: str | None = f"{BASE}/requests.json?page_size=2"
+    pages = 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += ids(response)
+        url = next_link(response)
+        pages += 1
+
+    assert seen == [str(r.pk) for r in history]
+    assert pages == 5  # four full pages point on; the fifth has one row and no link
+
+
+def test_cursor_pages_stay_stable_when_new_reports_arrive(client, history):
+    first = client.get(f"{BASE}/requests.json", {"page_size": 3})
+    ServiceRequestFactory()  # newer than everything: must not shift the next page
+    second = client.get(next_link(first))
+
+    assert ids(first) + ids(second) == [str(r.pk) for r in history[:6]]
+
+
+def test_page_numbers_still_work_and_match_the_cursor_pages(client, history):
+    by_page = [
+        ids(client.get(f"{BASE}/requests.json", {"page_size": 2, "page": n})) for n in range(1, 7)
+    ]
+
+    assert [pk for page in by_page for pk in page] == [str(r.pk) for r in history]
+    assert by_page[-1] == []
+
+
+def test_xml_pages_carry_the_same_link(client, history):
+    response = client.get(f"{BASE}/requests.xml", {"page_size": 4})
+    following = client.get(next_link(response).replace("requests.json", "requests.xml"))
+
+    root = xml_of(following)
+    assert [e.findtext("service_request_id") for e in root.findall("request")] == [
+        str(r.pk) for r in history[4:8]
+    ]
+    assert "requests.xml" in next_link(response)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "MTIz", "", "%%%"])
+def test_a_bad_cursor_is_a_400_naming_it(client, history, cursor):
+    response = client.get(f"{BASE}/requests.json", {"cursor": cursor or "x"})
+
+    assert response.status_code == 400
+    assert errors_of(response)[0]["description"].startswith("cursor:")
+
+
+# --- radius --------------------------------------------------------------------------------
+
+# Hand-computed (haversine, R = 6,371,008.8 m): 0.004° of latitude is 444.8 m and 0.0046°
+# is 511.5 m; at 35.78° N, 0.005° of longitude is 451.1 m and 0.0056° is 505.2 m.
+NEAR_NORTH = (CENTRE[0] + 0.004, CENTRE[1])
+FAR_NORTH = (CENTRE[0] + 0.0046, CENTRE[1])
+NEAR_EAST = (CENTRE[0], CENTRE[1] + 0.005)
+FAR_EAST = (CENTRE[0], CENTRE[1] + 0.0056)
+
+
+@pytest.fixture
+def neighbours():
+    now = timezone.now()
+    points = {"near_north": NEAR_NORTH, "far_north": FAR_NORTH, "near_east": NEAR_EAST,
+              "far_east": FAR_EAST}  # fmt: skip
+    # near_north is the oldest, so newest-first and nearest-first orders differ.
+    ages = {"near_north": 5, "far_north": 4, "near_east": 1, "far_east": 2}
+    made = {
+        name: ServiceRequestFactory(
+            lat=lat, long=long, requested_datetime=now - timedelta(hours=ages[name])
+        )
+        for name, (lat, long) in points.items()
+    }
+    ServiceRequestFactory(lat=None, long=None, address="1 Elm Street")
+    return made
+
+
+def test_distances_match_the_hand_computed_values():
+    assert distance_metres(*CENTRE, *NEAR_NORTH) == pytest.approx(444.8, abs=0.1)
+    assert distance_metres(*CENTRE, *FAR_NORTH) == pytest.approx(511.5, abs=0.1)
+    assert distance_metres(*CENTRE, *NEAR_EAST) == pytest.approx(451.1, abs=0.1)
+    assert distance_metres(*CENTRE, *FAR_EAST) == pytest.approx(505.2, abs=0.1)
+
+
+def test_radius_keeps_only_reports_within_the_distance(client, neighbours):
+    query = {"lat": CENTRE[0], "long": CENTRE[1], "radius": 500}
+
+    newest = client.get(f"{BASE}/requests.json", query)
+    nearest = client.get(f"{BASE}/requests.json", {**query, "sort": "distance"})
+    wider = client.get(f"{BASE}/requests.json", {**query, "radius": 520})
+
+    near = [neighbours["near_east"], neighbours["near_north"]]
+    assert ids(newest) == [str(r.pk) for r in near]
+    assert ids(nearest) == [str(neighbours["near_north"].pk), str(neighbours["near_east"].pk)]
+    assert set(ids(wider)) == {str(r.pk) for r in neighbours.values()}
+
+
+@pytest.mark.parametrize(
+    "query, named",
+    [
+        ({"lat": "35.78", "long": "-78.64"}, "go together"),
+        ({"radius": "100"}, "go together"),
+        ({"lat": "35.78", "long": "-78.64", "radius": "0"}, "radius"),
+        ({"lat": "35.78", "long": "-78.64", "radius": "90000"}, "radius"),
+        ({"lat": "95", "long": "-78.64", "radius": "100"}, "lat"),
+        ({"sort": "distance"}, "sort"),
+        ({"sort": "sideways"}, "sort"),
+    ],
+)
+def test_bad_radius_queries_are_400s(client, query, named):
+    response = client.get(f"{BASE}/requests.json", query)
+
+    assert response.status_code == 400
+    assert named in " ".join(e["description"] for e in errors_of(response))
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def populate(count: int) -> None:
+    for n in range(count):
+        report = ServiceRequestFactory(attributes={"kind": "tree"})
+        RequestUpdateFactory(request=report, text=f"Note {n}")
+        if n % 3 == 0:
+            photo_process(photo=PhotoFactory(request=report))
+
+
+@pytest.mark.parametrize(
+    "query, most",
+    [
+        ({}, 1),
+        ({"service_code": "pothole"}, 1),
+        ({"lat": CENTRE[0], "long": CENTRE[1], "radius": 5000, "sort": "distance"}, 1),
+        ({"page": 2, "page_size": 2}, 1),
+        ({"extensions": "true"}, 3),
+    ],
+)
+def test_the_number_of_queries_does_not_grow_with_the_page(
+    client, django_assert_max_num_queries, query, most
+):
+    populate(3)
+    with django_assert_max_num_queries(most):
+        small = client.get(f"{BASE}/requests.json", query)
+    populate(12)
+    with django_assert_max_num_queries(most):
+        large = client.get(f"{BASE}/requests.json", query)
+
+    assert small.status_code == large.status_code == 200
+    if "service_code" not in query:
+        assert len(json_of(large)) > len(json_of(small)) or "page" in query
