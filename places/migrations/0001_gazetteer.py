@@ -5,26 +5,21 @@ from django.db import migrations, models
 
 
 def trigram_indexes(apps, schema_editor):
-    """The search's indexes on PostgreSQL (SQLite searches with LIKE): trigrams for street
-    names, and address text by its start."""
+    """GIN trigram indexes for the searches (PostgreSQL only; SQLite searches with LIKE)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS places_street_trgm ON places_street "
-        "USING gin (search_text gin_trgm_ops)"
-    )
-    # "12 oak street%": an address by the start of its text, whatever the collation.
-    schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS places_addresspoint_prefix ON places_addresspoint "
-        "(search_text varchar_pattern_ops)"
-    )
+    for table in ("places_addresspoint", "places_street"):
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}_trgm ON {table} "
+            "USING gin (search_text gin_trgm_ops)"
+        )
 
 
 def drop_trigram_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("DROP INDEX IF EXISTS places_street_trgm")
-    schema_editor.execute("DROP INDEX IF EXISTS places_addresspoint_prefix")
+    for table in ("places_addresspoint", "places_street"):
+        schema_editor.execute(f"DROP INDEX IF EXISTS {table}_trgm")
 
 
 class Migration(migrations.Migration):
