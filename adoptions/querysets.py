@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 if TYPE_CHECKING:
     from adoptions.models import Adoption, Asset, CareLog  # noqa: F401
+
+
+def _active_adoptions() -> models.QuerySet[Adoption]:
+    """Adoptions not ended, of the asset in the outer query. The model is looked up in the
+    app registry: models.py imports this module."""
+    adoption: type[Adoption] = apps.get_model("adoptions", "Adoption")
+    return adoption.objects.filter(asset=OuterRef("pk"), ended__isnull=True)
 
 
 class AssetQuerySet(models.QuerySet["Asset"]):
@@ -18,20 +26,13 @@ class AssetQuerySet(models.QuerySet["Asset"]):
 
     def with_adoption_state(self) -> AssetQuerySet:
         """Annotate `adopted` (an active adoption exists), in the same query."""
-        from adoptions.models import Adoption
-
-        active = Adoption.objects.filter(asset=OuterRef("pk"), ended__isnull=True)
-        return self.annotate(adopted=Exists(active))
+        return self.annotate(adopted=Exists(_active_adoptions()))
 
     def available(self) -> AssetQuerySet:
-        from adoptions.models import Adoption
-
-        return self.exclude(Exists(Adoption.objects.filter(asset=OuterRef("pk"), ended=None)))
+        return self.exclude(Exists(_active_adoptions()))
 
     def adopted(self) -> AssetQuerySet:
-        from adoptions.models import Adoption
-
-        return self.filter(Exists(Adoption.objects.filter(asset=OuterRef("pk"), ended=None)))
+        return self.filter(Exists(_active_adoptions()))
 
     def search(self, text: str) -> AssetQuerySet:
         """Name, address or external id containing `text` (case-insensitive)."""

@@ -8,6 +8,8 @@ from typing import Protocol
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
+from civic311.celery import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,15 +19,19 @@ class Task(Protocol):
     def delay(self, *args: object) -> object: ...
 
 
-def queue_after_commit(task: Task, *args: object) -> None:
+def queue_after_commit(task: Task | str, *args: object) -> None:
     """Queue `task.delay(*args)` once the current transaction commits.
+
+    `task` may be given by its registered name ("reports.tasks.outbox_deliver"), so that a
+    lower layer can queue a task without importing the module that defines it.
 
     A broker outage must not fail a citizen's submission: the report is already saved, so
     the failure is logged and the periodic sweeper picks the work up later."""
 
     def send() -> None:
         try:
-            task.delay(*args)
+            found = celery_app.tasks[task] if isinstance(task, str) else task
+            found.delay(*args)
         except BrokerError:
             logger.warning("Broker unreachable; %s%r left for the sweeper", task, args)
 

@@ -37,6 +37,9 @@ from reports.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
+# The task that sends one message, by name: the tasks module imports this one.
+DELIVER_TASK = "reports.tasks.outbox_deliver"
+
 # After this many failed attempts a message is marked failed (about 4 hours of retries).
 MAX_ATTEMPTS = 8
 # A queued task normally sends a message within seconds; the sweep leaves it that long.
@@ -133,9 +136,7 @@ def outbox_add(
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    from reports.tasks import outbox_deliver  # tasks import this module
-
-    queue_after_commit(outbox_deliver, message.pk)
+    queue_after_commit(DELIVER_TASK, message.pk)
     return message
 
 
@@ -209,8 +210,6 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
         ).update(state=OutboxMessage.State.PENDING, attempts=0, next_attempt_at=timezone.now())
         if not updated:
             raise ValidationError("This message was already sent.")
-        from reports.tasks import outbox_deliver
-
-        queue_after_commit(outbox_deliver, message.pk)
+        queue_after_commit(DELIVER_TASK, message.pk)
     message.refresh_from_db()
     return message
