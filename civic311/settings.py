@@ -1,4 +1,4 @@
-"""Civic311 settings: one file, every value from an environment variable.
+"""Civic311 settings: every value from an environment variable (parsed by civic311/env.py).
 
 The defaults run on a laptop with nothing but Python: SQLite, tasks in-process, mail to the
 console. Production sets DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY and friends;
@@ -12,7 +12,6 @@ import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
@@ -20,7 +19,16 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from civic311.ratelimit import Rate
+from civic311.env import (
+    env_bool,
+    env_cache,
+    env_floats,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    url_origin,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # django-leaflet is used for its Leaflet assets (static/leaflet/). It is not an installed
@@ -30,75 +38,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # leaflet/leaflet.js and static/js/civic311-maps.js instead.
 # Found without importing it: django-leaflet reads LEAFLET_CONFIG when first imported.
 LEAFLET_DIR = Path(importlib.util.find_spec("leaflet").origin).resolve().parent  # type: ignore[union-attr,arg-type]
-
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, "") or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def env_floats(name: str, default: str, count: int) -> tuple[float, ...]:
-    raw = env_str(name, default)
-    try:
-        values = tuple(float(part) for part in raw.split(","))
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be {count} comma-separated numbers") from exc
-    if len(values) != count:
-        raise ImproperlyConfigured(f"{name} must be {count} comma-separated numbers, got {raw!r}")
-    return values
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
-
-
-def env_rate(name: str, default: str) -> str:
-    """A rate limit such as "10/hour"; checked now, parsed again where it is used."""
-    raw = env_str(name, default)
-    try:
-        Rate.parse(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}: {exc}") from exc
-    return raw
-
-
-def env_cache(name: str) -> dict[str, object]:
-    """CACHE_URL: redis://host:port/db (or rediss://) for a cache every process shares;
-    unset means memory in each process, which is fine on a laptop."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    if urlsplit(raw).scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
-    raise ImproperlyConfigured(f"{name} must be a redis:// or rediss:// URL, got {raw!r}")
-
-
-def url_origin(url: str) -> str | None:
-    """scheme://host[:port] of an absolute URL ({s} subdomains become *), else None."""
-    parts = urlsplit(url.replace("{s}", "SUBDOMAIN"))
-    if not (parts.scheme and parts.netloc):
-        return None
-    return f"{parts.scheme}://{parts.netloc}".replace("SUBDOMAIN", "*")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)

@@ -14,8 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
+from civic311.env import env_cache, env_rate, url_origin
 from civic311.ratelimit import Rate, client_ip, hit
-from civic311.settings import env_cache, env_rate, url_origin
 from reports.management.commands.seed_demo import DEMO_PASSWORD
 from tests.factories import UserFactory
 

@@ -1,6 +1,7 @@
+"""Reports (Open311 "service requests"): photos, timeline, links, staff reply templates."""
+
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime
@@ -11,148 +12,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from departments.routing import RoutingDecision, route
 from reports.limits import MAX_REASON, MAX_TEXT
+from reports.models.catalogue import ApiKey, Service
 from reports.querysets import (
-    ApiKeyQuerySet,
-    CommentQuerySet,
-    OutboxMessageQuerySet,
     PhotoQuerySet,
     ResponseTemplateQuerySet,
-    ServiceQuerySet,
     ServiceRequestQuerySet,
-    SubscriptionQuerySet,
 )
-
-
-class Service(models.Model):
-    """A category of problem, an Open311 service."""
-
-    class Type(models.TextChoices):
-        REALTIME = "realtime", "Realtime (answers the request id)"
-        BATCH = "batch", "Batch (answers a token)"
-        BLACKBOX = "blackbox", "Blackbox"
-
-    service_code = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    group = models.CharField(max_length=100, blank=True)
-    keywords = models.CharField(max_length=255, blank=True, help_text="Comma-separated.")
-    type = models.CharField(max_length=10, choices=Type.choices, default=Type.REALTIME)
-    department = models.ForeignKey(
-        "departments.Department",
-        on_delete=models.PROTECT,
-        related_name="services",
-        help_text="Receives reports that no routing rule claims.",
-    )
-    sla_hours = models.PositiveIntegerField(
-        "target time (hours)",
-        null=True,
-        blank=True,
-        help_text="How long the city aims to take to close a report of this kind.",
-    )
-    active = models.BooleanField(default=True)
-    order = models.PositiveSmallIntegerField(default=100)
-
-    objects = ServiceQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["group", "order", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
-        """Which department gets a report of this category at this point, and its area."""
-        return route(
-            service_id=self.pk,
-            group=self.group,
-            default_department_id=self.department_id,
-            lat=lat,
-            long=long,
-        )
-
-
-class ServiceAttribute(models.Model):
-    """A question asked for a service (Open311 service definition attribute)."""
-
-    class Datatype(models.TextChoices):
-        STRING = "string", "String"
-        NUMBER = "number", "Number"
-        DATETIME = "datetime", "Date and time"
-        TEXT = "text", "Text"
-        SINGLEVALUELIST = "singlevaluelist", "Single value list"
-        MULTIVALUELIST = "multivaluelist", "Multi value list"
-
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes")
-    code = models.SlugField(max_length=64)
-    variable = models.BooleanField(
-        default=True, help_text="Off for an informational text that asks nothing."
-    )
-    datatype = models.CharField(max_length=20, choices=Datatype.choices)
-    required = models.BooleanField(default=False)
-    datatype_description = models.CharField(max_length=255, blank=True)
-    order = models.PositiveSmallIntegerField(default=1)
-    description = models.CharField(max_length=255, help_text="The question shown to the user.")
-
-    class Meta:
-        ordering = ["service", "order", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["service", "code"], name="attribute_unique_code")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.service.service_code}:{self.code}"
-
-    @property
-    def is_list(self) -> bool:
-        return self.datatype in {self.Datatype.SINGLEVALUELIST, self.Datatype.MULTIVALUELIST}
-
-
-class AttributeValue(models.Model):
-    attribute = models.ForeignKey(ServiceAttribute, on_delete=models.CASCADE, related_name="values")
-    key = models.CharField(max_length=64)
-    name = models.CharField(max_length=160)
-    order = models.PositiveSmallIntegerField(default=1)
-
-    class Meta:
-        ordering = ["attribute", "order", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["attribute", "key"], name="attributevalue_unique_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.name}"
-
-
-class ApiKey(models.Model):
-    """A key an outside app uses to file reports. Only a hash of the key is stored."""
-
-    name = models.CharField(max_length=120)
-    contact_email = models.EmailField(blank=True)
-    prefix = models.CharField(max_length=8, editable=False, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    active = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = ApiKeyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash_key(raw_key: str) -> str:
-        # Keys are long random strings, so a fast hash is enough (no dictionary to attack).
-        return hashlib.sha256(raw_key.encode()).hexdigest()
-
-    @staticmethod
-    def generate_key() -> str:
-        return secrets.token_urlsafe(32)
 
 
 class ServiceRequest(models.Model):
@@ -490,91 +356,6 @@ class RequestUpdate(models.Model):
         return f"{self.get_kind_display()} on #{self.request_id}"
 
 
-class Comment(models.Model):
-    """A citizen's public comment on an open report, published at once and moderated after
-    (staff hide it in the admin). The author's email is private; the name, if given, is
-    shown. `from_reporter`: the reporter's "it is not fixed" comment."""
-
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
-    text = models.TextField(max_length=MAX_TEXT)
-    author_name = models.CharField(max_length=120, blank=True)
-    author_email = models.EmailField(blank=True)
-    from_reporter = models.BooleanField(default=False)
-    hidden = models.BooleanField(default=False)
-    hidden_reason = models.CharField(max_length=MAX_REASON, blank=True)
-    created = models.DateTimeField()
-
-    objects = CommentQuerySet.as_manager()
-
-    # Set by the prefetch of CommentQuerySet.with_public_photos().
-    public_photos: list[Photo]
-
-    class Meta:
-        ordering = ["created", "pk"]
-        indexes = [models.Index(fields=["request", "hidden", "created"], name="comment_public")]
-
-    def __str__(self) -> str:
-        return f"Comment {self.pk} on #{self.request_id}"
-
-    @property
-    def public_author(self) -> str:
-        if self.from_reporter:
-            return "The reporter"
-        return self.author_name or "A resident"
-
-
-class Subscription(models.Model):
-    """Someone who gets an email on each public update of a report, once they have confirmed
-    their address with the link we sent (anyone can type anyone's address into a form)."""
-
-    request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="subscriptions"
-    )
-    email = models.EmailField()
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    active = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Empty until the follower clicks the emailed link."
-    )
-    confirm_sent_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When the last confirmation link was sent; unconfirmed, the subscription "
-        "expires SUBSCRIPTION_CONFIRM_DAYS later.",
-    )
-
-    objects = SubscriptionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["request", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["request", "email"], name="subscription_unique")
-        ]
-        # A signed-in citizen's followed reports (addresses are stored in lower case).
-        indexes = [models.Index(fields=["email"], name="subscription_email")]
-
-    def __str__(self) -> str:
-        return f"Subscription to #{self.request_id}"
-
-
-class Supporter(models.Model):
-    """One "this is my problem too" on a report, so each person counts once. The email is
-    kept only as a keyed digest: the follower's subscription has the address itself."""
-
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
-    email_digest = models.CharField(max_length=64)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["request", "email_digest"], name="supporter_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"Supporter of #{self.request_id}"
-
-
 class RequestToken(models.Model):
     """What a batch service answers: the request id is looked up by this token later."""
 
@@ -619,61 +400,3 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class OutboxMessage(models.Model):
-    """One email, recorded in the same transaction as the change that causes it and sent by
-    the worker afterwards (reports/outbox.py). A broker outage delays a message; it never
-    loses or doubles one."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    to = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
-    html = models.TextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    kind = models.CharField(max_length=40, blank=True)
-    dedupe_key = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="Unique when set: the same message is never added twice.",
-    )
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    next_attempt_at = models.DateTimeField(help_text="When a pending message is due (again).")
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects = OutboxMessageQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created"]
-        verbose_name = "outbox message"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["dedupe_key"],
-                condition=~models.Q(dedupe_key=""),
-                name="outbox_dedupe_key_unique",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(state__in=["pending", "sent", "failed"]),
-                name="outbox_state_valid",
-            ),
-        ]
-        indexes = [
-            # The sweep reads only pending rows, oldest due first.
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(state="pending"),
-                name="outbox_pending_due",
-            ),
-            models.Index(fields=["state", "-created"], name="outbox_state_created"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind or 'email'} #{self.pk} ({self.state})"

@@ -1,0 +1,32 @@
+"""The reports app's models, one module per part of the domain; import them from here."""
+
+from reports.models.catalogue import ApiKey, AttributeValue, Service, ServiceAttribute
+from reports.models.citizens import Comment, Subscription, Supporter
+from reports.models.outbox import OutboxMessage
+from reports.models.requests import (
+    PHOTO_EXTENSIONS,
+    Photo,
+    RequestToken,
+    RequestUpdate,
+    ResponseTemplate,
+    ServiceRequest,
+    photo_original_name,
+)
+
+__all__ = [
+    "PHOTO_EXTENSIONS",
+    "ApiKey",
+    "AttributeValue",
+    "Comment",
+    "OutboxMessage",
+    "Photo",
+    "RequestToken",
+    "RequestUpdate",
+    "ResponseTemplate",
+    "Service",
+    "ServiceAttribute",
+    "ServiceRequest",
+    "Subscription",
+    "Supporter",
+    "photo_original_name",
+]

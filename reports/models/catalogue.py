@@ -1,0 +1,144 @@
+"""The service catalogue: categories, their questions, and the API keys of apps."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import models
+
+from departments.routing import RoutingDecision, route
+from reports.querysets import (
+    ApiKeyQuerySet,
+    ServiceQuerySet,
+)
+
+
+class Service(models.Model):
+    """A category of problem, an Open311 service."""
+
+    class Type(models.TextChoices):
+        REALTIME = "realtime", "Realtime (answers the request id)"
+        BATCH = "batch", "Batch (answers a token)"
+        BLACKBOX = "blackbox", "Blackbox"
+
+    service_code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    group = models.CharField(max_length=100, blank=True)
+    keywords = models.CharField(max_length=255, blank=True, help_text="Comma-separated.")
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.REALTIME)
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="services",
+        help_text="Receives reports that no routing rule claims.",
+    )
+    sla_hours = models.PositiveIntegerField(
+        "target time (hours)",
+        null=True,
+        blank=True,
+        help_text="How long the city aims to take to close a report of this kind.",
+    )
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=100)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
+        """Which department gets a report of this category at this point, and its area."""
+        return route(
+            service_id=self.pk,
+            group=self.group,
+            default_department_id=self.department_id,
+            lat=lat,
+            long=long,
+        )
+
+
+class ServiceAttribute(models.Model):
+    """A question asked for a service (Open311 service definition attribute)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", "String"
+        NUMBER = "number", "Number"
+        DATETIME = "datetime", "Date and time"
+        TEXT = "text", "Text"
+        SINGLEVALUELIST = "singlevaluelist", "Single value list"
+        MULTIVALUELIST = "multivaluelist", "Multi value list"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(max_length=64)
+    variable = models.BooleanField(
+        default=True, help_text="Off for an informational text that asks nothing."
+    )
+    datatype = models.CharField(max_length=20, choices=Datatype.choices)
+    required = models.BooleanField(default=False)
+    datatype_description = models.CharField(max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(max_length=255, help_text="The question shown to the user.")
+
+    class Meta:
+        ordering = ["service", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "code"], name="attribute_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.service_code}:{self.code}"
+
+    @property
+    def is_list(self) -> bool:
+        return self.datatype in {self.Datatype.SINGLEVALUELIST, self.Datatype.MULTIVALUELIST}
+
+
+class AttributeValue(models.Model):
+    attribute = models.ForeignKey(ServiceAttribute, on_delete=models.CASCADE, related_name="values")
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=160)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["attribute", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "key"], name="attributevalue_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.name}"
+
+
+class ApiKey(models.Model):
+    """A key an outside app uses to file reports. Only a hash of the key is stored."""
+
+    name = models.CharField(max_length=120)
+    contact_email = models.EmailField(blank=True)
+    prefix = models.CharField(max_length=8, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(raw_key: str) -> str:
+        # Keys are long random strings, so a fast hash is enough (no dictionary to attack).
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(32)
