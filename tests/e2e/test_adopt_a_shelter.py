@@ -89,7 +89,10 @@ def test_volunteer_adopts_a_shelter_and_logs_a_cleaning(page, e2e_site, tmp_path
     expect(history).to_contain_text(CHECKLIST[2])
     expect(history).to_contain_text("Maya R.")
     expect(history.locator("img")).to_have_count(1)
-    page.wait_for_function("document.querySelector('#history img').naturalWidth > 0")
+    image = history.locator("img")
+    image.scroll_into_view_if_needed()  # may load lazily
+    expect(image).to_have_js_property("complete", True)  # no string eval: the CSP forbids it
+    assert image.evaluate("img => img.naturalWidth") > 0
     assert CareLog.objects.get().photo_public
     assert email not in page.content()
     screenshot(page, "asset-cared")
