@@ -60,12 +60,15 @@ def test_volunteer_adopts_a_shelter_and_logs_a_cleaning(page, e2e_site, tmp_path
     popup = page.locator(".leaflet-popup")
     for index in range(2):
         markers.nth(index).click(force=True)
+        expect(popup).to_be_visible()
         if "Oak Ave at 5th" in popup.inner_text():
             break
         popup.locator(".leaflet-popup-close-button").click()  # it may cover the other marker
         expect(popup).to_have_count(0)
-    popup.get_by_role("link", name="Adopt this shelter").click()
-    expect(page).to_have_url(f"{e2e_site}/adopt/bus-shelter/OAK5/")
+    adopt = popup.get_by_role("link", name="Adopt this shelter")
+    expect(adopt).to_be_visible()
+    with page.expect_navigation(url=f"{e2e_site}/adopt/bus-shelter/OAK5/", timeout=20_000):
+        adopt.click()
     assert_accessible(page)
 
     page.get_by_label(re.compile("I promise to look after it")).check()
