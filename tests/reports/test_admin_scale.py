@@ -14,11 +14,9 @@ from django.utils import timezone
 from reports.admin.paging import EstimatedCountPaginator
 from reports.models import ServiceRequest
 from tests.factories import BoundaryFactory, ServiceRequestFactory
-from tests.reports import test_admin
-from tests.reports.test_admin import CHANGELIST, login
+from tests.reports.admin_support import CHANGELIST, login
 
 pytestmark = pytest.mark.django_db
-world = test_admin.world  # the same staff, departments and report
 
 
 def make(world, count: int, start: int = 0) -> list[ServiceRequest]:
