@@ -21,6 +21,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from departments.models import Department
+from reports.insights import rollups, summaries
 from reports.insights.filters import Filters, city_zone, local_midnight
 from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -110,7 +111,10 @@ def weekly_by_category(filters: Filters) -> WeeklySeries:
     weeks = weeks_of(filters)
     counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    rows = _weekly_counts(in_period, "requested_datetime", "service_id")
+    if rollups.usable():
+        rows = summaries.weekly_received(filters, timezone.now())
+    else:
+        rows = _weekly_counts(in_period, "requested_datetime", "service_id")
     names = service_names({row["service_id"] for row in rows})
     for row in rows:
         name = names[row["service_id"]]
@@ -129,21 +133,29 @@ def new_vs_closed(filters: Filters, *, weekly: WeeklySeries | None = None) -> We
     to reuse its counts instead of scanning the period a second time."""
     scope = public_in_scope(filters)
     weeks = weeks_of(filters)
+    fast = rollups.usable()
     if weekly is not None and weekly.weeks == weeks:
         new = [sum(values[i] for _, values in weekly.series) for i in range(len(weeks))]
     else:
-        received = scope.filter(
-            requested_datetime__gte=filters.start, requested_datetime__lt=filters.end
-        )
-        new_by_week = {
-            _as_local_date(r["week"]): r["n"]
-            for r in _weekly_counts(received, "requested_datetime")
-        }
+        new_by_week: dict[date, int] = defaultdict(int)
+        if fast:
+            received = summaries.weekly_received(filters, timezone.now())
+        else:
+            received = _weekly_counts(
+                scope.filter(
+                    requested_datetime__gte=filters.start, requested_datetime__lt=filters.end
+                ),
+                "requested_datetime",
+            )
+        for r in received:
+            new_by_week[_as_local_date(r["week"])] += r["n"]
         new = [new_by_week.get(week, 0) for week in weeks]
-    closed = scope.filter(closed_datetime__gte=filters.start, closed_datetime__lt=filters.end)
-    closed_by_week = {
-        _as_local_date(r["week"]): r["n"] for r in _weekly_counts(closed, "closed_datetime")
-    }
+    if fast:
+        closed_rows = summaries.weekly_closed(filters, timezone.now())
+    else:
+        closed = scope.filter(closed_datetime__gte=filters.start, closed_datetime__lt=filters.end)
+        closed_rows = _weekly_counts(closed, "closed_datetime")
+    closed_by_week = {_as_local_date(r["week"]): r["n"] for r in closed_rows}
     return WeeklySeries(
         weeks, [("New", new), ("Closed", [closed_by_week.get(week, 0) for week in weeks])]
     )
@@ -183,19 +195,12 @@ def top_categories_month(
     last_end = last_start + timedelta(days=min(days_so_far, last_month_days) - 1)
     this_from, this_to = local_midnight(this_start), local_midnight(today + timedelta(days=1))
     last_from, last_to = local_midnight(last_start), local_midnight(last_end + timedelta(days=1))
-    rows = list(
-        public_in_scope(filters)
-        .filter(
-            Q(requested_datetime__gte=this_from, requested_datetime__lt=this_to)
-            | Q(requested_datetime__gte=last_from, requested_datetime__lt=last_to)
+    if rollups.usable():
+        rows = summaries.month_comparison(
+            filters, (this_start, today), (last_start, last_end), timezone.now(), limit
         )
-        .values("service_id")
-        .annotate(
-            this=Count("pk", filter=Q(requested_datetime__gte=this_from)),
-            last=Count("pk", filter=Q(requested_datetime__lt=last_to)),
-        )
-        .order_by("-this", "-last", "service_id")[:limit]
-    )
+    else:
+        rows = _month_rows(filters, (this_from, this_to), (last_from, last_to), limit)
     names = service_names(row["service_id"] for row in rows)
     result = []
     for row in rows:
@@ -211,6 +216,26 @@ def top_categories_month(
             }
         )
     return MonthComparison(this_start, today, last_start, last_end, result)
+
+
+def _month_rows(
+    filters: Filters, this: tuple[datetime, datetime], last: tuple[datetime, datetime], limit: int
+) -> list[dict[str, Any]]:
+    """The portable scan behind top_categories_month: public reports per category in two
+    half-open ranges of instants."""
+    return list(
+        public_in_scope(filters)
+        .filter(
+            Q(requested_datetime__gte=this[0], requested_datetime__lt=this[1])
+            | Q(requested_datetime__gte=last[0], requested_datetime__lt=last[1])
+        )
+        .values("service_id")
+        .annotate(
+            this=Count("pk", filter=Q(requested_datetime__gte=this[0])),
+            last=Count("pk", filter=Q(requested_datetime__lt=last[1])),
+        )
+        .order_by("-this", "-last", "service_id")[:limit]
+    )
 
 
 def backlog_by_department(filters: Filters, *, now: datetime | None = None) -> Table:
@@ -346,21 +371,11 @@ def response_times(filters: Filters, *, by: str) -> ResponseTimes:
         .closed()
         .filter(closed_datetime__gte=filters.start, closed_datetime__lt=filters.end)
     )
-    aggregates: dict[str, Any] = {
-        "n": Count("pk"),
-        "with_target": Count("pk", filter=Q(expected_datetime__isnull=False)),
-        "within": Count("pk", filter=Q(closed_datetime__lte=F("expected_datetime"))),
-    }
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        seconds = EpochSeconds(F("closed_datetime"), F("requested_datetime"))
-        aggregates["median"] = PercentileCont(seconds, 0.5)
-        aggregates["p90"] = PercentileCont(seconds, 0.9)
-    counts = {r[group]: r for r in closed.values(group).annotate(**aggregates).order_by()}
-    if postgres:
-        quantiles = {name: (r["median"], r["p90"]) for name, r in counts.items()}
+    if rollups.usable():
+        counts = summaries.response_counts(filters, group, timezone.now())
+        quantiles = {key: (r["median"], r["p90"]) for key, r in counts.items()}
     else:
-        quantiles = _quantiles_in_python(closed, group)
+        counts, quantiles = _response_counts(closed, group)
     names: dict[Any, str] = dict(
         department_names(counts) if by == "department" else service_names(counts)
     )
@@ -383,6 +398,28 @@ def response_times(filters: Filters, *, by: str) -> ResponseTimes:
     )
     small = sorted((r for r in rows if r.small_sample), key=lambda r: r.name)
     return ResponseTimes(by, title[by], ranked, small)
+
+
+def _response_counts(
+    closed: QuerySet[ServiceRequest], group: str
+) -> tuple[dict[Any, dict[str, Any]], dict[Any, tuple[float | None, float | None]]]:
+    """The scan behind response_times: counts per group, and the quantiles in seconds."""
+    aggregates: dict[str, Any] = {
+        "n": Count("pk"),
+        "with_target": Count("pk", filter=Q(expected_datetime__isnull=False)),
+        "within": Count("pk", filter=Q(closed_datetime__lte=F("expected_datetime"))),
+    }
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        seconds = EpochSeconds(F("closed_datetime"), F("requested_datetime"))
+        aggregates["median"] = PercentileCont(seconds, 0.5)
+        aggregates["p90"] = PercentileCont(seconds, 0.9)
+    counts = {r[group]: r for r in closed.values(group).annotate(**aggregates).order_by()}
+    if postgres:
+        quantiles = {name: (r["median"], r["p90"]) for name, r in counts.items()}
+    else:
+        quantiles = _quantiles_in_python(closed, group)
+    return counts, quantiles
 
 
 def _quantiles_in_python(

@@ -1,0 +1,247 @@
+"""Daily summary tables of reports, kept exact by PostgreSQL triggers (PostgreSQL only).
+
+Why: a year of a million reports is ~800,000 rows to scan, group and sort for each figure
+of the dashboard (seconds per page). The figures only ever cut by local day, category,
+department and area, so they can be summed from two small tables instead:
+
+- insights_received_day: reports per (local day requested, category, department, area,
+  hidden): how many, and how many of them are closed now;
+- insights_closed_day: public-side closed reports (not hidden) per (local day closed,
+  category, department, area): how many, how many had a target, how many met it, and a
+  histogram of their close times (BUCKETS log-spaced buckets of seconds).
+
+The histogram does not replace the close times: it says in which bucket a percentile's
+rank falls and at which offset, and the exact value is then read from an index ordered by
+(group, bucket, close time) (see summaries.py), so medians and 90th percentiles stay
+exactly percentile_cont's.
+
+Statement-level AFTER triggers with transition tables keep both tables current in the
+same transaction as the change (insert, COPY, update of any column, delete, truncate):
+the figures are never stale, and a statement of 20,000 rows costs one grouped upsert,
+not 20,000. `rebuild()` (manage.py rebuild_insights) makes them again from the reports,
+e.g. after a change of TIME_ZONE: local days are computed in the zone recorded in
+the table's comment, and the dashboard reads the tables only while that zone is
+settings.TIME_ZONE (it falls back to scanning the reports otherwise).
+
+"Published" (a report's preview window) is not in the tables, since it changes with the
+clock and no write: readers subtract the few reports still in their preview window, found
+through an index on published_at."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import connection
+
+BUCKETS = 68  # floor(4·ln(seconds)): bucket 67 starts at about 21 years
+REPORTS = "reports_servicerequest"
+# Seconds from report to close: the expression percentile_cont sorts by (queries.py).
+DURATION = "((EXTRACT(EPOCH FROM (closed_datetime - requested_datetime)))::float8)"
+BUCKET = f"(LEAST({BUCKETS - 1}, GREATEST(0, FLOOR(LN(GREATEST({DURATION}, 1)) * 4)))::int)"
+HISTOGRAM = [f"h{i}" for i in range(BUCKETS)]
+
+RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "hidden"]
+CLOSED_KEY = ["day", "service_id", "department_id", "area_id"]
+
+# Indexes on the reports that the summaries' readers use.
+INDEXES = {
+    # The exact percentile: the k-th close time of one department (or category) in a bucket.
+    "insights_sr_closed_department": (
+        f"(department_id, {BUCKET}, {DURATION}) "
+        "INCLUDE (requested_datetime, closed_datetime, published_at, service_id, area_id) "
+        "WHERE status = 'closed' AND NOT hidden"
+    ),
+    "insights_sr_closed_service": (
+        f"(service_id, {BUCKET}, {DURATION}) "
+        "INCLUDE (requested_datetime, closed_datetime, published_at, department_id, area_id) "
+        "WHERE status = 'closed' AND NOT hidden"
+    ),
+    # Reports still in their preview window (published_at > now).
+    "insights_sr_published": "(published_at)",
+    # The open backlog (public and staff), read from the index alone.
+    "insights_sr_open": (
+        "(department_id, state) "
+        "INCLUDE (expected_datetime, service_id, area_id, hidden, published_at, assigned_to_id) "
+        "WHERE status = 'open'"
+    ),
+}
+
+
+def zone_literal(zone: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", zone):
+        raise ValueError(f"Unexpected time zone name: {zone!r}")
+    return f"'{zone}'"
+
+
+def local_day(column: str, zone: str) -> str:
+    return f"({column} AT TIME ZONE {zone_literal(zone)})::date"
+
+
+def received_rows(relation: str, sign: int, zone: str) -> str:
+    """One signed row per report of `relation`, keyed like insights_received_day."""
+    return (
+        f"SELECT {local_day('requested_datetime', zone)} AS day, service_id, "
+        "COALESCE(department_id, 0) AS department_id, COALESCE(area_id, 0) AS area_id, "
+        f"hidden, {sign} AS n, {sign} * (status = 'closed')::int AS closed FROM {relation}"
+    )
+
+
+def closed_rows(relation: str, sign: int, zone: str) -> str:
+    """One signed row per closed, not hidden report of `relation`, with its bucket."""
+    return (
+        f"SELECT {local_day('closed_datetime', zone)} AS day, service_id, "
+        "COALESCE(department_id, 0) AS department_id, COALESCE(area_id, 0) AS area_id, "
+        f"{sign} AS n, {sign} * (expected_datetime IS NOT NULL)::int AS with_target, "
+        f"{sign} * COALESCE(closed_datetime <= expected_datetime, false)::int AS within, "
+        f"{BUCKET} AS bucket FROM {relation} WHERE status = 'closed' AND NOT hidden"
+    )
+
+
+def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows: str) -> str:
+    """Add the grouped signed rows to `table`, skipping groups whose change is nothing (an
+    update that touched no counted column)."""
+    keys = ", ".join(key)
+    changed = " OR ".join(f"{expr} <> 0" for expr in sums)
+    return (
+        f"INSERT INTO {table} AS t ({keys}, {', '.join(values)}) "
+        f"SELECT {keys}, {', '.join(sums)} FROM ({rows}) AS d "
+        f"GROUP BY {keys} HAVING {changed} ORDER BY {keys} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET "
+        + ", ".join(f"{v} = t.{v} + EXCLUDED.{v}" for v in values)
+    )
+
+
+def apply_sql(sources: list[tuple[str, int]], zone: str) -> list[str]:
+    """The upserts that add the signed rows of each (relation, sign) to both tables."""
+    received = " UNION ALL ".join(received_rows(rel, sign, zone) for rel, sign in sources)
+    closed = " UNION ALL ".join(closed_rows(rel, sign, zone) for rel, sign in sources)
+    histogram_sums = [f"sum(CASE WHEN bucket = {i} THEN n ELSE 0 END)" for i in range(BUCKETS)]
+    return [
+        _upsert(
+            "insights_received_day",
+            RECEIVED_KEY,
+            ["n", "closed"],
+            ["sum(n)", "sum(closed)"],
+            received,
+        ),
+        _upsert(
+            "insights_closed_day",
+            CLOSED_KEY,
+            ["n", "with_target", "within", *HISTOGRAM],
+            ["sum(n)", "sum(with_target)", "sum(within)", *histogram_sums],
+            closed,
+        ),
+    ]
+
+
+def _trigger_function(name: str, sources: list[tuple[str, int]], zone: str) -> str:
+    body = ";\n".join(apply_sql(sources, zone))
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+        f"BEGIN\n{body};\nRETURN NULL;\nEND\n$body$"
+    )
+
+
+def install_sql(zone: str) -> list[str]:
+    """Tables, trigger functions and triggers (idempotent)."""
+    histogram = ", ".join(f"{h} integer NOT NULL DEFAULT 0" for h in HISTOGRAM)
+    return [
+        "CREATE TABLE IF NOT EXISTS insights_received_day (day date NOT NULL, "
+        "service_id bigint NOT NULL, department_id bigint NOT NULL, area_id bigint NOT NULL, "
+        "hidden boolean NOT NULL, n integer NOT NULL, closed integer NOT NULL, "
+        f"PRIMARY KEY ({', '.join(RECEIVED_KEY)}))",
+        "CREATE TABLE IF NOT EXISTS insights_closed_day (day date NOT NULL, "
+        "service_id bigint NOT NULL, department_id bigint NOT NULL, area_id bigint NOT NULL, "
+        "n integer NOT NULL, with_target integer NOT NULL, within integer NOT NULL, "
+        f"{histogram}, PRIMARY KEY ({', '.join(CLOSED_KEY)}))",
+        _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone),
+        _trigger_function("insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone),
+        _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone),
+        "CREATE OR REPLACE FUNCTION insights_rollup_truncate() RETURNS trigger "
+        "LANGUAGE plpgsql AS $body$ BEGIN DELETE FROM insights_received_day; "
+        "DELETE FROM insights_closed_day; RETURN NULL; END $body$",
+        *_triggers(),
+        # The zone the days are local to, where one query can read it (usable()).
+        f"COMMENT ON TABLE insights_received_day IS {zone_literal(zone)}",
+    ]
+
+
+def _triggers() -> list[str]:
+    made = []
+    for op, referencing in (
+        ("insert", "NEW TABLE AS new_rows"),
+        ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("delete", "OLD TABLE AS old_rows"),
+    ):
+        made += [
+            f"DROP TRIGGER IF EXISTS insights_rollup_{op} ON {REPORTS}",
+            f"CREATE TRIGGER insights_rollup_{op} AFTER {op.upper()} ON {REPORTS} "
+            f"REFERENCING {referencing} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION insights_rollup_{op}()",
+        ]
+    made += [
+        f"DROP TRIGGER IF EXISTS insights_rollup_truncate ON {REPORTS}",
+        f"CREATE TRIGGER insights_rollup_truncate AFTER TRUNCATE ON {REPORTS} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION insights_rollup_truncate()",
+    ]
+    return made
+
+
+def uninstall_sql() -> list[str]:
+    return [
+        *(f"DROP TRIGGER IF EXISTS insights_rollup_{op} ON {REPORTS}" for op in OPS),
+        *(f"DROP FUNCTION IF EXISTS insights_rollup_{op}()" for op in OPS),
+        "DROP TABLE IF EXISTS insights_received_day",
+        "DROP TABLE IF EXISTS insights_closed_day",
+        *(f"DROP INDEX IF EXISTS {name}" for name in INDEXES),
+    ]
+
+
+OPS = ("insert", "update", "delete", "truncate")
+
+
+def index_sql() -> list[str]:
+    return [f"CREATE INDEX IF NOT EXISTS {name} ON {REPORTS} {d}" for name, d in INDEXES.items()]
+
+
+def rebuild_sql(zone: str) -> list[str]:
+    """Both tables again from every report, while writers wait (SHARE lock on the reports:
+    readers go on, a change made meanwhile can't be missed nor counted twice)."""
+    return [
+        f"LOCK TABLE {REPORTS} IN SHARE MODE",
+        *install_sql(zone),
+        "DELETE FROM insights_received_day",
+        "DELETE FROM insights_closed_day",
+        *apply_sql([(REPORTS, 1)], zone),
+        "ANALYZE insights_received_day",
+        "ANALYZE insights_closed_day",
+    ]
+
+
+def install(*, rebuild: bool = True) -> None:
+    """Tables, triggers and indexes, filled from the reports already there."""
+    if connection.vendor != "postgresql":
+        return
+    zone = settings.TIME_ZONE
+    with connection.cursor() as cursor:
+        for statement in index_sql():
+            cursor.execute(statement)
+        for statement in rebuild_sql(zone) if rebuild else install_sql(zone):
+            cursor.execute(statement)
+
+
+def rebuild() -> None:
+    """Recompute both tables from the reports (in the caller's transaction, if any)."""
+    install(rebuild=True)
+
+
+def usable() -> bool:
+    """Whether the dashboard may read the tables: PostgreSQL, installed, and built for the
+    city's time zone."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(to_regclass('insights_received_day'), 'pg_class')")
+        row = cursor.fetchone()
+    return row is not None and row[0] == settings.TIME_ZONE
