@@ -12,8 +12,10 @@ from typing import Any
 
 from django.db.models import Count, F, Value
 from django.db.models.functions import Floor
+from django.utils import timezone
 
 from departments.models import Boundary
+from reports.insights import rollups, summaries
 from reports.insights.filters import Filters
 from reports.models import ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -111,15 +113,18 @@ def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
                 owner[other.pk] = n.pk
                 break
     counts: dict[int, int] = dict.fromkeys(owner.values(), 0)
-    rows = (
-        in_period(filters)
-        .filter(area_id__in=list(owner))
-        .values("area_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in rows:
-        counts[owner[row["area_id"]]] += row["n"]
+    if rollups.usable():
+        found = summaries.area_counts(filters, list(owner), timezone.now())
+    else:
+        found = dict(
+            in_period(filters)
+            .filter(area_id__in=list(owner))
+            .values_list("area_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    for area_id, n in found.items():
+        counts[owner[area_id]] += n
     result = sorted(
         (AreaCount(n, counts[n.pk]) for n in neighbourhoods),
         key=lambda a: (-a.count, a.boundary.name),

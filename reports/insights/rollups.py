@@ -62,7 +62,8 @@ INDEXES = {
     # The open backlog (public and staff), read from the index alone.
     "insights_sr_open": (
         "(department_id, state) "
-        "INCLUDE (expected_datetime, service_id, area_id, hidden, published_at, assigned_to_id) "
+        "INCLUDE (id, expected_datetime, service_id, area_id, hidden, published_at, "
+        "assigned_to_id) "
         "WHERE status = 'open'"
     ),
 }

@@ -211,6 +211,17 @@ def _read_ranks(
     return values
 
 
+def area_counts(filters: Filters, areas: list[int], now: datetime) -> dict[int, int]:
+    """Public reports per stored area (of `areas`) requested in the period."""
+    rows_sql, params = received_public(filters, [(filters.first_day, filters.last_day)], now)
+    rows = _fetch(
+        f"SELECT area_id, sum(n) FROM ({rows_sql}) AS r WHERE area_id = ANY(%s) "
+        "GROUP BY 1 HAVING sum(n) <> 0",
+        [*params, areas],
+    )
+    return dict(rows)
+
+
 # Staff figures (every report, hidden and unpublished ones too) -------------------------
 
 
