@@ -145,7 +145,7 @@ def _trigger_function(name: str, sources: list[tuple[str, int]], zone: str) -> s
 
 
 def install_sql(zone: str) -> list[str]:
-    """Tables, trigger functions and triggers (idempotent)."""
+    """Tables and trigger functions (idempotent; no change to the reports table itself)."""
     histogram = ", ".join(f"{h} integer NOT NULL DEFAULT 0" for h in HISTOGRAM)
     return [
         "CREATE TABLE IF NOT EXISTS insights_received_day (day date NOT NULL, "
@@ -162,7 +162,6 @@ def install_sql(zone: str) -> list[str]:
         "CREATE OR REPLACE FUNCTION insights_rollup_truncate() RETURNS trigger "
         "LANGUAGE plpgsql AS $body$ BEGIN DELETE FROM insights_received_day; "
         "DELETE FROM insights_closed_day; RETURN NULL; END $body$",
-        *_triggers(),
         # The zone the days are local to, where one query can read it (usable()).
         f"COMMENT ON TABLE insights_received_day IS {zone_literal(zone)}",
     ]
@@ -220,21 +219,24 @@ def rebuild_sql(zone: str) -> list[str]:
     ]
 
 
-def install(*, rebuild: bool = True) -> None:
-    """Tables, triggers and indexes, filled from the reports already there."""
+def install() -> None:
+    """Tables, triggers and indexes, filled from the reports already there (a migration)."""
     if connection.vendor != "postgresql":
         return
-    zone = settings.TIME_ZONE
     with connection.cursor() as cursor:
-        for statement in index_sql():
+        for statement in [*index_sql(), *install_sql(settings.TIME_ZONE), *_triggers()]:
             cursor.execute(statement)
-        for statement in rebuild_sql(zone) if rebuild else install_sql(zone):
-            cursor.execute(statement)
+    rebuild()
 
 
 def rebuild() -> None:
-    """Recompute both tables from the reports (in the caller's transaction, if any)."""
-    install(rebuild=True)
+    """Recompute both tables from the reports (in the caller's transaction, if any), for
+    the current TIME_ZONE."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for statement in rebuild_sql(settings.TIME_ZONE):
+            cursor.execute(statement)
 
 
 def usable() -> bool:

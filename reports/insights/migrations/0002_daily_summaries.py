@@ -8,7 +8,7 @@ def install(apps, schema_editor) -> None:
     from reports.insights import rollups
 
     if schema_editor.connection.vendor == "postgresql":
-        rollups.install(rebuild=True)
+        rollups.install()
 
 
 def uninstall(apps, schema_editor) -> None:
