@@ -48,31 +48,53 @@ class Cell:
 
 
 def grid_cells(filters: Filters, size: float) -> list[Cell]:
-    rows = (
-        in_period(filters)
-        .with_location()
-        .annotate(
-            gy=Floor(F("lat") / Value(size)),
-            gx=Floor(F("long") / Value(size)),
+    rows = _summed_cells(filters, size)
+    if rows is None:
+        rows = (
+            in_period(filters)
+            .with_location()
+            .annotate(
+                gy=Floor(F("lat") / Value(size)),
+                gx=Floor(F("long") / Value(size)),
+            )
+            .values_list("gy", "gx")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "gy", "gx")
         )
-        .values("gy", "gx")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "gy", "gx")
-    )
     cells = [
         Cell(
-            round(r["gy"] * size, 6),
-            round(r["gx"] * size, 6),
-            round((r["gy"] + 1) * size, 6),
-            round((r["gx"] + 1) * size, 6),
-            r["n"],
+            round(gy * size, 6),
+            round(gx * size, 6),
+            round((gy + 1) * size, 6),
+            round((gx + 1) * size, 6),
+            n,
         )
-        for r in rows
+        for gy, gx, n in rows
     ]
     breaks = heat_breaks([c.count for c in cells])
     for cell in cells:
         cell.heat = heat_class(cell.count, breaks)
     return cells
+
+
+def _summed_cells(filters: Filters, size: float) -> list[tuple[float, float, int]] | None:
+    """The whole city's cells from the monthly summary, where it gives the same numbers:
+    no category, department or area filter, at least one whole month in the period, and a
+    cell of 2ⁿ finest cells. Exact, not approximate: floor(lat / (2ⁿ·s)) is floor(floor(lat
+    / s) / 2ⁿ) in binary floating point too (scaling by 2ⁿ is exact)."""
+    factor = round(size / rollups.FINE_CELL)
+    if (
+        filters.service is not None
+        or filters.department is not None
+        or filters.area is not None
+        or factor < 1
+        or factor & (factor - 1)
+        or rollups.FINE_CELL * factor != size
+        or summaries.whole_months(filters.first_day, filters.last_day) is None
+        or not rollups.usable()
+    ):
+        return None
+    return summaries.grid_counts(filters, factor, timezone.now())
 
 
 def heat_breaks(counts: list[int]) -> list[int]:

@@ -8,7 +8,9 @@ department and area, so they can be summed from two small tables instead:
   hidden): how many, and how many of them are closed now;
 - insights_closed_day: public-side closed reports (not hidden) per (local day closed,
   category, department, area): how many, how many had a target, how many met it, and a
-  histogram of their close times (BUCKETS log-spaced buckets of seconds).
+  histogram of their close times (BUCKETS log-spaced buckets of seconds);
+- insights_cell_month: the map's points (not hidden) per (local month requested, finest
+  grid cell), for the unfiltered hotspot map.
 
 The histogram does not replace the close times: it says in which bucket a percentile's
 rank falls and at which offset, and the exact value is then read from an index ordered by
@@ -43,6 +45,10 @@ HISTOGRAM = [f"h{i}" for i in range(BUCKETS)]
 
 RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "hidden"]
 CLOSED_KEY = ["day", "service_id", "department_id", "area_id"]
+CELL_KEY = ["month", "gy", "gx"]
+# The map's finest cell, in degrees: coarser cells of 2ⁿ times this size are sums of these
+# (hotspots.py).
+FINE_CELL = 0.0025
 
 # Indexes on the reports that the summaries' readers use.
 INDEXES = {
@@ -99,6 +105,19 @@ def closed_rows(relation: str, sign: int, zone: str) -> str:
     )
 
 
+def cell_rows(relation: str, sign: int, zone: str) -> str:
+    """One signed row per public-side (not hidden) report of `relation` with a map point,
+    keyed like insights_cell_month: the local month requested and the finest cell, the
+    same floor(lat / size) as the map's scan of the reports."""
+    month = f"date_trunc('month', requested_datetime AT TIME ZONE {zone_literal(zone)})::date"
+    size = f"CAST('{FINE_CELL!r}' AS float8)"
+    return (
+        f"SELECT {month} AS month, floor(lat / {size})::int AS gy, "
+        f"floor(long / {size})::int AS gx, {sign} AS n FROM {relation} "
+        "WHERE NOT hidden AND lat IS NOT NULL AND long IS NOT NULL"
+    )
+
+
 def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows: str) -> str:
     """Add the grouped signed rows to `table`, skipping groups whose change is nothing (an
     update that touched no counted column)."""
@@ -125,7 +144,9 @@ def apply_sql(sources: list[tuple[str, int]], zone: str) -> list[str]:
         f"sum(within) AS within FROM ({closed}) AS r GROUP BY {keys}, bucket"
     )
     histogram_sums = [f"COALESCE(sum(n) FILTER (WHERE bucket = {i}), 0)" for i in range(BUCKETS)]
+    cells = " UNION ALL ".join(cell_rows(rel, sign, zone) for rel, sign in sources)
     return [
+        _upsert("insights_cell_month", CELL_KEY, ["n"], ["sum(n)"], cells),
         _upsert(
             "insights_received_day",
             RECEIVED_KEY,
@@ -165,12 +186,16 @@ def install_sql(zone: str) -> list[str]:
         "service_id bigint NOT NULL, department_id bigint NOT NULL, area_id bigint NOT NULL, "
         "n integer NOT NULL, with_target integer NOT NULL, within integer NOT NULL, "
         f"{histogram}, PRIMARY KEY ({', '.join(CLOSED_KEY)}))",
+        "CREATE TABLE IF NOT EXISTS insights_cell_month (month date NOT NULL, "
+        "gy integer NOT NULL, gx integer NOT NULL, n integer NOT NULL, "
+        f"PRIMARY KEY ({', '.join(CELL_KEY)}))",
         _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone),
         _trigger_function("insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone),
         _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone),
         "CREATE OR REPLACE FUNCTION insights_rollup_truncate() RETURNS trigger "
         "LANGUAGE plpgsql AS $body$ BEGIN DELETE FROM insights_received_day; "
-        "DELETE FROM insights_closed_day; RETURN NULL; END $body$",
+        "DELETE FROM insights_closed_day; DELETE FROM insights_cell_month; RETURN NULL; "
+        "END $body$",
         # The zone the days are local to, where one query can read it (usable()).
         f"COMMENT ON TABLE insights_received_day IS {zone_literal(zone)}",
     ]
@@ -203,6 +228,7 @@ def uninstall_sql() -> list[str]:
         *(f"DROP FUNCTION IF EXISTS insights_rollup_{op}()" for op in OPS),
         "DROP TABLE IF EXISTS insights_received_day",
         "DROP TABLE IF EXISTS insights_closed_day",
+        "DROP TABLE IF EXISTS insights_cell_month",
         *(f"DROP INDEX IF EXISTS {name}" for name in INDEXES),
     ]
 
@@ -221,10 +247,11 @@ def rebuild_sql(zone: str) -> list[str]:
         f"LOCK TABLE {REPORTS} IN SHARE MODE",
         "SET LOCAL jit = off",
         *install_sql(zone),
-        "TRUNCATE insights_received_day, insights_closed_day",
+        "TRUNCATE insights_received_day, insights_closed_day, insights_cell_month",
         *apply_sql([(REPORTS, 1)], zone),
         "ANALYZE insights_received_day",
         "ANALYZE insights_closed_day",
+        "ANALYZE insights_cell_month",
     ]
 
 

@@ -222,6 +222,59 @@ def area_counts(filters: Filters, areas: list[int], now: datetime) -> dict[int, 
     return dict(rows)
 
 
+def _month_after(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def whole_months(first: date, last: date) -> tuple[date, date] | None:
+    """The first days of the first and the last whole local month within [first, last]."""
+    start = first if first.day == 1 else _month_after(first)
+    end = start
+    if _month_after(start) - timedelta(days=1) > last:
+        return None
+    while _month_after(_month_after(end)) - timedelta(days=1) <= last:
+        end = _month_after(end)
+    return start, end
+
+
+def grid_counts(filters: Filters, factor: int, now: datetime) -> list[tuple[float, float, int]]:
+    """Public reports with a map point per cell of `factor` finest cells, in the period,
+    most first (the map's order): whole months from insights_cell_month, less the reports
+    still in their preview window, plus the days at either end read from the reports.
+    Only for the whole city and every category (the table has no other dimension)."""
+    months = whole_months(filters.first_day, filters.last_day)
+    assert months is not None
+    first_month, last_month = months
+    after = _month_after(last_month)
+    zone = rollups.zone_literal(settings.TIME_ZONE)
+    fine = f"CAST('{rollups.FINE_CELL!r}' AS float8)"
+    point = (
+        f"SELECT floor(lat / {fine})::int AS gy, floor(long / {fine})::int AS gx, {{sign}} AS n "
+        "FROM reports_servicerequest WHERE NOT hidden AND lat IS NOT NULL AND long IS NOT NULL "
+        f"AND requested_datetime >= (%s::timestamp AT TIME ZONE {zone}) "
+        f"AND requested_datetime < (%s::timestamp AT TIME ZONE {zone})"
+    )
+    parts = [
+        "SELECT gy, gx, n FROM insights_cell_month WHERE month BETWEEN %s AND %s",
+        point.format(sign=-1) + " AND published_at > %s",
+    ]
+    params: Params = [first_month, last_month, first_month, after, now]
+    # The days before the first whole month and after the last (half-open ranges).
+    for edge_from, edge_to in (
+        (filters.first_day, first_month),
+        (after, filters.last_day + timedelta(days=1)),
+    ):
+        if edge_from < edge_to:
+            parts.append(point.format(sign=1) + " AND published_at <= %s")
+            params += [edge_from, edge_to, now]
+    rows = _fetch(
+        f"SELECT floor(gy / %s::float8) AS gy, floor(gx / %s::float8) AS gx, sum(n) "
+        f"FROM ({' UNION ALL '.join(parts)}) AS r GROUP BY 1, 2 HAVING sum(n) <> 0",
+        [factor, factor, *params],
+    )
+    return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
+
+
 # Staff figures (every report, hidden and unpublished ones too) -------------------------
 
 

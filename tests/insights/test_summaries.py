@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from reports.insights import queries, rollups, staff
+from reports.insights import hotspots, queries, rollups, staff
 from reports.insights.filters import Filters, local_midnight
 from reports.services import triage
 from tests.factories import (
@@ -201,6 +201,49 @@ def test_rebuild_finds_what_the_triggers_kept(city) -> None:
     assert kept["insights_received_day"] and kept["insights_closed_day"]
     call_command("rebuild_insights", stdout=io.StringIO())
     assert summary_rows() == kept
+
+
+@postgres_only
+def test_map_cells_equal_the_scan_at_every_size(city, monkeypatch) -> None:
+    """Points anywhere, on cell edges too (multiples of the finest cell, on both sides of
+    zero), hidden ones and one in its preview window; periods with and without whole
+    months."""
+    draw = random.Random(3)
+    edges = [0.0, 0.0025, 0.005, 0.01, -0.0025, -0.005, 35.7775, -78.64]
+    for i in range(150):
+        lat = draw.choice(edges) if i % 3 == 0 else draw.uniform(35.7, 35.9)
+        long = draw.choice(edges) if i % 5 == 0 else draw.uniform(-78.8, -78.5)
+        ServiceRequestFactory(
+            service=city["pothole"],
+            lat=lat,
+            long=long,
+            requested_datetime=days_ago(draw.uniform(0, 200)),
+            hidden=i % 17 == 0,
+        )
+    ServiceRequestFactory(
+        service=city["pothole"], published_at=timezone.now() + timedelta(minutes=5)
+    )
+    ServiceRequestFactory(service=city["pothole"], lat=None, long=None)
+    assert hotspots._summed_cells(period(365), 0.005) is not None
+    for filters in (period(365), period(90), period(40), period(365, service=city["pothole"])):
+        for size in hotspots.CELL_SIZES.values():
+            fast = hotspots.grid_cells(filters, size)
+            with monkeypatch.context() as patch:
+                patch.setattr(rollups, "usable", lambda: False)
+                slow = hotspots.grid_cells(filters, size)
+            assert fast == slow and fast
+
+
+def test_whole_months_of_a_period() -> None:
+    from reports.insights.summaries import whole_months
+
+    assert whole_months(date(2026, 1, 1), date(2026, 1, 31)) == (date(2026, 1, 1),) * 2
+    assert whole_months(date(2026, 1, 2), date(2026, 3, 30)) == (date(2026, 2, 1),) * 2
+    assert whole_months(date(2025, 12, 5), date(2026, 12, 4)) == (
+        date(2026, 1, 1),
+        date(2026, 11, 1),
+    )
+    assert whole_months(date(2026, 1, 2), date(2026, 2, 27)) is None
 
 
 @postgres_only
