@@ -8,6 +8,7 @@ contains it (a handful of boundaries, compared with shapely once per request).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, F, Value
@@ -48,7 +49,7 @@ class Cell:
 
 
 def grid_cells(filters: Filters, size: float) -> list[Cell]:
-    rows = _summed_cells(filters, size)
+    rows: Iterable[tuple[float, float, int]] | None = _summed_cells(filters, size)
     if rows is None:
         rows = (
             in_period(filters)
@@ -135,6 +136,7 @@ def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
                 owner[other.pk] = n.pk
                 break
     counts: dict[int, int] = dict.fromkeys(owner.values(), 0)
+    found: dict[int, int]
     if rollups.usable():
         found = summaries.area_counts(filters, list(owner), timezone.now())
     else:
@@ -145,8 +147,8 @@ def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
             .annotate(n=Count("pk"))
             .order_by()
         )
-    for area_id, n in found.items():
-        counts[owner[area_id]] += n
+    for area_id, found_count in found.items():
+        counts[owner[area_id]] += found_count
     result = sorted(
         (AreaCount(n, counts[n.pk]) for n in neighbourhoods),
         key=lambda a: (-a.count, a.boundary.name),

@@ -223,7 +223,7 @@ def _month_rows(
 ) -> list[dict[str, Any]]:
     """The portable scan behind top_categories_month: public reports per category in two
     half-open ranges of instants."""
-    return list(
+    rows = (
         public_in_scope(filters)
         .filter(
             Q(requested_datetime__gte=this[0], requested_datetime__lt=this[1])
@@ -236,6 +236,7 @@ def _month_rows(
         )
         .order_by("-this", "-last", "service_id")[:limit]
     )
+    return [dict(row) for row in rows]
 
 
 def backlog_by_department(filters: Filters, *, now: datetime | None = None) -> Table:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 BUCKETS = 68  # floor(4·ln(seconds)): bucket 67 starts at about 21 years
 REPORTS = "reports_servicerequest"
@@ -266,11 +266,11 @@ def install() -> None:
 
 
 def rebuild() -> None:
-    """Recompute both tables from the reports (in the caller's transaction, if any), for
-    the current TIME_ZONE."""
+    """Recompute the tables from the reports, in one transaction (the caller's, if any),
+    for the current TIME_ZONE."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         for statement in rebuild_sql(settings.TIME_ZONE):
             cursor.execute(statement)
 

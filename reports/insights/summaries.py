@@ -36,7 +36,8 @@ def _fetch(sql: str, params: Params) -> list[tuple[Any, ...]]:
 
 def scope_sql(filters: Filters, *, department: bool = True) -> tuple[str, Params]:
     """Filters.scope() as SQL over the columns the reports and the summaries share."""
-    parts, params = ["TRUE"], []
+    parts: list[str] = ["TRUE"]
+    params: Params = []
     if filters.service is not None:
         parts.append("service_id = %s")
         params.append(filters.service.pk)
