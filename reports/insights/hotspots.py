@@ -7,8 +7,8 @@ contains it (a handful of boundaries, compared with shapely once per request).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, Value
