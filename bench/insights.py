@@ -8,6 +8,9 @@ bench/open311.py). Without BENCH_DATABASE_URL it uses bench/results/bench.sqlite
 The figure cache is off (INSIGHTS_CACHE_SECONDS=0), so every run computes from the database.
 Each export runs in a child process of its own and reports that process's peak RSS (the
 whole Django process, not only the export), rows per second and bytes.
+The CPU column adds the Django process's CPU time and its PostgreSQL backend's (read from
+/proc: the database on this machine) per request: on a shared machine it moves less than
+wall time. The staff dashboard is read as the first active superuser.
 Numbers, not tests: nothing here asserts a time.
 """
 
@@ -95,12 +98,31 @@ def export_child(fmt: str) -> None:
     )
 
 
+def backend_cpu_seconds() -> float:
+    """CPU time of this connection's PostgreSQL backend so far (its /proc entry: the
+    database runs on this machine), or 0 elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pages(runs: int) -> None:
     setup()
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from departments.models import Boundary, Department
     from reports.models import Service, ServiceRequest
 
     total = ServiceRequest.objects.count()
@@ -115,29 +137,46 @@ def pages(runs: int) -> None:
         ).first()
     )
     code = busiest.service_code if busiest else ""
+    department = Department.objects.order_by("pk").values_list("slug", flat=True).first()
+    areas = {
+        kind: Boundary.objects.filter(kind=kind).order_by("pk").values_list("pk", flat=True).first()
+        for kind in ("neighbourhood", "district")
+    }
     scenarios = [
         ("dashboard, last 12 months", "/insights/"),
+        ("dashboard, last 30 days", "/insights/?period=30"),
         ("dashboard, 90 days, one category", f"/insights/?period=90&service={code}"),
+        ("dashboard, 12 months, one department", f"/insights/?department={department}"),
+        ("dashboard, 12 months, a neighbourhood", f"/insights/?area={areas['neighbourhood']}"),
+        ("dashboard, 12 months, a district", f"/insights/?area={areas['district']}"),
         ("hotspot map, last 12 months", "/insights/map/"),
         ("hotspot map, 90 days, one category", f"/insights/map/?period=90&service={code}"),
+        ("staff dashboard, last 12 months", "/admin/insights/"),
         ("data.json", "/data.json"),
     ]
     client = Client()
-    print(f"{'scenario':40} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'KB':>7}")
+    staff = get_user_model().objects.filter(is_superuser=True, is_active=True).first()
+    if staff is not None:
+        client.force_login(staff)
+    else:
+        scenarios = [s for s in scenarios if not s[1].startswith("/admin/")]
+    print(f"{'scenario':42} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>7} {'queries':>8} {'KB':>7}")
     for label, path in scenarios:
         client.get(path)
-        timings = []
+        timings, cpu = [], []
         for _ in range(runs):
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time() + backend_cpu_seconds()
             response = client.get(path)
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() + backend_cpu_seconds() - cpu_began) * 1000)
         assert response.status_code == 200, (label, response.status_code)
         with CaptureQueriesContext(connection) as queries:
             client.get(path)
         timings.sort()
         p90 = timings[min(len(timings) - 1, int(len(timings) * 0.9))]
         print(
-            f"{label:40} {statistics.median(timings):10.0f} {p90:8.0f} "
+            f"{label:42} {statistics.median(timings):10.0f} {p90:8.0f} "
+            f"{statistics.median(cpu):7.0f} "
             f"{len(queries.captured_queries):8d} {len(response.content) / 1024:7.0f}",
             flush=True,
         )
