@@ -236,8 +236,11 @@ def uninstall_sql() -> list[str]:
 OPS = ("insert", "update", "delete", "truncate")
 
 
-def index_sql() -> list[str]:
-    return [f"CREATE INDEX IF NOT EXISTS {name} ON {REPORTS} {d}" for name, d in INDEXES.items()]
+def index_sql(*, concurrently: bool = False) -> list[str]:
+    how = "CONCURRENTLY " if concurrently else ""
+    return [
+        f"CREATE INDEX {how}IF NOT EXISTS {name} ON {REPORTS} {d}" for name, d in INDEXES.items()
+    ]
 
 
 def rebuild_sql(zone: str) -> list[str]:
@@ -256,13 +259,21 @@ def rebuild_sql(zone: str) -> list[str]:
 
 
 def install() -> None:
-    """Tables, triggers and indexes, filled from the reports already there (a migration)."""
+    """Indexes, tables and triggers, filled from the reports already there (a migration).
+
+    Outside a transaction the indexes are built CONCURRENTLY, so that a live site keeps
+    taking reports meanwhile; the triggers and the first fill then go in one transaction
+    (the fill holds writers back for a few seconds at a million reports)."""
     if connection.vendor != "postgresql":
         return
+    concurrently = not connection.in_atomic_block
     with connection.cursor() as cursor:
-        for statement in [*index_sql(), *install_sql(settings.TIME_ZONE), *_triggers()]:
+        for statement in index_sql(concurrently=concurrently):
             cursor.execute(statement)
-    rebuild()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in [*install_sql(settings.TIME_ZONE), *_triggers()]:
+            cursor.execute(statement)
+        rebuild()
 
 
 def rebuild() -> None:

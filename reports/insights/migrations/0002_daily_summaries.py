@@ -21,6 +21,9 @@ def uninstall(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: the indexes on the reports are built CONCURRENTLY (rollups.py).
+    atomic = False
+
     dependencies = [
         ("insights", "0001_area_alerts"),
         ("reports", "0012_search_indexes"),
