@@ -42,11 +42,16 @@ def main() -> None:
     parser.add_argument(
         "--skip-sqlite", action="store_true", help="Only BENCH_DATABASE_URL's PostgreSQL."
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated parts of scenario names to run (the minimal view always runs).",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = 1_000_000 if options.million else options.count
     if options.child:
-        run(count, options.seconds)
+        run(count, options.seconds, options.only)
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
@@ -74,7 +79,7 @@ def main() -> None:
             "RATELIMIT_OPEN311_POST_ADDRESS": "100000000/hour",
         }
         command = [sys.executable, __file__, "--child", "--count", str(count)]
-        command += ["--seconds", str(options.seconds)]
+        command += ["--seconds", str(options.seconds), "--only", options.only]
         failed |= subprocess.call(command, env=env, cwd=ROOT) != 0
     sys.exit(1 if failed else 0)
 
@@ -115,7 +120,7 @@ def refuse_unless_bench_database() -> None:
         )
 
 
-def run(count: int, seconds: float) -> None:
+def run(count: int, seconds: float, only: str = "") -> None:
     """In the child: prepare the database, serve it with gunicorn, load every scenario."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -145,7 +150,12 @@ def run(count: int, seconds: float) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     import httpload
 
-    scenarios = build_scenarios()
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
+    scenarios = [
+        scenario
+        for index, scenario in enumerate(build_scenarios())
+        if index == 0 or not wanted or any(part in scenario.label for part in wanted)
+    ]
     connection.close()
     results: list[httpload.Result] = []
     database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
