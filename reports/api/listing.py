@@ -27,8 +27,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
-from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
+from django.db import connection
+from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from reports.models import Photo, RequestUpdate, ServiceRequest
@@ -113,14 +115,25 @@ def around(
     dlat = math.degrees(radius / EARTH_RADIUS)
     shrink = max(math.cos(math.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
     dlong = min(math.degrees(radius / (EARTH_RADIUS * shrink)), 180.0)
-    boxed = queryset.in_bbox(lat - dlat, long - dlong, lat + dlat, long + dlong)
+    box = (lat - dlat, long - dlong, lat + dlat, long + dlong)
+    if connection.vendor == "sqlite":
+        # SQLite's planner prefers the time index of the default 90-day window to the point
+        # index, then computes the distance for every report of the window (20 ms at
+        # 100,000 reports, against 1 ms): the box as a list of ids makes it start there.
+        in_box = ServiceRequest.objects.filter(hidden=False).in_bbox(*box).values("pk")
+        boxed = queryset.filter(pk__in=in_box)
+    else:
+        boxed = queryset.in_bbox(*box)
     phi, lam = math.radians(lat), math.radians(long)
-    half_dphi = (Radians(F("lat")) - phi) / 2
-    half_dlam = (Radians(F("long")) - lam) / 2
-    inner = Power(Sin(half_dphi), 2) + math.cos(phi) * Cos(Radians(F("lat"))) * Power(
-        Sin(half_dlam), 2
+    # As SQL: the same at every level of the page's query, and the ORM's expression tree
+    # of it cost more to compile (copied at each level) than the search itself. The
+    # columns are the report table's: no other table of these queries has them.
+    distance = RawSQL(
+        "2 * %s * ASIN(SQRT(POWER(SIN((RADIANS(lat) - %s) / 2), 2)"
+        " + %s * COS(RADIANS(lat)) * POWER(SIN((RADIANS(long) - %s) / 2), 2)))",
+        (EARTH_RADIUS, phi, math.cos(phi), lam),
+        output_field=FloatField(),
     )
-    distance = 2 * EARTH_RADIUS * ASin(Sqrt(inner))
     return boxed.annotate(distance=distance).filter(distance__lte=radius)
 
 
