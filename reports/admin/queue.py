@@ -11,11 +11,11 @@ from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Boundary, Department
@@ -40,6 +40,8 @@ PRIVATE_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "device_i
 
 
 STATE_LABELS = {value: str(label) for value, label in ServiceRequest.State.choices}
+# The queue's summary column shows this much of a report's text.
+SUMMARY_CHARS = 80
 
 
 def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
@@ -358,21 +360,43 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         photos = getattr(obj, "admin_photos", None)
         if photos is None:
             photos = list(obj.photos.filter(state=Photo.State.PROCESSED).exclude(thumbnail=""))
-        return render_to_string(
-            "admin/reports/cell_thumbnail.html", {"photo": photos[0] if photos else None}
+        if not photos:
+            return mark_safe("–")
+        return format_html(
+            '<img class="c311-thumb" src="{}" alt="" loading="lazy">',
+            photos[0].staff_thumbnail_url,
         )
+
+    # The cells below are written with format_html rather than a template each: a template
+    # per cell was a third of the queue's time.
 
     @admin.display(description="report", ordering="service__name")
     def summary(self, obj: ServiceRequest) -> SafeString:
         text = obj.description or obj.address or "(no description)"
-        return render_to_string(
-            "admin/reports/servicerequest/cell_summary.html",
-            {"service": obj.service.name, "text": text},
+        if len(text) > SUMMARY_CHARS:
+            text = Truncator(text).chars(SUMMARY_CHARS)
+        return format_html(
+            '<span class="c311-service">{}</span> <span class="c311-text">{}</span>',
+            obj.service.name,
+            text,
         )
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: ServiceRequest) -> SafeString:
-        return render_to_string("admin/reports/servicerequest/cell_state.html", {"report": obj})
+        badges = [
+            format_html(
+                '<span class="c311-state {}">{}</span>',
+                obj.state,
+                STATE_LABELS.get(obj.state, obj.state),
+            )
+        ]
+        if obj.hidden:
+            badges.append(mark_safe('<span class="c311-badge hidden">hidden</span>'))
+        if obj.reopened_by_reporter_at and obj.is_open:
+            badges.append(
+                mark_safe('<span class="c311-badge reopened">Reopened by reporter</span>')
+            )
+        return mark_safe(" ".join(badges))
 
     @admin.display(description="+1", ordering="supporters")
     def support_count(self, obj: ServiceRequest) -> str:
@@ -381,10 +405,10 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description="routed to", ordering="department__name")
     def routed_to(self, obj: ServiceRequest) -> SafeString:
-        return render_to_string(
-            "admin/reports/servicerequest/cell_routed_to.html",
-            {"department": obj.department, "area": obj.area},
-        )
+        department = obj.department or "–"
+        if obj.area is None:
+            return format_html("{}", department)
+        return format_html('{}<span class="c311-area">{}</span>', department, obj.area)
 
     @admin.display(description="received", ordering="requested_datetime")
     def received(self, obj: ServiceRequest) -> str:
@@ -394,10 +418,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
     def target(self, obj: ServiceRequest) -> SafeString | str:
         if obj.expected_datetime is None:
             return "–"
-        return render_to_string(
-            "admin/reports/servicerequest/cell_target.html",
-            {
-                "when": timezone.localtime(obj.expected_datetime).strftime("%b %d %H:%M"),
-                "overdue": obj.is_open and obj.expected_datetime < timezone.now(),
-            },
-        )
+        when = timezone.localtime(obj.expected_datetime).strftime("%b %d %H:%M")
+        if obj.is_open and obj.expected_datetime < timezone.now():
+            return format_html('{} <span class="c311-badge overdue">overdue</span>', when)
+        return when
