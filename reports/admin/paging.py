@@ -4,7 +4,8 @@ Why: Django's admin counts the filtered queue on every page (COUNT(*) reads ever
 row) and reaches deep pages with OFFSET over whole rows. Here the count is PostgreSQL's
 estimate when that is large (the planner's row estimate for a filtered list, the table's
 `reltuples` for an unfiltered one) and exact only when small, and a deep page finds its ids
-in an index first, then reads just those rows.
+in an index first, then reads just those rows. A queue counted exactly as empty (a search
+that finds nothing) is not read at all.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 # Below this many (estimated) rows an exact count is cheap enough.
@@ -72,3 +75,14 @@ class EstimatedCountPaginator(Paginator):
             if self.count >= EXACT_BELOW and int(number) > 1:
                 return int(number)
             raise
+
+
+class QueueChangeList(ChangeList):
+    """Django's changelist, which reads the rows of an empty queue anyway: a count of 0 is
+    always exact here (estimates stand only for large queues), so there are none to read.
+    On a search that finds nothing, reading them cost as much as the count."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        if self.result_count == 0:
+            self.result_list = self.queryset.none()

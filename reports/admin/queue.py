@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Boundary, Department
 from departments.permissions import department_ids
-from reports.admin.paging import EstimatedCountPaginator
+from reports.admin.paging import EstimatedCountPaginator, QueueChangeList
 from reports.ids import parse_id
 from reports.models import ApiKey, Photo, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -46,26 +46,47 @@ SUMMARY_CHARS = 80
 
 def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> dict[str, object]:
     """One report on a staff map (admin_map.js draws it; a click opens `url`)."""
-    return {
-        "id": pk,
-        "lat": lat,
-        "long": long,
-        "state": state,
-        "state_label": STATE_LABELS.get(state, state),
-        "service": service,
-        "url": report_url(pk),
-    }
+    return map_markers([(pk, lat, long, state, service)])[0]
 
 
-def report_url(pk: int) -> str:
-    """The report's admin page. Resolved once per URL prefix, then filled in: the queue map
-    has hundreds of markers, and reverse() per marker was a good part of the page's time."""
-    return _report_url_pattern(get_script_prefix()).format(pk)
+def map_markers(rows: list[tuple[int, float, float, str, str]]) -> list[dict[str, object]]:
+    """Reports on a staff map, from (pk, lat, long, state, service name) rows."""
+    url = _report_url_pattern(get_script_prefix())
+    return [
+        {
+            "id": pk,
+            "lat": lat,
+            "long": long,
+            "state": state,
+            "state_label": STATE_LABELS.get(state, state),
+            "service": service,
+            "url": url.format(pk),
+        }
+        for pk, lat, long, state, service in rows
+    ]
 
 
 @lru_cache(maxsize=8)
 def _report_url_pattern(prefix: str) -> str:
+    """A report's admin page, to fill in with its number. Resolved once per URL prefix: the
+    queue map has hundreds of markers, and reverse() per marker was a good part of the
+    page's time."""
     return reverse("admin:reports_servicerequest_change", args=[0]).replace("/0/", "/{}/")
+
+
+def queue_map_rows(cl: ChangeList) -> list[tuple[int, float, float, str, str]]:
+    """The located reports of the whole filtered queue (not only this page), up to one more
+    than the map shows. When the page holds the whole queue, they are the page's rows."""
+    if not cl.multi_page or (cl.show_all and cl.can_show_all):
+        return [
+            (report.pk, report.lat, report.long, report.state, report.service.name)
+            for report in cl.result_list
+            if report.lat is not None
+        ][: QUEUE_MAP_LIMIT + 1]
+    located = cl.queryset.filter(lat__isnull=False)
+    return list(
+        located.values_list("pk", "lat", "long", "state", "service__name")[: QUEUE_MAP_LIMIT + 1]
+    )
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -321,22 +342,19 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            # The map shows the whole filtered queue, not only this page, up to a cap.
-            located = context["cl"].queryset.filter(lat__isnull=False)
-            rows = list(
-                located.values_list("pk", "lat", "long", "state", "service__name")[
-                    : QUEUE_MAP_LIMIT + 1
-                ]
-            )
+            rows = queue_map_rows(context["cl"])
             context["queue_map"] = {
                 "config": map_config(),
                 "capped": len(rows) > QUEUE_MAP_LIMIT,
                 "limit": QUEUE_MAP_LIMIT,
-                "markers": [map_marker(*row) for row in rows[:QUEUE_MAP_LIMIT]],
+                "markers": map_markers(rows[:QUEUE_MAP_LIMIT]),
                 "legend": MAP_LEGEND,
             }
             context["media"] = context["media"] + MAP_MEDIA
         return response
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
 
     # Columns -------------------------------------------------------------------------------
 
