@@ -78,11 +78,20 @@ class EstimatedCountPaginator(Paginator):
 
 
 class QueueChangeList(ChangeList):
-    """Django's changelist, which reads the rows of an empty queue anyway: a count of 0 is
-    always exact here (estimates stand only for large queues), so there are none to read.
-    On a search that finds nothing, reading them cost as much as the count."""
+    """Django's changelist, with the page's rows read as the model admin's `rows_queryset`
+    makes them (only the columns shown, say), while `self.queryset` stays whole for the
+    actions and the map. An empty queue is not read: a count of 0 is always exact here
+    (estimates stand only for large queues), and on a search that finds nothing reading
+    the rows cost as much as the count."""
 
     def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
+        whole = self.queryset
+        rows_queryset = getattr(self.model_admin, "rows_queryset", None)
+        if rows_queryset is not None:
+            self.queryset = rows_queryset(whole)
+        try:
+            super().get_results(request)
+        finally:
+            self.queryset = whole
         if self.result_count == 0:
-            self.result_list = self.queryset.none()
+            self.result_list = whole.none()
