@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 
 from civic311.maps import MAP_MEDIA, map_config
 from departments.models import Boundary, Department
 from departments.permissions import department_ids
 from reports.admin.paging import EstimatedCountPaginator, QueueChangeList
 from reports.ids import parse_id
-from reports.models import ApiKey, Photo, ServiceRequest
+from reports.models import ApiKey, Photo, Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
 QUEUE_MAP_LIMIT = 500
@@ -110,6 +111,13 @@ ROW_FIELDS = (
     "requested_datetime",
     "expected_datetime",
 )
+
+
+@lru_cache(maxsize=256)
+def area_label(name: str, kind: str, language: str | None) -> str:
+    """An area as it reads (its name and kind): the kind's label was looked up in the
+    field's choices each time, for every row of the queue."""
+    return str(Boundary(name=name, kind=kind))
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -277,6 +285,16 @@ class AreaFilter(ChoiceListFilter):
         return [(str(pk), name) for pk, name in Boundary.objects.values_list("pk", "name")]
 
 
+class ServiceFilter(ChoiceListFilter):
+    """Django's filter on the field would read every column of the categories for a name."""
+
+    title = "service"
+    parameter_name = field = "service__id__exact"
+
+    def choices_from(self) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in Service.objects.values_list("pk", "name")]
+
+
 class ApiKeyFilter(ChoiceListFilter):
     title = "API key"
     parameter_name = field = "api_key__id__exact"
@@ -311,7 +329,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         DepartmentQueueFilter,
         StatusQueueFilter,  # before "state": it looks whether a state was chosen
         "state",
-        "service",
+        ServiceFilter,
         OverdueFilter,
         ReporterAnswerFilter,
         HasPhotoFilter,
@@ -458,7 +476,8 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
         department = obj.department or "–"
         if obj.area is None:
             return format_html("{}", department)
-        return format_html('{}<span class="c311-area">{}</span>', department, obj.area)
+        area = area_label(obj.area.name, obj.area.kind, get_language())
+        return format_html('{}<span class="c311-area">{}</span>', department, area)
 
     @admin.display(description="received", ordering="requested_datetime")
     def received(self, obj: ServiceRequest) -> str:

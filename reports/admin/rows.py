@@ -11,6 +11,7 @@ callable of the admin) is left to Django's own `items_for_result`."""
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -98,8 +99,10 @@ def _callable_reader(
             value = attr(obj)
         except ObjectDoesNotExist:
             return empty, False
-        if type(value) is SafeString and value.strip():
-            return value, False
+        if type(value) in (str, SafeString) and not boolean and value.strip():
+            # What display_for_value and conditional_escape make of text, without the
+            # lazy-string checks around each of them.
+            return (value if type(value) is SafeString else html.escape(value)), False
         if isinstance(value, str) and value.strip() == "":
             value = ""
         shown = conditional_escape(display_for_value(value, empty, boolean))
