@@ -67,9 +67,7 @@ def _cells(cl: ChangeList) -> list[Cell] | None:
     return cells
 
 
-def _reader(
-    cl: ChangeList, name: str, is_link: bool
-) -> tuple[Reader | None, str]:
+def _reader(cl: ChangeList, name: str, is_link: bool) -> tuple[Reader | None, str]:
     """How to read a column's cell (its HTML, and whether it is a date or time, which
     Django marks "nowrap") and the cell's classes."""
     model_admin = cl.model_admin
@@ -91,9 +89,7 @@ def _reader(
     return None, ""
 
 
-def _callable_reader(
-    attr: Callable[[Any], Any], empty: str, boolean: bool
-) -> Reader:
+def _callable_reader(attr: Callable[[Any], Any], empty: str, boolean: bool) -> Reader:
     def read(obj: Any) -> tuple[str, bool]:
         try:
             value = attr(obj)
@@ -111,9 +107,7 @@ def _callable_reader(
     return read
 
 
-def _field_reader(
-    field: models.Field, empty: str, avoid_link: bool
-) -> Reader:
+def _field_reader(field: models.Field, empty: str, avoid_link: bool) -> Reader:
     nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
     if isinstance(field.remote_field, models.ManyToOneRel):
 
