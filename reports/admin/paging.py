@@ -39,7 +39,9 @@ def estimated_count(queryset: QuerySet) -> int | None:
             row = cursor.fetchone()
         if row and row[0] >= 0:
             return int(row[0])
-    plan = json.loads(queryset.order_by().explain(format="json"))
+    # The row estimate depends on the filters only: planning the page's joins and columns
+    # as well cost twice as much for the same number.
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
