@@ -424,7 +424,7 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def thumbnail(self, obj: ServiceRequest) -> SafeString:
-        photo_id = getattr(obj, "thumbnail_photo", NOT_READ)
+        photo_id: Any = getattr(obj, "thumbnail_photo", NOT_READ)
         if photo_id is NOT_READ:
             thumbs = obj.photos.filter(state=Photo.State.PROCESSED).exclude(thumbnail="")
             photo_id = thumbs.order_by("order", "pk").values_list("pk", flat=True).first()

@@ -78,7 +78,7 @@ def _reader(cl: ChangeList, name: str, is_link: bool) -> tuple[Reader | None, st
         field = None
     if field is not None and field.is_relation and getattr(field, "attname", None) == name:
         return None, ""  # a foreign key's column ("service_id"): Django reads it as is
-    if field is not None and not field.auto_created:
+    if isinstance(field, models.Field) and not field.auto_created:
         return _field_reader(field, empty, is_link), f"field-{name}"
     if field is None and name != "__str__" and hasattr(model_admin, name):
         attr = getattr(model_admin, name)

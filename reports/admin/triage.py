@@ -5,10 +5,11 @@ fields always move together."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -143,7 +144,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
         the same query."""
         queryset = self.get_queryset(request).select_related("service", "department", "area")
         opts = ServiceRequest._meta
-        field = opts.pk if from_field is None else opts.get_field(from_field)
+        field = cast(models.Field, opts.pk if from_field is None else opts.get_field(from_field))
         try:
             return queryset.get(**{field.name: field.to_python(object_id)})
         except (ServiceRequest.DoesNotExist, ValidationError, ValueError):
@@ -197,7 +198,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
                 f"This report is with {report.department or 'no department'}. You can read it; "
                 "only that department can change it."
             )
-        if report.lat is not None:
+        if report.lat is not None and report.long is not None:
             extra["report_map"] = {
                 "config": map_config(),
                 "markers": [

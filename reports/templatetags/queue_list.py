@@ -29,9 +29,10 @@ def queue_result_list(cl: ChangeList) -> dict[str, Any]:
 
 @register.tag(name="queue_result_list")
 def queue_result_list_tag(parser: Parser, token: Token) -> InclusionAdminNode:
-    return InclusionAdminNode(
-        parser,
-        token,
+    # django-stubs describe an older signature of this class (with a name first).
+    return InclusionAdminNode(  # type: ignore[call-arg]
+        parser,  # type: ignore[arg-type]
+        token,  # type: ignore[arg-type]
         func=queue_result_list,
         template_name="change_list_results.html",
         takes_context=False,
