@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,17 +71,10 @@ def main() -> None:
     connection.close()
     results = []
     with httpload.gunicorn(dict(os.environ)) as (base, master):
-        results.append(
-            Scenario("minimal Django view", "/bench/minimal.json").measure(
-                base, options.seconds, httpload.server_pids(master, database)
-            )
-        )
+        minimal = Scenario("minimal Django view", "/bench/minimal.json")
+        results.append(minimal.measure(base, options.seconds, master, database))
         for scenario in scenarios:
-            first = urllib.request.Request(base + scenario.path, headers=scenario.headers)
-            with urllib.request.urlopen(first, timeout=120) as answer:
-                answer.read()
-            pids = httpload.server_pids(master, database)
-            results.append(scenario.measure(base, options.seconds, pids))
+            results.append(scenario.measure(base, options.seconds, master, database))
             print(f"  {results[-1].label}: CPU {results[-1].cpu:.1f} ms", flush=True)
     print_table(f"{connection.vendor}, {reports:,} reports", results)
 
