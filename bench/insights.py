@@ -9,7 +9,8 @@ The figure cache is off (INSIGHTS_CACHE_SECONDS=0), so every run computes from t
 Each export runs in a child process of its own and reports that process's peak RSS (the
 whole Django process, not only the export), rows per second, bytes, and the CPU time of
 the process and (PostgreSQL on this machine) of its database backend: on a shared machine
-the CPU times are the steadier figures.
+the CPU times are the steadier figures (the backend only: a parallel plan's workers are not
+counted; the exports' plans use none).
 Numbers, not tests: nothing here asserts a time.
 """
 
