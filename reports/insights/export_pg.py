@@ -82,7 +82,7 @@ def _rows_sql(queryset: QuerySet[ServiceRequest], for_json: bool) -> tuple[str, 
         .annotate(**columns)
         .values_list(*columns)
     )
-    return selected.query.sql_with_params()  # type: ignore[no-any-return]
+    return selected.query.sql_with_params()
 
 
 def feature_sql(rows: str) -> str:
