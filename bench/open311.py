@@ -42,11 +42,16 @@ def main() -> None:
     parser.add_argument(
         "--skip-sqlite", action="store_true", help="Only BENCH_DATABASE_URL's PostgreSQL."
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated parts of scenario names to run (the minimal view always runs).",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = 1_000_000 if options.million else options.count
     if options.child:
-        run(count, options.seconds)
+        run(count, options.seconds, options.only)
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
@@ -65,6 +70,9 @@ def main() -> None:
             "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
             "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "ERROR",
+            # One connection for the whole run: a reconnection would start a database
+            # backend after the CPU column's processes were listed.
+            "DATABASE_CONN_MAX_AGE": "3600",
             "STATIC_ROOT": str(RESULTS / "static"),
             "MEDIA_ROOT": str(RESULTS / f"media-{label.lower()}"),
             # Tasks are queued, not run in the request (a worker would run them).
@@ -74,7 +82,7 @@ def main() -> None:
             "RATELIMIT_OPEN311_POST_ADDRESS": "100000000/hour",
         }
         command = [sys.executable, __file__, "--child", "--count", str(count)]
-        command += ["--seconds", str(options.seconds)]
+        command += ["--seconds", str(options.seconds), "--only", options.only]
         failed |= subprocess.call(command, env=env, cwd=ROOT) != 0
     sys.exit(1 if failed else 0)
 
@@ -115,7 +123,7 @@ def refuse_unless_bench_database() -> None:
         )
 
 
-def run(count: int, seconds: float) -> None:
+def run(count: int, seconds: float, only: str = "") -> None:
     """In the child: prepare the database, serve it with gunicorn, load every scenario."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -145,14 +153,18 @@ def run(count: int, seconds: float) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     import httpload
 
-    scenarios = build_scenarios()
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
+    scenarios = [
+        scenario
+        for index, scenario in enumerate(build_scenarios())
+        if index == 0 or not wanted or any(part in scenario.label for part in wanted)
+    ]
     connection.close()
     results: list[httpload.Result] = []
     database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
     with httpload.gunicorn(dict(os.environ)) as (base, master):
         for scenario in scenarios:
-            pids = httpload.server_pids(master, database)
-            results.append(scenario.measure(base, seconds, pids))
+            results.append(scenario.measure(base, seconds, master, database))
             print(f"  {results[-1].label}: p50 {results[-1].p50:.2f} ms", flush=True)
     # The reports the POST scenarios made: the next run finds exactly --count again.
     ServiceRequest.objects.exclude(source="generated").delete()
@@ -175,19 +187,24 @@ class Scenario:
         self.label, self.path, self.script, self.seconds = label, path, script, seconds
         self.headers = headers or {}
 
-    def measure(self, base: str, seconds: float, pids: list[int]) -> Any:
+    def measure(self, base: str, seconds: float, master: int, database: str) -> Any:
+        """Load the scenario; the CPU column counts the server's processes as they are after
+        a first request (the worker and the database backend it is connected to)."""
         import urllib.error
         import urllib.request
 
         import httpload
 
-        if self.script is None:  # one request first: templates, caches and plans warm up
-            warm = urllib.request.Request(base + self.path, headers=self.headers)
-            try:
-                with urllib.request.urlopen(warm, timeout=120) as answer:
-                    answer.read()
-            except urllib.error.HTTPError:
-                pass  # counted by wrk as not 2xx/3xx
+        # One request first: templates, caches, plans and stored documents warm up (a POST
+        # warms up with the minimal view, without filing a report).
+        path = self.path if self.script is None else "/bench/minimal.json"
+        warm = urllib.request.Request(base + path, headers=self.headers)
+        try:
+            with urllib.request.urlopen(warm, timeout=120) as answer:
+                answer.read()
+        except urllib.error.HTTPError:
+            pass  # counted by wrk as not 2xx/3xx
+        pids = httpload.server_pids(master, database)
 
         return httpload.wrk(
             self.label,

@@ -5,10 +5,11 @@ fields always move together."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -136,6 +137,19 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             {"comments": obj.comments.order_by("created", "pk")},
         )
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> ServiceRequest | None:
+        """Django's lookup, with the category, department and area the page shows read in
+        the same query."""
+        queryset = self.get_queryset(request).select_related("service", "department", "area")
+        opts = ServiceRequest._meta
+        field = cast(models.Field, opts.pk if from_field is None else opts.get_field(from_field))
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (ServiceRequest.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def change_view(
         self,
         request: HttpRequest,
@@ -143,7 +157,6 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        report = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         extra.update(
             show_save=False,
@@ -151,19 +164,41 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             show_save_and_add_another=False,
             is_nav_sidebar_enabled=False,
         )
-        if report is not None and can_edit_report(request.user, report):
+        response = super().change_view(request, object_id, form_url, extra)
+        if isinstance(response, TemplateResponse) and response.context_data is not None:
+            response.context_data["media"] = response.context_data["media"] + MAP_MEDIA
+        return response
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ServiceRequest | None = None,
+    ) -> HttpResponse:
+        # The report as Django's view read it: the triage forms, or why they are not shown,
+        # and its map.
+        if obj is not None:
+            context.update(self.report_page_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def report_page_context(self, request: HttpRequest, report: ServiceRequest) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if can_edit_report(request.user, report):
             extra["reply_form"] = admin_forms.ReplyForm(report=report, user=request.user)
             extra["triage_links"] = [
                 (reverse(f"admin:reports_servicerequest_{name}", args=[report.pk]), form.title)
                 for name, form in TRIAGE_FORMS.items()
                 if name != "reply"
             ]
-        elif report is not None:
+        else:
             extra["read_only_reason"] = (
                 f"This report is with {report.department or 'no department'}. You can read it; "
                 "only that department can change it."
             )
-        if report is not None and report.lat is not None:
+        if report.lat is not None and report.long is not None:
             extra["report_map"] = {
                 "config": map_config(),
                 "markers": [
@@ -172,10 +207,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
                     )
                 ],
             }
-        response = super().change_view(request, object_id, form_url, extra)
-        if isinstance(response, TemplateResponse) and response.context_data is not None:
-            response.context_data["media"] = response.context_data["media"] + MAP_MEDIA
-        return response
+        return extra
 
     # Triage pages --------------------------------------------------------------------------
 

@@ -33,6 +33,55 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# Stored documents (reports/api/documents.py) are built once for every site address: a URL
+# of our own media is stored with this character where the address goes, and the address is
+# put in when the answer is sent. Neither format can carry it otherwise: orjson escapes
+# control characters in strings, and the XML writer drops them.
+ORIGIN = "\x01"
+
+
+class RelativeUrl(str):
+    """A path on this site (/media/…) to be written with the ORIGIN mark before it."""
+
+
+class Stored:
+    """An answer made of stored documents, one text per item in the answer's format, and
+    the site address (scheme://host) to put in."""
+
+    def __init__(self, items: list[str], origin: str) -> None:
+        self.items = items
+        self.origin = origin
+
+    def json(self) -> bytes:
+        return ("[" + ",".join(self.items) + "]").replace(ORIGIN, self.origin).encode()
+
+    def xml(self, root: str, item: str) -> str:
+        if not self.items:
+            return f'<?xml version="1.0" encoding="utf-8"?>\n<{root} />'
+        body = "".join(f"<{item}>{text}</{item}>" for text in self.items)
+        text = f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>{body}</{root}>'
+        return text.replace(ORIGIN, self.origin)
+
+
+def json_fragment(value: Any) -> bytes:
+    """orjson's text of `value`, RelativeUrls marked (for stored documents)."""
+    return orjson.dumps(value, default=_marked, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, RelativeUrl):
+        return orjson.Fragment(b'"' + ORIGIN.encode() + orjson.dumps(str(value))[1:])
+    return _json_default(value)
+
+
+def xml_fragment(value: dict[str, Any]) -> str:
+    """The XML elements of `value`'s members, RelativeUrls marked (for stored documents)."""
+    parts: list[str] = []
+    for key, child in value.items():
+        _element(parts, key, child)
+    return "".join(parts)
+
+
 class SuffixContentNegotiation(DefaultContentNegotiation):
     """The URL's .json or .xml decides the format, whatever the Accept header says.
 
@@ -63,6 +112,8 @@ class Open311JSONRenderer(JSONRenderer):
     ) -> bytes:
         if data is None:
             return b""
+        if isinstance(data, Stored):
+            return data.json()
         return orjson.dumps(data, default=_json_default)
 
 
@@ -98,6 +149,8 @@ class Open311XMLRenderer(BaseRenderer):
             getattr(response, "xml_root", None) or getattr(view, "xml_root", "response")
         )
         item_name = str(getattr(response, "xml_item", None) or getattr(view, "xml_item", "item"))
+        if isinstance(data, Stored):
+            return data.xml(root_name, item_name)
         parts = ['<?xml version="1.0" encoding="utf-8"?>\n']
         if isinstance(data, list) and data:
             parts.append(f"<{root_name}>")
@@ -141,6 +194,8 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, RelativeUrl):
+        return ORIGIN + _text(str(value))
     text = str(value)
     if _XML_SPECIAL.search(text):
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.api import listing, params
+from reports.api import documents, listing, params
 from reports.api.errors import (
     Open311Error,
     bad_request,
@@ -264,16 +264,18 @@ class ServiceRequestListApi(Open311Api):
         rows = filterset.qs
         if options.get("radius") is not None:
             rows = listing.around(rows, options["lat"], options["long"], options["radius"])
-        page = listing.read_page(
+        page = documents.read_page(
             rows,
             size=options.get("page_size") or MAX_PAGE_SIZE,
             page=options.get("page") or 1,
             cursor=options.get("cursor"),
             by_distance=options.get("sort") == "distance",
+            in_circle=options.get("radius") is not None,
             extended=extended,
-            absolute=request.build_absolute_uri,
+            xml=fmt == "xml",
+            origin=documents.origin_of(request),
         )
-        response = Response(page.documents)
+        response = Response(page.answer)
         if page.next_cursor:
             following = query.copy()
             following.pop("page", None)
@@ -356,14 +358,15 @@ class ServiceRequestDetailApi(Open311Api):
         """One public report, as a list of one (as the spec says). Hidden or unknown is
         a 404."""
         extended = extensions_requested(request)
-        found: list[dict[str, Any]] = []
+        found = None
         pk = parse_id(service_request_id)
         if pk is not None:
             one = ServiceRequest.objects.public().filter(pk=pk)
-            found = listing.read_page(
-                one, size=1, extended=extended, absolute=request.build_absolute_uri
-            ).documents
-        if not found:
+            origin = documents.origin_of(request)
+            found = documents.read_page(
+                one, size=1, extended=extended, xml=fmt == "xml", origin=origin
+            ).answer
+        if not found or not found.items:
             raise not_found(f"service_request_id {service_request_id} not found.")
         return Response(found)
 

@@ -1,14 +1,23 @@
 """Streamed CSV and GeoJSON exports of public reports, and the nightly full dump.
 
-Rows are read with values_list over a server-side cursor (PostgreSQL) in chunks and written
-out in blocks, so memory stays constant however many reports match. Only the columns named
-in FIELDS are ever selected: a reporter's contact fields cannot reach an export."""
+On PostgreSQL the database formats the rows (export_pg.py); elsewhere (SQLite) the portable
+writers below do, from values_list tuples read in chunks. Both give the same bytes (tested),
+and both write out in blocks, so memory stays constant however many reports match. Only
+the columns named in FIELDS are ever selected: a reporter's contact fields cannot reach an
+export.
+
+The format, which both paths keep to:
+- CSV: a header, then one line per report ending with a line feed; a field is quoted when it
+  holds a comma, a double quote or a line break; a missing value and an empty text are both
+  an empty field.
+- GeoJSON: a FeatureCollection, one compact feature a line; texts as json writes them with
+  ensure_ascii off; numbers as PostgreSQL writes them (shortest round-trip, 35 for 35.0).
+- Times: UTC, whole seconds, 2026-11-25T10:28:23Z.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,82 +27,23 @@ from pathlib import Path
 from typing import Any
 
 import django_filters as filters
+import orjson
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, CharField, F, Func, QuerySet, TextField, Value, When
+from django.db.models import CharField, F, Func, QuerySet
 
 from departments.models import Boundary
 from reports.api.filters import ServiceRequestFilter
+from reports.insights import export_pg
+from reports.insights.export_columns import COLUMNS, FIELDS, HEADER, REDACTED
 from reports.insights.filters import area_condition
 from reports.models import ServiceRequest
 
-CHUNK = 5000  # rows per database fetch
-BLOCK = 2000  # rows per piece of the response
-REDACTED = "[Description removed by moderator]"
+CHUNK = 5000  # rows per database fetch (portable path)
+BLOCK = 2000  # rows per piece of the response (portable path)
 
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    source: str  # the values_list path; never a contact field
-    kind: str
-    description: str
-
-
-FIELDS: tuple[Field, ...] = (
-    Field("service_request_id", "pk", "integer", "The report's number (page /reports/<id>/)."),
-    Field("service_code", "service__service_code", "string", "The category's Open311 code."),
-    Field("service_name", "service__name", "string", "The category, as citizens see it."),
-    Field("agency_responsible", "department__name", "string", "The department it is routed to."),
-    Field("status", "status", "string", "open or closed (Open311)."),
-    Field(
-        "state",
-        "state",
-        "string",
-        "Workflow state: new, acknowledged, in_progress, fixed, "
-        "duplicate, not_actionable, referred.",
-    ),  # fmt: skip
-    Field("status_notes", "status_notes", "string", "The city's public note on the status."),
-    Field(
-        "description",
-        "description",
-        "string",
-        f"The reporter's description, unless a moderator removed it (then “{REDACTED}”).",
-    ),  # fmt: skip
-    Field(
-        "requested_datetime",
-        "requested_datetime",
-        "datetime",
-        "When it was reported (UTC, ISO 8601).",
-    ),  # fmt: skip
-    Field("updated_datetime", "updated_datetime", "datetime", "Last change (UTC, ISO 8601)."),
-    Field(
-        "expected_datetime",
-        "expected_datetime",
-        "datetime",
-        "The category's target time for closing it, when it has one (UTC).",
-    ),  # fmt: skip
-    Field(
-        "closed_datetime",
-        "closed_datetime",
-        "datetime",
-        "When it was closed (UTC); empty while open.",
-    ),  # fmt: skip
-    Field("address", "address", "string", "The address given, if any."),
-    Field("zipcode", "zipcode", "string", "Postal code, if given."),
-    Field("lat", "lat", "number", "Latitude, WGS84 decimal degrees; empty for address-only."),
-    Field("long", "long", "number", "Longitude, WGS84 decimal degrees."),
-    Field(
-        "area",
-        "area__name",
-        "string",
-        "The smallest named area (neighbourhood, district) the point lies in.",
-    ),  # fmt: skip
-    Field("source", "source", "string", "How it arrived: web, api, staff, adoption, generated."),
-)
-COLUMNS = [f.name for f in FIELDS]
 _SOURCES = [f.source for f in FIELDS]
 _DESCRIPTION = COLUMNS.index("description")
 _DATETIMES = [i for i, f in enumerate(FIELDS) if f.kind == "datetime"]
@@ -125,71 +75,111 @@ class ExportFilter(ServiceRequestFilter):
         return queryset.filter(area_condition(value)) if value is not None else queryset
 
 
+def utc_text(value: datetime) -> str:
+    """2026-11-25T10:28:23Z. Django hands out times in UTC already, so the usual case is
+    one isoformat() (C code) and a slice; anything else is converted first."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
+
+
+def number_text(value: float) -> str:
+    """A float as PostgreSQL writes it: Python's shortest round-trip repr, without the
+    ".0" of a whole number."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+class SqliteUtcText(Func):
+    """On SQLite, where Django keeps a time as UTC text ("2026-11-25 10:28:23.123456"), the
+    export's form of it is cut from that text: parsing it into a datetime and formatting it
+    back was most of the portable path's time."""
+
+    template = "replace(substr(%(expressions)s, 1, 19), ' ', 'T') || 'Z'"
+    output_field = CharField()
+
+
+def _selected(queryset: QuerySet[ServiceRequest]) -> QuerySet[Any]:
+    """values_list of the columns (and description_redacted), times as text on SQLite."""
+    public = queryset.public().order_by("pk")  # type: ignore[attr-defined]
+    if connection.vendor != "sqlite":
+        return public.values_list(*_SOURCES, "description_redacted")
+    times = {f"_t{i}": SqliteUtcText(F(_SOURCES[i])) for i in _DATETIMES}
+    names = [f"_t{i}" if i in _DATETIMES else source for i, source in enumerate(_SOURCES)]
+    return public.annotate(**times).values_list(*names, "description_redacted")
+
+
 def export_rows(queryset: QuerySet[ServiceRequest]) -> Iterator[list[Any]]:
-    """Public rows, in id order, as lists of values matching COLUMNS."""
-    rows = (
-        queryset.public()  # type: ignore[attr-defined]
-        .order_by("pk")
-        .values_list(*_SOURCES, "description_redacted")
-        .iterator(chunk_size=CHUNK)
-    )
+    """Public rows, in id order, as lists of values matching COLUMNS, the times and the
+    coordinates already as their text (None where missing)."""
+    rows = _selected(queryset).iterator(chunk_size=CHUNK)
+    datetimes, lat, long = _DATETIMES, _LAT, _LONG
     for row in rows:
-        values = list(row[:-1])
-        if row[-1]:
+        values = list(row)
+        if values.pop():
             values[_DESCRIPTION] = REDACTED
-        for i in _DATETIMES:
-            if values[i] is not None:
-                values[i] = values[i].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for i in datetimes:
+            if isinstance(values[i], datetime):
+                values[i] = utc_text(values[i])
+        if values[lat] is not None:
+            values[lat] = number_text(values[lat])
+        if values[long] is not None:
+            values[long] = number_text(values[long])
         yield values
 
 
-def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    pending = 0
+class _Lines(list[str]):
+    """A csv.writer target that keeps each row without its terminator. The writer's
+    default terminator (CR LF) makes it quote a field holding either character, as COPY
+    does; the rows are then ended with a line feed alone, as COPY ends them."""
+
+    def write(self, line: str) -> None:
+        self.append(line[:-2])
+
+
+def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    lines = _Lines([HEADER.decode()[:-1]])
+    writer = csv.writer(lines)
     for row in rows:
         writer.writerow(row)
-        pending += 1
-        if pending >= BLOCK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate(0)
-            pending = 0
-    yield buffer.getvalue()
+        if len(lines) >= BLOCK:
+            lines.append("")
+            yield "\n".join(lines).encode()
+            lines.clear()
+    lines.append("")
+    yield "\n".join(lines).encode()
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_FEATURE = b'{"type":"Feature","id":%d,"geometry":%b,"properties":%b}'
+_POINT = b'{"type":"Point","coordinates":[%b,%b]}'
 
 
-def geojson_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
-    """A FeatureCollection written feature by feature (RFC 7946: lon, lat order)."""
-    yield '{"type":"FeatureCollection","features":[\n'
-    parts: list[str] = []
-    first = True
+def geojson_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    """A FeatureCollection, one feature a line (RFC 7946: lon, lat order). orjson writes
+    the properties; the coordinates go in as the text export_rows made of them."""
+    yield b'{"type":"FeatureCollection","features":[\n'
+    features: list[bytes] = []
+    separator = b""
+    dumps, fragment, columns = orjson.dumps, orjson.Fragment, COLUMNS
     for row in rows:
         lat, long = row[_LAT], row[_LONG]
-        geometry = (
-            '{"type":"Point","coordinates":[' + repr(long) + "," + repr(lat) + "]}"
-            if lat is not None
-            else "null"
-        )
-        feature = (
-            ('{"type":"Feature","id":' if first else ',\n{"type":"Feature","id":')
-            + str(row[0])
-            + ',"geometry":'
-            + geometry
-            + ',"properties":'
-            + _encode(dict(zip(COLUMNS, row, strict=True)))
-            + "}"
-        )
-        first = False
-        parts.append(feature)
-        if len(parts) >= BLOCK:
-            yield "".join(parts)
-            parts = []
-    parts.append("\n]}\n")
-    yield "".join(parts)
+        if lat is None or long is None:
+            geometry = b"null"
+        else:
+            geometry = _POINT % (long.encode(), lat.encode())
+        if lat is not None:
+            row[_LAT] = fragment(lat)
+        if long is not None:
+            row[_LONG] = fragment(long)
+        features.append(_FEATURE % (row[0], geometry, dumps(dict(zip(columns, row, strict=True)))))
+        if len(features) >= BLOCK:
+            yield separator + b",\n".join(features)
+            separator = b",\n"
+            features = []
+    if features:
+        yield separator + b",\n".join(features) + b"\n]}\n"
+    else:
+        yield b"\n]}\n"
 
 
 FORMATS = {
@@ -198,128 +188,13 @@ FORMATS = {
 }
 
 
-# PostgreSQL: the database formats the rows --------------------------------------------------
-#
-# Python costs tens of microseconds a row (fetching, converting, formatting); at a million
-# rows that is a minute. On PostgreSQL the CSV comes from COPY ... TO STDOUT and each
-# GeoJSON feature's properties from json_build_object, so Python only joins bytes.
-
-
-class UtcText(Func):
-    """A timestamp as 2026-11-25T10:28:23Z (whole seconds, UTC), formatted by PostgreSQL."""
-
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    output_field = CharField()
-
-
-class JsonText(Func):
-    function = "json_build_object"
-    template = "%(function)s(%(expressions)s)::text"
-    output_field = TextField()
-
-
-def _pg_columns() -> list[Any]:
-    """One SQL expression per column of COLUMNS, in order."""
-    columns: list[Any] = []
-    for f in FIELDS:
-        if f.name == "description":
-            columns.append(
-                Case(
-                    When(description_redacted=True, then=Value(REDACTED)),
-                    default=F("description"),
-                    output_field=TextField(),
-                )
-            )
-        elif f.kind == "datetime":
-            columns.append(UtcText(F(f.source)))
-        else:
-            columns.append(F(f.source))
-    return columns
-
-
-def _pg_selected(queryset: QuerySet[ServiceRequest], **columns: Any) -> QuerySet[Any]:
-    # Annotations only, in this order, so that the SQL's columns are in this order too.
-    return (
-        queryset.public()  # type: ignore[attr-defined]
-        .order_by("pk")
-        .annotate(**columns)
-        .values_list(*columns)
-    )
-
-
-def pg_csv_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
-    columns = {f"c{i:02d}": expression for i, expression in enumerate(_pg_columns())}
-    sql, params = _pg_selected(queryset, **columns).query.sql_with_params()
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(COLUMNS)
-    yield buffer.getvalue().encode()
-    pending: list[bytes] = []
-    size = 0
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor: COPY streams row by row
-        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-            for block in copy:
-                pending.append(bytes(block))
-                size += len(block)
-                if size >= 1 << 16:
-                    yield b"".join(pending)
-                    pending, size = [], 0
-    yield b"".join(pending)
-
-
-def pg_geojson_chunks(queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
-    """Each feature built by json_build_object and streamed by COPY as one line. The CSV
-    format with control characters as delimiter and quote writes the JSON untouched: JSON
-    escapes every control character, so neither can occur in it."""
-    pairs: list[Any] = []
-    for name, expression in zip(COLUMNS, _pg_columns(), strict=True):
-        pairs += [Value(name), expression]
-    point = JsonText(
-        Value("type"),
-        Value("Point"),
-        Value("coordinates"),
-        Func(F("long"), F("lat"), function="json_build_array"),
-    )
-    geometry = Case(
-        When(lat__isnull=True, then=Value("null")), default=point, output_field=TextField()
-    )
-    feature = JsonText(
-        Value("type"),
-        Value("Feature"),
-        Value("id"),
-        F("pk"),
-        Value("geometry"),
-        Func(geometry, template="(%(expressions)s)::json", output_field=TextField()),
-        Value("properties"),
-        Func(*pairs, function="json_build_object", output_field=TextField()),
-    )
-    sql, params = _pg_selected(queryset, feature=feature).query.sql_with_params()
-    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
-    yield b'{"type":"FeatureCollection","features":[\n'
-    pending: list[bytes] = []
-    size = 0
-    separator = b""
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
-        for block in copy:
-            line = bytes(block).rstrip(b"\n")
-            pending.append(separator + line)
-            separator = b",\n"
-            size += len(line)
-            if size >= 1 << 16:
-                yield b"".join(pending)
-                pending, size = [], 0
-    pending.append(b"\n]}\n")
-    yield b"".join(pending)
-
-
 def stream(fmt: str, queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
     """The export of `queryset`'s public reports as bytes, by the fastest path available."""
     if connection.vendor == "postgresql":
-        yield from (pg_csv_chunks if fmt == "csv" else pg_geojson_chunks)(queryset)
+        yield from export_pg.WRITERS[fmt](queryset)
         return
     chunks, _ = FORMATS[fmt]
-    for piece in chunks(export_rows(queryset)):
-        yield piece.encode()
+    yield from chunks(export_rows(queryset))
 
 
 # The nightly dump ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from reports.models.catalogue import ApiKey, AttributeValue, Service, ServiceAttribute
 from reports.models.citizens import Comment, Subscription, Supporter
+from reports.models.documents import Open311Document
 from reports.models.outbox import OutboxMessage
 from reports.models.requests import (
     PHOTO_EXTENSIONS,
@@ -18,6 +19,7 @@ __all__ = [
     "ApiKey",
     "AttributeValue",
     "Comment",
+    "Open311Document",
     "OutboxMessage",
     "Photo",
     "RequestToken",

@@ -129,6 +129,11 @@ class ServiceRequest(models.Model):
     fixed_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopened_by_reporter_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Counts the changes to what the report publishes through Open311: database triggers
+    # raise it when the row, a public photo or a public timeline entry changes (migration
+    # 0013), and a stored document is used only while its version is this one.
+    doc_version = models.BigIntegerField(default=0, editable=False)
+
     objects = ServiceRequestQuerySet.as_manager()
 
     # Set by the prefetches of with_public_related() and with_public_timeline().
@@ -196,7 +201,9 @@ class ServiceRequest(models.Model):
             models.Index(
                 fields=["lat", "long"],
                 condition=models.Q(hidden=False),
-                include=["id", "status", "published_at"],
+                # requested_datetime: a radius search filters and orders the points in the
+                # circle from this index alone, then reads only its page's rows.
+                include=["id", "status", "published_at", "requested_datetime"],
                 name="sr_public_point",
             ),
         ]

@@ -2,7 +2,7 @@
 
 Why: Django's date_hierarchy lists only the dates that have reports, with a DISTINCT over
 every filtered row (a scan of the queue at each page view). This one offers the calendar
-between the first and the last report (two index lookups); a date without reports just
+between the first and the last report (the two ends of an index); a date without reports just
 shows an empty queue."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 from django import template
 from django.contrib.admin.views.main import ChangeList
+from django.db import connections
+from django.db.models import Max, Min
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 
@@ -91,10 +93,15 @@ def queue_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
 def _span(cl: ChangeList) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """The first and last report of the whole table (not of the filtered queue)."""
     field = cl.date_hierarchy
-    # Two ordered lookups rather than one MIN/MAX query: SQLite reads an index's ends only
-    # for a lone MIN or MAX.
-    rows = cl.model._default_manager.values_list(field, flat=True)
-    first, last = rows.order_by(field).first(), rows.order_by(f"-{field}").first()
+    manager = cl.model._default_manager
+    if connections[manager.db].vendor == "postgresql":
+        # One query: PostgreSQL reads both ends of the index for a MIN and a MAX together.
+        span = manager.aggregate(first=Min(field), last=Max(field))
+        first, last = span["first"], span["last"]
+    else:
+        # Two ordered lookups: SQLite reads an index's ends only for a lone MIN or MAX.
+        rows = manager.values_list(field, flat=True)
+        first, last = rows.order_by(field).first(), rows.order_by(f"-{field}").first()
     return (
         timezone.localtime(first) if first else None,
         timezone.localtime(last) if last else None,

@@ -125,7 +125,7 @@ def test_export_streams_in_blocks_without_listing_all_rows(client, monkeypatch) 
     chunks = list(exports.csv_chunks(rows))
     # Three blocks of 10 rows (the header rides with the first), then the last 5.
     assert len(chunks) == 4
-    assert sum(chunk.count("\n") for chunk in chunks) == 36
+    assert sum(chunk.count(b"\n") for chunk in chunks) == 36
     stream = exports.stream("csv", exports.ServiceRequest.objects.all())
     assert isinstance(stream, types.GeneratorType)  # nothing is read before it is iterated
     response = client.get("/data/reports.csv")
@@ -134,21 +134,23 @@ def test_export_streams_in_blocks_without_listing_all_rows(client, monkeypatch) 
 
 
 def test_both_export_paths_agree(client) -> None:
-    """PostgreSQL formats rows in the database; the Python path must say the same."""
+    """PostgreSQL formats rows in the database; the Python path must say the same (to the
+    byte: tests/insights/test_export_format.py), and the GeoJSON the same as the CSV."""
     ServiceRequestFactory(description='Line one\nline two, "quoted"', lat=None, long=None)
     ServiceRequestFactory(description_redacted=True, status_notes="Done.", zipcode="27601")
-    via_python = list(csv.reader(io.StringIO(
-        "".join(exports.csv_chunks(exports.export_rows(exports.ServiceRequest.objects.all())))
-    )))  # fmt: skip
-    served = list(csv.reader(io.StringIO(body(client.get("/data/reports.csv")))))
-    assert served == via_python
+    via_python = b"".join(
+        exports.csv_chunks(exports.export_rows(exports.ServiceRequest.objects.all()))
+    )
+    served = body(client.get("/data/reports.csv"))
+    assert served.encode() == via_python
+    rows = list(csv.reader(io.StringIO(served)))
     features = json.loads(body(client.get("/data/reports.geojson")))["features"]
     assert [list(f["properties"].values()) for f in features] == [
         [
             None if v == "" and c in NULLABLE else _typed(c, v)
-            for c, v in zip(served[0], row, strict=True)
+            for c, v in zip(rows[0], row, strict=True)
         ]
-        for row in served[1:]
+        for row in rows[1:]
     ]
 
 

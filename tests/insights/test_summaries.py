@@ -204,6 +204,18 @@ def test_rebuild_finds_what_the_triggers_kept(city) -> None:
 
 
 @postgres_only
+def test_generated_reports_are_counted(city, monkeypatch) -> None:
+    """generate_reports loads by COPY with the triggers off, then recounts the summaries."""
+    make_reports(city, 10)
+    call_command("generate_reports", "--count", "300", "--days", "200", stdout=io.StringIO())
+    assert_same_as_scan(monkeypatch, [period(365), period(90, area=city["north"])])
+    kept = summary_rows()
+    rollups.rebuild()
+    assert summary_rows() == kept
+    assert sum(row[5] for row in kept["insights_received_day"]) == 310
+
+
+@postgres_only
 def test_map_cells_equal_the_scan_at_every_size(city, monkeypatch) -> None:
     """Points anywhere, on cell edges too (multiples of the finest cell, on both sides of
     zero), hidden ones and one in its preview window; periods with and without whole

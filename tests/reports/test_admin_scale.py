@@ -1,6 +1,6 @@
 """The queue at scale: the same number of queries whatever the rows and the page, no count
 of the whole table, deep pages that show the right rows, a date drill-down that does not
-read the queue."""
+read the queue, a report page whose queries do not grow with its history."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports.admin.paging import EstimatedCountPaginator
-from reports.models import ServiceRequest
-from tests.factories import BoundaryFactory, ServiceRequestFactory
-from tests.reports.admin_support import CHANGELIST, login
+from reports.models import Comment, ServiceRequest
+from tests.factories import (
+    BoundaryFactory,
+    PhotoFactory,
+    RequestUpdateFactory,
+    ServiceRequestFactory,
+)
+from tests.reports.admin_support import CHANGELIST, change_url, login
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +99,24 @@ def test_area_filter_lists_areas_without_reading_reports(client, world):
 
     assert "Riverside" in page
     assert f">#{inside.pk}<" in filtered and f">#{world['report'].pk}<" not in filtered
+
+
+@pytest.mark.parametrize("who", ["agent_a", "superuser"])
+def test_report_page_queries_are_the_same_for_a_short_and_a_long_history(client, world, who):
+    report = world["report"]
+    report.area = BoundaryFactory()
+    report.save()
+    login(client, world, who).get(change_url(report))
+    with CaptureQueriesContext(connection) as short:
+        assert client.get(change_url(report)).status_code == 200
+    for n in range(12):
+        RequestUpdateFactory(request=report, author=world["agent_a"])
+        PhotoFactory(request=report, state="processed")
+        Comment.objects.create(request=report, text=f"Still there {n}", created=timezone.now())
+    with CaptureQueriesContext(connection) as long:
+        assert client.get(change_url(report)).status_code == 200
+
+    assert len(long) == len(short)
+    # The report is read once, with what its page shows of its category, department and area.
+    reads = [q["sql"] for q in long if 'FROM "reports_servicerequest"' in q["sql"]]
+    assert len(reads) == 1 and '"departments_boundary"' in reads[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -171,24 +172,30 @@ def populate(count: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "query, most",
+    "query",
     [
-        ({}, 1),
-        ({"service_code": "pothole"}, 1),
-        ({"lat": CENTRE[0], "long": CENTRE[1], "radius": 5000, "sort": "distance"}, 1),
-        ({"page": 2, "page_size": 2}, 1),
-        ({"extensions": "true"}, 3),
+        {},
+        {"service_code": "pothole"},
+        {"lat": CENTRE[0], "long": CENTRE[1], "radius": 5000, "sort": "distance"},
+        {"page": 2, "page_size": 2},
+        {"extensions": "true"},
     ],
 )
 def test_the_number_of_queries_does_not_grow_with_the_page(
-    client, django_assert_max_num_queries, query, most
+    client, django_assert_max_num_queries, query
 ):
+    def get() -> Any:
+        # Building the page's missing documents: 3 reads and a stored insert, whatever the
+        # page's size; reading them once stored: 1.
+        with django_assert_max_num_queries(7):
+            client.get(f"{BASE}/requests.json", query)
+        with django_assert_max_num_queries(1):
+            return client.get(f"{BASE}/requests.json", query)
+
     populate(3)
-    with django_assert_max_num_queries(most):
-        small = client.get(f"{BASE}/requests.json", query)
+    small = get()
     populate(12)
-    with django_assert_max_num_queries(most):
-        large = client.get(f"{BASE}/requests.json", query)
+    large = get()
 
     assert small.status_code == large.status_code == 200
     if "service_code" not in query:

@@ -1,0 +1,112 @@
+"""The queue's rows are written in one pass (reports/admin/rows.py): the same HTML as
+Django's own cell by cell rendering, for every kind of cell; an empty queue is not read; a
+queue that fits on one page gives the map its rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+import pytest
+from django.contrib.admin.templatetags.admin_list import items_for_result
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reports.admin.rows import queue_rows
+from tests.factories import BoundaryFactory, PhotoFactory, ServiceRequestFactory
+from tests.reports.admin_support import CHANGELIST, login
+
+pytestmark = pytest.mark.django_db
+
+
+def varied_reports(world) -> list:
+    """One report of each look a row can have."""
+    health, now = world["health"], timezone.now()
+    with_photo = ServiceRequestFactory(department=health, description="With a photo")
+    PhotoFactory(
+        request=with_photo,
+        state="processed",
+        thumbnail=factory.django.ImageField(filename="t.jpg"),
+    )
+    return [
+        with_photo,
+        ServiceRequestFactory(department=health, description="<b>Tags</b> & ampersands"),
+        ServiceRequestFactory(department=health, description="x" * 120),
+        ServiceRequestFactory(department=health, description="", address="1 <Elm> Street"),
+        ServiceRequestFactory(department=health, hidden=True, supporters=3),
+        ServiceRequestFactory(department=health, reopened_by_reporter_at=now),
+        ServiceRequestFactory(department=health, expected_datetime=now - timedelta(hours=2)),
+        ServiceRequestFactory(department=health, expected_datetime=now + timedelta(days=2)),
+        ServiceRequestFactory(department=health, state="fixed", reopened_by_reporter_at=now),
+        ServiceRequestFactory(
+            department=health, assigned_to=world["agent_a"], area=BoundaryFactory(name="A & B")
+        ),
+        ServiceRequestFactory(department=None, lat=None, long=None),
+    ]
+
+
+@pytest.mark.parametrize("query", ["?status__exact=all", "?status__exact=all&o=-3.8&q=e"])
+def test_rows_are_the_html_djangos_cells_would_make(client, world, query):
+    reports = varied_reports(world)
+    response = login(client, world, "superuser").get(CHANGELIST + query)
+    cl = response.context["cl"]
+
+    rows = queue_rows(cl)
+    django = ["".join(items_for_result(cl, report, None)) for report in cl.result_list]
+
+    assert len(rows) == len(django) >= len(reports) - 1
+    assert [row[0] for row in rows] == django
+    page = response.content.decode()
+    assert "c311-thumb" in page and "overdue" in page and "Reopened by reporter" in page
+    assert "&lt;b&gt;Tags&lt;/b&gt; &amp; ampersands" in page and "A &amp; B" in page
+
+
+def test_links_keep_the_queues_filters(client, world):
+    report = world["report"]
+    page = login(client, world, "agent_a").get(f"{CHANGELIST}?q=pothole&status__exact=all")
+
+    link = f"/admin/reports/servicerequest/{report.pk}/change/?_changelist_filters="
+    assert f'<a href="{link}q%3Dpothole%26status__exact%3Dall">#{report.pk}</a>' in (
+        page.content.decode()
+    )
+
+
+def report_reads(queries) -> list[str]:
+    """The queries that read reports' rows (the page's or the map's)."""
+    return [
+        q["sql"]
+        for q in queries
+        if '"reports_servicerequest"."lat"' in q["sql"] and "COUNT(" not in q["sql"]
+    ]
+
+
+def test_a_search_that_finds_nothing_reads_no_reports(client, world):
+    login(client, world, "agent_a").get(CHANGELIST)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{CHANGELIST}?q=nothing+like+this")
+
+    assert response.status_code == 200
+    assert response.context["queue_map"]["markers"] == []
+    assert report_reads(queries) == []
+
+
+def test_a_one_page_queue_gives_the_map_its_rows(client, world):
+    located = ServiceRequestFactory.create_batch(4, department=world["health"])
+    ServiceRequestFactory(department=world["health"], lat=None, long=None)
+    login(client, world, "agent_a").get(CHANGELIST)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST)
+
+    markers = response.context["queue_map"]["markers"]
+    newest_first = sorted([*located, world["report"]], key=lambda r: r.pk, reverse=True)
+    assert [m["id"] for m in markers] == [r.pk for r in newest_first]
+    assert len(report_reads(queries)) == 1  # the page
+
+
+def test_a_queue_of_several_pages_maps_more_than_the_page(client, world):
+    ServiceRequestFactory.create_batch(70, department=world["health"])
+    response = login(client, world, "agent_a").get(CHANGELIST)
+
+    assert len(response.context["cl"].result_list) == 50
+    assert len(response.context["queue_map"]["markers"]) == 71

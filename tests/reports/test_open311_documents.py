@@ -1,0 +1,195 @@
+"""Stored Open311 documents: the list sends them as they are, and any change to what a
+report publishes, by whatever path it is made, shows in the very next answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from reports.models import Open311Document, Photo, RequestUpdate, ServiceRequest
+from reports.photos import photo_process
+from tests.factories import PhotoFactory, RequestUpdateFactory, ServiceRequestFactory
+from tests.reports.open311_support import json_of, xml_of
+
+BASE = "/open311/v2"
+LIST = f"{BASE}/requests.json"
+
+
+def listed(client: Any, report: ServiceRequest, **query: str) -> dict[str, Any]:
+    """The report's document in the list (extensions=true unless asked otherwise)."""
+    answer = json_of(client.get(LIST, {"extensions": "true", **query}))
+    return next(item for item in answer if item["service_request_id"] == str(report.pk))
+
+
+@pytest.fixture
+def report(db) -> ServiceRequest:
+    report = ServiceRequestFactory(description="Cracked slab by the bus stop.")
+    RequestUpdateFactory(request=report, public=True, text="Crew booked.")
+    return report
+
+
+def test_the_stored_answer_is_the_built_one_in_every_format_and_variant(client, report):
+    photo_process(photo=PhotoFactory(request=report))
+    for path in (LIST, f"{BASE}/requests.xml", f"{BASE}/requests/{report.pk}.json"):
+        for extensions in ("", "true"):
+            built = client.get(path, {"extensions": extensions})
+            stored = client.get(path, {"extensions": extensions})
+            assert built.status_code == stored.status_code == 200
+            assert stored.content == built.content
+    assert Open311Document.objects.filter(request=report).count() == 1
+    xml = xml_of(client.get(f"{BASE}/requests.xml", {"extensions": "true"}))
+    assert xml.findtext("request/notes/note/text") == "Crew booked."
+    assert xml.findtext("request/media_url").startswith("http://testserver/media/photos/")
+
+
+def test_a_document_is_sent_as_stored_while_its_version_stands(client, report):
+    listed(client, report)
+    # Only a stored text could say this: the report's row still says something else.
+    Open311Document.objects.filter(request=report).update(
+        json=json_of_text(client, report).replace("Cracked slab", "From the store")
+    )
+    assert listed(client, report, extensions="")["description"] == "From the store by the bus stop."
+
+
+def json_of_text(client: Any, report: ServiceRequest) -> str:
+    return Open311Document.objects.get(request=report).json
+
+
+@pytest.mark.parametrize(
+    "change, check",
+    [
+        (
+            lambda r: ServiceRequest.objects.filter(pk=r.pk).update(description_redacted=True),
+            lambda d: d["description"] == "[Description removed by moderator]",
+        ),
+        (
+            lambda r: ServiceRequest.objects.filter(pk=r.pk).update(supporters=F("supporters") + 2),
+            lambda d: d["supporters"] == 2,
+        ),
+        (
+            lambda r: setattr(r, "status_notes", "Patched on Monday.") or r.save(),
+            lambda d: d["status_notes"] == "Patched on Monday.",
+        ),
+        (
+            lambda r: RequestUpdateFactory(request=r, public=True, text="Second visit."),
+            lambda d: [n["text"] for n in d["notes"]] == ["Crew booked.", "Second visit."],
+        ),
+        (
+            lambda r: RequestUpdate.objects.filter(request=r).update(public=False),
+            lambda d: d["notes"] == [],
+        ),
+        (
+            lambda r: RequestUpdate.objects.filter(request=r).delete(),
+            lambda d: d["notes"] == [],
+        ),
+        (
+            lambda r: photo_process(photo=PhotoFactory(request=r)),
+            lambda d: (
+                (d["media_url"] or "").startswith("http://testserver/media/photos/")
+                and len(d["photos"]) == 1
+            ),
+        ),
+        (
+            lambda r: type(r.service).objects.filter(pk=r.service_id).update(name="Road surface"),
+            lambda d: d["service_name"] == "Road surface",
+        ),
+        (
+            lambda r: type(r.department).objects.filter(pk=r.department_id).update(name="Streets"),
+            lambda d: d["agency_responsible"] == "Streets",
+        ),
+    ],
+    ids=[
+        "redacted",
+        "supported",
+        "saved",
+        "note added",
+        "note made internal",
+        "note deleted",
+        "photo processed",
+        "service renamed",
+        "department renamed",
+    ],
+)
+def test_every_change_shows_in_the_next_answer(client, report, change, check):
+    before = listed(client, report)
+    assert not check(before)
+    change(report)
+    assert check(listed(client, report))
+    # And once stored again, the same.
+    assert check(listed(client, report))
+
+
+def test_a_hidden_photo_leaves_the_document(client, report):
+    photo = photo_process(photo=PhotoFactory(request=report))
+    assert listed(client, report)["photos"]
+    Photo.objects.filter(pk=photo.pk).update(hidden=True)
+    document = listed(client, report)
+    assert document["photos"] == [] and document["media_url"] is None
+
+
+def test_media_urls_carry_the_address_the_client_asked(client, report, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "311.example.org"]
+    photo_process(photo=PhotoFactory(request=report))
+    first = listed(client, report, extensions="")["media_url"]
+    other = json_of(client.get(LIST, HTTP_HOST="311.example.org"))[0]["media_url"]
+    assert first.startswith("http://testserver/media/photos/")
+    assert other == first.replace("http://testserver", "http://311.example.org")
+
+
+def test_a_document_built_under_another_time_zone_is_built_again(client, report, settings):
+    listed(client, report)
+    settings.TIME_ZONE = "Asia/Tokyo"
+    assert listed(client, report)["requested_datetime"].endswith("+09:00")
+
+
+def test_text_that_looks_like_the_address_mark_is_sent_as_written(client, db):
+    report = ServiceRequestFactory(description="Tag \x01 and <b>&</b>")
+    for _ in range(2):
+        assert listed(client, report)["description"] == "Tag \x01 and <b>&</b>"
+        xml = xml_of(client.get(f"{BASE}/requests.xml"))
+        assert xml.findtext("request/description") == "Tag  and <b>&</b>"
+
+
+def test_the_version_moves_on_for_each_kind_of_change(report):
+    def version() -> int:
+        return ServiceRequest.objects.values_list("doc_version", flat=True).get(pk=report.pk)
+
+    seen = [version()]
+    report.save()  # writes the in-memory (old) version: the database moves it on anyway
+    seen.append(version())
+    photo = PhotoFactory(request=report)  # pending: not shown, no change
+    seen.append(version())
+    photo_process(photo=photo)
+    seen.append(version())
+    RequestUpdateFactory(request=report, public=False)  # internal: not shown
+    seen.append(version())
+    assert seen[1] > seen[0]
+    assert seen[2] == seen[1]
+    assert seen[3] > seen[2]
+    assert seen[4] == seen[3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_loading_pauses_the_triggers_and_puts_them_back():
+    from reports.bulk import loading
+
+    def triggers() -> set[str]:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+                )
+            else:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            return {row[0] for row in cursor.fetchall()}
+
+    before = triggers()
+    assert "reports_requestupdate_doc_insert" in before
+    from django.db import transaction
+
+    with transaction.atomic(), loading(ServiceRequest, RequestUpdate):
+        assert "reports_requestupdate_doc_insert" not in triggers()
+    assert triggers() == before
