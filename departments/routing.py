@@ -66,11 +66,40 @@ def route(
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
     areas = boundaries_containing(lat, long) if lat is not None and long is not None else []
-    area_rank = {b.pk: rank for rank, b in enumerate(areas)}
+    return choose(
+        rules_for(service_id, group),
+        area_ids=[b.pk for b in areas],
+        default_department_id=default_department_id,
+    )
+
+
+def active_rules() -> Q:
+    """The rules that take part in routing: active, to an active department."""
+    return Q(active=True, department__active=True)
+
+
+def rules_for(service_id: int, group: str) -> list[RoutingRule]:
+    """The active rules that may route a report of this service (by its id or its group)."""
     matches_service = Q(service_id=service_id)
     if group:
         matches_service |= Q(service__isnull=True, group=group)
-    rules = RoutingRule.objects.filter(matches_service, active=True, department__active=True)
+    return list(RoutingRule.objects.filter(matches_service, active_rules()))
+
+
+def applies_to(rule: RoutingRule, service_id: int, group: str) -> bool:
+    """Whether one of all the active rules is among rules_for(service_id, group), for
+    callers that read every rule once (the bulk generator)."""
+    return rule.service_id == service_id or bool(
+        group and rule.service_id is None and rule.group == group
+    )
+
+
+def choose(
+    rules: list[RoutingRule], *, area_ids: list[int], default_department_id: int | None
+) -> RoutingDecision:
+    """route()'s choice among `rules` (in their default order) for a point inside
+    `area_ids` (smallest area first, as boundaries_containing orders them). No queries."""
+    area_rank = {pk: rank for rank, pk in enumerate(area_ids)}
     best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
     for rule in rules:
         if rule.boundary_id is not None and rule.boundary_id not in area_rank:
@@ -83,7 +112,7 @@ def route(
         )
         if best is None or key < best[0]:
             best = (key, rule)
-    area_id = areas[0].pk if areas else None
+    area_id = area_ids[0] if area_ids else None
     if best is not None:
         return RoutingDecision(best[1].department_id, best[1].pk, area_id)
     return RoutingDecision(default_department_id, None, area_id)
