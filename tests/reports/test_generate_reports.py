@@ -148,3 +148,28 @@ def test_ids_reserved_by_the_generator_are_not_handed_out_again():
     assert later.pk > top
     assert ServiceRequest.objects.count() == 41
     assert RequestUpdate.objects.filter(kind="created").count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_of_its_own_commits_and_rebuilds_every_index_and_foreign_key():
+    """Outside a caller's transaction the rows are committed first and the indexes rebuilt
+    afterwards (on PostgreSQL over several connections): every one comes back."""
+    from django.db import connection
+
+    def schema() -> dict[str, list]:
+        with connection.cursor() as cursor:
+            return {
+                table: sorted(
+                    (name, tuple(c["columns"]), c["index"], c["foreign_key"])
+                    for name, c in connection.introspection.get_constraints(cursor, table).items()
+                )
+                for table in ("reports_servicerequest", "reports_requestupdate")
+            }
+
+    ServiceFactory()
+    before = schema()
+    generate("--count", "300", "--batch", "100", "--seed", "4")
+
+    assert schema() == before
+    assert ServiceRequest.objects.count() == 300
+    assert RequestUpdate.objects.filter(kind=RequestUpdate.Kind.CREATED).count() == 300

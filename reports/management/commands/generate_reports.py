@@ -7,9 +7,11 @@ each in one transaction, through reports/bulk.py (COPY on PostgreSQL), with the 
 report_create and the workflow would have written: CREATED, ROUTED (internal) and, for a
 report that moved on, STATE. The fields that go together (status and closed time from the
 state, target time from the category, a duplicate's master) come from the same rules as
-the services (reports/rules.py); every required question is answered. Routing is
-Service.route, called once per (service, set of areas containing the point) instead of
-once per row. Random draws are made for a whole batch at once with numpy.
+the services (reports/rules.py); every required question is answered. Routing makes
+Service.route's choice (departments.routing.choose) over the rules read once, once per
+(service, set of areas containing the point) instead of once per row. Random draws and
+the per-row values are made for a whole batch at once with numpy; while PostgreSQL takes
+in one batch, the next is generated on another thread.
 
 It needs the service catalogue (`python manage.py seed_demo`) and exits non-zero without it.
 Generated reports carry source=generated and no reporter data.
