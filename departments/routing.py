@@ -7,7 +7,7 @@ so that routing a report costs a bounding-box query and a few point-in-polygon t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import shapely
@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
-from departments.models import Boundary, RoutingRule
+from departments.models import Boundary, Department, RoutingRule
 
 _shape_cache: dict[tuple[int, datetime], BaseGeometry] = {}
 
@@ -26,6 +26,11 @@ class RoutingDecision:
     department_id: int | None
     rule_id: int | None
     area_id: int | None
+    # The rows themselves when routing read them anyway (the winning rule's department,
+    # the smallest area), so that a caller need not read them again. Not part of the
+    # decision's identity.
+    department: Department | None = field(default=None, compare=False, repr=False)
+    area: Boundary | None = field(default=None, compare=False, repr=False)
 
 
 def _shape(boundary: Boundary) -> BaseGeometry:
@@ -66,11 +71,12 @@ def route(
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
     areas = boundaries_containing(lat, long) if lat is not None and long is not None else []
-    return choose(
+    decision = choose(
         rules_for(service_id, group),
         area_ids=[b.pk for b in areas],
         default_department_id=default_department_id,
     )
+    return replace(decision, area=areas[0]) if areas else decision
 
 
 def active_rules() -> Q:
@@ -83,7 +89,9 @@ def rules_for(service_id: int, group: str) -> list[RoutingRule]:
     matches_service = Q(service_id=service_id)
     if group:
         matches_service |= Q(service__isnull=True, group=group)
-    return list(RoutingRule.objects.filter(matches_service, active_rules()))
+    return list(
+        RoutingRule.objects.filter(matches_service, active_rules()).select_related("department")
+    )
 
 
 def applies_to(rule: RoutingRule, service_id: int, group: str) -> bool:
@@ -114,5 +122,7 @@ def choose(
             best = (key, rule)
     area_id = area_ids[0] if area_ids else None
     if best is not None:
-        return RoutingDecision(best[1].department_id, best[1].pk, area_id)
+        rule = best[1]
+        department = rule.department if RoutingRule.department.is_cached(rule) else None
+        return RoutingDecision(rule.department_id, rule.pk, area_id, department=department)
     return RoutingDecision(default_department_id, None, area_id)

@@ -61,6 +61,7 @@ def report_create(
     requested_datetime: datetime | None = None,
     notify: bool = True,
     preview_minutes: int = 0,
+    savepoint: bool = True,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, record
     the department's email and the reporter's acknowledgement in the outbox, and (after the
@@ -70,7 +71,9 @@ def report_create(
     `preview_minutes`: how long the reporter may review and edit the report before it is
     public (the web form's preview window); it is routed and the department told at once.
     `notify=False` is for reports that are history rather than news (demo data, imports).
-    Raises ValidationError (nothing saved) on any bad input."""
+    `savepoint=False` is for a caller whose own transaction fails as a whole on any error
+    in here (two round trips fewer). Raises ValidationError (nothing saved) on any bad
+    input."""
     description = (description or "").strip()
     if lat is None and long is None and address_id.strip():
         # A known address id (a bus shelter's stop id, …) stands for its place.
@@ -100,7 +103,7 @@ def report_create(
     now = timezone.now()
     requested = requested_datetime or now
     published = rules.published_at(requested, preview_minutes)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
             service=service,
@@ -266,6 +269,8 @@ def report_create_via_api(
             api_key=api_key,
             attributes=attributes,
             photos=photos,
+            # Any error in there fails this whole transaction anyway.
+            savepoint=False,
             **fields,
         )
         token = None
