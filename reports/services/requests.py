@@ -32,7 +32,7 @@ from reports.models import (
 )
 from reports.notifications import notify_new_report, outbox_report_received
 from reports.photos import validate_photo
-from reports.services.timeline import timeline_add
+from reports.services.timeline import timeline_add_quietly
 from reports.tasks import process_request_photos
 
 FOREIGN_KEYS = ["service", "department", "area", "assigned_to", "duplicate_of", "api_key"]
@@ -134,25 +134,29 @@ def report_create(
         # a submission's round trips.
         report.full_clean(exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False)
         report.save()
-        timeline_add(
-            report,
-            kind=RequestUpdate.Kind.CREATED,
-            author=None,
-            public=True,
-            now=requested,
-            state_to=report.state,
-            notify=False,
-        )
-        if report.department is not None:
-            timeline_add(
-                report,
-                kind=RequestUpdate.Kind.ROUTED,
-                author=None,
-                public=False,
-                now=requested,
-                department_to=report.department,
-                text=rules.routed_text(report.department.name, decision),
+        # The first entries notify nobody (CREATED is the report itself, ROUTED internal):
+        # one INSERT for both.
+        entries = [
+            RequestUpdate(
+                request=report,
+                kind=RequestUpdate.Kind.CREATED,
+                public=True,
+                state_to=report.state,
+                created=requested,
             )
+        ]
+        if report.department is not None:
+            entries.append(
+                RequestUpdate(
+                    request=report,
+                    kind=RequestUpdate.Kind.ROUTED,
+                    public=False,
+                    department_to=report.department,
+                    text=rules.routed_text(report.department.name, decision),
+                    created=requested,
+                )
+            )
+        timeline_add_quietly(entries)
         for order, upload in enumerate(photos, start=1):
             photo_save(report=report, upload=upload, order=order)
         if notify:
