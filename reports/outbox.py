@@ -87,12 +87,12 @@ def _insert_unless_taken(message: OutboxMessage) -> bool:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}",
+            f"ON CONFLICT DO NOTHING RETURNING {quote(str(meta.pk.column))}",
             values,
         )
         row = cursor.fetchone()

@@ -352,7 +352,7 @@ class Generator:
             masters[rows] = np.where(latest >= 0, ids[rows][np.maximum(latest, 0)], carried)
             if latest[-1] >= 0:
                 self.masters[s] = int(ids[rows][latest[-1]])
-        return np.where(state == DUPLICATE, masters, None).tolist()
+        return nullable(state == DUPLICATE, masters)
 
     def batch(self, start: int, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
         """The reports numbered start.. (oldest first) with the given ids, and their
@@ -405,8 +405,8 @@ class Generator:
                 masters,
                 requested_list,
                 updated_list,
-                np.where(self.has_sla[service_index], expected, None).tolist(),
-                np.where(is_closed, closed, None).tolist(),
+                nullable(self.has_sla[service_index], expected),
+                nullable(is_closed, closed),
                 [ServiceRequest.Source.GENERATED] * size,
                 requested_list,
                 strict=True,
@@ -456,6 +456,13 @@ class Generator:
             column(requested, requested[r], updated[m]),
         ]
         return list(zip(*(c[order].tolist() for c in columns), strict=True))
+
+
+def nullable(mask: np.ndarray, values: np.ndarray) -> list:
+    """`values` as a list, with None where `mask` is false."""
+    out = values.astype(object)
+    out[~mask] = None
+    return out.tolist()
 
 
 def micros(timestamps: np.ndarray) -> np.ndarray:
