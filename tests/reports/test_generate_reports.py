@@ -173,3 +173,27 @@ def test_a_load_of_its_own_commits_and_rebuilds_every_index_and_foreign_key():
     assert schema() == before
     assert ServiceRequest.objects.count() == 300
     assert RequestUpdate.objects.filter(kind=RequestUpdate.Kind.CREATED).count() == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_builds_run_side_by_side_and_a_failing_one_is_raised_after_the_others():
+    from django.db import ProgrammingError, connection
+
+    from reports.bulk import build_indexes
+
+    if connection.vendor != "postgresql":
+        pytest.skip("side-by-side index builds are PostgreSQL's path")
+    good = [
+        f"CREATE INDEX test_side_{n} ON reports_servicerequest (requested_datetime, id)"
+        for n in range(3)
+    ]
+    try:
+        with pytest.raises(ProgrammingError):
+            build_indexes(["CREATE INDEX test_side_bad ON no_such_table (id)", *good])
+        with connection.cursor() as cursor:
+            names = connection.introspection.get_constraints(cursor, "reports_servicerequest")
+        assert {f"test_side_{n}" for n in range(3)} <= set(names)
+    finally:
+        with connection.cursor() as cursor:
+            for n in range(3):
+                cursor.execute(f"DROP INDEX IF EXISTS test_side_{n}")
