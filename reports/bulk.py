@@ -166,14 +166,17 @@ def loading(*models_: type[models.Model]) -> Iterator[None]:
     sorted rows is far cheaper than updating two dozen of them row by row, and adding a
     foreign key checks every row with one join instead of one trigger call per row. The
     CHECK constraints stay on throughout, and the foreign keys are made again before the
-    commit. The tables' own triggers are off during the load (see _drop_for_load).
+    commit (checked after it, see below). The tables' own triggers are off during the load
+    (see _drop_for_load).
 
     The indexes are what takes longest, and PostgreSQL builds each on one process (a
     trigram GIN index entirely so). When this is the outermost transaction, they are
     rebuilt after the commit over several connections at once, the slowest first (the rows
-    must be committed for another connection to index them); until then the tables answer
-    without those indexes, which is fine for a generator of benchmark and demo data. Inside
-    a caller's transaction (tests, or a larger job) they are rebuilt in it, one by one.
+    must be committed for another connection to index them), and the foreign keys, added
+    NOT VALID before the commit, are checked (VALIDATE CONSTRAINT) beside them; until then
+    the tables answer without those indexes, which is fine for a generator of benchmark and
+    demo data. Inside a caller's transaction (tests, or a larger job) the keys are checked
+    and the indexes rebuilt in it, one by one.
     SQLite drops and rebuilds its secondary indexes and triggers only, in the transaction."""
     tables = [model._meta.db_table for model in models_]
     outermost = not connection.in_atomic_block
@@ -193,14 +196,30 @@ def loading(*models_: type[models.Model]) -> Iterator[None]:
                 cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
             # Set for the transaction only; the session's other work keeps its settings.
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            # After the commit, the foreign keys' checking joins run beside the index builds:
+            # here they are added unchecked, which new writes already obey.
+            unchecked = " NOT VALID" if outermost else ""
             for table, name, definition in foreign_keys:
-                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}{unchecked}"
+                )
             if not outermost:
                 for _name, definition in indexes:
                     cursor.execute(definition)
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     if outermost:
-        build_indexes([definition for _name, definition in indexes])
+        definitions = [definition for _name, definition in indexes]
+        # A check waits for the index builds on its table: those behind a trigram index last.
+        checks = sorted(
+            foreign_keys, key=lambda fk: any(f"{fk[0]} USING gin " in d for d in definitions)
+        )
+        build_indexes(
+            definitions,
+            then=[
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {connection.ops.quote_name(name)}"
+                for table, name, _definition in checks
+            ],
+        )
 
 
 INDEX_MEMORY = "256MB"  # per index build; the builds' sorts fit in it at a million rows
@@ -241,12 +260,15 @@ def _drop_for_load(tables: list[str]) -> tuple[list[tuple[str, str]], list[tuple
     return indexes, foreign_keys
 
 
-def build_indexes(definitions: list[str], connections_: int = INDEX_CONNECTIONS) -> None:
+def build_indexes(
+    definitions: list[str], connections_: int = INDEX_CONNECTIONS, *, then: Sequence[str] = ()
+) -> None:
     """Run the CREATE INDEX statements over `connections_` connections at once, each in its
     own transaction, the trigram (GIN) ones first: they take longest and can't be split
-    over processes, so the others fill the remaining connections around them. Every build
-    is tried even if one fails; then the first failure is raised."""
-    order = sorted(definitions, key=lambda d: " USING gin " not in d)
+    over processes, so the others fill the remaining connections around them. The
+    statements of `then` (checks of foreign keys) follow as connections come free. Every
+    statement is tried even if one fails; then the first failure is raised."""
+    order = [*sorted(definitions, key=lambda d: " USING gin " not in d), *then]
     with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
         results = list(pool.map(_build_index, order))
     failures = [result for result in results if result is not None]
@@ -255,7 +277,7 @@ def build_indexes(definitions: list[str], connections_: int = INDEX_CONNECTIONS)
 
 
 def _build_index(definition: str) -> BaseException | None:
-    """One index on a connection of this thread's own, closed afterwards."""
+    """One statement on a connection of this thread's own, closed afterwards."""
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")
