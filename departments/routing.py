@@ -50,7 +50,7 @@ def boundaries_containing(lat: float, long: float) -> list[Boundary]:
     wherever one area must be chosen, so the answer never depends on row order."""
     candidates = Boundary.objects.filter(
         min_lat__lte=lat, max_lat__gte=lat, min_long__lte=long, max_long__gte=long
-    )
+    ).order_by()  # sorted below, by area then id
     point = Point(long, lat)
     found = [b for b in candidates if _shape(b).covers(point)]
     found.sort(key=lambda b: (_shape(b).area, b.pk))
