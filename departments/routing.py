@@ -7,7 +7,7 @@ so that routing a report costs a bounding-box query and a few point-in-polygon t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import shapely
@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
-from departments.models import Boundary, RoutingRule
+from departments.models import Boundary, Department, RoutingRule
 
 _shape_cache: dict[tuple[int, datetime], BaseGeometry] = {}
 
@@ -26,6 +26,11 @@ class RoutingDecision:
     department_id: int | None
     rule_id: int | None
     area_id: int | None
+    # The rows themselves when routing read them anyway (the winning rule's department,
+    # the smallest area), so that a caller need not read them again. Not part of the
+    # decision's identity.
+    department: Department | None = field(default=None, compare=False, repr=False)
+    area: Boundary | None = field(default=None, compare=False, repr=False)
 
 
 def _shape(boundary: Boundary) -> BaseGeometry:
@@ -45,7 +50,7 @@ def boundaries_containing(lat: float, long: float) -> list[Boundary]:
     wherever one area must be chosen, so the answer never depends on row order."""
     candidates = Boundary.objects.filter(
         min_lat__lte=lat, max_lat__gte=lat, min_long__lte=long, max_long__gte=long
-    )
+    ).order_by()  # sorted below, by area then id
     point = Point(long, lat)
     found = [b for b in candidates if _shape(b).covers(point)]
     found.sort(key=lambda b: (_shape(b).area, b.pk))
@@ -66,11 +71,43 @@ def route(
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
     areas = boundaries_containing(lat, long) if lat is not None and long is not None else []
-    area_rank = {b.pk: rank for rank, b in enumerate(areas)}
+    decision = choose(
+        rules_for(service_id, group),
+        area_ids=[b.pk for b in areas],
+        default_department_id=default_department_id,
+    )
+    return replace(decision, area=areas[0]) if areas else decision
+
+
+def active_rules() -> Q:
+    """The rules that take part in routing: active, to an active department."""
+    return Q(active=True, department__active=True)
+
+
+def rules_for(service_id: int, group: str) -> list[RoutingRule]:
+    """The active rules that may route a report of this service (by its id or its group)."""
     matches_service = Q(service_id=service_id)
     if group:
         matches_service |= Q(service__isnull=True, group=group)
-    rules = RoutingRule.objects.filter(matches_service, active=True, department__active=True)
+    return list(
+        RoutingRule.objects.filter(matches_service, active_rules()).select_related("department")
+    )
+
+
+def applies_to(rule: RoutingRule, service_id: int, group: str) -> bool:
+    """Whether one of all the active rules is among rules_for(service_id, group), for
+    callers that read every rule once (the bulk generator)."""
+    return rule.service_id == service_id or bool(
+        group and rule.service_id is None and rule.group == group
+    )
+
+
+def choose(
+    rules: list[RoutingRule], *, area_ids: list[int], default_department_id: int | None
+) -> RoutingDecision:
+    """route()'s choice among `rules` (in their default order) for a point inside
+    `area_ids` (smallest area first, as boundaries_containing orders them). No queries."""
+    area_rank = {pk: rank for rank, pk in enumerate(area_ids)}
     best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
     for rule in rules:
         if rule.boundary_id is not None and rule.boundary_id not in area_rank:
@@ -83,7 +120,9 @@ def route(
         )
         if best is None or key < best[0]:
             best = (key, rule)
-    area_id = areas[0].pk if areas else None
+    area_id = area_ids[0] if area_ids else None
     if best is not None:
-        return RoutingDecision(best[1].department_id, best[1].pk, area_id)
+        rule = best[1]
+        department = rule.department if RoutingRule.department.is_cached(rule) else None
+        return RoutingDecision(rule.department_id, rule.pk, area_id, department=department)
     return RoutingDecision(default_department_id, None, area_id)

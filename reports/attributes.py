@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 
 from civic311.dates import MAX_YEAR, MIN_YEAR, parse_w3c_datetime
 from civic311.numbers import parse_number
@@ -49,7 +50,11 @@ def check_answers(
     service: Service, raw: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, Answer], list[AnswerProblem]]:
     """The answers to store and the problems found (none means the answers are good)."""
-    attributes = {a.code: a for a in service.attributes.prefetch_related("values")}
+    attributes = {a.code: a for a in service.attributes.all()}
+    # The allowed keys matter only for list questions that were answered: one query for
+    # all of those, none when there are none.
+    answered_lists = [a for a in attributes.values() if a.is_list and raw.get(a.code)]
+    prefetch_related_objects(answered_lists, "values")
     problems: list[AnswerProblem] = []
     unknown = sorted(set(raw) - set(attributes))
     if unknown:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, models
-from psycopg.types.json import Jsonb
+from django.db import connection, models, transaction
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -53,7 +55,11 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 class Table:
     """The columns of `model` in a fixed order: the ones the caller fills (`given`, by
     attname), then every other concrete field at its default, so that a field added to the
-    model later still gets a value."""
+    model later still gets a value.
+
+    Values come as the database stores them, so that nothing is converted row by row:
+    a datetime as whole microseconds since 2000-01-01 UTC (PostgreSQL's own representation
+    of a timestamp), JSON as its encoded text."""
 
     def __init__(self, model: type[models.Model], given: Sequence[str]) -> None:
         self.model = model
@@ -80,10 +86,12 @@ class Table:
         value = field.get_default()
         if isinstance(field, models.JSONField):
             return json.dumps(value)
+        if isinstance(field, models.DateTimeField) and value is not None:
+            raise ValueError(f"{field.name}: a datetime default must be filled by the caller.")
         return field.get_db_prep_save(value, connection)
 
     def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Insert `rows` (values for `given`, in order; datetimes aware)."""
+        """Insert `rows` (values for `given`, in order)."""
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         columns = ", ".join(quote(column) for column in self.columns)
@@ -105,61 +113,123 @@ class Table:
         for i in self.datetimes:
             value = values[i]
             if value is not None:
-                values[i] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+                values[i] = (EPOCH + timedelta(microseconds=value)).isoformat(" ")
         return tuple(values)
 
     def _copy(self, raw: Any, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        """COPY in PostgreSQL's binary format (no text to parse on either side). JSON comes
-        already encoded: it is passed through as jsonb, not encoded again."""
+        """COPY in PostgreSQL's binary format (no text to parse on either side). A
+        timestamp's binary form is its 64-bit count of microseconds, sent as such; JSON
+        text goes out as jsonb's binary form (a version byte, then the text)."""
         raw.execute(
             "SELECT a.attname, a.atttypid FROM pg_attribute a "
             "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
             [self.model._meta.db_table],
         )
         types = dict(raw.fetchall())
-        given = self.columns[: len(self.given)]
-        jsonb = [i for i, column in enumerate(given) if types[column] == JSONB]
-        defaults = tuple(
-            Jsonb(json.loads(value), dumps=_encoded) if types[f.column] == JSONB else value
-            for f, value in zip(self.rest, self.defaults, strict=True)
-        )
+        wire = [types[column] for column in self.columns]
+        for i in self.datetimes:
+            if wire[i] in {TIMESTAMPTZ, TIMESTAMP}:
+                wire[i] = INT8
+        raw.adapters.register_dumper(_EncodedJson, _EncodedJsonDumper)
         with raw.copy(statement) as copy:
-            copy.set_types([types[column] for column in self.columns])
+            copy.set_types(wire)
+            defaults = self.defaults
             for row in rows:
-                if jsonb:
-                    values = list(row)
-                    for i in jsonb:
-                        values[i] = Jsonb(values[i], dumps=_encoded)
-                    row = tuple(values)
                 copy.write_row(row + defaults)
 
 
-JSONB = 3802  # the jsonb type's oid
+INT8, TIMESTAMP, TIMESTAMPTZ, JSONB = 20, 1114, 1184, 3802  # PostgreSQL type oids
+EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - naive UTC, as Django stores it in SQLite
 
 
-def _encoded(value: Any) -> str:
-    """Jsonb's `dumps` for a value that is JSON text already."""
-    return value if isinstance(value, str) else json.dumps(value)
+class _EncodedJson(str):
+    """Only a key for registering the dumper below (by oid, which set_types uses)."""
+
+
+class _EncodedJsonDumper(Dumper):
+    """jsonb in binary from JSON text that is encoded already."""
+
+    oid = JSONB
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + obj.encode()
 
 
 @contextmanager
 def loading(*models_: type[models.Model]) -> Iterator[None]:
-    """Load many rows into the tables of `models_` quickly, then check them.
+    """Load many rows into the tables of `models_` quickly, then check and index them.
 
-    On PostgreSQL the secondary indexes and the foreign keys of these tables are dropped
-    for the load and made again at the end: building an index once over sorted rows is far
-    cheaper than updating fourteen of them row by row, and adding a foreign key checks
-    every row with one join instead of one trigger call per row. The CHECK constraints stay
-    on throughout. The caller wraps everything in one transaction, so a failure leaves the
-    tables as they were (PostgreSQL's DDL is transactional); the tables are locked against
-    readers until then. SQLite drops and rebuilds its secondary indexes only."""
+    The rows written inside the block and the checks on them are one transaction, opened
+    here: a failure leaves the tables as they were. On PostgreSQL the secondary indexes and
+    the foreign keys of these tables are dropped for the load: building an index once over
+    sorted rows is far cheaper than updating two dozen of them row by row, and adding a
+    foreign key checks every row with one join instead of one trigger call per row. The
+    CHECK constraints stay on throughout, and the foreign keys are made again before the
+    commit (checked after it, see below). The tables' own triggers are off during the load
+    (see _drop_for_load).
+
+    The indexes are what takes longest, and PostgreSQL builds each on one process (a
+    trigram GIN index entirely so). When this is the outermost transaction, they are
+    rebuilt after the commit over several connections at once, the slowest first (the rows
+    must be committed for another connection to index them), and the foreign keys, added
+    NOT VALID before the commit, are checked (VALIDATE CONSTRAINT) beside them; until then
+    the tables answer without those indexes, which is fine for a generator of benchmark and
+    demo data. Inside a caller's transaction (tests, or a larger job) the keys are checked
+    and the indexes rebuilt in it, one by one.
+    SQLite drops and rebuilds its secondary indexes and triggers only, in the transaction."""
     tables = [model._meta.db_table for model in models_]
-    if connection.vendor == "sqlite":
-        yield from _loading_sqlite(tables)
-        return
+    outermost = not connection.in_atomic_block
     if connection.vendor != "postgresql":
-        yield
+        with transaction.atomic():
+            if connection.vendor == "sqlite":
+                yield from _loading_sqlite(tables)
+            else:
+                yield
         return
+    with transaction.atomic():
+        indexes, foreign_keys = _drop_for_load(tables)
+        yield
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
+            # Set for the transaction only; the session's other work keeps its settings.
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            # After the commit, the foreign keys' checking joins run beside the index builds:
+            # here they are added unchecked, which new writes already obey.
+            unchecked = " NOT VALID" if outermost else ""
+            for table, name, definition in foreign_keys:
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}{unchecked}"
+                )
+            if not outermost:
+                for _name, definition in indexes:
+                    cursor.execute(definition)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    if outermost:
+        definitions = [definition for _name, definition in indexes]
+        # A check waits for the index builds on its table: those behind a trigram index last.
+        checks = sorted(
+            foreign_keys, key=lambda fk: any(f"{fk[0]} USING gin " in d for d in definitions)
+        )
+        build_indexes(
+            definitions,
+            then=[
+                f"ALTER TABLE {table} VALIDATE CONSTRAINT {connection.ops.quote_name(name)}"
+                for table, name, _definition in checks
+            ],
+        )
+
+
+INDEX_MEMORY = "256MB"  # per index build; the builds' sorts fit in it at a million rows
+INDEX_CONNECTIONS = 3  # index builds at once, each on one server process
+
+
+def _drop_for_load(tables: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Drop the secondary indexes and the foreign keys from and to `tables`, and switch
+    their triggers off; answer the indexes' (name, definition) and the foreign keys'
+    (table, name, definition) to make them again."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         # Foreign-key checks still pending from earlier in the transaction run now: a table
@@ -187,16 +257,39 @@ def loading(*models_: type[models.Model]) -> Iterator[None]:
         # (reports/document_triggers.py); loaded rows are new, with nothing to retire.
         for table in tables:
             cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER USER")
-    yield
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
+    return indexes, foreign_keys
+
+
+def build_indexes(
+    definitions: list[str], connections_: int = INDEX_CONNECTIONS, *, then: Sequence[str] = ()
+) -> None:
+    """Run the CREATE INDEX statements over `connections_` connections at once, each in its
+    own transaction, the trigram (GIN) ones first: they take longest and can't be split
+    over processes, so the others fill the remaining connections around them. The
+    statements of `then` (checks of foreign keys) follow as connections come free. Every
+    statement is tried even if one fails; then the first failure is raised."""
+    order = [*sorted(definitions, key=lambda d: " USING gin " not in d), *then]
+    with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
+        results = list(pool.map(_build_index, order))
+    failures = [result for result in results if result is not None]
+    if failures:
+        raise failures[0]
+
+
+def _build_index(definition: str) -> BaseException | None:
+    """One statement on a connection of this thread's own, closed afterwards."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")
+            # The builds run side by side already; a B-tree's own helper processes would
+            # only compete with the slow trigram builds for the same cores.
+            cursor.execute("SET max_parallel_maintenance_workers = 0")
             cursor.execute(definition)
-        for table, name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    except Exception as exc:  # reported by build_indexes once every build has been tried
+        return exc
+    finally:
+        connection.close()
+    return None
 
 
 def _loading_sqlite(tables: list[str]) -> Iterator[None]:

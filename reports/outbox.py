@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -77,8 +77,31 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
     }
 
 
-def _dedupe_key_used(key: str) -> bool:
-    return OutboxMessage.objects.filter(dedupe_key=key).exists()
+def _insert_unless_taken(message: OutboxMessage) -> bool:
+    """Insert `message` unless its dedupe_key is taken, in one statement (INSERT … ON
+    CONFLICT DO NOTHING, on PostgreSQL and SQLite alike): no look-up first, and no
+    savepoint, since losing a race to another transaction is no error that would break the
+    caller's. Whether it was inserted (then it has its id)."""
+    meta = OutboxMessage._meta
+    connection = connections[router.db_for_write(OutboxMessage)]
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT DO NOTHING RETURNING {quote(str(meta.pk.column))}",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
 
 
 def outbox_add(
@@ -104,8 +127,6 @@ def outbox_add(
     (`unsubscribe_headers`) and is passed to the templates as `unsubscribe_url`."""
     to = to.strip()
     validate_email(to)
-    if dedupe_key and _dedupe_key_used(dedupe_key):
-        return None
     context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
     if unsubscribe_url:
         context["unsubscribe_url"] = unsubscribe_url
@@ -118,24 +139,21 @@ def outbox_add(
         html = ""
     clean_headers = {_one_line(name): _one_line(value) for name, value in (headers or {}).items()}
     subject = _one_line(f"[{settings.CITY_NAME} 311] {subject}")
-    now = timezone.now()
-    try:
-        # A savepoint: losing a race on dedupe_key must not break the caller's transaction.
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                to=to,
-                subject=subject[:255],
-                body=body,
-                html=html,
-                headers=clean_headers,
-                kind=kind[:40],
-                dedupe_key=dedupe_key,
-                next_attempt_at=now,
-            )
-    except IntegrityError:
-        if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+    message = OutboxMessage(
+        to=to,
+        subject=subject[:255],
+        body=body,
+        html=html,
+        headers=clean_headers,
+        kind=kind[:40],
+        dedupe_key=dedupe_key,
+        next_attempt_at=timezone.now(),
+    )
+    if dedupe_key:
+        if not _insert_unless_taken(message):
             return None
-        raise
+    else:
+        message.save(force_insert=True)
     queue_after_commit(DELIVER_TASK, message.pk)
     return message
 

@@ -110,8 +110,10 @@ def validate_photo(upload: IO[bytes]) -> None:
                         f"{settings.PHOTO_MAX_PIXELS / 1_000_000:g} megapixels are accepted.",
                         code="too_many_pixels",
                     )
-                _check_decode_cost(image, upload)
-                _check_complete(image, upload, size)
+                # A JPEG's markers are read once for both checks (3 MB of regex scanning).
+                jpeg = _jpeg_structure(upload) if image.format in ("JPEG", "MPO") else None
+                _check_decode_cost(image, upload, jpeg)
+                _check_complete(image, upload, size, jpeg)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -126,8 +128,10 @@ def validate_photo(upload: IO[bytes]) -> None:
         upload.seek(0)
 
 
-def _check_decode_cost(image: Image.Image, upload: IO[bytes]) -> None:
-    cost = decode_cost(image, upload)
+def _check_decode_cost(
+    image: Image.Image, upload: IO[bytes], jpeg: tuple[int, bool] | None
+) -> None:
+    cost = decode_cost(image, upload, scans=jpeg[0] if jpeg else None)
     if cost <= decode_budget():
         return
     width, height = image.size
@@ -142,17 +146,20 @@ def _check_decode_cost(image: Image.Image, upload: IO[bytes]) -> None:
     )
 
 
-def decode_cost(image: Image.Image, source: IO[bytes]) -> int:
+def decode_cost(image: Image.Image, source: IO[bytes], *, scans: int | None = None) -> int:
     """The memory (bytes) that decoding `image`, opened from `source`, takes at its peak,
     not counting the small web-size result.
 
     A sequential JPEG is decoded at reduced size (libjpeg scales while it decodes), which
     costs little; a progressive or multi-scan JPEG needs all its DCT coefficients in memory
     first (2 bytes per coefficient, per component at its own resolution). A PNG is decoded
-    in full once; a WebP about WEBP_COPIES times."""
+    in full once; a WebP about WEBP_COPIES times. `scans`: a JPEG's scan count when the
+    caller has read it already."""
     width, height = image.size
     if image.format in ("JPEG", "MPO"):
-        if not (image.info.get("progressive") or _jpeg_scans(source) > 1):
+        if scans is None:
+            scans = _jpeg_scans(source)
+        if not (image.info.get("progressive") or scans > 1):
             return 0
         # libjpeg keeps 64 coefficients of 2 bytes per 8x8 block of each component, with the
         # blocks rounded up to whole MCUs (minimum coded units).
@@ -190,10 +197,13 @@ def _jpeg_structure(source: IO[bytes]) -> tuple[int, bool]:
     return scans, False
 
 
-def _check_complete(image: Image.Image, upload: IO[bytes], size: int) -> None:
-    """Fail unless the file is whole, without holding its pixels at full size."""
-    if image.format in ("JPEG", "MPO"):
-        scans, ends = _jpeg_structure(upload)
+def _check_complete(
+    image: Image.Image, upload: IO[bytes], size: int, jpeg: tuple[int, bool] | None
+) -> None:
+    """Fail unless the file is whole, without holding its pixels at full size. `jpeg`: a
+    JPEG's (scans, ends) from _jpeg_structure."""
+    if jpeg is not None:
+        scans, ends = jpeg
         if scans > 1 or image.info.get("progressive"):
             # Decoding needs every coefficient in memory, even scaled: check the structure
             # (every segment and scan present, up to the end marker) and leave the pixels to

@@ -86,6 +86,11 @@ def apply_routing(report: ServiceRequest, decision: RoutingDecision) -> None:
     category (counted from when it was requested)."""
     report.department_id = decision.department_id
     report.area_id = decision.area_id
+    # The rows routing read, kept on the report: its email and timeline read them next.
+    if decision.department is not None:
+        report.department = decision.department
+    if decision.area is not None:
+        report.area = decision.area
     report.expected_datetime = expected_datetime(
         report.requested_datetime, report.service.sla_hours
     )

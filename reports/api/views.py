@@ -325,7 +325,12 @@ class ServiceRequestListApi(Open311Api):
         if not service_code:
             raise bad_request("service_code is required.")
         # An inactive service is as absent as in GET services/<code>: the same 404.
-        service = Service.objects.active().filter(service_code=service_code).first()
+        service = (
+            Service.objects.active()
+            .filter(service_code=service_code)
+            .select_related("department")  # routing's default, named in the new report's email
+            .first()
+        )
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         media = request.FILES.getlist("media")

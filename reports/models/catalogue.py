@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 
 from django.db import models
 
@@ -53,13 +54,17 @@ class Service(models.Model):
 
     def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
         """Which department gets a report of this category at this point, and its area."""
-        return route(
+        decision = route(
             service_id=self.pk,
             group=self.group,
             default_department_id=self.department_id,
             lat=lat,
             long=long,
         )
+        default = decision.department is None and decision.department_id == self.department_id
+        if default and decision.department_id is not None and Service.department.is_cached(self):
+            decision = replace(decision, department=self.department)
+        return decision
 
 
 class ServiceAttribute(models.Model):

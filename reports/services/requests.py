@@ -32,7 +32,7 @@ from reports.models import (
 )
 from reports.notifications import notify_new_report, outbox_report_received
 from reports.photos import validate_photo
-from reports.services.timeline import timeline_add
+from reports.services.timeline import timeline_add_quietly
 from reports.tasks import process_request_photos
 
 FOREIGN_KEYS = ["service", "department", "area", "assigned_to", "duplicate_of", "api_key"]
@@ -61,6 +61,7 @@ def report_create(
     requested_datetime: datetime | None = None,
     notify: bool = True,
     preview_minutes: int = 0,
+    savepoint: bool = True,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, record
     the department's email and the reporter's acknowledgement in the outbox, and (after the
@@ -70,7 +71,9 @@ def report_create(
     `preview_minutes`: how long the reporter may review and edit the report before it is
     public (the web form's preview window); it is routed and the department told at once.
     `notify=False` is for reports that are history rather than news (demo data, imports).
-    Raises ValidationError (nothing saved) on any bad input."""
+    `savepoint=False` is for a caller whose own transaction fails as a whole on any error
+    in here (two round trips fewer). Raises ValidationError (nothing saved) on any bad
+    input."""
     description = (description or "").strip()
     if lat is None and long is None and address_id.strip():
         # A known address id (a bus shelter's stop id, …) stands for its place.
@@ -100,7 +103,7 @@ def report_create(
     now = timezone.now()
     requested = requested_datetime or now
     published = rules.published_at(requested, preview_minutes)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         decision = service.route(lat=lat, long=long)
         report = ServiceRequest(
             service=service,
@@ -131,25 +134,29 @@ def report_create(
         # a submission's round trips.
         report.full_clean(exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False)
         report.save()
-        timeline_add(
-            report,
-            kind=RequestUpdate.Kind.CREATED,
-            author=None,
-            public=True,
-            now=requested,
-            state_to=report.state,
-            notify=False,
-        )
-        if report.department is not None:
-            timeline_add(
-                report,
-                kind=RequestUpdate.Kind.ROUTED,
-                author=None,
-                public=False,
-                now=requested,
-                department_to=report.department,
-                text=rules.routed_text(report.department.name, decision),
+        # The first entries notify nobody (CREATED is the report itself, ROUTED internal):
+        # one INSERT for both.
+        entries = [
+            RequestUpdate(
+                request=report,
+                kind=RequestUpdate.Kind.CREATED,
+                public=True,
+                state_to=report.state,
+                created=requested,
             )
+        ]
+        if report.department is not None:
+            entries.append(
+                RequestUpdate(
+                    request=report,
+                    kind=RequestUpdate.Kind.ROUTED,
+                    public=False,
+                    department_to=report.department,
+                    text=rules.routed_text(report.department.name, decision),
+                    created=requested,
+                )
+            )
+        timeline_add_quietly(entries)
         for order, upload in enumerate(photos, start=1):
             photo_save(report=report, upload=upload, order=order)
         if notify:
@@ -266,6 +273,8 @@ def report_create_via_api(
             api_key=api_key,
             attributes=attributes,
             photos=photos,
+            # Any error in there fails this whole transaction anyway.
+            savepoint=False,
             **fields,
         )
         token = None

@@ -75,6 +75,12 @@ def timeline_add(
     return update
 
 
+def timeline_add_quietly(entries: list[RequestUpdate]) -> list[RequestUpdate]:
+    """Add entries that email nobody (internal ones, or a new report's CREATED) in one
+    INSERT; timeline_add's rules otherwise (author and text as given)."""
+    return RequestUpdate.objects.bulk_create(entries)
+
+
 def report_touch(report: ServiceRequest, now: datetime, *fields: str) -> None:
     """Save `fields` and mark the report updated at `now` (Open311's updated_datetime; not
     before the report is public, see `rules.updated_at`)."""

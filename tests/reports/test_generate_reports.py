@@ -148,3 +148,59 @@ def test_ids_reserved_by_the_generator_are_not_handed_out_again():
     assert later.pk > top
     assert ServiceRequest.objects.count() == 41
     assert RequestUpdate.objects.filter(kind="created").count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_of_its_own_commits_and_rebuilds_every_index_and_foreign_key():
+    """Outside a caller's transaction the rows are committed first and the indexes rebuilt
+    afterwards (on PostgreSQL over several connections): every one comes back."""
+    from django.db import connection
+
+    def schema() -> dict[str, list]:
+        with connection.cursor() as cursor:
+            return {
+                table: sorted(
+                    (name, tuple(c["columns"]), c["index"], c["foreign_key"])
+                    for name, c in connection.introspection.get_constraints(cursor, table).items()
+                )
+                for table in ("reports_servicerequest", "reports_requestupdate")
+            }
+
+    ServiceFactory()
+    before = schema()
+    generate("--count", "300", "--batch", "100", "--seed", "4")
+
+    assert schema() == before
+    if connection.vendor == "postgresql":  # every foreign key was checked in the end
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint WHERE NOT convalidated AND "
+                "conrelid::regclass::text IN ('reports_servicerequest', 'reports_requestupdate')"
+            )
+            assert cursor.fetchone()[0] == 0
+    assert ServiceRequest.objects.count() == 300
+    assert RequestUpdate.objects.filter(kind=RequestUpdate.Kind.CREATED).count() == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_builds_run_side_by_side_and_a_failing_one_is_raised_after_the_others():
+    from django.db import ProgrammingError, connection
+
+    from reports.bulk import build_indexes
+
+    if connection.vendor != "postgresql":
+        pytest.skip("side-by-side index builds are PostgreSQL's path")
+    good = [
+        f"CREATE INDEX test_side_{n} ON reports_servicerequest (requested_datetime, id)"
+        for n in range(3)
+    ]
+    try:
+        with pytest.raises(ProgrammingError):
+            build_indexes(["CREATE INDEX test_side_bad ON no_such_table (id)", *good])
+        with connection.cursor() as cursor:
+            names = connection.introspection.get_constraints(cursor, "reports_servicerequest")
+        assert {f"test_side_{n}" for n in range(3)} <= set(names)
+    finally:
+        with connection.cursor() as cursor:
+            for n in range(3):
+                cursor.execute(f"DROP INDEX IF EXISTS test_side_{n}")

@@ -7,9 +7,11 @@ each in one transaction, through reports/bulk.py (COPY on PostgreSQL), with the 
 report_create and the workflow would have written: CREATED, ROUTED (internal) and, for a
 report that moved on, STATE. The fields that go together (status and closed time from the
 state, target time from the category, a duplicate's master) come from the same rules as
-the services (reports/rules.py); every required question is answered. Routing is
-Service.route, called once per (service, set of areas containing the point) instead of
-once per row. Random draws are made for a whole batch at once with numpy.
+the services (reports/rules.py); every required question is answered. Routing makes
+Service.route's choice (departments.routing.choose) over the rules read once, once per
+(service, set of areas containing the point) instead of once per row. Random draws and
+the per-row values are made for a whole batch at once with numpy; while PostgreSQL takes
+in one batch, the next is generated on another thread.
 
 It needs the service catalogue (`python manage.py seed_demo`) and exits non-zero without it.
 Generated reports carry source=generated and no reporter data.
@@ -17,9 +19,11 @@ Generated reports carry source=generated and no reporter data.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +32,11 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
 
 from civic311.geo import parse_area
-from departments.models import Boundary, Department
+from departments import routing
+from departments.models import Boundary, Department, RoutingRule
 from reports import demo, rules
 from reports.bulk import Table, analyze, loading, reserve_ids
 from reports.insights import rollups
@@ -65,10 +69,16 @@ CLOSED_CHOICES = (
     [State.FIXED, State.DUPLICATE, State.NOT_ACTIONABLE, State.REFERRED],
     [78, 10, 8, 4],
 )
+STATES = np.array([*OPEN_CHOICES[0], *CLOSED_CHOICES[0]], dtype=object)
+STATUSES = np.array([rules.status_for(state) for state in STATES], dtype=object)
+DUPLICATE = STATES.tolist().index(State.DUPLICATE)
+NOT_ACTIONABLE = STATES.tolist().index(State.NOT_ACTIONABLE)
 CLUSTERS = 14
 CLUSTER_SHARE = 0.7  # the rest is spread evenly over the city
 ANSWER_SETS = 32  # distinct answer sets drawn per category, reused across its rows
 DAY = 86400.0
+HOUR_MICROS = 3600 * 10**6
+EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # PostgreSQL's epoch
 
 REPORT_FIELDS = [
     "id", "service_id", "description", "attributes", "lat", "long", "address", "status",
@@ -122,14 +132,20 @@ class Command(BaseCommand):
             )
         started = time.perf_counter()
         generator = Generator(services, days=days, seed=options["seed"], count=count)
-        if options["dry_run"]:
-            made = 0
-            while made < count:
-                size = min(batch, count - made)
-                generator.batch(made, list(range(made + 1, made + size + 1)))
-                made += size
-        else:
-            self.write(generator, count=count, batch=batch, verbosity=options["verbosity"])
+        # Millions of new tuples and no reference cycles among them: the cyclic garbage
+        # collector would walk them again and again (most of the generating time) for nothing.
+        gc.disable()
+        try:
+            if options["dry_run"]:
+                made = 0
+                while made < count:
+                    size = min(batch, count - made)
+                    generator.batch(made, list(range(made + 1, made + size + 1)))
+                    made += size
+            else:
+                self.write(generator, count=count, batch=batch, verbosity=options["verbosity"])
+        finally:
+            gc.enable()
         elapsed = time.perf_counter() - started
         verb = "Would create" if options["dry_run"] else "Created"
         if options["verbosity"] >= 1:
@@ -139,23 +155,30 @@ class Command(BaseCommand):
             )
 
     def write(self, generator: Generator, *, count: int, batch: int, verbosity: int) -> None:
-        """Everything in one transaction: a failure leaves the database as it was."""
+        """The rows in one transaction (loading() opens it): a failure leaves the database
+        as it was."""
         reports = Table(ServiceRequest, REPORT_FIELDS)
         timeline = Table(RequestUpdate, TIMELINE_FIELDS)
-        with transaction.atomic():
-            with loading(ServiceRequest, RequestUpdate):
-                made = 0
-                while made < count:
-                    size = min(batch, count - made)
-                    rows, entries = generator.batch(made, reserve_ids(ServiceRequest, size))
-                    reports.write(rows)
-                    timeline.write(entries)
-                    made += size
-                    if verbosity >= 2:
-                        self.stderr.write(f"{made}/{count}")
-            # loading() switched the reports' triggers off, those that keep the insights
-            # summaries too: count them again (seconds for a million reports).
-            rollups.rebuild()
+        sizes = [min(batch, count - start) for start in range(0, count, batch)]
+        with loading(ServiceRequest, RequestUpdate), ThreadPoolExecutor(max_workers=1) as ahead:
+            # The next batch is generated (on another thread) while PostgreSQL takes in this
+            # one: the database's work and Python's overlap. Ids are reserved here, on this
+            # thread's connection (the transaction's); generating needs no database.
+            made = 0
+            coming = ahead.submit(generator.batch, 0, reserve_ids(ServiceRequest, sizes[0]))
+            for size, next_size in zip(sizes, [*sizes[1:], 0], strict=True):
+                rows, entries = coming.result()
+                if next_size:
+                    ids = reserve_ids(ServiceRequest, next_size)
+                    coming = ahead.submit(generator.batch, made + size, ids)
+                reports.write(rows)
+                timeline.write(entries)
+                made += size
+                if verbosity >= 2:
+                    self.stderr.write(f"{made}/{count}")
+        # loading() switched the reports' triggers off, those that keep the insights
+        # summaries too: count them again (seconds for a million reports).
+        rollups.rebuild()
         analyze(ServiceRequest, RequestUpdate)
 
 
@@ -187,15 +210,33 @@ class Generator:
             ]
         )
         self.sla = np.array([s.sla_hours or 72 for s in services], dtype=float)
-        self.answers = [self.answer_sets(service) for service in services]
+        # Per-row values are picked from these tables by index, a whole batch at once.
+        self.service_pks = np.array([s.pk for s in services], dtype=np.int64)
+        self.has_sla = np.array([bool(s.sla_hours) for s in services])
+        self.sla_micros = np.array([(s.sla_hours or 0) * HOUR_MICROS for s in services])
+        self.answers = np.array(
+            [answers for service in services for answers in self.answer_sets(service)],
+            dtype=object,
+        )
+        self.descriptions = np.array(
+            [f"{service.name}. {phrase}" for service in services for phrase in PHRASES],
+            dtype=object,
+        )
+        self.addresses = np.array(
+            [f"{number} {street}" for number in range(1, 2401) for street in STREETS],
+            dtype=object,
+        )
+        self.notes = np.array([CLOSED_NOTES.get(state, "") for state in STATES], dtype=object)
         self.areas = [
             Area(b.pk, shape.area, shape)
-            for b in Boundary.objects.all()
+            for b in Boundary.objects.order_by("pk")
             for shape in [parse_area(b.geometry)]
         ]
         for area in self.areas:
             shapely.prepare(area.shape)
-        self.routed: dict[tuple[int, tuple[int, ...]], Routed] = {}
+        # Every rule that takes part in routing, read once (as route() reads them).
+        self.rules = list(RoutingRule.objects.filter(routing.active_rules()))
+        self.routed: dict[tuple[int, bytes], Routed] = {}
         self.department_names = dict(Department.objects.values_list("pk", "name"))
         self.route_calls = 0
         # Ages of every report to make, oldest first: more recent than old.
@@ -234,23 +275,30 @@ class Generator:
             np.where(clustered, cluster, -1),
         )
 
-    def containing(self, lat: np.ndarray, long: np.ndarray) -> list[tuple[int, ...]]:
-        """For each point, the areas covering it, smallest first (as routing orders them)."""
-        inside: list[list[Area]] = [[] for _ in range(len(lat))]
-        for area in self.areas:
-            for index in np.nonzero(shapely.intersects_xy(area.shape, long, lat))[0]:
-                inside[index].append(area)
-        return [
-            tuple(a.pk for a in sorted(found, key=lambda a: (a.size, a.pk))) for found in inside
-        ]
+    def containing(self, lat: np.ndarray, long: np.ndarray) -> np.ndarray:
+        """For each point, which areas cover it: one row of booleans (one per area)."""
+        inside = np.zeros((len(lat), len(self.areas)), dtype=bool)
+        for column, area in enumerate(self.areas):
+            inside[:, column] = shapely.intersects_xy(area.shape, long, lat)
+        return inside
 
-    def route(self, service_index: int, areas: tuple[int, ...], lat: float, long: float) -> Routed:
-        key = (service_index, areas)
+    def route(self, service_index: int, inside: np.ndarray) -> Routed:
+        """What Service.route decides for the service at a point inside the areas marked
+        in `inside`: it depends only on those, so each combination is decided once."""
+        key = (service_index, inside.tobytes())
         found = self.routed.get(key)
         if found is None:
-            # The decision depends only on the service and the areas around the point, so
-            # one real call per combination gives every row the answer route() would.
-            decision = self.services[service_index].route(lat=lat, long=long)
+            service = self.services[service_index]
+            covering = sorted(
+                (area for area, hit in zip(self.areas, inside.tolist(), strict=True) if hit),
+                key=lambda a: (a.size, a.pk),
+            )
+            candidates = [r for r in self.rules if routing.applies_to(r, service.pk, service.group)]
+            decision = routing.choose(
+                candidates,
+                area_ids=[a.pk for a in covering],
+                default_department_id=service.department_id,
+            )
             self.route_calls += 1
             text = ""
             if decision.department_id is not None:
@@ -260,8 +308,22 @@ class Generator:
             self.routed[key] = found
         return found
 
-    def states(self, ages: np.ndarray) -> list[str]:
-        """Old reports are mostly closed; this week's are mostly still open."""
+    def routes(self, service_index: np.ndarray, inside: np.ndarray) -> list[Routed]:
+        """route() for every row, one call per distinct (service, areas) in the batch."""
+        size = len(service_index)
+        service_bytes = service_index.astype(">u4").view(np.uint8).reshape(size, 4)
+        keys = np.ascontiguousarray(np.column_stack([service_bytes, np.packbits(inside, axis=1)]))
+        _, first, which = np.unique(
+            keys.view(np.dtype((np.void, keys.shape[1]))).ravel(),
+            return_index=True,
+            return_inverse=True,
+        )
+        decided = [self.route(int(service_index[i]), inside[i]) for i in first.tolist()]
+        return [decided[i] for i in which.ravel().tolist()]
+
+    def states(self, ages: np.ndarray) -> np.ndarray:
+        """Old reports are mostly closed; this week's are mostly still open. Indexes into
+        STATES."""
         size = len(ages)
         share = np.where(ages > 30 * DAY, 0.9, np.where(ages > 3 * DAY, 0.35, 0.1))
         closed = self.numbers.random(size) < share
@@ -269,12 +331,7 @@ class Generator:
         closed_states, closed_weights = CLOSED_CHOICES
         open_pick = self.numbers.choice(3, size, p=np.array(open_weights) / sum(open_weights))
         closed_pick = self.numbers.choice(4, size, p=np.array(closed_weights) / sum(closed_weights))
-        return [
-            closed_states[c] if is_closed else open_states[o]
-            for is_closed, c, o in zip(
-                closed.tolist(), closed_pick.tolist(), open_pick.tolist(), strict=True
-            )
-        ]
+        return np.where(closed, len(open_states) + closed_pick, open_pick)
 
     def service_indexes(self, cluster: np.ndarray) -> np.ndarray:
         size = len(cluster)
@@ -283,68 +340,135 @@ class Generator:
         clustered = self.cluster_services[np.maximum(cluster, 0), pick]
         return np.where(cluster >= 0, clustered, anywhere)
 
+    def duplicates(self, ids: np.ndarray, service_index: np.ndarray, state: np.ndarray) -> list:
+        """Each duplicate's master: the latest earlier report of its category that is not a
+        duplicate (None elsewhere). The first report of a category can't duplicate one: it
+        becomes not actionable instead (`state` is changed in place)."""
+        masters = np.full(len(ids), -1, dtype=np.int64)
+        for s in np.unique(service_index).tolist():
+            rows = np.flatnonzero(service_index == s)
+            if self.masters.get(s) is None and state[rows[0]] == DUPLICATE:
+                state[rows[0]] = NOT_ACTIONABLE
+            duplicate = state[rows] == DUPLICATE
+            # The position of the latest non-duplicate at or before each row (-1: none yet).
+            latest = np.maximum.accumulate(np.where(duplicate, -1, np.arange(len(rows))))
+            carried = self.masters.get(s, -1)
+            masters[rows] = np.where(latest >= 0, ids[rows][np.maximum(latest, 0)], carried)
+            if latest[-1] >= 0:
+                self.masters[s] = int(ids[rows][latest[-1]])
+        return nullable(state == DUPLICATE, masters)
+
     def batch(self, start: int, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
         """The reports numbered start.. (oldest first) with the given ids, and their
-        timeline entries, as rows in REPORT_FIELDS and TIMELINE_FIELDS order."""
+        timeline entries, as rows in REPORT_FIELDS and TIMELINE_FIELDS order. Times are
+        microseconds since 2000-01-01 UTC (see Table)."""
         size = len(ids)
         ages = self.ages[start : start + size]
         lat, long, cluster = self.points(size)
-        areas = self.containing(lat, long)
+        inside = self.containing(lat, long)
         service_index = self.service_indexes(cluster)
-        states = self.states(ages)
+        state = self.states(ages)
         now_ts = self.now.timestamp()
         requested_ts = now_ts - ages
         sla = self.sla[service_index]
         closed_ts = np.minimum(requested_ts + self.numbers.exponential(sla) * 3600, now_ts)
         touched_ts = np.minimum(requested_ts + self.numbers.uniform(0, 48, size) * 3600, now_ts)
-        numbers = self.numbers.integers(1, 2401, size).tolist()
-        streets = self.numbers.integers(0, len(STREETS), size).tolist()
-        phrases = self.numbers.integers(0, len(PHRASES), size).tolist()
-        answer_picks = self.numbers.integers(0, ANSWER_SETS, size).tolist()
-        columns = zip(
-            ids, service_index.tolist(), states, lat.tolist(), long.tolist(), areas,
-            requested_ts.tolist(), closed_ts.tolist(), touched_ts.tolist(), numbers, streets,
-            phrases, answer_picks, strict=True,
-        )  # fmt: skip
-        rows: list[tuple] = []
-        entries: list[tuple] = []
-        stamp = datetime.fromtimestamp
-        for pk, s, state, y, x, around, req, closed_at, touched, no, st, ph, ans in columns:
-            service = self.services[s]
-            routed = self.route(s, around, y, x)
-            requested = stamp(req, UTC)
-            master = None
-            notes = CLOSED_NOTES.get(state, "")
-            if state == State.DUPLICATE:
-                master = self.masters.get(s)
-                if master is None:  # the first report of its category can't duplicate one
-                    state = State.NOT_ACTIONABLE
-                    notes = CLOSED_NOTES[state]
-                else:
-                    notes = rules.duplicate_text(master, notes)
-            if state != State.DUPLICATE:
-                self.masters[s] = pk
-            closed = rules.closed_datetime_for(state, now=stamp(closed_at, UTC))
-            updated = closed or stamp(touched, UTC)
-            rows.append(
-                (
-                    pk, service.pk, f"{service.name}. {PHRASES[ph]}", self.answers[s][ans], y, x,
-                    f"{no} {STREETS[st]}", rules.status_for(state), state, notes,
-                    routed.department_id, routed.area_id, master, requested, updated,
-                    rules.expected_datetime(requested, service.sla_hours), closed,
-                    ServiceRequest.Source.GENERATED, requested,
-                )
-            )  # fmt: skip
-            entries.append(
-                (pk, RequestUpdate.Kind.CREATED, True, "", "", State.NEW, None, requested)
+        numbers = self.numbers.integers(1, 2401, size)
+        streets = self.numbers.integers(0, len(STREETS), size)
+        phrases = self.numbers.integers(0, len(PHRASES), size)
+        answer_picks = self.numbers.integers(0, ANSWER_SETS, size)
+
+        pks = np.array(ids, dtype=np.int64)
+        masters = self.duplicates(pks, service_index, state)
+        routed = self.routes(service_index, inside)
+        is_closed = state >= len(OPEN_CHOICES[0])
+        requested = micros(requested_ts)
+        closed = np.where(is_closed, micros(closed_ts), 0)
+        updated = np.where(is_closed, closed, micros(touched_ts))
+        expected = requested + self.sla_micros[service_index]
+        notes = self.notes[state].tolist()
+        for i in np.flatnonzero(state == DUPLICATE).tolist():
+            notes[i] = rules.duplicate_text(masters[i], notes[i])
+        departments = [r.department_id for r in routed]
+        requested_list = requested.tolist()
+        updated_list = updated.tolist()
+        rows = list(
+            zip(
+                ids,
+                self.service_pks[service_index].tolist(),
+                self.descriptions[service_index * len(PHRASES) + phrases].tolist(),
+                self.answers[service_index * ANSWER_SETS + answer_picks].tolist(),
+                lat.tolist(),
+                long.tolist(),
+                self.addresses[(numbers - 1) * len(STREETS) + streets].tolist(),
+                STATUSES[state].tolist(),
+                STATES[state].tolist(),
+                notes,
+                departments,
+                [r.area_id for r in routed],
+                masters,
+                requested_list,
+                updated_list,
+                nullable(self.has_sla[service_index], expected),
+                nullable(is_closed, closed),
+                [ServiceRequest.Source.GENERATED] * size,
+                requested_list,
+                strict=True,
             )
-            if routed.department_id is not None:
-                entries.append(
-                    (pk, RequestUpdate.Kind.ROUTED, False, routed.text, "", "",
-                     routed.department_id, requested)
-                )  # fmt: skip
-            if state != State.NEW:
-                entries.append(
-                    (pk, RequestUpdate.Kind.STATE, True, notes, State.NEW, state, None, updated)
-                )
-        return rows, entries
+        )
+        return rows, self.timeline(pks, state, notes, routed, requested, updated)
+
+    @staticmethod
+    def timeline(
+        ids: np.ndarray,
+        state: np.ndarray,
+        notes: list[str],
+        routed: list[Routed],
+        requested: np.ndarray,
+        updated: np.ndarray,
+    ) -> list[tuple]:
+        """Each report's CREATED entry, the internal ROUTED one when routing found a
+        department, and the STATE one when it moved on, in that order, report by report."""
+        kind = RequestUpdate.Kind
+        size = len(ids)
+        department = np.array([r.department_id for r in routed], dtype=object)
+        text = np.array([r.text for r in routed], dtype=object)
+        was_routed = department != None  # noqa: E711 - elementwise on an object array
+        moved = state != STATES.tolist().index(State.NEW)
+        notes_array = np.array(notes, dtype=object)
+        rows = np.arange(size)
+        r, m = rows[was_routed], rows[moved]
+        n_r, n_m = len(r), len(m)
+
+        def column(created: Any, routed_: Any, moved_: Any) -> np.ndarray:
+            parts = [
+                np.broadcast_to(np.asarray(part, dtype=object), (n,))
+                for part, n in ((created, size), (routed_, n_r), (moved_, n_m))
+            ]
+            return np.concatenate(parts)
+
+        # Entries of one report together, in CREATED, ROUTED, STATE order.
+        order = np.argsort(np.concatenate([rows * 3, r * 3 + 1, m * 3 + 2]), kind="stable")
+        columns = [
+            column(ids, ids[r], ids[m]),
+            column(kind.CREATED, kind.ROUTED, kind.STATE),
+            column(True, False, True),
+            column("", text[r], notes_array[m]),
+            column("", "", State.NEW),
+            column(State.NEW, "", STATES[state[m]]),
+            column(None, department[r], None),
+            column(requested, requested[r], updated[m]),
+        ]
+        return list(zip(*(c[order].tolist() for c in columns), strict=True))
+
+
+def nullable(mask: np.ndarray, values: np.ndarray) -> list:
+    """`values` as a list, with None where `mask` is false."""
+    out = values.astype(object)
+    out[~mask] = None
+    return out.tolist()
+
+
+def micros(timestamps: np.ndarray) -> np.ndarray:
+    """POSIX timestamps (s) as whole microseconds since 2000-01-01 UTC."""
+    return np.round((timestamps - EPOCH_2000) * 1e6).astype(np.int64)
