@@ -75,16 +75,13 @@ def read_page(
             "pk", "requested_text", *texts
         )[start:stop]
     )
-    missing = [row[0] for row in rows if row[2] is None or (extended and row[3] is None)]
+    missing = [row[0] for row in rows if None in row[2:]]
     built = build(missing, key) if missing else {}
     items = []
-    for row in rows:
-        document = built.get(row[0])
-        if document is not None:
-            text, extensions = getattr(document, columns[0]), getattr(document, columns[1])
-        else:
-            text, extensions = row[2], row[3] if extended else ""
-        items.append(_join(text, extensions if extended else "", xml=xml))
+    for pk, _requested, *stored in rows:
+        if pk in built:
+            stored = [getattr(built[pk], name) for name in texts]
+        items.append(_join(*stored, xml=xml))
     cursor_text = listing.next_cursor(rows, size, by_distance=by_distance)
     return Page(Stored(items, origin), cursor_text)
 
@@ -102,7 +99,8 @@ def _stored(column: str, key: str) -> RawSQL:
     )
 
 
-def _join(text: str, extensions: str, *, xml: bool) -> str:
+def _join(text: str, extensions: str = "", *, xml: bool) -> str:
+    """A report's document, with the extensions' members when they are given."""
     if not extensions:
         return text
     return text + extensions if xml else text[:-1] + extensions + "}"

@@ -371,7 +371,7 @@ class ServiceRequestDetailApi(Open311Api):
             found = documents.read_page(
                 one, size=1, extended=extended, xml=fmt == "xml", origin=origin
             ).answer
-        if not found or not found.items:
+        if found is None or not found.items:
             raise not_found(f"service_request_id {service_request_id} not found.")
         return Response(found)
 
