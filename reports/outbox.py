@@ -79,7 +79,7 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
 
 def _insert_unless_taken(message: OutboxMessage) -> bool:
     """Insert `message` unless its dedupe_key is taken, in one statement (INSERT … ON
-    CONFLICT DO NOTHING, on PostgreSQL and SQLite alike): no look-up first, and no
+    CONFLICT (dedupe_key) DO NOTHING, on PostgreSQL and SQLite alike): no look-up first, and no
     savepoint, since losing a race to another transaction is no error that would break the
     caller's. Whether it was inserted (then it has its id)."""
     meta = OutboxMessage._meta
@@ -92,7 +92,10 @@ def _insert_unless_taken(message: OutboxMessage) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT DO NOTHING RETURNING {quote(str(meta.pk.column))}",
+            # The target names the dedupe key's partial unique index (as the model's
+            # constraint writes it): any other conflict is an error, not a duplicate.
+            f"ON CONFLICT ({quote('dedupe_key')}) WHERE NOT ({quote('dedupe_key')} = '') "
+            f"DO NOTHING RETURNING {quote(str(meta.pk.column))}",
             values,
         )
         row = cursor.fetchone()
