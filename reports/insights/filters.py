@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -57,6 +58,11 @@ class Filters:
     def last_day(self) -> date:
         return (self.end - timedelta(microseconds=1)).astimezone(city_zone()).date()
 
+    @cached_property
+    def area_ids(self) -> list[int] | None:
+        """The area and the areas inside it, found once for every figure of a page."""
+        return None if self.area is None else area_ids_within(self.area)
+
     def scope(self) -> Q:
         """Category, department and area (not the period, which each figure applies to
         its own date: requested or closed)."""
@@ -65,8 +71,8 @@ class Filters:
             condition &= Q(service_id=self.service.pk)
         if self.department is not None:
             condition &= Q(department_id=self.department.pk)
-        if self.area is not None:
-            condition &= area_condition(self.area)
+        if self.area_ids is not None:
+            condition &= Q(area_id__in=self.area_ids)
         return condition
 
 

@@ -372,8 +372,9 @@ def response_times(filters: Filters, *, by: str) -> ResponseTimes:
         .closed()
         .filter(closed_datetime__gte=filters.start, closed_datetime__lt=filters.end)
     )
-    if rollups.usable():
-        counts = summaries.response_counts(filters, group, timezone.now())
+    summed = summaries.response_counts(filters, group, timezone.now()) if rollups.usable() else None
+    if summed is not None:
+        counts = summed
         quantiles = {key: (r["median"], r["p90"]) for key, r in counts.items()}
     else:
         counts, quantiles = _response_counts(closed, group)

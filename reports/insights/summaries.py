@@ -21,7 +21,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from departments.querysets import area_ids_within
 from reports.insights import rollups
 from reports.insights.filters import Filters
 
@@ -44,14 +43,10 @@ def scope_sql(filters: Filters, *, department: bool = True) -> tuple[str, Params
     if department and filters.department is not None:
         parts.append("department_id = %s")
         params.append(filters.department.pk)
-    if filters.area is not None:
+    if filters.area_ids is not None:
         parts.append("area_id = ANY(%s)")
-        params.append(area_ids_within(filters.area))
+        params.append(filters.area_ids)
     return " AND ".join(parts), params
-
-
-def _between(column: str, first: date, last: date) -> tuple[str, Params]:
-    return f"{column} BETWEEN %s AND %s", [first, last]
 
 
 def received_public(
@@ -135,9 +130,11 @@ def month_comparison(
     return [{"service_id": s, "this": t, "last": la} for s, t, la in rows]
 
 
-def response_counts(filters: Filters, by: str, now: datetime) -> dict[Any, dict[str, Any]]:
+def response_counts(filters: Filters, by: str, now: datetime) -> dict[Any, dict[str, Any]] | None:
     """Per group (department_id or service_id, None for "not routed"): closed, with a
-    target, within it, and the median and 90th percentile in seconds."""
+    target, within it, and the median and 90th percentile in seconds. None when a report
+    changed between the histogram's read and the ranks' (two statements, two snapshots):
+    the caller then scans."""
     rows_sql, params = closed_public(filters, now)
     sums = ", ".join(f"sum({h})" for h in rollups.HISTOGRAM)
     rows = _fetch(
@@ -158,7 +155,9 @@ def response_counts(filters: Filters, by: str, now: datetime) -> dict[Any, dict[
         n = counts["n"]
         for name, p in (("median", 0.5), ("p90", 0.9)):
             rank = p * (n - 1)
-            pair = sorted(values[(group, p)])
+            pair = sorted(values.get((group, p), []))
+            if len(pair) < (2 if math.ceil(rank) > math.floor(rank) else 1):
+                return None
             low = pair[0]
             high = pair[1] if math.ceil(rank) > math.floor(rank) else low
             # percentile_cont's interpolation, in the same double-precision arithmetic.
