@@ -160,8 +160,9 @@ class _EncodedJsonDumper(Dumper):
 def loading(*models_: type[models.Model]) -> Iterator[None]:
     """Load many rows into the tables of `models_` quickly, then check and index them.
 
-    The rows written inside the block and the checks on them are one transaction, opened
-    here: a failure leaves the tables as they were. On PostgreSQL the secondary indexes and
+    The rows written inside the block are one transaction, opened here: a failure while
+    loading leaves the tables as they were (a failed index build or key check after the
+    commit, see below, is raised with the rows in place). On PostgreSQL the secondary indexes and
     the foreign keys of these tables are dropped for the load: building an index once over
     sorted rows is far cheaper than updating two dozen of them row by row, and adding a
     foreign key checks every row with one join instead of one trigger call per row. The

@@ -155,11 +155,30 @@ class Command(BaseCommand):
             )
 
     def write(self, generator: Generator, *, count: int, batch: int, verbosity: int) -> None:
-        """The rows in one transaction (loading() opens it): a failure leaves the database
-        as it was."""
+        """The rows in one transaction (loading() opens it): a failure while loading leaves
+        the database as it was. After the commit loading() rebuilds the indexes; if one of
+        those builds fails, its error is raised and the rows stay."""
         reports = Table(ServiceRequest, REPORT_FIELDS)
         timeline = Table(RequestUpdate, TIMELINE_FIELDS)
         sizes = [min(batch, count - start) for start in range(0, count, batch)]
+        try:
+            self._load(generator, reports, timeline, sizes, count, verbosity)
+        finally:
+            # loading() switched the reports' triggers off, those that keep the insights
+            # summaries too: count them again (seconds for a million reports), whatever
+            # became of the load.
+            rollups.rebuild()
+        analyze(ServiceRequest, RequestUpdate)
+
+    def _load(
+        self,
+        generator: Generator,
+        reports: Table,
+        timeline: Table,
+        sizes: list[int],
+        count: int,
+        verbosity: int,
+    ) -> None:
         with loading(ServiceRequest, RequestUpdate), ThreadPoolExecutor(max_workers=1) as ahead:
             # The next batch is generated (on another thread) while PostgreSQL takes in this
             # one: the database's work and Python's overlap. Ids are reserved here, on this
@@ -176,10 +195,6 @@ class Command(BaseCommand):
                 made += size
                 if verbosity >= 2:
                     self.stderr.write(f"{made}/{count}")
-        # loading() switched the reports' triggers off, those that keep the insights
-        # summaries too: count them again (seconds for a million reports).
-        rollups.rebuild()
-        analyze(ServiceRequest, RequestUpdate)
 
 
 class Generator:
