@@ -94,14 +94,6 @@ def rules_for(service_id: int, group: str) -> list[RoutingRule]:
     )
 
 
-def applies_to(rule: RoutingRule, service_id: int, group: str) -> bool:
-    """Whether one of all the active rules is among rules_for(service_id, group), for
-    callers that read every rule once (the bulk generator)."""
-    return rule.service_id == service_id or bool(
-        group and rule.service_id is None and rule.group == group
-    )
-
-
 def choose(
     rules: list[RoutingRule], *, area_ids: list[int], default_department_id: int | None
 ) -> RoutingDecision:

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from civic311.geo import parse_area
 from departments import routing
-from departments.models import Boundary, Department, RoutingRule
+from departments.models import Boundary, Department
 from reports import demo, rules
 from reports.bulk import Table, analyze, loading, reserve_ids
 from reports.insights import rollups
@@ -249,8 +249,8 @@ class Generator:
         ]
         for area in self.areas:
             shapely.prepare(area.shape)
-        # Every rule that takes part in routing, read once (as route() reads them).
-        self.rules = list(RoutingRule.objects.filter(routing.active_rules()))
+        # Each category's routing rules, read once (the ones route() reads for it).
+        self.rules = {s.pk: routing.rules_for(s.pk, s.group) for s in services}
         self.routed: dict[tuple[int, bytes], Routed] = {}
         self.department_names = dict(Department.objects.values_list("pk", "name"))
         self.route_calls = 0
@@ -308,9 +308,8 @@ class Generator:
                 (area for area, hit in zip(self.areas, inside.tolist(), strict=True) if hit),
                 key=lambda a: (a.size, a.pk),
             )
-            candidates = [r for r in self.rules if routing.applies_to(r, service.pk, service.group)]
             decision = routing.choose(
-                candidates,
+                self.rules[service.pk],
                 area_ids=[a.pk for a in covering],
                 default_department_id=service.department_id,
             )
