@@ -86,7 +86,7 @@ def queue_map_rows(cl: ChangeList) -> list[tuple[int, float, float, str, str]]:
             for report in cl.result_list
             if report.lat is not None
         ][: QUEUE_MAP_LIMIT + 1]
-    located = cl.queryset.filter(lat__isnull=False)
+    located = cl.queryset.with_location()
     return list(
         located.values_list("pk", "lat", "long", "state", "service__name")[: QUEUE_MAP_LIMIT + 1]
     )
