@@ -172,6 +172,23 @@ def test_the_version_moves_on_for_each_kind_of_change(report):
     assert seen[4] == seen[3]
 
 
+def test_a_new_reports_version_is_left_alone_and_its_first_answer_has_its_timeline(client, db):
+    from reports.services.requests import report_create
+    from tests.factories import CITY_CENTRE, ServiceFactory
+
+    report = report_create(
+        service=ServiceFactory(), description="Bins not collected.", lat=CITY_CENTRE[0],
+        long=CITY_CENTRE[1],
+    )  # fmt: skip
+    # The CREATED entry went in with the report: the row was not touched again.
+    assert ServiceRequest.objects.values_list("doc_version", flat=True).get(pk=report.pk) == 0
+    notes = listed(client, report)["notes"]
+    assert [note["kind"] for note in notes] == ["created"]
+    # A later public entry still moves it on.
+    RequestUpdateFactory(request=report, public=True, kind=RequestUpdate.Kind.NOTE, text="Seen.")
+    assert [note["text"] for note in listed(client, report)["notes"]][-1] == "Seen."
+
+
 @pytest.mark.django_db(transaction=True)
 def test_bulk_loading_pauses_the_triggers_and_puts_them_back():
     from reports.bulk import loading

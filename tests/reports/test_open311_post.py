@@ -296,3 +296,22 @@ def test_posted_report_never_leaks_contact_fields_anywhere(client, raw_key, tree
         assert str(report.pk) in text
         assert_no_private_data(text)
         assert "account-secret-9" not in text
+
+
+def test_a_keys_last_use_is_written_to_the_minute(client, raw_key, tree_service):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    key = ApiKey.objects.get()
+    recent = timezone.now() - timedelta(seconds=20)
+    ApiKey.objects.filter(pk=key.pk).update(last_used=recent)
+
+    assert client.post(f"{URL}.json", form(raw_key)).status_code == 200
+    assert ApiKey.objects.get().last_used == recent  # used again within the minute
+
+    stale = timezone.now() - timedelta(minutes=2)
+    ApiKey.objects.filter(pk=key.pk).update(last_used=stale)
+    assert client.post(f"{URL}.json", form(raw_key)).status_code == 200
+    assert ApiKey.objects.get().last_used > stale + timedelta(minutes=1)
+    assert ServiceRequest.objects.count() == 2
