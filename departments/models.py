@@ -141,3 +141,15 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} of {self.department}"
+
+
+class CatalogueVersion(models.Model):
+    """One row: a random number that database triggers replace whenever a catalogue table
+    (departments, areas, routing rules, services, questions) is written. Processes keep
+    their copy of the catalogue while it stands (departments/catalogue.py)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.version}"

@@ -1,14 +1,17 @@
 """Which department gets a report, and which area it lies in.
 
 Takes plain values (a service id, its group, a point) so that `departments` never imports
-`reports`. Geometry is evaluated with shapely; parsed shapes are cached per boundary version
-so that routing a report costs a bounding-box query and a few point-in-polygon tests.
+`reports`. The rules and areas are the process's copy of them (departments/catalogue.py):
+routing a report reads the catalogue's version and makes a few point-in-polygon tests, with
+shapely, on shapes parsed once per boundary version.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 
 import shapely
 from django.db.models import Q
@@ -16,6 +19,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
+from departments import catalogue
 from departments.models import Boundary, Department, RoutingRule
 
 _shape_cache: dict[tuple[int, datetime], BaseGeometry] = {}
@@ -43,16 +47,35 @@ def _shape(boundary: Boundary) -> BaseGeometry:
     return geometry
 
 
+class RoutingRows(NamedTuple):
+    """The catalogue's part that routing reads: the rules that take part (active, to an
+    active department; in their default order, with their department) and every area."""
+
+    rules: list[RoutingRule]
+    areas: list[Boundary]
+
+
+def _routing_rows() -> RoutingRows:
+    rules = RoutingRule.objects.filter(active_rules()).select_related("department")
+    return RoutingRows(list(rules), list(Boundary.objects.order_by("pk")))
+
+
 def boundaries_containing(lat: float, long: float) -> list[Boundary]:
     """Every boundary that covers the point (its edge included), smallest area first.
 
     A point on an edge shared by two areas lies in both; the smaller (then the older) wins
     wherever one area must be chosen, so the answer never depends on row order."""
-    candidates = Boundary.objects.filter(
-        min_lat__lte=lat, max_lat__gte=lat, min_long__lte=long, max_long__gte=long
-    ).order_by()  # sorted below, by area then id
+    return _containing(catalogue.current("routing").areas, lat, long)
+
+
+def _containing(areas: list[Boundary], lat: float, long: float) -> list[Boundary]:
     point = Point(long, lat)
-    found = [b for b in candidates if _shape(b).covers(point)]
+    found = [
+        copy.copy(b)
+        for b in areas
+        if b.min_lat <= lat <= b.max_lat and b.min_long <= long <= b.max_long
+        and _shape(b).covers(point)
+    ]  # fmt: skip
     found.sort(key=lambda b: (_shape(b).area, b.pk))
     return found
 
@@ -70,9 +93,10 @@ def route(
     Specificity: a rule naming the service beats one naming its group; a rule with an area
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
-    areas = boundaries_containing(lat, long) if lat is not None and long is not None else []
+    rows: RoutingRows = catalogue.current("routing")
+    areas = _containing(rows.areas, lat, long) if lat is not None and long is not None else []
     decision = choose(
-        rules_for(service_id, group),
+        _matching(rows.rules, service_id, group),
         area_ids=[b.pk for b in areas],
         default_department_id=default_department_id,
     )
@@ -85,13 +109,18 @@ def active_rules() -> Q:
 
 
 def rules_for(service_id: int, group: str) -> list[RoutingRule]:
-    """The active rules that may route a report of this service (by its id or its group)."""
-    matches_service = Q(service_id=service_id)
-    if group:
-        matches_service |= Q(service__isnull=True, group=group)
-    return list(
-        RoutingRule.objects.filter(matches_service, active_rules()).select_related("department")
-    )
+    """The active rules that may route a report of this service (by its id or its group).
+    They are the process's copy: read them, don't change them."""
+    return _matching(catalogue.current("routing").rules, service_id, group)
+
+
+def _matching(rules: list[RoutingRule], service_id: int, group: str) -> list[RoutingRule]:
+    return [
+        rule
+        for rule in rules
+        if rule.service_id == service_id
+        or (group and rule.service_id is None and rule.group == group)
+    ]
 
 
 def choose(
@@ -115,6 +144,9 @@ def choose(
     area_id = area_ids[0] if area_ids else None
     if best is not None:
         rule = best[1]
-        department = rule.department if RoutingRule.department.is_cached(rule) else None
+        department = copy.copy(rule.department) if RoutingRule.department.is_cached(rule) else None
         return RoutingDecision(rule.department_id, rule.pk, area_id, department=department)
     return RoutingDecision(default_department_id, None, area_id)
+
+
+catalogue.register("routing", _routing_rows)

@@ -56,6 +56,7 @@ from reports.models import (
     ServiceAttribute,
     ServiceRequest,
 )
+from reports.service_catalogue import active_service
 from reports.services.requests import report_create_via_api
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -324,13 +325,9 @@ class ServiceRequestListApi(Open311Api):
         service_code = params.field(data, "service_code")
         if not service_code:
             raise bad_request("service_code is required.")
-        # An inactive service is as absent as in GET services/<code>: the same 404.
-        service = (
-            Service.objects.active()
-            .filter(service_code=service_code)
-            .select_related("department")  # routing's default, named in the new report's email
-            .first()
-        )
+        # An inactive service is as absent as in GET services/<code>: the same 404. With
+        # its department (routing's default, named in the new report's email) and questions.
+        service = active_service(service_code)
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
         media = request.FILES.getlist("media")
