@@ -245,36 +245,25 @@ def test_truncated_files_are_refused_without_full_decoding(fmt, params):
     assert refused.value.code == "invalid_image"
 
 
-def test_checking_a_jpeg_decodes_it_at_an_eighth(monkeypatch):
-    upload, sizes = _upload(_jpeg((800, 640))), []
-    real_load = ImageFile.ImageFile.load
-
-    def spy(self):
-        sizes.append(self.size)
-        return real_load(self)
-
-    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    validate_photo(upload)
-    assert sizes and max(sizes) <= (100, 80)
-
-
-def test_jpeg_is_decoded_at_the_smallest_scale_that_keeps_the_target():
-    """775x517 at target 100: libjpeg's 1/4 (194x130) is the smallest scale still at least
-    the target; asking for a rounded-up size would make Pillow pick 1/2."""
-    with Image.open(io.BytesIO(_jpeg((775, 517)))) as opened:
-        assert photos._decode_reduced(opened, 100).size == (194, 130)
-
-
-def test_checking_a_progressive_jpeg_decodes_no_pixels(monkeypatch):
-    """Decoding a progressive JPEG needs all its coefficients, even scaled down: the web
-    process checks its structure only."""
-    upload = _upload(_jpeg((800, 640), progressive=True))
+@pytest.mark.parametrize("progressive", [False, True])
+def test_checking_a_jpeg_decodes_no_pixels(monkeypatch, progressive):
+    """Decoding is the worker's: the web process checks the JPEG's structure only."""
+    upload = _upload(_jpeg((800, 640), progressive=progressive))
 
     def no_decoding(self):
         pytest.fail("the pixels were decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     validate_photo(upload)
+
+
+def test_a_jpeg_without_its_image_data_is_refused():
+    """Its headers, then the end marker: no scan, nothing to decode."""
+    data = _jpeg((400, 300))
+    headers = data[: data.index(b"\xff\xda")]
+    with pytest.raises(ValidationError) as refused:
+        validate_photo(_upload(headers + b"\xff\xd9", "empty.jpg"))
+    assert refused.value.code == "invalid_image"
 
 
 @pytest.mark.django_db
