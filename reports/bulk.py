@@ -265,11 +265,12 @@ def build_indexes(
     definitions: list[str], connections_: int = INDEX_CONNECTIONS, *, then: Sequence[str] = ()
 ) -> None:
     """Run the CREATE INDEX statements over `connections_` connections at once, each in its
-    own transaction, the trigram (GIN) ones first: they take longest and can't be split
-    over processes, so the others fill the remaining connections around them. The
+    own transaction, the trigram (GIN) and GiST ones first: they take longest and can't be
+    split over processes, so the others fill the remaining connections around them. The
     statements of `then` (checks of foreign keys) follow as connections come free. Every
     statement is tried even if one fails; then the first failure is raised."""
-    order = [*sorted(definitions, key=lambda d: " USING gin " not in d), *then]
+    slow = (" USING gin ", " USING gist ")
+    order = [*sorted(definitions, key=lambda d: not any(kind in d for kind in slow)), *then]
     with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
         results = list(pool.map(_build_index, order))
     failures = [result for result in results if result is not None]

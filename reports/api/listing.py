@@ -28,7 +28,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import (
+    BooleanField,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -110,8 +119,10 @@ def around(
 ) -> ServiceRequestQuerySet:
     """Reports within `radius` metres of (lat, long), with their `distance` in metres.
 
-    The box that holds the circle bounds lat and long first (the sr_point index serves it);
-    the great-circle distance (haversine) is computed only for the rows inside it."""
+    The box that holds the circle bounds lat and long first (on PostgreSQL as a point in a
+    box, which the sr_public_near GiST index answers with the time window; on SQLite the
+    sr_public_point B-tree); the great-circle distance (haversine) is computed only for the
+    rows inside it."""
     dlat = math.degrees(radius / EARTH_RADIUS)
     shrink = max(math.cos(math.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
     dlong = min(math.degrees(radius / (EARTH_RADIUS * shrink)), 180.0)
@@ -123,7 +134,13 @@ def around(
         in_box = ServiceRequest.objects.filter(hidden=False).in_bbox(*box).values("pk")
         boxed = queryset.filter(pk__in=in_box)
     else:
-        boxed = queryset.in_bbox(*box)
+        # Exactly the index's expression, point(long, lat); <@ takes the box's edges in.
+        in_box = RawSQL(
+            "point(long, lat) <@ box(point(%s, %s), point(%s, %s))",
+            (box[1], box[0], box[3], box[2]),
+            output_field=BooleanField(),
+        )
+        boxed = queryset.filter(in_box)
     phi, lam = math.radians(lat), math.radians(long)
     # As SQL: the same at every level of the page's query, and the ORM's expression tree
     # of it cost more to compile (copied at each level) than the search itself. The
@@ -173,7 +190,12 @@ def window(
             return after(ordered, cursor), 0, size
     offset = (page - 1) * size
     if offset or in_circle:
-        return ordered.filter(pk__in=ordered.values("pk")[offset : offset + size]), 0, size
+        # The filters are the inner query's: the outer one only reads and orders its rows
+        # (repeating them there doubled the planner's work, not the answer).
+        outer = ServiceRequest.objects.filter(pk__in=ordered.values("pk")[offset : offset + size])
+        if by_distance:
+            outer = outer.annotate(distance=filtered.query.annotations["distance"])
+        return outer.order_by(*ordered.query.order_by), 0, size
     return ordered, 0, size
 
 

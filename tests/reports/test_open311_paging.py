@@ -141,6 +141,33 @@ def test_radius_keeps_only_reports_within_the_distance(client, neighbours):
     assert set(ids(wider)) == {str(r.pk) for r in neighbours.values()}
 
 
+def test_a_report_at_the_radius_due_north_is_found(client):
+    """Due north the circle touches its bounding box: a report a millimetre inside the
+    radius there is inside the box too."""
+    import math
+
+    from reports.api.listing import EARTH_RADIUS
+
+    edge = ServiceRequestFactory(lat=CENTRE[0] + math.degrees(400 / EARTH_RADIUS), long=CENTRE[1])
+    query = {"lat": CENTRE[0], "long": CENTRE[1], "radius": 400.001}
+    assert ids(client.get(f"{BASE}/requests.json", query)) == [str(edge.pk)]
+
+
+def test_the_radius_search_reads_its_gist_index_on_postgresql(neighbours):
+    from django.db import connection
+
+    from reports.api import listing
+    from reports.models import ServiceRequest
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the GiST index is PostgreSQL's (SQLite reads its B-tree)")
+    found = listing.around(ServiceRequest.objects.public(), *CENTRE, 500)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: else it reads the table
+    assert "sr_public_near" in found.values("pk").explain()
+    assert {r.pk for r in found} == {neighbours["near_north"].pk, neighbours["near_east"].pk}
+
+
 @pytest.mark.parametrize(
     "query, named",
     [
