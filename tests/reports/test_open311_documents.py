@@ -189,6 +189,34 @@ def test_a_new_reports_version_is_left_alone_and_its_first_answer_has_its_timeli
     assert [note["text"] for note in listed(client, report)["notes"]][-1] == "Seen."
 
 
+def test_every_trigger_is_installed_after_the_migrations(db):
+    """A migration that rebuilds a table (SQLite's way to alter a column) would drop its
+    triggers without a word: they must all still be there."""
+    import re
+
+    from departments import catalogue
+    from reports import document_triggers
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            statements = document_triggers.POSTGRESQL
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            statements = document_triggers.SQLITE
+        installed = {row[0] for row in cursor.fetchall()}
+    tables = (
+        *catalogue.TABLES,
+        "reports_service",
+        "reports_serviceattribute",
+        "reports_attributevalue",
+    )
+    statements = [*statements, *catalogue.trigger_statements(connection.vendor, tables)]
+    expected = {m for s in statements for m in re.findall(r"CREATE TRIGGER (\w+)", s)}
+    assert len(expected) >= 10
+    assert expected <= installed
+
+
 @pytest.mark.django_db(transaction=True)
 def test_bulk_loading_pauses_the_triggers_and_puts_them_back():
     from reports.bulk import loading
