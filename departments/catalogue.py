@@ -79,15 +79,19 @@ def read_version() -> int:
 
 # --- triggers ------------------------------------------------------------------------------
 
-# PostgreSQL's random() gives 52 random bits of a double; SQLite's random() 64 bits.
+# PostgreSQL's random() gives 52 random bits of a double; SQLite's random() 64 bits. The
+# row is written whether or not it is there: with it gone (a flushed database), a reader
+# that made a new one meanwhile waits for this write and keeps its number, not its own.
 PG_FUNCTION = f"""
     CREATE OR REPLACE FUNCTION catalogue_version_bump() RETURNS trigger AS $$
     BEGIN
-        UPDATE {VERSION_TABLE} SET version = floor(random() * 4503599627370496)::bigint
-        WHERE id = 1;
+        INSERT INTO {VERSION_TABLE} (id, version)
+        VALUES (1, floor(random() * 4503599627370496)::bigint)
+        ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;
         RETURN NULL;
     END $$ LANGUAGE plpgsql
 """
+SQLITE_BUMP = f"INSERT OR REPLACE INTO {VERSION_TABLE} (id, version) VALUES (1, abs(random() / 2));"
 
 
 def trigger_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
@@ -101,7 +105,7 @@ def trigger_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
     if vendor == "sqlite":
         return [
             f"CREATE TRIGGER {table}_catalogue_{event.lower()} AFTER {event} ON {table} "
-            f"BEGIN UPDATE {VERSION_TABLE} SET version = abs(random() / 2) WHERE id = 1; END"
+            f"BEGIN {SQLITE_BUMP} END"
             for table in tables
             for event in ("INSERT", "UPDATE", "DELETE")
         ]
@@ -110,6 +114,7 @@ def trigger_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
 
 def drop_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
     if vendor == "postgresql":
+        # The function stays while another app's tables use it; CREATE OR REPLACE remakes it.
         return [f"DROP TRIGGER IF EXISTS {table}_catalogue ON {table}" for table in tables]
     return [
         f"DROP TRIGGER IF EXISTS {table}_catalogue_{event}"

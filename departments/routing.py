@@ -3,14 +3,13 @@
 Takes plain values (a service id, its group, a point) so that `departments` never imports
 `reports`. The rules and areas are the process's copy of them (departments/catalogue.py):
 routing a report reads the catalogue's version and makes a few point-in-polygon tests, with
-shapely, on shapes parsed once per boundary version.
+shapely, on shapes parsed once per version.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import NamedTuple
 
 import shapely
@@ -21,8 +20,6 @@ from shapely.geometry.base import BaseGeometry
 from civic311.geo import parse_area
 from departments import catalogue
 from departments.models import Boundary, Department, RoutingRule
-
-_shape_cache: dict[tuple[int, datetime], BaseGeometry] = {}
 
 
 @dataclass(frozen=True)
@@ -37,27 +34,27 @@ class RoutingDecision:
     area: Boundary | None = field(default=None, compare=False, repr=False)
 
 
-def _shape(boundary: Boundary) -> BaseGeometry:
-    key = (boundary.pk, boundary.updated)
-    geometry = _shape_cache.get(key)
-    if geometry is None:
-        geometry = parse_area(boundary.geometry)
-        shapely.prepare(geometry)
-        _shape_cache[key] = geometry
-    return geometry
-
-
 class RoutingRows(NamedTuple):
     """The catalogue's part that routing reads: the rules that take part (active, to an
-    active department; in their default order, with their department) and every area."""
+    active department; in their default order, with their department), every area, and
+    each area's shape, parsed and prepared with the rows (so it is as current as they are,
+    whatever changed them, and prepared before any thread tests a point against it)."""
 
     rules: list[RoutingRule]
     areas: list[Boundary]
+    shapes: dict[int, BaseGeometry]
 
 
 def _routing_rows() -> RoutingRows:
     rules = RoutingRule.objects.filter(active_rules()).select_related("department")
-    return RoutingRows(list(rules), list(Boundary.objects.order_by("pk")))
+    areas = list(Boundary.objects.order_by("pk"))
+    shapes = {}
+    for area in areas:
+        shape = parse_area(area.geometry)
+        shapely.prepare(shape)
+        shape.covers(Point(area.min_long, area.min_lat))  # GEOS prepares lazily: now
+        shapes[area.pk] = shape
+    return RoutingRows(list(rules), areas, shapes)
 
 
 def boundaries_containing(lat: float, long: float) -> list[Boundary]:
@@ -65,18 +62,18 @@ def boundaries_containing(lat: float, long: float) -> list[Boundary]:
 
     A point on an edge shared by two areas lies in both; the smaller (then the older) wins
     wherever one area must be chosen, so the answer never depends on row order."""
-    return _containing(catalogue.current("routing").areas, lat, long)
+    return _containing(catalogue.current("routing"), lat, long)
 
 
-def _containing(areas: list[Boundary], lat: float, long: float) -> list[Boundary]:
-    point = Point(long, lat)
+def _containing(rows: RoutingRows, lat: float, long: float) -> list[Boundary]:
+    point, shapes = Point(long, lat), rows.shapes
     found = [
         copy.copy(b)
-        for b in areas
+        for b in rows.areas
         if b.min_lat <= lat <= b.max_lat and b.min_long <= long <= b.max_long
-        and _shape(b).covers(point)
+        and shapes[b.pk].covers(point)
     ]  # fmt: skip
-    found.sort(key=lambda b: (_shape(b).area, b.pk))
+    found.sort(key=lambda b: (shapes[b.pk].area, b.pk))
     return found
 
 
@@ -94,7 +91,7 @@ def route(
     beats one without, and a smaller area beats a larger one; then the lower priority number.
     """
     rows: RoutingRows = catalogue.current("routing")
-    areas = _containing(rows.areas, lat, long) if lat is not None and long is not None else []
+    areas = _containing(rows, lat, long) if lat is not None and long is not None else []
     decision = choose(
         _matching(rows.rules, service_id, group),
         area_ids=[b.pk for b in areas],

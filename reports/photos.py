@@ -17,7 +17,7 @@ import re
 import secrets
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -68,6 +68,18 @@ _UPRIGHT = {
 # In a JPEG's entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the
 # next other 0xFF pair is the next marker.
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+# Encoders write about ten scans for a progressive JPEG (libjpeg's default progression has
+# 10, mozjpeg's rarely over 20). The worker's decoding time grows with each one: a file of
+# thousands of tiny scans would hold it for minutes.
+MAX_JPEG_SCANS = 100
+
+
+class JpegStructure(NamedTuple):
+    """What _jpeg_structure read of a JPEG's first image."""
+
+    scans: int  # SOS segments
+    ends: bool  # an end marker (EOI) closes it
+    first_scan_components: int  # components the first scan carries (0: no scan)
 
 
 def decode_budget() -> int:
@@ -113,6 +125,12 @@ def validate_photo(upload: IO[bytes]) -> None:
                     )
                 # A JPEG's markers are read once for both checks (3 MB of regex scanning).
                 jpeg = _jpeg_structure(upload) if image.format in ("JPEG", "MPO") else None
+                if jpeg is not None and jpeg.scans > MAX_JPEG_SCANS:
+                    raise ValidationError(
+                        f"The photo is a JPEG of {jpeg.scans} scans; at most {MAX_JPEG_SCANS} "
+                        "are accepted. Save it again as a standard JPEG.",
+                        code="too_many_scans",
+                    )
                 _check_decode_cost(image, upload, jpeg)
                 _check_complete(image, upload, size, jpeg)
     except ValidationError:
@@ -129,10 +147,8 @@ def validate_photo(upload: IO[bytes]) -> None:
         upload.seek(0)
 
 
-def _check_decode_cost(
-    image: Image.Image, upload: IO[bytes], jpeg: tuple[int, bool] | None
-) -> None:
-    cost = decode_cost(image, upload, scans=jpeg[0] if jpeg else None)
+def _check_decode_cost(image: Image.Image, upload: IO[bytes], jpeg: JpegStructure | None) -> None:
+    cost = decode_cost(image, upload, jpeg=jpeg)
     if cost <= decode_budget():
         return
     width, height = image.size
@@ -147,24 +163,26 @@ def _check_decode_cost(
     )
 
 
-def decode_cost(image: Image.Image, source: IO[bytes], *, scans: int | None = None) -> int:
+def decode_cost(image: Image.Image, source: IO[bytes], *, jpeg: JpegStructure | None = None) -> int:
     """The memory (bytes) that decoding `image`, opened from `source`, takes at its peak,
     not counting the small web-size result.
 
     A sequential JPEG is decoded at reduced size (libjpeg scales while it decodes), which
     costs little; a progressive or multi-scan JPEG needs all its DCT coefficients in memory
-    first (2 bytes per coefficient, per component at its own resolution). A PNG is decoded
-    in full once; a WebP about WEBP_COPIES times. `scans`: a JPEG's scan count when the
-    caller has read it already."""
+    first (2 bytes per coefficient, per component at its own resolution), and so does one
+    whose only scan carries fewer components than the frame (libjpeg buffers it as if more
+    scans were to come). A PNG is decoded in full once; a WebP about WEBP_COPIES times.
+    `jpeg`: the JPEG's structure when the caller has read it already."""
     width, height = image.size
     if image.format in ("JPEG", "MPO"):
-        if scans is None:
-            scans = _jpeg_scans(source)
-        if not (image.info.get("progressive") or scans > 1):
+        if jpeg is None:
+            jpeg = _jpeg_structure(source)
+        layers = getattr(image, "layer", [])
+        whole_scan = jpeg.first_scan_components >= len(layers)
+        if not (image.info.get("progressive") or jpeg.scans > 1 or not whole_scan):
             return 0
         # libjpeg keeps 64 coefficients of 2 bytes per 8x8 block of each component, with the
         # blocks rounded up to whole MCUs (minimum coded units).
-        layers = getattr(image, "layer", [])
         h_max = max((layer[1] for layer in layers), default=1)
         v_max = max((layer[2] for layer in layers), default=1)
         mcus_across, mcus_down = -(-width // (8 * h_max)), -(-height // (8 * v_max))
@@ -175,38 +193,40 @@ def decode_cost(image: Image.Image, source: IO[bytes], *, scans: int | None = No
 
 def _jpeg_scans(source: IO[bytes]) -> int:
     """How many scans (SOS segments) the first image of a JPEG file has."""
-    return _jpeg_structure(source)[0]
+    return _jpeg_structure(source).scans
 
 
-def _jpeg_structure(source: IO[bytes]) -> tuple[int, bool]:
-    """How many scans the first image of a JPEG file has, and whether it ends (EOI)."""
+def _jpeg_structure(source: IO[bytes]) -> JpegStructure:
+    """The scans of the first image of a JPEG file, whether it ends (EOI), and how many
+    components its first scan carries."""
     source.seek(0)
     data = source.read(settings.PHOTO_MAX_BYTES)
     source.seek(0)
-    scans, pos = 0, 2
+    scans, first, pos = 0, 0, 2
     while (match := _JPEG_MARKER.search(data, pos)) is not None:
         marker, pos = data[match.start() + 1], match.start() + 2
         if marker == 0xFF:  # fill byte before a marker
             pos -= 1
             continue
         if marker == 0xD9:  # end of image: what follows (an MPO's other frames) is not it
-            return scans, True
+            return JpegStructure(scans, True, first)
         if marker == 0xDA:
             scans += 1
+            if scans == 1 and pos + 2 < len(data):
+                first = data[pos + 2]  # after the segment's length: its component count
         if marker not in (0xD8, 0x01) and pos + 2 <= len(data):
             pos += int.from_bytes(data[pos : pos + 2], "big")  # skip the segment
-    return scans, False
+    return JpegStructure(scans, False, first)
 
 
 def _check_complete(
-    image: Image.Image, upload: IO[bytes], size: int, jpeg: tuple[int, bool] | None
+    image: Image.Image, upload: IO[bytes], size: int, jpeg: JpegStructure | None
 ) -> None:
     """Fail unless the file is whole, without decoding its pixels. `jpeg`: a JPEG's
-    (scans, ends) from _jpeg_structure."""
+    structure from _jpeg_structure."""
     if jpeg is not None:
-        scans, ends = jpeg
         # Every segment and at least one scan present, up to the end marker.
-        if not (scans and ends):
+        if not (jpeg.scans and jpeg.ends):
             raise ValueError("The JPEG file is truncated.")
     elif image.format == "PNG":
         image.verify()  # every chunk's length and checksum, up to IEND

@@ -23,10 +23,15 @@ def _services() -> dict[str, Service]:
 
 def active_service(service_code: str) -> Service | None:
     """The active service with this code, its department and questions read with it (as
-    `service.department` and `service.attributes.all()`), or None. A copy: the caller may
-    set attributes on it."""
-    service = catalogue.current("services").get(service_code)
-    return copy.copy(service) if service is not None else None
+    `service.department` and `service.attributes.all()`), or None. The service and its
+    department are copies the caller may change; its questions are shared: read them only."""
+    kept = catalogue.current("services").get(service_code)
+    if kept is None:
+        return None
+    service = copy.copy(kept)
+    if kept.department is not None:
+        service.department = copy.copy(kept.department)
+    return service
 
 
 catalogue.register("services", _services)

@@ -125,3 +125,57 @@ def test_a_lost_version_row_is_made_again():
     assert CatalogueVersion.objects.get().version == version
     ServiceFactory()
     assert catalogue.read_version() != version
+
+
+def test_the_department_a_caller_gets_is_its_own_copy_too():
+    ServiceFactory(service_code="glass")
+    decision = active_service("glass").route(lat=None, long=None)  # the default department
+    decision.department.email = "changed-by-a-caller@example.net"
+    assert active_service("glass").department.email != "changed-by-a-caller@example.net"
+
+
+def test_an_area_moved_by_a_queryset_update_routes_by_its_new_shape():
+    from civic311.geo import parse_area
+
+    service = ServiceFactory(service_code="glass")
+    area = BoundaryFactory(geometry=AROUND_CENTRE)
+    rule = RoutingRuleFactory(service=service, boundary=area)
+    assert service.route(lat=LAT, long=LNG).department_id == rule.department_id
+    elsewhere = square(LAT + 0.5, LNG + 0.5, LAT + 0.6, LNG + 0.6)
+    west, south, east, north = parse_area(elsewhere).bounds
+    # No save(): `updated` (auto_now) stays as it was.
+    Boundary.objects.filter(pk=area.pk).update(
+        geometry=elsewhere, min_lat=south, max_lat=north, min_long=west, max_long=east
+    )
+    assert service.route(lat=LAT + 0.55, long=LNG + 0.55).department_id == rule.department_id
+    assert service.route(lat=LAT, long=LNG).department_id == service.department_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_while_the_version_row_is_gone_is_not_missed():
+    """With the row gone (a flushed database), a writer's trigger makes it again; a reader
+    making it at the same time waits for the writer and reads the rows as written."""
+    import threading
+
+    import psycopg
+
+    from departments.models import CatalogueVersion
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two concurrent transactions need PostgreSQL")
+    ServiceFactory(service_code="glass", name="Glass")
+    CatalogueVersion.objects.all().delete()
+    settings = connection.settings_dict
+    writer = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+        dbname=settings["NAME"], password=settings["PASSWORD"] or None,
+    )  # fmt: skip
+    try:
+        writer.execute("UPDATE reports_service SET name = 'Renamed' WHERE service_code = 'glass'")
+        committing = threading.Timer(0.5, writer.commit)
+        committing.start()
+        assert active_service("glass").name == "Renamed"  # waited for the writer's commit
+        committing.join()
+        assert active_service("glass").name == "Renamed"
+    finally:
+        writer.close()

@@ -285,3 +285,53 @@ def test_a_file_broken_inside_is_marked_failed_at_once_not_retried():
     photo = PhotoFactory(original=SimpleUploadedFile("broken.png", bytes(data)))
     photo_process(photo=photo)
     assert photo.state == Photo.State.FAILED
+
+
+def _one_component_scan(width: int, height: int, components: int) -> bytes:
+    """A baseline JPEG whose frame names `components` components and whose only scan
+    carries one of them (a grey image's scan under a rewritten frame header)."""
+    import struct
+
+    grey = io.BytesIO()
+    Image.new("L", (width, height), 128).save(grey, "JPEG", quality=50)
+    data, out, pos = grey.getvalue(), bytearray(b"\xff\xd8"), 2
+    while True:
+        marker = data[pos + 1]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        body = data[pos + 4 : pos + 2 + length]
+        if marker == 0xC0:
+            precision, h, w, _ = struct.unpack(">BHHB", body[:6])
+            parts = b"".join(bytes([i + 1, 0x11, 0]) for i in range(components))
+            body = struct.pack(">BHHB", precision, h, w, components) + parts
+        out += bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+        if marker == 0xDA:
+            return bytes(out + data[pos + 2 + length :])
+        pos += 2 + length
+
+
+def test_a_single_scan_of_fewer_components_than_the_frame_counts_as_buffered(settings):
+    """libjpeg keeps every coefficient of such a file, as for a progressive one."""
+    data = _one_component_scan(640, 480, 4)
+    with Image.open(io.BytesIO(data)) as image:
+        assert decode_cost(image, io.BytesIO(data)) == 4 * 80 * 60 * 128
+    settings.PHOTO_MAX_PIXELS = 400 * 300
+    with pytest.raises(ValidationError) as refused:
+        validate_photo(_upload(data, "cmyk.jpg"))
+    assert refused.value.code == "too_many_pixels"
+
+
+def test_a_jpeg_of_too_many_scans_is_refused():
+    progressive = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(progressive, "JPEG", progressive=True)
+    data = progressive.getvalue()
+    scan = data.index(b"\xff\xda")
+    end = data.index(b"\xff\xd9")
+    last = data.rindex(b"\xff\xda")
+    # The file's last scan, repeated: well formed, and far more scans than any encoder writes.
+    repeated = data[:end] + data[last:end] * (photos.MAX_JPEG_SCANS + 1) + data[end:]
+    assert photos._jpeg_scans(io.BytesIO(repeated)) > photos.MAX_JPEG_SCANS
+    with pytest.raises(ValidationError) as refused:
+        validate_photo(_upload(repeated, "scans.jpg"))
+    assert refused.value.code == "too_many_scans"
+    assert scan < last  # the original has several scans and is accepted
+    validate_photo(_upload(data, "fine.jpg"))
