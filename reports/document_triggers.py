@@ -24,6 +24,12 @@ UPDATE_PUBLIC = "{row}.public"
 # new report would be an UPDATE of a row of ~30 indexes and the summary triggers, about a
 # millisecond of every submission.
 UPDATE_INSERTED = "{row}.public AND {row}.kind <> 'created'"
+# The rows a report's document shows: (table, when a row is shown, when inserting one
+# retires the document).
+WATCHED = (
+    ("reports_photo", PHOTO_PUBLIC, PHOTO_PUBLIC),
+    ("reports_requestupdate", UPDATE_PUBLIC, UPDATE_INSERTED),
+)
 
 # PostgreSQL: a BEFORE UPDATE trigger on the report sets the version from the stored row (so
 # a save() that writes an old in-memory value still moves it on); the others touch the
@@ -57,10 +63,7 @@ POSTGRESQL = [
     """,
     *[
         statement
-        for table, public, inserted in (
-            ("reports_photo", PHOTO_PUBLIC, PHOTO_PUBLIC),
-            ("reports_requestupdate", UPDATE_PUBLIC, UPDATE_INSERTED),
-        )
+        for table, public, inserted in WATCHED
         for statement in (
             f"""
             CREATE TRIGGER {table}_doc_insert AFTER INSERT ON {table} FOR EACH ROW
@@ -137,10 +140,7 @@ SQLITE = [
     """,
     *[
         statement
-        for table, public, inserted in (
-            ("reports_photo", PHOTO_PUBLIC, PHOTO_PUBLIC),
-            ("reports_requestupdate", UPDATE_PUBLIC, UPDATE_INSERTED),
-        )
+        for table, public, inserted in WATCHED
         for statement in (
             f"""
             CREATE TRIGGER {table}_doc_insert AFTER INSERT ON {table} FOR EACH ROW
