@@ -123,40 +123,43 @@ def test_report_page_queries_are_the_same_for_a_short_and_a_long_history(client,
 
 
 @pytest.mark.parametrize(
-    "query, index",
+    "who, query, index",
     [
-        ("?q=pothole", "sr_search_open_description"),
-        ("?q=pothole&status__exact=all", "sr_search_description"),
+        ("agent_a", "?q=pothole", "sr_search_open_description"),
+        ("superuser", "?q=pothole", "sr_search_open_description"),
+        ("superuser", "?q=pothole&status__exact=all", "sr_search_description"),
     ],
 )
 def test_a_search_of_the_open_queue_reads_the_open_reports_trigram_index(
-    client, world, query, index
+    client, world, who, query, index
 ):
     """On PostgreSQL the queue's search of open reports (its default) reads the trigram
-    index of the open reports alone; a search of every report reads the whole table's."""
+    index of the open reports alone, within the agent's department by its first column; a
+    search of every report reads the whole table's."""
     if connection.vendor != "postgresql":
         pytest.skip("trigram indexes are PostgreSQL's (SQLite scans)")
     (report,) = make(world, 1)
-    # Enough open reports that reading the open ones and filtering costs more than the
-    # trigram index: 20,000 copies of one, 2 of which mention potholes.
-    columns = [
+    # Enough open reports that reading them and filtering costs more than the trigram
+    # index: 20,000 copies of one, half of them another department's, 2 about potholes.
+    copied = [
         f.column
         for f in ServiceRequest._meta.concrete_fields
-        if f.column not in ("id", "description")
+        if f.column not in ("id", "description", "department_id")
     ]
-    names = ", ".join(columns)
+    names = ", ".join(copied)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO reports_servicerequest ({names}, description) SELECT {names}, "
-            "CASE WHEN g %% 7000 = 0 THEN 'A pothole ' ELSE 'Overflowing bin ' END || g "
+            f"INSERT INTO reports_servicerequest ({names}, description, department_id) "
+            f"SELECT {names}, CASE WHEN g %% 7000 = 0 THEN 'A pothole ' "
+            "ELSE 'Overflowing bin ' END || g, CASE WHEN g %% 2 = 0 THEN %s ELSE %s END "
             "FROM reports_servicerequest, generate_series(1, 20000) AS g WHERE id = %s",
-            [report.pk],
+            [world["health"].pk, world["works"].pk, report.pk],
         )
         for gin in ("sr_search_description", "sr_search_open_description"):
             # As VACUUM would: the new rows' entries leave the index's pending list.
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [gin])
         cursor.execute("ANALYZE reports_servicerequest")
-    login(client, world, "superuser")
+    login(client, world, who)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(CHANGELIST + query).status_code == 200
     (count,) = [q["sql"] for q in queries if "COUNT(" in q["sql"]]
@@ -164,7 +167,10 @@ def test_a_search_of_the_open_queue_reads_the_open_reports_trigram_index(
         cursor.execute("SET enable_seqscan = off")  # 20,000 short rows are still read whole
         try:
             cursor.execute(f"EXPLAIN {count}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            plan = [row[0] for row in cursor.fetchall()]
         finally:
             cursor.execute("RESET enable_seqscan")
-    assert index in plan
+    scans = [n for n, line in enumerate(plan) if f"Index Scan on {index} " in line]
+    assert scans, "\n".join(plan)
+    if who == "agent_a":
+        assert "department_id = " in plan[scans[0] + 1], "\n".join(plan)
