@@ -12,7 +12,8 @@ the other departments' entries instead of reading them, and a search of every de
 open reports reads the second column alone. "Closed" and "all" keep 0012's indexes.
 
 The department's id must reach PostgreSQL as a bigint (reports.admin.queue types it so):
-btree_gin before PostgreSQL 18 has no operator comparing a bigint column with an integer.
+btree_gin's bigint operator class compares a bigint with a bigint only (PostgreSQL 15, where this
+was built; cross-type integer operators for btree_gin were proposed upstream in 2025).
 
 Built CONCURRENTLY like 0017's, so that adding them to a live table does not hold up
 submissions; a build that failed half-way leaves an invalid index, dropped and built again
