@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast
-from django.db.models.lookups import In
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -164,19 +162,13 @@ class DepartmentQueueFilter(DefaultedListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == "mine":
-            return queryset.filter(in_departments(department_ids(request.user)))
+            return cast(ServiceRequestQuerySet, queryset).of_departments(
+                department_ids(request.user)
+            )
         department_id = parse_id(value)
         if department_id is not None:
-            return queryset.filter(in_departments([department_id]))
+            return cast(ServiceRequestQuerySet, queryset).of_departments([department_id])
         return queryset
-
-
-def in_departments(ids: Iterable[int]) -> In:
-    """The reports of these departments, with the ids written as bigints: the search
-    indexes of the open reports (migration 0019) start with the department, and their
-    btree_gin column compares a bigint with a bigint only (the driver writes a small id
-    as an integer)."""
-    return In(F("department_id"), [Cast(Value(pk), BigIntegerField()) for pk in ids])
 
 
 class StatusQueueFilter(DefaultedListFilter):

@@ -13,6 +13,8 @@ invalid index, which the next run of this migration drops and builds again."""
 
 from django.db import migrations
 
+from reports.concurrent_indexes import build_concurrently
+
 NAME = "sr_public_near"
 DEFINITION = (
     f"CREATE INDEX CONCURRENTLY {NAME} ON reports_servicerequest "
@@ -25,14 +27,7 @@ def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [NAME])
-        found = cursor.fetchone()
-    if found and found[0]:
-        return
-    if found:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY {NAME}")
-    schema_editor.execute(DEFINITION)
+    build_concurrently(schema_editor, NAME, DEFINITION)
 
 
 def drop(apps, schema_editor):

@@ -11,15 +11,17 @@ column (btree_gin gives GIN the B-tree's equality): a search within departments 
 the other departments' entries instead of reading them, and a search of every department's
 open reports reads the second column alone. "Closed" and "all" keep 0012's indexes.
 
-The department's id must reach PostgreSQL as a bigint (reports.admin.queue types it so):
-btree_gin's bigint operator class compares a bigint with a bigint only (PostgreSQL 15, where this
-was built; cross-type integer operators for btree_gin were proposed upstream in 2025).
+The department's id must reach PostgreSQL as a bigint (ServiceRequestQuerySet.of_departments
+types it so): btree_gin's bigint operator class compares a bigint with a bigint only
+(PostgreSQL 15, where this was built; cross-type integer operators for btree_gin were
+proposed upstream in 2025).
 
-Built CONCURRENTLY like 0017's, so that adding them to a live table does not hold up
-submissions; a build that failed half-way leaves an invalid index, dropped and built again
-by the next run."""
+Built CONCURRENTLY like 0017's (reports.concurrent_indexes), so that adding them to a live
+table does not hold up submissions."""
 
 from django.db import migrations
+
+from reports.concurrent_indexes import build_concurrently
 
 INDEXES = {
     "sr_search_open_description": "UPPER(description::text)",
@@ -32,18 +34,11 @@ def create(apps, schema_editor):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     for name, expression in INDEXES.items():
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
-            )
-            found = cursor.fetchone()
-        if found and found[0]:
-            continue
-        if found:
-            schema_editor.execute(f"DROP INDEX CONCURRENTLY {name}")
-        schema_editor.execute(
+        build_concurrently(
+            schema_editor,
+            name,
             f"CREATE INDEX CONCURRENTLY {name} ON reports_servicerequest "
-            f"USING gin (department_id, ({expression}) gin_trgm_ops) WHERE status = 'open'"
+            f"USING gin (department_id, ({expression}) gin_trgm_ops) WHERE status = 'open'",
         )
 
 
