@@ -178,6 +178,9 @@ def test_a_load_of_its_own_commits_and_rebuilds_every_index_and_foreign_key():
                 "conrelid::regclass::text IN ('reports_servicerequest', 'reports_requestupdate')"
             )
             assert cursor.fetchone()[0] == 0
+            # The insights summaries were counted again beside the index builds.
+            cursor.execute("SELECT sum(n) FROM insights_received_day")
+            assert cursor.fetchone()[0] == 300
     assert ServiceRequest.objects.count() == 300
     assert RequestUpdate.objects.filter(kind=RequestUpdate.Kind.CREATED).count() == 300
 

@@ -163,11 +163,12 @@ class Command(BaseCommand):
         sizes = [min(batch, count - start) for start in range(0, count, batch)]
         try:
             self._load(generator, reports, timeline, sizes, count, verbosity)
-        finally:
+        except BaseException:
             # loading() switched the reports' triggers off, those that keep the insights
-            # summaries too: count them again (seconds for a million reports), whatever
-            # became of the load.
+            # summaries too: they are counted again whatever became of the load (after a
+            # load, beside the index builds: seconds for a million reports).
             rollups.rebuild()
+            raise
         analyze(ServiceRequest, RequestUpdate)
 
     def _load(
@@ -179,7 +180,10 @@ class Command(BaseCommand):
         count: int,
         verbosity: int,
     ) -> None:
-        with loading(ServiceRequest, RequestUpdate), ThreadPoolExecutor(max_workers=1) as ahead:
+        with (
+            loading(ServiceRequest, RequestUpdate, beside=[rollups.rebuild]),
+            ThreadPoolExecutor(max_workers=1) as ahead,
+        ):
             # The next batch is generated (on another thread) while PostgreSQL takes in this
             # one: the database's work and Python's overlap. Ids are reserved here, on this
             # thread's connection (the transaction's); generating needs no database.
