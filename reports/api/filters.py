@@ -149,6 +149,12 @@ class RequestListForm(forms.Form):
             raise ValidationError(f"{first} must be before {last}.", code="order")
         if end - start > MAX_SPAN:
             raise ValidationError(f"{first} and {last} may span at most 90 days.", code="span")
+        cursor = data.get("cursor")
+        if cursor is not None and first == "start_date":
+            # The rows after the cursor are older than its time: that is the window's end.
+            # SQLite bounds an index scan by one of two upper bounds on the same column
+            # only, and took the window's end, stepping over every row before the cursor.
+            end = min(end, cursor[0])
         data[first], data[last] = start, end
         return data
 

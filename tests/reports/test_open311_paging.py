@@ -66,6 +66,45 @@ def test_cursor_pages_stay_stable_when_new_reports_arrive(client, history):
     assert ids(first) + ids(second) == [str(r.pk) for r in history[:6]]
 
 
+def test_cursor_pages_keep_to_the_asked_dates(client, history):
+    """The cursor ends the window at its own time; the window's start stays where the dates
+    put it, and a cursor from later than end_date does not reach past end_date."""
+    start, end = history[7].requested_datetime, history[1].requested_datetime
+    dates = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    seen: list[str] = []
+    url: str | None = f"{BASE}/requests.json?page_size=2&" + "&".join(
+        f"{name}={value.replace('+', '%2B')}" for name, value in dates.items()
+    )
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += ids(response)
+        url = next_link(response)
+    inside = [r for r in history if start <= r.requested_datetime <= end]
+    assert seen == [str(r.pk) for r in inside]
+
+    from_first = next_link(client.get(f"{BASE}/requests.json", {"page_size": 1}))
+    cursor = from_first.split("cursor=")[1]  # after history[0], later than end_date
+    response = client.get(f"{BASE}/requests.json", {**dates, "cursor": cursor})
+    assert ids(response) == [str(r.pk) for r in inside]
+
+
+def test_a_cursor_ends_the_window_where_it_points(history):
+    from reports.api.filters import ServiceRequestFilter
+    from reports.api.listing import decode_cursor, encode_cursor
+    from reports.models import ServiceRequest
+
+    position = (history[4].requested_datetime, history[4].pk)
+    filterset = ServiceRequestFilter(
+        {"cursor": encode_cursor(*position)}, queryset=ServiceRequest.objects.public()
+    )
+    assert filterset.is_valid()
+    options = filterset.form.cleaned_data
+    assert options["end_date"] == decode_cursor(encode_cursor(*position))[0]
+    assert timezone.now() - options["start_date"] < timedelta(days=90, minutes=1)
+    assert timezone.now() - options["start_date"] > timedelta(days=89, hours=23)
+
+
 def test_page_numbers_still_work_and_match_the_cursor_pages(client, history):
     by_page = [
         ids(client.get(f"{BASE}/requests.json", {"page_size": 2, "page": n})) for n in range(1, 7)
