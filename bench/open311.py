@@ -240,13 +240,14 @@ def build_scenarios() -> list[Scenario]:
         .first()
     )
     report = ServiceRequest.objects.public().order_by("-pk").values_list("pk", flat=True)[500]
-    # Page 50 as a client following the Link headers reaches it: after page 49's last row.
-    page_49_end = (
+    # Page 50 as a client following the Link headers reaches it: after page 49's last row
+    # (with fewer reports in the window, after the last one: an empty page).
+    page_49_end = list(
         ServiceRequest.objects.public()
         .filter(requested_datetime__gte=now - timedelta(days=90), requested_datetime__lte=now)
         .order_by("-requested_datetime", "-pk")
-        .values_list("requested_datetime", "pk")[49 * 100 - 1]
-    )
+        .values_list("requested_datetime", "pk")[: 49 * 100]
+    )[-1:] or [(now - timedelta(days=90), 0)]
     month = {
         "start_date": (now - timedelta(days=60)).isoformat(),
         "end_date": (now - timedelta(days=30)).isoformat(),
@@ -286,7 +287,7 @@ def build_scenarios() -> list[Scenario]:
         Scenario("bbox, 100", api(page_size="100", bbox=bbox)),
         Scenario("extensions=true, 100", api(page_size="100", extensions="true")),
         Scenario("page 50 of 100", api(page_size="100", page="50")),
-        Scenario("page 50 by cursor", api(page_size="100", cursor=encode_cursor(*page_49_end))),
+        Scenario("page 50 by cursor", api(page_size="100", cursor=encode_cursor(*page_49_end[0]))),
         Scenario("radius 500 m, 100", api(page_size="100", **radius)),
         Scenario("radius 500 m by distance", api(page_size="100", sort="distance", **radius)),
         Scenario("POST a report", "/open311/v2/requests.json", script=post),
