@@ -181,9 +181,8 @@ def loading(
     NOT VALID before the commit, are checked (VALIDATE CONSTRAINT) beside them; until then
     the tables answer without those indexes, which is fine for a generator of benchmark and
     demo data. The jobs of `beside` run on connections of their own beside the builds rather
-    than after them. Inside a caller's transaction
-    (tests, or a larger job) the keys are checked, the indexes rebuilt and the jobs run in
-    it, one by one.
+    than after them. Inside a caller's transaction (tests, or a larger job) the keys are
+    checked, the indexes rebuilt and the jobs run in it, one by one.
     SQLite drops and rebuilds its secondary indexes and triggers only, in the transaction."""
     tables = [model._meta.db_table for model in models_]
     outermost = not connection.in_atomic_block
