@@ -290,25 +290,25 @@ def build_indexes(
     rest = [d for d in definitions if d not in slow]
     order: list[str | Callable[[], None]] = [*slow, *beside, *rest, *then]
     with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
-        results = list(pool.map(_build_index, order))
+        results = list(pool.map(_run_job, order))
     failures = [result for result in results if result is not None]
     if failures:
         raise failures[0]
 
 
-def _build_index(definition: str | Callable[[], None]) -> BaseException | None:
+def _run_job(job: str | Callable[[], None]) -> BaseException | None:
     """One statement (or function) on a connection of this thread's own, closed afterwards."""
     try:
-        if callable(definition):
-            definition()
+        if callable(job):
+            job()
             return None
         with connection.cursor() as cursor:
             cursor.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")
             # The builds run side by side already; a B-tree's own helper processes would
             # only compete with the slow trigram builds for the same cores.
             cursor.execute("SET max_parallel_maintenance_workers = 0")
-            cursor.execute(definition)
-    except Exception as exc:  # reported by build_indexes once every build has been tried
+            cursor.execute(job)
+    except Exception as exc:  # reported by build_indexes once every job has been tried
         return exc
     finally:
         connection.close()
