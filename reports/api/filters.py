@@ -11,7 +11,6 @@ from typing import Any
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -84,13 +83,14 @@ class ServiceCodeFilter(CharInFilter):
     def filter(self, qs: Any, value: list[str] | None) -> Any:
         if not value:
             return qs
-        # A subquery on the unique codes, not a join: the (service, hidden,
-        # requested_datetime, id) index serves the main query, in the same round trip.
-        # Written as SQL: the ORM's Subquery cost more to compile than the rest of the query.
-        table = Service._meta.db_table
-        marks = ", ".join(["%s"] * len(value))
-        codes = RawSQL(f'SELECT "id" FROM "{table}" WHERE "service_code" IN ({marks})', value)
-        return qs.filter(service_id__in=codes)
+        # The codes' ids first, as numbers in the list's query. Given them as a subquery,
+        # PostgreSQL planned without knowing the category: it walked the newest reports
+        # until enough were of it, and for a code that names nothing it read every report
+        # of the window (85 ms at a million reports). Now such a code reads no report, and
+        # the planner knows from its statistics how common the category is.
+        codes = Service.objects.filter(service_code__in=value).order_by()
+        ids = list(codes.values_list("pk", flat=True))
+        return qs.filter(service_id__in=ids) if ids else qs.none()
 
 
 class BBoxFilter(filters.Filter):

@@ -122,6 +122,25 @@ def test_requests_filter_by_service_code_list(client):
     assert {r["service_request_id"] for r in data} == {str(a.pk), str(b.pk)}
 
 
+@pytest.mark.parametrize("extra", [{}, {"page": "2", "page_size": "1"}])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_unknown_service_code_lists_nothing_without_reading_reports(client, extra, fmt):
+    """Not a walk through every report of the window looking for the category."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ServiceRequestFactory(service=ServiceFactory(service_code="a"))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{BASE}/requests.{fmt}", {"service_code": "nope", **extra})
+
+    assert response.status_code == 200
+    assert not [q for q in queries if "reports_servicerequest" in q["sql"]]
+    assert "<request>" not in response.content.decode()
+    if fmt == "json":
+        assert json_of(response) == []
+
+
 def test_requests_filter_by_status_list(client):
     opened = ServiceRequestFactory()
     closed = ServiceRequestFactory(state="fixed", status="closed")
