@@ -98,6 +98,7 @@ def test_export_filters_like_open311_plus_area(client) -> None:
     start = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(f"service_code=pothole&start_date={start}") == [b.pk]
     assert ids(f"service_request_id={a.pk}") == [a.pk]
+    assert ids("service_code=nothing-by-that-name") == []
 
 
 @pytest.mark.parametrize(
@@ -258,3 +259,15 @@ def test_dcat_ap_json_ld_describes_the_same_distributions(client) -> None:
     formats = {d["dct:format"] for d in dataset["dcat:distribution"]}
     assert {"CSV", "GEOJSON", "API"} <= formats
     assert all(d["dct:license"] for d in dataset["dcat:distribution"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_an_export_of_a_service_code_naming_nothing_is_empty(client, fmt: str) -> None:
+    ServiceRequestFactory()
+    response = client.get(f"/data/reports.{fmt}?service_code=nothing-by-that-name")
+    assert response.status_code == 200
+    text = body(response)
+    if fmt == "csv":
+        assert len(text.strip().splitlines()) == 1  # the header alone
+    else:
+        assert json.loads(text)["features"] == []
