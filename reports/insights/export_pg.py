@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, CharField, F, Func, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, NullIf
@@ -83,12 +82,7 @@ def _rows_sql(queryset: QuerySet[ServiceRequest], for_json: bool) -> tuple[str, 
         .annotate(**columns)
         .values_list(*columns)
     )
-    try:
-        return selected.query.sql_with_params()
-    except EmptyResultSet:
-        # A filter that can match nothing (a service_code naming no category) has no SQL of
-        # its own: the same columns from no rows (a primary key is never NULL).
-        return _rows_sql(ServiceRequest.objects.filter(pk__isnull=True), for_json)
+    return selected.query.sql_with_params()
 
 
 def feature_sql(rows: str) -> str:

@@ -190,7 +190,9 @@ FORMATS = {
 
 def stream(fmt: str, queryset: QuerySet[ServiceRequest]) -> Iterator[bytes]:
     """The export of `queryset`'s public reports as bytes, by the fastest path available."""
-    if connection.vendor == "postgresql":
+    # A filter that can match nothing (a service_code naming no category) leaves a
+    # queryset with no SQL for COPY; the portable path reads nothing for it.
+    if connection.vendor == "postgresql" and not queryset.query.is_empty():
         yield from export_pg.WRITERS[fmt](queryset)
         return
     chunks, _ = FORMATS[fmt]

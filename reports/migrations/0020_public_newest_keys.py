@@ -13,6 +13,8 @@ one's place, so that changing it on a live table does not hold up submissions.""
 
 from django.db import migrations, models
 
+from reports.concurrent_indexes import build_concurrently
+
 NAME = "sr_public_newest"
 OLD = models.Index(
     fields=["requested_datetime", "id"],
@@ -29,22 +31,17 @@ NEW = models.Index(
 
 def replace(old: models.Index, new: models.Index):
     def run(apps, schema_editor):
-        from reports.concurrent_indexes import build_concurrently
-
         model = apps.get_model("reports", "ServiceRequest")
         if schema_editor.connection.vendor != "postgresql":
             schema_editor.remove_index(model, old)
             schema_editor.add_index(model, new)
             return
-        building = f"{NAME}_next"
-        new.name = building
-        try:
-            sql = str(new.create_sql(model, schema_editor, concurrently=True))
-        finally:
-            new.name = NAME
-        build_concurrently(schema_editor, building, sql)
+        building = new.clone()
+        building.name = f"{NAME}_next"
+        sql = str(building.create_sql(model, schema_editor, concurrently=True))
+        build_concurrently(schema_editor, building.name, sql)
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NAME}")
-        schema_editor.execute(f"ALTER INDEX {building} RENAME TO {NAME}")
+        schema_editor.execute(f"ALTER INDEX {building.name} RENAME TO {NAME}")
 
     return run
 
