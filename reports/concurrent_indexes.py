@@ -19,3 +19,26 @@ def build_concurrently(schema_editor: Any, name: str, definition: str) -> None:
     if found:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY {name}")
     schema_editor.execute(definition)
+
+
+def replace_index(model_name: str, old: Any, new: Any) -> Any:
+    """A RunPython function that puts index `new` in the place of `old` (same name).
+
+    On PostgreSQL `new` is built CONCURRENTLY under a temporary name, `old` dropped
+    concurrently and `new` renamed, so that the table takes writes all along; elsewhere
+    the index is dropped and made again."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model("reports", model_name)
+        if schema_editor.connection.vendor != "postgresql":
+            schema_editor.remove_index(model, old)
+            schema_editor.add_index(model, new)
+            return
+        building = new.clone()
+        building.name = f"{new.name}_next"
+        sql = str(building.create_sql(model, schema_editor, concurrently=True))
+        build_concurrently(schema_editor, building.name, sql)
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {old.name}")
+        schema_editor.execute(f"ALTER INDEX {building.name} RENAME TO {new.name}")
+
+    return run

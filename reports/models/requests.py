@@ -154,12 +154,16 @@ class ServiceRequest(models.Model):
                 fields=["hidden", "requested_datetime", "id", "published_at"],
                 name="sr_public_requested",
             ),
+            # doc_version: a page of stored documents (reports/api/documents.py) is read
+            # from these indexes alone, in their order (migration 0022).
             models.Index(
                 fields=["service", "requested_datetime", "id", "hidden", "published_at"],
+                include=["doc_version"],
                 name="sr_service_requested",
             ),
             models.Index(
                 fields=["status", "requested_datetime", "id", "hidden", "published_at"],
+                include=["doc_version"],
                 name="sr_status_requested",
             ),
             models.Index(
@@ -190,7 +194,7 @@ class ServiceRequest(models.Model):
             models.Index(
                 fields=["requested_datetime", "id"],
                 condition=models.Q(status="open", hidden=False),
-                include=["published_at"],
+                include=["published_at", "doc_version"],
                 name="sr_open_newest",
             ),
             models.Index(
