@@ -13,7 +13,7 @@ one's place, so that changing it on a live table does not hold up submissions.""
 
 from django.db import migrations, models
 
-from reports.concurrent_indexes import build_concurrently
+from reports.concurrent_indexes import replace_index
 
 NAME = "sr_public_newest"
 OLD = models.Index(
@@ -29,30 +29,18 @@ NEW = models.Index(
 )
 
 
-def replace(old: models.Index, new: models.Index):
-    def run(apps, schema_editor):
-        model = apps.get_model("reports", "ServiceRequest")
-        if schema_editor.connection.vendor != "postgresql":
-            schema_editor.remove_index(model, old)
-            schema_editor.add_index(model, new)
-            return
-        building = new.clone()
-        building.name = f"{NAME}_next"
-        sql = str(building.create_sql(model, schema_editor, concurrently=True))
-        build_concurrently(schema_editor, building.name, sql)
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NAME}")
-        schema_editor.execute(f"ALTER INDEX {building.name} RENAME TO {NAME}")
-
-    return run
-
-
 class Migration(migrations.Migration):
     atomic = False
     dependencies = [("reports", "0019_open_search_indexes")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(replace(OLD, NEW), replace(NEW, OLD))],
+            database_operations=[
+                migrations.RunPython(
+                    replace_index("ServiceRequest", OLD, NEW),
+                    replace_index("ServiceRequest", NEW, OLD),
+                )
+            ],
             state_operations=[
                 migrations.RemoveIndex(model_name="servicerequest", name=NAME),
                 migrations.AddIndex(model_name="servicerequest", index=NEW),
