@@ -21,6 +21,19 @@ from reports.querysets import (
 )
 
 
+def sparse_key_indexes(prefix: str, fields: list[str]) -> list[models.Index]:
+    """An index on each nullable foreign key of `fields` that holds only the rows naming
+    a row (`<prefix>_<field>`): smaller, and cheaper to build after a bulk load."""
+    return [
+        models.Index(
+            fields=[field],
+            condition=models.Q(**{f"{field}__isnull": False}),
+            name=f"{prefix}_{field}",
+        )
+        for field in fields
+    ]
+
+
 class ServiceRequest(models.Model):
     """A citizen's report. The reporter's contact fields are private: never publish them."""
 
@@ -95,11 +108,17 @@ class ServiceRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_requests",
+        db_index=False,  # sr_assigned_to (Meta)
     )
     # RESTRICT: a duplicate names its master (a constraint), so a master is not deleted
     # unless its duplicates go with it.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="duplicates"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="duplicates",
+        db_index=False,  # sr_duplicate_of (Meta)
     )
 
     requested_datetime = models.DateTimeField(db_index=True)
@@ -109,7 +128,12 @@ class ServiceRequest(models.Model):
 
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests",
+        db_index=False,  # sr_api_key (Meta)
     )
 
     # Moderation: hidden reports vanish from every public place but stay for staff.
@@ -217,6 +241,8 @@ class ServiceRequest(models.Model):
                 include=["id", "status", "published_at", "requested_datetime"],
                 name="sr_public_point",
             ),
+            # Few reports are assigned, duplicates or filed through an API key.
+            *sparse_key_indexes("sr", ["assigned_to", "duplicate_of", "api_key"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -337,7 +363,10 @@ class RequestUpdate(models.Model):
         ASSIGN = "assign", "Assigned"
         MODERATION = "moderation", "Moderation"
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="updates")
+    # Found through update_timeline, which begins with it (Meta).
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="updates", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -345,6 +374,7 @@ class RequestUpdate(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # update_author (Meta)
     )
     public = models.BooleanField(default=True)
     text = models.TextField(blank=True)
@@ -356,6 +386,7 @@ class RequestUpdate(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # update_department_from (Meta)
     )
     department_to = models.ForeignKey(
         "departments.Department",
@@ -363,12 +394,19 @@ class RequestUpdate(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # update_department_to (Meta)
     )
     created = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["created", "pk"]
-        indexes = [models.Index(fields=["request", "public", "created"], name="update_timeline")]
+        indexes = [
+            models.Index(fields=["request", "public", "created"], name="update_timeline"),
+            # Most entries have no author and name no department they came from (system
+            # entries): the keys' indexes hold only the entries that name one (a lookup by
+            # a key, as a deletion's SET NULL makes, never asks for NULL).
+            *sparse_key_indexes("update", ["author", "department_from", "department_to"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.request_id}"
