@@ -22,10 +22,23 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 
-def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """`count` primary keys nobody else will be given, in increasing order."""
+def reserve_ids(model: type[models.Model], count: int, *, locked: bool = False) -> list[int]:
+    """`count` primary keys nobody else will be given, in increasing order.
+
+    `locked`: the caller holds the table against every other writer (inside loading(),
+    which does): on PostgreSQL the range is then taken by moving the sequence once, where
+    otherwise each id is drawn from it (0.24 µs each), since another writer's draws could
+    fall in between."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and locked:
+            cursor.execute(
+                "SELECT setval(s, nextval(s) + %s - 1) FROM "
+                "(SELECT pg_get_serial_sequence(%s, 'id')::regclass AS s) AS q",
+                [count, table],
+            )
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
         if connection.vendor == "postgresql":
             # The sequence is looked up once: as an argument of nextval() the lookup ran
             # for every id (55 ms of the 60 for 20,000 ids).

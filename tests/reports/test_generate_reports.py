@@ -150,6 +150,22 @@ def test_ids_reserved_by_the_generator_are_not_handed_out_again():
     assert RequestUpdate.objects.filter(kind="created").count() == 40
 
 
+def test_timeline_ids_taken_by_the_generator_are_not_handed_out_again():
+    """Each batch's entries take a block of the timeline's ids (three per report): an entry
+    made afterwards the usual way gets an id after all of them."""
+    service = ServiceFactory()
+    generate("--count", "30", "--batch", "7", "--seed", "2")
+    top = RequestUpdate.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    report = ServiceRequestFactory(service=service)
+    entry = RequestUpdate.objects.create(
+        request=report, kind="note", created=report.updated_datetime
+    )
+
+    assert entry.pk > top
+    assert RequestUpdate.objects.filter(kind="created").count() == 30
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_load_of_its_own_commits_and_rebuilds_every_index_and_foreign_key():
     """Outside a caller's transaction the rows are committed first and the indexes rebuilt

@@ -77,6 +77,7 @@ CLUSTERS = 14
 CLUSTER_SHARE = 0.7  # the rest is spread evenly over the city
 ANSWER_SETS = 32  # distinct answer sets drawn per category, reused across its rows
 DAY = 86400.0
+ENTRIES_PER_REPORT = 3  # CREATED, ROUTED, STATE: the most a generated report has
 HOUR_MICROS = 3600 * 10**6
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # PostgreSQL's epoch
 
@@ -87,7 +88,7 @@ REPORT_FIELDS = [
     "published_at",
 ]  # fmt: skip
 TIMELINE_FIELDS = [
-    "request_id", "kind", "public", "text", "state_from", "state_to", "department_to_id",
+    "id", "request_id", "kind", "public", "text", "state_from", "state_to", "department_to_id",
     "created",
 ]  # fmt: skip
 
@@ -187,18 +188,26 @@ class Command(BaseCommand):
             # The next batch is generated (on another thread) while PostgreSQL takes in this
             # one: the database's work and Python's overlap. Ids are reserved here, on this
             # thread's connection (the transaction's); generating needs no database.
+            # loading() holds both tables against other writers: each batch's ids are one
+            # move of the sequence, its timeline's a block of ENTRIES_PER_REPORT per report.
             made = 0
-            coming = ahead.submit(generator.batch, 0, reserve_ids(ServiceRequest, sizes[0]))
+            coming = ahead.submit(generator.batch, 0, *self.reserve(sizes[0]))
             for size, next_size in zip(sizes, [*sizes[1:], 0], strict=True):
                 rows, entries = coming.result()
                 if next_size:
-                    ids = reserve_ids(ServiceRequest, next_size)
-                    coming = ahead.submit(generator.batch, made + size, ids)
+                    coming = ahead.submit(generator.batch, made + size, *self.reserve(next_size))
                 reports.write(rows)
                 timeline.write(entries)
                 made += size
                 if verbosity >= 2:
                     self.stderr.write(f"{made}/{count}")
+
+    @staticmethod
+    def reserve(size: int) -> tuple[list[int], int]:
+        """Ids for `size` reports, and the first of a block for their timeline entries."""
+        ids = reserve_ids(ServiceRequest, size, locked=True)
+        entries = reserve_ids(RequestUpdate, ENTRIES_PER_REPORT * size, locked=True)
+        return ids, entries[0]
 
 
 class Generator:
@@ -376,10 +385,13 @@ class Generator:
                 self.masters[s] = int(ids[rows][latest[-1]])
         return nullable(state == DUPLICATE, masters)
 
-    def batch(self, start: int, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    def batch(
+        self, start: int, ids: list[int], first_entry: int = 1
+    ) -> tuple[list[tuple], list[tuple]]:
         """The reports numbered start.. (oldest first) with the given ids, and their
-        timeline entries, as rows in REPORT_FIELDS and TIMELINE_FIELDS order. Times are
-        microseconds since 2000-01-01 UTC (see Table)."""
+        timeline entries (ids from first_entry on, at most ENTRIES_PER_REPORT a report), as
+        rows in REPORT_FIELDS and TIMELINE_FIELDS order. Times are microseconds since
+        2000-01-01 UTC (see Table)."""
         size = len(ids)
         ages = self.ages[start : start + size]
         lat, long, cluster = self.points(size)
@@ -434,7 +446,8 @@ class Generator:
                 strict=True,
             )
         )
-        return rows, self.timeline(pks, state, notes, routed, requested, updated)
+        entries = self.timeline(pks, state, notes, routed, requested, updated, first_entry)
+        return rows, entries
 
     @staticmethod
     def timeline(
@@ -444,6 +457,7 @@ class Generator:
         routed: list[Routed],
         requested: np.ndarray,
         updated: np.ndarray,
+        first_entry: int,
     ) -> list[tuple]:
         """Each report's CREATED entry, the internal ROUTED one when routing found a
         department, and the STATE one when it moved on, in that order, report by report."""
@@ -467,6 +481,7 @@ class Generator:
 
         # Entries of one report together, in CREATED, ROUTED, STATE order.
         order = np.argsort(np.concatenate([rows * 3, r * 3 + 1, m * 3 + 2]), kind="stable")
+        entry_ids = np.arange(first_entry, first_entry + size + n_r + n_m, dtype=np.int64)
         columns = [
             column(ids, ids[r], ids[m]),
             column(kind.CREATED, kind.ROUTED, kind.STATE),
@@ -477,7 +492,7 @@ class Generator:
             column(None, department[r], None),
             column(requested, requested[r], updated[m]),
         ]
-        return list(zip(*(c[order].tolist() for c in columns), strict=True))
+        return list(zip(entry_ids.tolist(), *(c[order].tolist() for c in columns), strict=True))
 
 
 def nullable(mask: np.ndarray, values: np.ndarray) -> list:
