@@ -223,7 +223,9 @@ def window(
     else:
         ordered = filtered.order_by("-requested_datetime", "-pk")
         if cursor is not None:
-            return after(ordered, cursor), 0, size
+            ordered, page = after(ordered, cursor), 1
+            if not in_circle:
+                return ordered, 0, size
     offset = (page - 1) * size
     if offset or in_circle:
         inner = ordered

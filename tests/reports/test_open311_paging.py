@@ -181,6 +181,27 @@ def test_radius_keeps_only_reports_within_the_distance(client, neighbours):
     assert set(ids(wider)) == {str(r.pk) for r in neighbours.values()}
 
 
+def test_radius_pages_by_link_match_the_page_numbers(client, neighbours):
+    """A full page of a radius search links to the next; following the links walks the
+    reports in the circle newest first, as the page numbers do, and no other."""
+    query = {"lat": CENTRE[0], "long": CENTRE[1], "radius": 520, "page_size": 1}
+    by_number = [
+        ids(client.get(f"{BASE}/requests.json", {**query, "page": n})) for n in (1, 2, 3, 4)
+    ]
+
+    walked, response = [], client.get(f"{BASE}/requests.json", query)
+    while True:
+        walked.append(ids(response))
+        url = next_link(response)
+        if url is None or not ids(response):
+            break
+        response = client.get(url)
+
+    expected = sorted(neighbours.values(), key=lambda r: (r.requested_datetime, r.pk), reverse=True)
+    assert [page[0] for page in by_number] == [str(r.pk) for r in expected]
+    assert [page for page in walked if page] == by_number
+
+
 def test_a_report_at_the_radius_due_north_is_found(client):
     """Due north the circle touches its bounding box: a report a millimetre inside the
     radius there is inside the box too."""
