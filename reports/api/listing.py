@@ -215,32 +215,31 @@ def window(
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
 
-    A deep page, or a radius search (`in_circle`: the points in the circle are many and
-    scattered over the table), first finds its ids from an index alone, then reads only
-    those rows."""
+    A deep page first finds its ids from an index alone, then reads only those rows; so
+    does a radius search on SQLite (`in_circle`: the points in the circle are scattered
+    over the table). On PostgreSQL the circle's cells index holds all a page reads."""
+    cells = in_circle and connection.vendor == "postgresql"
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
-        ordered = filtered.order_by("-requested_datetime", "-pk")
+        newest: tuple[Any, ...] = ("-requested_datetime", "-pk")
+        if cells:
+            # The same order, as an expression no index gives: PostgreSQL, which can't
+            # estimate how many reports the distance keeps, would otherwise walk the newest
+            # reports of the whole city for the few in the circle (5 ms at a million
+            # reports) rather than read the circle's cells and sort them (1 ms).
+            same = F("requested_datetime") + Value(timedelta(0))
+            newest = (ExpressionWrapper(same, output_field=DateTimeField()).desc(), "-pk")
+        ordered = filtered.order_by(*newest)
         if cursor is not None:
             ordered, page = after(ordered, cursor), 1
             if not in_circle:
                 return ordered, 0, size
     offset = (page - 1) * size
-    if offset or in_circle:
-        inner = ordered
-        if in_circle and not by_distance and connection.vendor == "postgresql":
-            # The same order, as an expression no index gives: PostgreSQL, which can't
-            # estimate how many reports the distance keeps, would otherwise walk the newest
-            # reports of the whole city for the few in the circle (5 ms at a million
-            # reports) rather than read the circle's cells and sort them (1 ms).
-            newest = ExpressionWrapper(
-                F("requested_datetime") + Value(timedelta(0)), output_field=DateTimeField()
-            )
-            inner = ordered.order_by(newest.desc(), "-pk")
+    if offset or (in_circle and not cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer).
-        outer = ServiceRequest.objects.filter(pk__in=inner.values("pk")[offset : offset + size])
+        outer = ServiceRequest.objects.filter(pk__in=ordered.values("pk")[offset : offset + size])
         if by_distance:
             outer = outer.annotate(distance=filtered.query.annotations["distance"])
         return outer.order_by(*ordered.query.order_by), 0, size
