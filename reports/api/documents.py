@@ -56,6 +56,7 @@ def read_page(
     cursor: tuple[datetime, int] | None = None,
     by_distance: bool = False,
     in_circle: bool = False,
+    in_cells: bool = False,
     extended: bool,
     xml: bool,
     origin: str,
@@ -64,7 +65,13 @@ def read_page(
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     queryset, start, stop = listing.window(
-        filtered, size=size, page=page, cursor=cursor, by_distance=by_distance, in_circle=in_circle
+        filtered,
+        size=size,
+        page=page,
+        cursor=cursor,
+        by_distance=by_distance,
+        in_circle=in_circle,
+        in_cells=in_cells,
     )
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")

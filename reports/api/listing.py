@@ -167,6 +167,13 @@ CELL = f"((floor(lat * {CELLS_PER_DEGREE}) * 100000 + floor(long * {CELLS_PER_DE
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
 
 
+def reads_cells(lat: float, long: float, radius: float) -> bool:
+    """Whether around() reads this circle's cells (PostgreSQL, not too many cells); a
+    larger circle reads its box, and a page of it is better found by walking the newest
+    reports, most of which fall in it."""
+    return connection.vendor == "postgresql" and cells_around(lat, long, radius) is not None
+
+
 def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
     """The cells of the grid that hold a point of the circle, or None when they are more
     than MAX_CELLS. Every point of the circle is in the box, and floor() of the scaled
@@ -211,19 +218,20 @@ def window(
     cursor: tuple[datetime, int] | None = None,
     by_distance: bool = False,
     in_circle: bool = False,
+    in_cells: bool = False,
 ) -> tuple[QuerySet[ServiceRequest], int, int]:
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
 
     A deep page first finds its ids from an index alone, then reads only those rows; so
-    does a radius search on SQLite (`in_circle`: the points in the circle are scattered
-    over the table). On PostgreSQL the circle's cells index holds all a page reads."""
-    cells = in_circle and connection.vendor == "postgresql"
+    does a radius search (`in_circle`: the points in the circle are scattered over the
+    table), unless it reads the circle's cells (`in_cells`, see reads_cells), whose index
+    holds all a page reads."""
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
         newest: tuple[Any, ...] = ("-requested_datetime", "-pk")
-        if cells:
+        if in_cells:
             # The same order, as an expression no index gives: PostgreSQL, which can't
             # estimate how many reports the distance keeps, would otherwise walk the newest
             # reports of the whole city for the few in the circle (5 ms at a million
@@ -236,7 +244,7 @@ def window(
             if not in_circle:
                 return ordered, 0, size
     offset = (page - 1) * size
-    if offset or (in_circle and not cells):
+    if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer).
         outer = ServiceRequest.objects.filter(pk__in=ordered.values("pk")[offset : offset + size])

@@ -263,7 +263,8 @@ class ServiceRequestListApi(Open311Api):
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
         rows = filterset.qs
-        if options.get("radius") is not None:
+        circle = options.get("radius") is not None
+        if circle:
             rows = listing.around(rows, options["lat"], options["long"], options["radius"])
         page = documents.read_page(
             rows,
@@ -271,7 +272,9 @@ class ServiceRequestListApi(Open311Api):
             page=options.get("page") or 1,
             cursor=options.get("cursor"),
             by_distance=options.get("sort") == "distance",
-            in_circle=options.get("radius") is not None,
+            in_circle=circle,
+            in_cells=circle
+            and listing.reads_cells(options["lat"], options["long"], options["radius"]),
             extended=extended,
             xml=fmt == "xml",
             origin=documents.origin_of(request),
