@@ -161,7 +161,10 @@ def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, 
 
 
 # A report's cell in a grid of 1/CELLS_PER_DEGREE of a degree, as the sr_public_cell index
-# (migration 0021) computes it: row and column numbers in one integer (|column| < 100,000).
+# (migration 0021) computes it: row and column numbers in one integer, row · 100,000 +
+# column. Columns run to ±72,000, so two cells half the globe apart in longitude can share
+# a number; the distance check keeps only the circle's reports, and one city's reports
+# never span such a distance.
 CELLS_PER_DEGREE = 400
 CELL = f"((floor(lat * {CELLS_PER_DEGREE}) * 100000 + floor(long * {CELLS_PER_DEGREE}))::bigint)"
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
