@@ -90,9 +90,15 @@ def w3c_text(raw: str | None, zone: Any) -> str | None:
 # --- positions ------------------------------------------------------------------------------
 
 
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def encode_cursor(requested: datetime, pk: int) -> str:
-    """An opaque position after the row (requested, pk) in the newest-first order."""
-    micros = int(requested.timestamp() * 1_000_000)
+    """An opaque position after the row (requested, pk) in the newest-first order: its time
+    in whole microseconds since 1970, counted in integers (a position a microsecond short
+    would make the next page skip the rows tied with the last one)."""
+    micros = (requested - UNIX_EPOCH) // MICROSECOND
     return base64.urlsafe_b64encode(f"{micros}.{pk}".encode()).decode().rstrip("=")
 
 
@@ -100,7 +106,7 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         micros, pk = (int(part) for part in raw.split("."))
-        return datetime.fromtimestamp(micros / 1_000_000, UTC), pk
+        return UNIX_EPOCH + micros * MICROSECOND, pk
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError) as exc:
         raise ValidationError("not a position this API gave out (follow the Link header).") from exc
 
