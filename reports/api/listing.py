@@ -125,13 +125,15 @@ def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) ->
 
 def around(
     queryset: ServiceRequestQuerySet, lat: float, long: float, radius: float
-) -> ServiceRequestQuerySet:
-    """Reports within `radius` metres of (lat, long), with their `distance` in metres.
+) -> tuple[ServiceRequestQuerySet, bool]:
+    """Reports within `radius` metres of (lat, long), with their `distance` in metres, and
+    whether they are read by the circle's cells (for window()'s `in_cells`).
 
     The great-circle distance (haversine) is computed only for the reports near the circle:
     on PostgreSQL those of the grid cells that touch it (the sr_public_cell B-tree, with the
-    time window; see cells_around), on SQLite those of the box that holds it (the
-    sr_public_point B-tree)."""
+    time window; see cells_around), else those of the box that holds it (on SQLite the
+    sr_public_point B-tree; on PostgreSQL a circle too large for the cells, most of whose
+    reports a walk of the newest finds soon)."""
     box = bounding_box(lat, long, radius)
     cells = cells_around(lat, long, radius) if connection.vendor == "postgresql" else None
     if cells is not None:
@@ -154,7 +156,7 @@ def around(
         (EARTH_RADIUS, phi, math.cos(phi), lam),
         output_field=FloatField(),
     )
-    return near.annotate(distance=distance).filter(distance__lte=radius)
+    return near.annotate(distance=distance).filter(distance__lte=radius), cells is not None
 
 
 def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, float, float]:
@@ -174,13 +176,6 @@ def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, 
 CELLS_PER_DEGREE = 400
 CELL = f"((floor(lat * {CELLS_PER_DEGREE}) * 100000 + floor(long * {CELLS_PER_DEGREE}))::bigint)"
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
-
-
-def reads_cells(lat: float, long: float, radius: float) -> bool:
-    """Whether around() reads this circle's cells (PostgreSQL, not too many cells); a
-    larger circle reads its box, and a page of it is better found by walking the newest
-    reports, most of which fall in it."""
-    return connection.vendor == "postgresql" and cells_around(lat, long, radius) is not None
 
 
 def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
@@ -234,7 +229,7 @@ def window(
 
     A deep page first finds its ids from an index alone, then reads only those rows; so
     does a radius search (`in_circle`: the points in the circle are scattered over the
-    table), unless it reads the circle's cells (`in_cells`, see reads_cells), whose index
+    table), unless it reads the circle's cells (`in_cells`, see around()), whose index
     holds all a page reads."""
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")

@@ -263,9 +263,11 @@ class ServiceRequestListApi(Open311Api):
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
         rows = filterset.qs
-        circle = options.get("radius") is not None
+        circle, in_cells = options.get("radius") is not None, False
         if circle:
-            rows = listing.around(rows, options["lat"], options["long"], options["radius"])
+            rows, in_cells = listing.around(
+                rows, options["lat"], options["long"], options["radius"]
+            )
         page = documents.read_page(
             rows,
             size=options.get("page_size") or MAX_PAGE_SIZE,
@@ -273,8 +275,7 @@ class ServiceRequestListApi(Open311Api):
             cursor=options.get("cursor"),
             by_distance=options.get("sort") == "distance",
             in_circle=circle,
-            in_cells=circle
-            and listing.reads_cells(options["lat"], options["long"], options["radius"]),
+            in_cells=in_cells,
             extended=extended,
             xml=fmt == "xml",
             origin=documents.origin_of(request),
