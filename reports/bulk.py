@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.db import connection, models, transaction
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -152,6 +153,25 @@ class Table:
                 copy.write_row(row + defaults)
 
 
+def copy_arrays(cursor: Any, table: str, columns: Sequence[str], arrays: Sequence[Any]) -> None:
+    """COPY numpy columns (bool, int32 or int64, one per column, of equal length) into
+    `table` on PostgreSQL, encoded by numpy into the binary format in one pass: no Python
+    object per value. A date column takes int32 days since 2000-01-01 (its binary form)."""
+    size = len(arrays[0]) if arrays else 0
+    layout: list[tuple[str, str]] = [("fields", ">i2")]
+    for i, array in enumerate(arrays):
+        layout += [(f"length{i}", ">i4"), (f"value{i}", array.dtype.newbyteorder(">").str)]
+    rows = np.empty(size, dtype=layout)
+    rows["fields"] = len(arrays)
+    for i, array in enumerate(arrays):
+        rows[f"length{i}"] = array.dtype.itemsize
+        rows[f"value{i}"] = array
+    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(header + rows.tobytes() + b"\xff\xff")
+
+
 INT8, TIMESTAMP, TIMESTAMPTZ, JSONB = 20, 1114, 1184, 3802  # PostgreSQL type oids
 EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - naive UTC, as Django stores it in SQLite
 
@@ -194,8 +214,10 @@ def loading(
     NOT VALID before the commit, are checked (VALIDATE CONSTRAINT) beside them; until then
     the tables answer without those indexes, which is fine for a generator of benchmark and
     demo data. The jobs of `beside` run on connections of their own beside the builds rather
-    than after them. Inside a caller's transaction (tests, or a larger job) the keys are
-    checked, the indexes rebuilt and the jobs run in it, one by one.
+    than after them. Last, the tables are analyzed (the planner's statistics, expression
+    indexes' included), once every build is done. Inside a caller's transaction (tests, or
+    a larger job) the keys are checked, the indexes rebuilt, the jobs run and the tables
+    analyzed in it, one by one.
     SQLite drops and rebuilds its secondary indexes and triggers only, in the transaction."""
     tables = [model._meta.db_table for model in models_]
     outermost = not connection.in_atomic_block
@@ -231,6 +253,7 @@ def loading(
         if not outermost:
             for job in beside:
                 job()
+            analyze(tables)
     if outermost:
         definitions = [definition for _name, definition in indexes]
         # A check waits for the index builds on its table: those behind a trigram index last.
@@ -244,6 +267,9 @@ def loading(
                 f"ALTER TABLE {table} VALIDATE CONSTRAINT {connection.ops.quote_name(name)}"
                 for table, name, _definition in checks
             ],
+            # The planner's statistics, once the tables' indexes (expressions have theirs)
+            # are all made: beside the last checks instead of after them.
+            last=[f"ANALYZE {connection.ops.quote_name(table)}" for table in tables],
         )
 
 
@@ -291,22 +317,33 @@ def build_indexes(
     *,
     beside: Sequence[Callable[[], None]] = (),
     then: Sequence[str] = (),
+    last: Sequence[str] = (),
 ) -> None:
     """Run the CREATE INDEX statements over `connections_` connections at once, each in its
     own transaction, the trigram (GIN) and GiST ones first: they take longest and can't be
     split over processes, so the others fill the remaining connections around them. The
     functions of `beside` (using the default connection, one of their own) start after the
     slow builds, the statements of `then` (checks of foreign keys) after every build, as
-    connections come free. Every job is tried even if one fails; then the first failure is
-    raised."""
+    connections come free, and those of `last` once every build is finished. Every job is
+    tried even if one fails; then the first failure is raised."""
     slow = [d for d in definitions if " USING gin " in d or " USING gist " in d]
     rest = [d for d in definitions if d not in slow]
     order: list[str | Callable[[], None]] = [*slow, *beside, *rest, *then]
     with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
-        results = list(pool.map(_run_job, order))
+        started = [pool.submit(_run_job, job) for job in order]
+        # Jobs are taken in order: when one of `last` is taken, every build has been taken
+        # and is running or done, so waiting for them holds no job back.
+        builds = [future for future, job in zip(started, order, strict=True) if job in definitions]
+        started += [pool.submit(_run_after, builds, job) for job in last]
+        results = [future.result() for future in started]
     failures = [result for result in results if result is not None]
     if failures:
         raise failures[0]
+
+
+def _run_after(builds: list[Future], job: str) -> BaseException | None:
+    wait(builds)
+    return _run_job(job)
 
 
 def _run_job(job: str | Callable[[], None]) -> BaseException | None:
@@ -348,11 +385,10 @@ def _loading_sqlite(tables: list[str]) -> Iterator[None]:
             cursor.execute(definition)
 
 
-def analyze(*models_: type[models.Model]) -> None:
+def analyze(tables: list[str]) -> None:
     """Refresh PostgreSQL's planner statistics after a load (the row counts changed)."""
     if connection.vendor != "postgresql":
         return
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for model in models_:
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

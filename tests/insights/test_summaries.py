@@ -85,6 +85,7 @@ def summary_rows() -> dict[str, set[tuple[Any, ...]]]:
         for table, key in (
             ("insights_received_day", rollups.RECEIVED_KEY),
             ("insights_closed_day", rollups.CLOSED_KEY),
+            ("insights_cell_month", rollups.CELL_KEY),
         ):
             cursor.execute(f"SELECT * FROM {table}")
             found[table] = {row for row in cursor.fetchall() if any(row[len(key) :])}
@@ -219,14 +220,41 @@ def test_rebuild_finds_what_the_triggers_kept(city) -> None:
 
 @postgres_only
 def test_generated_reports_are_counted(city, monkeypatch) -> None:
-    """generate_reports loads by COPY with the triggers off, then recounts the summaries."""
+    """generate_reports loads by COPY with the triggers off and counts the summaries as it
+    generates (no recount from the table): the same rows as a recount, over 400 days (both
+    changes of daylight saving time), added to what was there."""
     make_reports(city, 10)
-    call_command("generate_reports", "--count", "300", "--days", "200", stdout=io.StringIO())
-    assert_same_as_scan(monkeypatch, [period(365), period(90, area=city["north"])])
+    recounts = []
+    with monkeypatch.context() as patch:
+        patch.setattr(rollups, "rebuild", lambda: recounts.append(1))
+        call_command(
+            "generate_reports", "--count", "600", "--days", "400", "--batch", "250",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    assert recounts == []
+    assert_same_as_scan(monkeypatch, [period(400), period(90, area=city["north"])])
     kept = summary_rows()
     rollups.rebuild()
     assert summary_rows() == kept
-    assert sum(row[5] for row in kept["insights_received_day"]) == 310
+    assert sum(row[5] for row in kept["insights_received_day"]) == 610
+    assert sum(row[-1] for row in kept["insights_cell_month"]) == 610
+
+
+@postgres_only
+def test_generated_reports_are_recounted_where_the_summaries_are_for_another_zone(
+    city, settings
+) -> None:
+    """Summaries made for another zone can't be added to: the load recounts them all, for
+    the city's zone."""
+    make_reports(city, 10)
+    settings.TIME_ZONE = "Europe/Paris"
+    assert not rollups.usable()
+    call_command("generate_reports", "--count", "200", "--days", "60", stdout=io.StringIO())
+    assert rollups.usable()
+    kept = summary_rows()
+    rollups.rebuild()
+    assert summary_rows() == kept
+    assert sum(row[5] for row in kept["insights_received_day"]) == 210
 
 
 @postgres_only

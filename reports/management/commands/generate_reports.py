@@ -38,8 +38,9 @@ from civic311.geo import parse_area
 from departments import routing
 from departments.models import Boundary, Department
 from reports import demo, rules
-from reports.bulk import Table, analyze, loading, reserve_ids
+from reports.bulk import Table, loading, reserve_ids
 from reports.insights import rollups
+from reports.insights.tally import Tally
 from reports.models import RequestUpdate, Service, ServiceRequest
 
 STREETS = [
@@ -162,6 +163,10 @@ class Command(BaseCommand):
         reports = Table(ServiceRequest, REPORT_FIELDS)
         timeline = Table(RequestUpdate, TIMELINE_FIELDS)
         sizes = [min(batch, count - start) for start in range(0, count, batch)]
+        # The insights summaries (kept by triggers, which the load switches off) are counted
+        # by the generator as it goes and written with the rows; where it can't count them
+        # exactly, they are recounted from the reports beside the index builds.
+        generator.tally = Tally.for_period(*generator.period())
         try:
             self._load(generator, reports, timeline, sizes, count, verbosity)
         except BaseException:
@@ -170,7 +175,6 @@ class Command(BaseCommand):
             # load, beside the index builds: seconds for a million reports).
             rollups.rebuild()
             raise
-        analyze(ServiceRequest, RequestUpdate)
 
     def _load(
         self,
@@ -181,8 +185,9 @@ class Command(BaseCommand):
         count: int,
         verbosity: int,
     ) -> None:
+        tally = generator.tally
         with (
-            loading(ServiceRequest, RequestUpdate, beside=[rollups.rebuild]),
+            loading(ServiceRequest, RequestUpdate, beside=[] if tally else [rollups.rebuild]),
             ThreadPoolExecutor(max_workers=1) as ahead,
         ):
             # The next batch is generated (on another thread) while PostgreSQL takes in this
@@ -201,6 +206,8 @@ class Command(BaseCommand):
                 made += size
                 if verbosity >= 2:
                     self.stderr.write(f"{made}/{count}")
+            if tally:
+                tally.write()
 
     @staticmethod
     def reserve(size: int) -> tuple[list[int], int]:
@@ -272,6 +279,14 @@ class Generator:
         self.ages = np.sort(ages)[::-1]
         # The latest report of each category that is not a duplicate: a duplicate's master.
         self.masters: dict[int, int] = {}
+        self.tally: Tally | None = None  # counts for the insights summaries, if kept
+
+    def period(self) -> tuple[int, int]:
+        """When the first report is made and when the last can close (microseconds since
+        2000-01-01 UTC, as the rows' times)."""
+        now = self.now.timestamp()
+        first, last = micros(np.array([now - self.ages[0], now])).tolist()
+        return first, last
 
     def answer_sets(self, service: Service) -> list[str]:
         """A few answer sets (JSON) for the category, each answering every required
@@ -447,6 +462,19 @@ class Generator:
             )
         )
         entries = self.timeline(pks, state, notes, routed, requested, updated, first_entry)
+        if self.tally is not None:
+            self.tally.add(
+                requested=requested,
+                closed=closed,
+                expected=expected,
+                has_target=self.has_sla[service_index],
+                is_closed=is_closed,
+                service=self.service_pks[service_index],
+                department=np.array([d or 0 for d in departments], dtype=np.int64),
+                area=np.array([r.area_id or 0 for r in routed], dtype=np.int64),
+                lat=lat,
+                long=long,
+            )
         return rows, entries
 
     @staticmethod
