@@ -11,7 +11,9 @@ is written. Callers run inside a transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -214,10 +216,10 @@ def loading(
     NOT VALID before the commit, are checked (VALIDATE CONSTRAINT) beside them; until then
     the tables answer without those indexes, which is fine for a generator of benchmark and
     demo data. The jobs of `beside` run on connections of their own beside the builds rather
-    than after them. Last, the tables are analyzed (the planner's statistics, expression
-    indexes' included), once every build is done. Inside a caller's transaction (tests, or
-    a larger job) the keys are checked, the indexes rebuilt, the jobs run and the tables
-    analyzed in it, one by one.
+    than after them. Each table, once its indexes are built, is analyzed (the planner's
+    statistics, expression indexes' included), then its keys are checked. Inside a caller's
+    transaction (tests, or a larger job) the keys are checked, the indexes rebuilt, the
+    jobs run and the tables analyzed in it, one by one.
     SQLite drops and rebuilds its secondary indexes and triggers only, in the transaction."""
     tables = [model._meta.db_table for model in models_]
     outermost = not connection.in_atomic_block
@@ -255,21 +257,26 @@ def loading(
                 job()
             analyze(tables)
     if outermost:
-        definitions = [definition for _name, definition in indexes]
-        # A check waits for the index builds on its table: those behind a trigram index last.
-        checks = sorted(
-            foreign_keys, key=lambda fk: any(f"{fk[0]} USING gin " in d for d in definitions)
-        )
+        quote = connection.ops.quote_name
+        checks = {
+            table: [
+                f"ALTER TABLE {t} VALIDATE CONSTRAINT {quote(n)}"
+                for t, n, _d in foreign_keys
+                if t == table
+            ]
+            for table in {t for t, _n, _d in foreign_keys}
+        }
         build_indexes(
-            definitions,
+            [definition for _name, definition in indexes],
             beside=beside,
-            then=[
-                f"ALTER TABLE {table} VALIDATE CONSTRAINT {connection.ops.quote_name(name)}"
-                for table, name, _definition in checks
-            ],
-            # The planner's statistics, once the tables' indexes (expressions have theirs)
-            # are all made: beside the last checks instead of after them.
-            last=[f"ANALYZE {connection.ops.quote_name(table)}" for table in tables],
+            # Each loaded table, once its indexes are built: its statistics first (those of
+            # its expression indexes too), so that the planner checks a foreign key knowing
+            # the table (a key that is mostly NULL is then checked from its partial index,
+            # not by a scan), then its keys, one after the other (each check holds a lock
+            # that the next would wait for anyway).
+            after={table: [f"ANALYZE {quote(table)}", *checks.pop(table, [])] for table in tables},
+            # Keys of other tables that point at the loaded ones.
+            then=[check for rest in checks.values() for check in rest],
         )
 
 
@@ -317,33 +324,57 @@ def build_indexes(
     *,
     beside: Sequence[Callable[[], None]] = (),
     then: Sequence[str] = (),
-    last: Sequence[str] = (),
+    after: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Run the CREATE INDEX statements over `connections_` connections at once, each in its
     own transaction, the trigram (GIN) and GiST ones first: they take longest and can't be
     split over processes, so the others fill the remaining connections around them. The
     functions of `beside` (using the default connection, one of their own) start after the
-    slow builds, the statements of `then` (checks of foreign keys) after every build, as
-    connections come free, and those of `last` once every build is finished. Every job is
-    tried even if one fails; then the first failure is raised."""
+    slow builds, the statements of `then` after every build, as connections come free; the
+    statements of `after[table]` run one after the other on one connection once every
+    index of that table is built. Every job is tried even if one fails; then the first
+    failure is raised."""
     slow = [d for d in definitions if " USING gin " in d or " USING gist " in d]
-    rest = [d for d in definitions if d not in slow]
+    # The tables with the fewest indexes first: their `after` statements can then start
+    # while the others' indexes are still being built.
+    indexes_of = Counter(_indexed_table(d) for d in definitions)
+    rest = sorted(
+        (d for d in definitions if d not in slow), key=lambda d: indexes_of[_indexed_table(d)]
+    )
     order: list[str | Callable[[], None]] = [*slow, *beside, *rest, *then]
+    after = dict(after or {})
+    # Each table's `after` statements are queued right behind its last build: a connection
+    # that takes them waits only for the builds still running on that table (jobs are
+    # taken in order), and they then run beside the other tables' builds.
+    last_build = {_indexed_table(d): d for d in order if isinstance(d, str) and d in definitions}
     with ThreadPoolExecutor(max_workers=max(1, min(connections_, len(order)))) as pool:
-        started = [pool.submit(_run_job, job) for job in order]
-        # Jobs are taken in order: when one of `last` is taken, every build has been taken
-        # and is running or done, so waiting for them holds no job back.
-        builds = [future for future, job in zip(started, order, strict=True) if job in definitions]
-        started += [pool.submit(_run_after, builds, job) for job in last]
+        started: list[Future] = []
+        builds: dict[str, list[Future]] = {}
+        for job in order:
+            started.append(pool.submit(_run_job, job))
+            if isinstance(job, str) and job in definitions:
+                table = _indexed_table(job)
+                builds.setdefault(table, []).append(started[-1])
+                if last_build[table] == job and table in after:
+                    started.append(pool.submit(_run_after, builds[table], after.pop(table)))
+        for statements in after.values():  # tables without indexes
+            started.append(pool.submit(_run_after, [], statements))
         results = [future.result() for future in started]
     failures = [result for result in results if result is not None]
     if failures:
         raise failures[0]
 
 
-def _run_after(builds: list[Future], job: str) -> BaseException | None:
+def _indexed_table(definition: str) -> str:
+    """The table of a CREATE INDEX statement (as pg_get_indexdef writes it), unqualified."""
+    found = re.search(r" ON (?:ONLY )?([^\s(]+)", definition)
+    return found.group(1).rsplit(".", 1)[-1].strip('"') if found else ""
+
+
+def _run_after(builds: list[Future], statements: Sequence[str]) -> BaseException | None:
     wait(builds)
-    return _run_job(job)
+    failures = [_run_job(statement) for statement in statements]
+    return next((failure for failure in failures if failure is not None), None)
 
 
 def _run_job(job: str | Callable[[], None]) -> BaseException | None:
