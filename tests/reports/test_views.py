@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -79,6 +79,32 @@ def test_home_shows_counts_map_and_latest(client):
     assert "Hidden spam text" not in html
     assert "/open311/v2/services.json" in html and "/api/docs/" in html
     assert_no_private_data(html)
+
+
+def test_home_map_markers_carry_each_reports_public_fields(client, settings):
+    settings.TIME_ZONE = "America/New_York"
+    # 03:30 UTC on 2 March is still 1 March in New York: the marker shows the local day.
+    late = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)
+    fixed = ServiceRequestFactory(
+        service__name="Pothole", state="fixed", status="closed", requested_datetime=late
+    )
+    new = ServiceRequestFactory(service__name="Graffiti", requested_datetime=late)
+    ServiceRequestFactory(hidden=True)
+    response = client.get(reverse("reports:home"))
+    markers = {marker["id"]: marker for marker in response.context["markers"]}
+    assert set(markers) == {fixed.pk, new.pk}
+    assert markers[fixed.pk] == {
+        "id": fixed.pk,
+        "lat": fixed.lat,
+        "long": fixed.long,
+        "title": "Pothole",
+        "status": "closed",
+        "state": fixed.get_state_display(),
+        "date": "Mar 1, 2026",
+        "url": fixed.get_absolute_url(),
+    }
+    assert markers[new.pk]["state"] == new.get_state_display() != markers[fixed.pk]["state"]
+    assert markers[new.pk]["url"] == f"/reports/{new.pk}/"
 
 
 def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
