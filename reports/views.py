@@ -74,7 +74,7 @@ STATE_LABELS = dict(ServiceRequest.State.choices)
 
 # What the map script needs about each report (only public fields), read as tuples.
 MARKER_FIELDS = ("pk", "lat", "long", "service__name", "status", "state", "requested_datetime")
-# A report id no database hands out: reversed once per page, then replaced by each row's.
+# Stands for the report's id in its URL, reversed once per page; each row's id takes its place.
 URL_SENTINEL = 4_611_686_018_427_387_904
 
 
