@@ -34,6 +34,7 @@ from django.views.generic.edit import FormMixin
 from civic311.geo import in_city_bounds
 from civic311.http_cache import public_page
 from civic311.input import FormInputProblemMixin
+from civic311.maps import marker_url_pattern
 from civic311.numbers import parse_number
 from civic311.ratelimit import rate_limit
 from departments.querysets import neighbourhood_at
@@ -74,8 +75,6 @@ STATE_LABELS = dict(ServiceRequest.State.choices)
 
 # What the map script needs about each report (only public fields), read as tuples.
 MARKER_FIELDS = ("pk", "lat", "long", "service__name", "status", "state", "requested_datetime")
-# Stands for the report's id in its URL, reversed once per page; each row's id takes its place.
-URL_SENTINEL = 4_611_686_018_427_387_904
 
 
 def marker_row(report: ServiceRequest) -> tuple[Any, ...]:
@@ -89,9 +88,9 @@ def marker_row(report: ServiceRequest) -> tuple[Any, ...]:
 def report_markers(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """The map's markers from rows of MARKER_FIELDS. The home page's map shows 300 reports:
     built as model instances, each with its own reverse() and date formatting, they cost
-    two thirds of the page's time; here the URL is reversed once and each day's date and
+    two thirds of the page's time; here the URL is resolved once and each day's date and
     each state's label are formatted once per page."""
-    head, _, tail = reverse("reports:detail", args=[URL_SENTINEL]).rpartition(str(URL_SENTINEL))
+    url = marker_url_pattern("reports:detail")
     days: dict[Any, str] = {}
     labels: dict[str, str] = {}
     markers = []
@@ -112,7 +111,7 @@ def report_markers(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 "status": status,
                 "state": labels[state],
                 "date": days[day],
-                "url": f"{head}{pk}{tail}",
+                "url": url.format(pk),
             }
         )
     return markers

@@ -11,14 +11,13 @@ from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language
 
-from civic311.maps import MAP_MEDIA, map_config
+from civic311.maps import MAP_MEDIA, map_config, marker_url_pattern
 from departments.models import Boundary, Department
 from departments.permissions import department_ids
 from reports.admin.paging import EstimatedCountPaginator, QueueChangeList
@@ -54,7 +53,7 @@ def map_marker(pk: int, lat: float, long: float, state: str, service: str) -> di
 
 def map_markers(rows: list[tuple[int, float, float, str, str]]) -> list[dict[str, object]]:
     """Reports on a staff map, from (pk, lat, long, state, service name) rows."""
-    url = _report_url_pattern(get_script_prefix())
+    url = marker_url_pattern("admin:reports_servicerequest_change")
     return [
         {
             "id": pk,
@@ -67,14 +66,6 @@ def map_markers(rows: list[tuple[int, float, float, str, str]]) -> list[dict[str
         }
         for pk, lat, long, state, service in rows
     ]
-
-
-@lru_cache(maxsize=8)
-def _report_url_pattern(prefix: str) -> str:
-    """A report's admin page, to fill in with its number. Resolved once per URL prefix: the
-    queue map has hundreds of markers, and reverse() per marker was a good part of the
-    page's time."""
-    return reverse("admin:reports_servicerequest_change", args=[0]).replace("/0/", "/{}/")
 
 
 def queue_map_rows(cl: ChangeList) -> list[tuple[int, float, float, str, str]]:
