@@ -57,6 +57,7 @@ def read_page(
     by_distance: bool = False,
     in_circle: bool = False,
     in_cells: bool = False,
+    plain: tuple[datetime, datetime, datetime] | None = None,
     extended: bool,
     xml: bool,
     origin: str,
@@ -72,6 +73,7 @@ def read_page(
         by_distance=by_distance,
         in_circle=in_circle,
         in_cells=in_cells,
+        plain=plain,
     )
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")

@@ -184,6 +184,13 @@ class SharedFields(dict):
         return dict(self)
 
 
+# What narrows the list beyond its window of requested times (the options included).
+NARROWING = (
+    "service_request_id", "service_code", "status", "bbox", "updated_after", "updated_before",
+    "radius", "cursor",
+)  # fmt: skip
+
+
 class ServiceRequestFilter(filters.FilterSet):
     service_request_id = IdInFilter(field_name="pk", lookup_expr="in")
     service_code = ServiceCodeFilter()
@@ -230,6 +237,14 @@ class ServiceRequestFilter(filters.FilterSet):
             found.base_fields = SharedFields(found.base_fields)
             cls._form_class = found
         return found
+
+    def requested_window(self) -> tuple[datetime, datetime] | None:
+        """The window of requested times (start, end), when the list is narrowed by
+        nothing else (reports/api/positions.py finds its deep pages)."""
+        data = self.form.cleaned_data
+        if any(data.get(name) for name in NARROWING):
+            return None
+        return data["start_date"], data["end_date"]
 
     def filter_queryset(self, queryset: Any) -> Any:
         data = self.form.cleaned_data

@@ -45,6 +45,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from reports.api import positions
 from reports.models import Photo, RequestUpdate, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
@@ -223,14 +224,17 @@ def window(
     by_distance: bool = False,
     in_circle: bool = False,
     in_cells: bool = False,
+    plain: tuple[datetime, datetime, datetime] | None = None,
 ) -> tuple[QuerySet[ServiceRequest], int, int]:
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
 
-    A deep page first finds its ids from an index alone, then reads only those rows; so
-    does a radius search (`in_circle`: the points in the circle are scattered over the
-    table), unless it reads the circle's cells (`in_cells`, see around()), whose index
-    holds all a page reads."""
+    A deep page of a list filtered by nothing but its window of requested times (`plain`:
+    the window's start and end, and the moment `filtered` is public at) starts where the
+    hourly counts put it (positions.py). A deep page first finds its ids from an index
+    alone, then reads only those rows; so does a radius search (`in_circle`: the points in
+    the circle are scattered over the table), unless it reads the circle's cells
+    (`in_cells`, see around()), whose index holds all a page reads."""
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
@@ -248,6 +252,14 @@ def window(
             if not in_circle:
                 return ordered, 0, size
     offset = (page - 1) * size
+    if plain is not None and offset >= positions.SKIP_AT_LEAST and positions.usable():
+        start, end, now = plain
+        found = positions.page_start(start=start, end=end, now=now, offset=offset)
+        if found is None:  # past the last row
+            return ServiceRequest.objects.none(), 0, size
+        before, skip = found
+        # At most an hour's reports are stepped over here: read in one query, not by ids.
+        return ordered.filter(requested_datetime__lt=before), skip, skip + size
     if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer). The inner query

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -258,10 +259,12 @@ class ServiceRequestListApi(Open311Api):
         never appear; contact details of reporters never do."""
         query = request.query_params
         extended = extensions_requested(request)
-        filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public())
+        now = timezone.now()
+        filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public(now))
         if not filterset.is_valid():
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
+        window = filterset.requested_window()
         rows = filterset.qs
         circle, in_cells = options.get("radius") is not None, False
         if circle:
@@ -276,6 +279,7 @@ class ServiceRequestListApi(Open311Api):
             by_distance=options.get("sort") == "distance",
             in_circle=circle,
             in_cells=in_cells,
+            plain=(*window, now) if window else None,
             extended=extended,
             xml=fmt == "xml",
             origin=documents.origin_of(request),

@@ -10,7 +10,10 @@ department and area, so they can be summed from two small tables instead:
   category, department, area): how many, how many had a target, how many met it, and a
   histogram of their close times (BUCKETS log-spaced buckets of seconds);
 - insights_cell_month: the map's points (not hidden) per (local month requested, finest
-  grid cell), for the unfiltered hotspot map.
+  grid cell), for the unfiltered hotspot map;
+- insights_public_hour: reports not hidden per hour requested (hours since 1970 in UTC,
+  whatever the zone), with which the Open311 list finds where a deep page starts without
+  stepping over the rows before it (reports/api/positions.py).
 
 The histogram does not replace the close times: it says in which bucket a percentile's
 rank falls and at which offset, and the exact value is then read from an index ordered by
@@ -46,6 +49,9 @@ HISTOGRAM = [f"h{i}" for i in range(BUCKETS)]
 RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "hidden"]
 CLOSED_KEY = ["day", "service_id", "department_id", "area_id"]
 CELL_KEY = ["month", "gy", "gx"]
+HOUR_KEY = ["hour"]
+# A report's hour: whole hours since 1970-01-01 UTC (floor, as reports/api/positions.py).
+HOUR = "floor(extract(epoch FROM requested_datetime) / 3600)::bigint"
 # The map's finest cell, in degrees: coarser cells of 2ⁿ times this size are sums of these
 # (hotspots.py).
 FINE_CELL = 0.0025
@@ -118,6 +124,12 @@ def cell_rows(relation: str, sign: int, zone: str) -> str:
     )
 
 
+def hour_rows(relation: str, sign: int, zone: str) -> str:
+    """One signed row per not hidden report of `relation`, keyed like insights_public_hour
+    (UTC hours: `zone` plays no part)."""
+    return f"SELECT {HOUR} AS hour, {sign} AS n FROM {relation} WHERE NOT hidden"
+
+
 def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows: str) -> str:
     """Add the grouped signed rows to `table`, skipping groups whose change is nothing (an
     update that touched no counted column)."""
@@ -132,8 +144,9 @@ def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows
     )
 
 
-def apply_sql(sources: list[tuple[str, int]], zone: str) -> list[str]:
-    """The upserts that add the signed rows of each (relation, sign) to both tables."""
+def apply_sql(sources: list[tuple[str, int]], zone: str, *, hours: bool = True) -> list[str]:
+    """The upserts that add the signed rows of each (relation, sign) to the tables (not to
+    insights_public_hour with hours=False, as before migration insights 0003)."""
     received = " UNION ALL ".join(received_rows(rel, sign, zone) for rel, sign in sources)
     closed = " UNION ALL ".join(closed_rows(rel, sign, zone) for rel, sign in sources)
     # Grouped by bucket first, so that the bucket (a logarithm) is computed once per report
@@ -145,8 +158,10 @@ def apply_sql(sources: list[tuple[str, int]], zone: str) -> list[str]:
     )
     histogram_sums = [f"COALESCE(sum(n) FILTER (WHERE bucket = {i}), 0)" for i in range(BUCKETS)]
     cells = " UNION ALL ".join(cell_rows(rel, sign, zone) for rel, sign in sources)
+    by_hour = " UNION ALL ".join(hour_rows(rel, sign, zone) for rel, sign in sources)
     return [
         _upsert("insights_cell_month", CELL_KEY, ["n"], ["sum(n)"], cells),
+        *([_upsert("insights_public_hour", HOUR_KEY, ["n"], ["sum(n)"], by_hour)] * hours),
         _upsert(
             "insights_received_day",
             RECEIVED_KEY,
@@ -164,13 +179,31 @@ def apply_sql(sources: list[tuple[str, int]], zone: str) -> list[str]:
     ]
 
 
-def _trigger_function(name: str, sources: list[tuple[str, int]], zone: str) -> str:
-    body = ";\n".join(apply_sql(sources, zone))
+def _trigger_function(
+    name: str, sources: list[tuple[str, int]], zone: str, *, hours: bool = True
+) -> str:
+    body = ";\n".join(apply_sql(sources, zone, hours=hours))
     return (
         # No JIT: compiling the wide aggregate costs far more than running it.
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off "
         "AS $body$\n"
         f"BEGIN\n{body};\nRETURN NULL;\nEND\n$body$"
+    )
+
+
+TABLES = (
+    "insights_received_day",
+    "insights_closed_day",
+    "insights_cell_month",
+    "insights_public_hour",  # the last: not in migration insights 0002's triggers
+)
+
+
+def _truncate_function(tables: tuple[str, ...]) -> str:
+    deletes = " ".join(f"DELETE FROM {table};" for table in tables)
+    return (
+        "CREATE OR REPLACE FUNCTION insights_rollup_truncate() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $body$ BEGIN {deletes} RETURN NULL; END $body$"
     )
 
 
@@ -189,15 +222,28 @@ def install_sql(zone: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS insights_cell_month (month date NOT NULL, "
         "gy integer NOT NULL, gx integer NOT NULL, n integer NOT NULL, "
         f"PRIMARY KEY ({', '.join(CELL_KEY)}))",
+        "CREATE TABLE IF NOT EXISTS insights_public_hour (hour bigint PRIMARY KEY, "
+        "n integer NOT NULL)",
         _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone),
         _trigger_function("insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone),
         _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone),
-        "CREATE OR REPLACE FUNCTION insights_rollup_truncate() RETURNS trigger "
-        "LANGUAGE plpgsql AS $body$ BEGIN DELETE FROM insights_received_day; "
-        "DELETE FROM insights_closed_day; DELETE FROM insights_cell_month; RETURN NULL; "
-        "END $body$",
+        _truncate_function(TABLES),
         # The zone the days are local to, where one query can read it (usable()).
         f"COMMENT ON TABLE insights_received_day IS {zone_literal(zone)}",
+    ]
+
+
+def without_hours_sql(zone: str) -> list[str]:
+    """Back to migration insights 0002: trigger functions that keep no hourly counts, and
+    no insights_public_hour."""
+    return [
+        _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone, hours=False),
+        _trigger_function(
+            "insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone, hours=False
+        ),
+        _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone, hours=False),
+        _truncate_function(TABLES[:-1]),
+        "DROP TABLE IF EXISTS insights_public_hour",
     ]
 
 
@@ -226,9 +272,7 @@ def uninstall_sql() -> list[str]:
     return [
         *(f"DROP TRIGGER IF EXISTS insights_rollup_{op} ON {REPORTS}" for op in OPS),
         *(f"DROP FUNCTION IF EXISTS insights_rollup_{op}()" for op in OPS),
-        "DROP TABLE IF EXISTS insights_received_day",
-        "DROP TABLE IF EXISTS insights_closed_day",
-        "DROP TABLE IF EXISTS insights_cell_month",
+        *(f"DROP TABLE IF EXISTS {table}" for table in TABLES),
         *(f"DROP INDEX IF EXISTS {name}" for name in INDEXES),
     ]
 
@@ -250,11 +294,9 @@ def rebuild_sql(zone: str) -> list[str]:
         f"LOCK TABLE {REPORTS} IN SHARE MODE",
         "SET LOCAL jit = off",
         *install_sql(zone),
-        "TRUNCATE insights_received_day, insights_closed_day, insights_cell_month",
+        f"TRUNCATE {', '.join(TABLES)}",
         *apply_sql([(REPORTS, 1)], zone),
-        "ANALYZE insights_received_day",
-        "ANALYZE insights_closed_day",
-        "ANALYZE insights_cell_month",
+        *(f"ANALYZE {table}" for table in TABLES),
     ]
 
 

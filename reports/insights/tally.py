@@ -15,7 +15,8 @@ The numbers are rollups.apply_sql's, exactly:
   and the caller recounts with rebuild() instead;
 - a close time's bucket is floor(4 · ln(seconds)) with the C library's log, which is what
   PostgreSQL's LN calls (multiplying by 4 is exact);
-- a map cell is floor(coordinate / FINE_CELL) in binary floating point, as in SQL.
+- a map cell is floor(coordinate / FINE_CELL) in binary floating point, as in SQL;
+- an hour is whole hours since 1970 UTC, in integers.
 tests/insights/test_summaries.py compares the tables with rebuild()'s after a load.
 """
 
@@ -34,12 +35,14 @@ from reports.insights import rollups
 QUARTER = 15 * 60 * 10**6  # microseconds
 DAY = 86400 * 10**6
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's, which the generator's times count from
+HOUR = 3600 * 10**6
+UNIX_HOURS = (EPOCH - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(hours=1)  # at EPOCH
 
 Grouped = tuple[np.ndarray, np.ndarray]  # distinct keys (rows), their sums (rows)
 
 
 class Tally:
-    """Counts for the three summary tables, added batch by batch (add), written once
+    """Counts for the four summary tables, added batch by batch (add), written once
     (write). Times are whole microseconds since 2000-01-01 UTC, as the generator's."""
 
     def __init__(self, starts: np.ndarray, offsets: np.ndarray) -> None:
@@ -48,6 +51,7 @@ class Tally:
         self.received: list[Grouped] = []
         self.closed: list[Grouped] = []
         self.cells: list[Grouped] = []
+        self.hours: list[Grouped] = []
 
     @classmethod
     def for_period(cls, first: int, last: int) -> Tally | None:
@@ -109,6 +113,7 @@ class Tally:
         gy = np.floor(lat / rollups.FINE_CELL).astype(np.int64)
         gx = np.floor(long / rollups.FINE_CELL).astype(np.int64)
         self.cells.append(grouped([month.astype(np.int64), gy, gx], [ones]))
+        self.hours.append(grouped([requested // HOUR + UNIX_HOURS], [ones]))
         rows = np.flatnonzero(is_closed)
         if len(rows):
             done, target = closed[rows], has_target[rows]
@@ -128,6 +133,7 @@ class Tally:
         received = merged(self.received, 4, 2)
         closed = merged(self.closed, 4, 3 + rollups.BUCKETS)
         cells = merged(self.cells, 3, 1)
+        hours = merged(self.hours, 1, 1)
         date, number, count = np.int32, np.int64, np.int32  # as the tables' columns
         tables = [
             # Generated reports are never hidden: `hidden` is false in every row.
@@ -139,6 +145,8 @@ class Tally:
              [*columns(closed[0], [date, number, number, number]), *columns(closed[1], count)]),
             ("insights_cell_month", rollups.CELL_KEY, ["n"],
              [*columns(cells[0], [date, count, count]), *columns(cells[1], count)]),
+            ("insights_public_hour", rollups.HOUR_KEY, ["n"],
+             [*columns(hours[0], number), *columns(hours[1], count)]),
         ]  # fmt: skip
         with connection.cursor() as cursor:
             for table, key, values, arrays in tables:

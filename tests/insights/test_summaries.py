@@ -79,13 +79,14 @@ def assert_same_as_scan(monkeypatch, filters_list: list[Filters]) -> None:
 
 
 def summary_rows() -> dict[str, set[tuple[Any, ...]]]:
-    """Both tables, without the rows that went back to nothing."""
+    """The tables, without the rows that went back to nothing."""
     found = {}
     with connection.cursor() as cursor:
         for table, key in (
             ("insights_received_day", rollups.RECEIVED_KEY),
             ("insights_closed_day", rollups.CLOSED_KEY),
             ("insights_cell_month", rollups.CELL_KEY),
+            ("insights_public_hour", rollups.HOUR_KEY),
         ):
             cursor.execute(f"SELECT * FROM {table}")
             found[table] = {row for row in cursor.fetchall() if any(row[len(key) :])}

@@ -1,0 +1,141 @@
+"""Deep pages of the Open311 list found from the reports counted by hour (PostgreSQL;
+reports/api/positions.py): every page equals the page the plain OFFSET reads, with reports
+hidden, still in their preview window, after the window's end, before its start in its
+first hour, sharing an instant, and after changes that the counts' triggers follow."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reports.api import positions
+from tests.factories import ServiceFactory, ServiceRequestFactory
+from tests.reports.open311_support import json_of
+
+pytestmark = pytest.mark.django_db
+
+URL = "/open311/v2/requests.json"
+
+
+@pytest.fixture
+def reports() -> list[Any]:
+    """About 150 reports over the last 40 hours, several an hour, some at the same instant;
+    a few hidden, three still in their preview window (one filed two hours ago), one filed
+    after now (past the default window's end)."""
+    draw = random.Random(311)
+    service = ServiceFactory()
+    now = timezone.now().replace(microsecond=0)
+    made = []
+    for _ in range(140):
+        requested = now - timedelta(minutes=draw.randrange(1, 40 * 60))
+        made.append(ServiceRequestFactory(service=service, requested_datetime=requested))
+    for report in made[:6]:  # ties: the same instant as another report
+        made.append(
+            ServiceRequestFactory(service=service, requested_datetime=report.requested_datetime)
+        )
+    for report in made[10:15]:
+        report.hidden = True
+        report.save(update_fields=["hidden"])
+    later = now + timedelta(hours=1)
+    for minutes in (3, 30, 120):
+        made.append(
+            ServiceRequestFactory(
+                service=service,
+                requested_datetime=now - timedelta(minutes=minutes),
+                published_at=later,
+            )
+        )
+    made.append(
+        ServiceRequestFactory(service=service, requested_datetime=now + timedelta(minutes=20))
+    )
+    return made
+
+
+def pages(client, monkeypatch, query: dict[str, Any], *, counted: bool) -> list[list[str]]:
+    """Every page of the list for `query` (and one past the end), read from the hourly
+    counts or (counted=False) by the plain OFFSET."""
+    with monkeypatch.context() as patch:
+        patch.setattr(positions, "SKIP_AT_LEAST", 0)
+        if not counted:
+            patch.setattr(positions, "usable", lambda: False)
+        found, number = [], 1
+        while True:
+            response = client.get(URL, {**query, "page": number})
+            assert response.status_code == 200
+            found.append([row["service_request_id"] for row in json_of(response)])
+            if not found[-1]:
+                return found
+            number += 1
+
+
+def assert_same_pages(client, monkeypatch, query: dict[str, Any]) -> None:
+    plain = pages(client, monkeypatch, query, counted=False)
+    assert sum(map(len, plain)) > 20
+    assert pages(client, monkeypatch, query, counted=True) == plain
+
+
+WINDOWS = [
+    {"page_size": 7},
+    {"page_size": 1},
+    # A window ending and starting mid-hour: reports of its first hour before its start,
+    # of its last hour after its end.
+    {
+        "page_size": 5,
+        "start_date": (timezone.now() - timedelta(hours=30, minutes=17)).isoformat(),
+        "end_date": (timezone.now() - timedelta(hours=3, minutes=41)).isoformat(),
+    },
+]
+
+
+@pytest.mark.parametrize("query", WINDOWS)
+def test_every_page_equals_the_plain_offsets(client, monkeypatch, reports, query):
+    assert_same_pages(client, monkeypatch, query)
+
+
+def test_pages_follow_hiding_deleting_moving_and_publishing(client, monkeypatch, reports):
+    for report in reports[20:24]:
+        report.hidden = True
+        report.save(update_fields=["hidden"])
+    reports[10].hidden = False
+    reports[10].save(update_fields=["hidden"])
+    reports[30].delete()
+    reports[31].requested_datetime -= timedelta(hours=5)
+    reports[31].save(update_fields=["requested_datetime"])
+    preview = next(r for r in reports if r.published_at > timezone.now())
+    preview.published_at = timezone.now()
+    preview.save(update_fields=["published_at"])
+    assert_same_pages(client, monkeypatch, {"page_size": 6})
+
+
+def test_the_counts_are_read_on_postgresql_in_one_query(client, monkeypatch, reports):
+    """A deep page is its position (one query, however deep) and the page's own query;
+    with any other filter it is the page's query alone."""
+    monkeypatch.setattr(positions, "SKIP_AT_LEAST", 0)
+    for query in ({"page": 12, "page_size": 5}, {"page": 12, "page_size": 5, "status": "open"}):
+        client.get(URL, query)  # the page's documents are built and stored
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL, query).status_code == 200
+        counted = [q for q in queries if "insights_public_hour" in q["sql"]]
+        expected = 1 if positions.usable() and "status" not in query else 0
+        assert len(counted) == expected
+        assert len(queries) == 1 + expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the counts are PostgreSQL's")
+def test_the_hourly_counts_equal_the_reports(reports):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hour, n FROM insights_public_hour WHERE n <> 0")
+        kept = dict(cursor.fetchall())
+    expected: dict[int, int] = {}
+    for report in reports:
+        report.refresh_from_db()
+        if not report.hidden:
+            hour = positions.hour_of(report.requested_datetime)
+            expected[hour] = expected.get(hour, 0) + 1
+    assert kept == expected
