@@ -7,9 +7,10 @@ of 100 stepped over 29,900 entries, page 2,000 over 199,900 (14 ms at a million 
 insights_public_hour (reports/insights/rollups.py) holds how many reports that are not
 hidden were requested in each hour, kept exact by triggers in the transaction of every
 change. A running sum of the hours, newest first, finds the hour that holds the page's
-first row and how many rows come before it, in one statement that reads only as far as
-that hour; the page is then read from the end of that hour, stepping over at most one
-hour's reports (3.3 ms for page 2,000 at a million reports).
+first row and how many rows come before it, reading only as far as that hour; in the same
+statement the row before the page's first is found by stepping over that hour's entries
+in an index (at most an hour's reports). The page is then read after that row, as after a
+cursor: page 2,000 of 100 at a million reports in 3.0 ms in process, against 14.1.
 
 The counts leave out what changes with the clock alone, and what lies outside the window:
 the statement subtracts, hour by hour, the reports still in their preview window
@@ -56,10 +57,12 @@ def usable() -> bool:
 
 def page_start(
     *, start: datetime, end: datetime, now: datetime, offset: int
-) -> tuple[datetime, int] | None:
+) -> tuple[datetime, tuple[datetime, int] | None] | None:
     """Where the row at `offset` of the public reports requested between `start` and `end`
-    (both included) is, newest first, as seen at `now`: the time before which the rows to
-    read from are, and how many of those come first; None when there is no such row."""
+    (both included) is, newest first, as seen at `now`: the end of the hour that holds it
+    (the page's rows are before it) and the position of the row before it in that hour, if
+    any (the page's rows come after it, as after a cursor); None when there is no such
+    row."""
     with connection.cursor() as cursor:
         cursor.execute(
             LOCATE,
@@ -69,26 +72,37 @@ def page_start(
         found = cursor.fetchone()
     if found is None:  # past the last row
         return None
-    hour, before = found
-    return hour_start(hour + 1), offset - before
+    hour, requested, pk = found
+    return hour_start(hour + 1), (requested, pk) if pk is not None else None
 
 
 # The hour that holds the row at %(offset)s and how many rows come before it: the hours'
 # counts summed newest first (a running sum, read only as far as that hour), less what they
 # hold that the list leaves out: reports still in their preview window and reports after
 # the window's end (the window's first hour may hold reports before its start: they come
-# last in that hour, see above). One statement, however deep the page.
+# last in that hour, see above). Then the row before it in that hour, from the index alone.
+# One statement, however deep the page.
 LOCATE = f"""
 WITH outside AS MATERIALIZED (
     SELECT {rollups.HOUR} AS hour, count(*) AS n FROM {REPORTS}
     WHERE NOT hidden AND requested_datetime >= %(start)s
     AND (published_at > %(now)s OR requested_datetime > %(end)s) GROUP BY 1
+), found AS MATERIALIZED (
+    SELECT hour, (upto - n)::bigint AS before FROM (
+        SELECT hour, n, sum(n) OVER (ORDER BY hour DESC ROWS UNBOUNDED PRECEDING) AS upto
+        FROM (
+            SELECT h.hour,
+            h.n - COALESCE((SELECT o.n FROM outside o WHERE o.hour = h.hour), 0) AS n
+            FROM insights_public_hour h WHERE h.hour <= %(top)s AND h.hour >= %(last)s
+            ORDER BY h.hour DESC
+        ) AS counted
+    ) AS summed WHERE upto > %(offset)s ORDER BY hour DESC LIMIT 1
 )
-SELECT hour, (upto - n)::bigint FROM (
-    SELECT hour, n, sum(n) OVER (ORDER BY hour DESC ROWS UNBOUNDED PRECEDING) AS upto FROM (
-        SELECT h.hour, h.n - COALESCE((SELECT o.n FROM outside o WHERE o.hour = h.hour), 0)
-        AS n FROM insights_public_hour h WHERE h.hour <= %(top)s AND h.hour >= %(last)s
-        ORDER BY h.hour DESC
-    ) AS counted
-) AS summed WHERE upto > %(offset)s ORDER BY hour DESC LIMIT 1
+SELECT f.hour, p.requested_datetime, p.id FROM found f LEFT JOIN LATERAL (
+    SELECT requested_datetime, id FROM {REPORTS} WHERE NOT hidden
+    AND published_at <= %(now)s AND requested_datetime >= %(start)s
+    AND requested_datetime <= %(end)s
+    AND requested_datetime < to_timestamp((f.hour + 1) * 3600)
+    ORDER BY requested_datetime DESC, id DESC OFFSET GREATEST(%(offset)s - f.before - 1, 0) LIMIT 1
+) AS p ON %(offset)s > f.before
 """
