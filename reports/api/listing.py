@@ -116,6 +116,12 @@ def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) ->
     """The rows after `position` in newest-first order. The plain upper bound on the time
     lets the index seek; the OR only settles ties within one instant."""
     requested, pk = position
+    if connection.vendor == "postgresql":
+        # As one SQL row comparison, which PostgreSQL seeks by its first column: the ORM's
+        # three filters took longer to build than the database to answer them.
+        table = ServiceRequest._meta.db_table
+        rows = f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)'
+        return queryset.filter(RawSQL(rows, (requested, pk), BooleanField()))
     return queryset.filter(requested_datetime__lte=requested).filter(
         Q(requested_datetime__lt=requested) | Q(pk__lt=pk)
     )
@@ -258,14 +264,10 @@ def window(
         if found is None:  # past the last row
             return ServiceRequest.objects.none(), 0, size
         hour_end, previous = found
-        # As SQL: the ORM's filters for the same took longer to build than PostgreSQL to
-        # answer them. A row comparison: PostgreSQL seeks by its first column.
+        if previous is not None:
+            return after(ordered, previous), 0, size
         table = ServiceRequest._meta.db_table
-        if previous is None:
-            where = RawSQL(f'"{table}"."requested_datetime" < %s', [hour_end], BooleanField())
-        else:
-            rows = f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)'
-            where = RawSQL(rows, previous, BooleanField())
+        where = RawSQL(f'"{table}"."requested_datetime" < %s', [hour_end], BooleanField())
         return ordered.filter(where), 0, size
     if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
