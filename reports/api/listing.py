@@ -11,9 +11,10 @@ description. They are built for reports whose stored document is missing or out 
 
 Paging: rows are ordered newest first by (requested_datetime, id). `page` N finds the ids
 of its rows in the index alone (an index-only scan over (…, requested_datetime, id)
-entries, never a heap fetch for the skipped rows), then reads only those rows; `cursor`
-(the last row's position, given in the Link header of a full page) seeks straight to the
-next page.
+entries, never a heap fetch for the skipped rows), then reads only those rows; on
+PostgreSQL a deep page of the list narrowed only by its dates starts where the hourly
+counts put it instead (positions.py). `cursor` (the last row's position, given in the Link
+header of a full page) seeks straight to the next page.
 """
 
 from __future__ import annotations
