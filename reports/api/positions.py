@@ -16,8 +16,8 @@ The counts leave out what changes with the clock alone, and what lies outside th
 the statement subtracts, hour by hour, the reports still in their preview window
 (published_at > now: found through the insights_sr_published index) and those after the
 window's end. The window's first hour may hold reports from before the window's start:
-they come after all of that hour's other reports, so at most they shorten the last page,
-which the page's query leaves them out of.
+they come after all of that hour's other reports, so a position among them is past the
+last row, and the last page's query leaves them out.
 
 Used for the list narrowed by nothing but its window of requested times, from the
 SKIP_AT_LEAST-th row on (before it, stepping over the index is as fast); with any other filter
@@ -72,7 +72,10 @@ def page_start(
         found = cursor.fetchone()
     if found is None:  # past the last row
         return None
-    hour, requested, pk = found
+    hour, before, requested, pk = found
+    if pk is None and offset > before:
+        # The window's first hour counted reports from before its start: past the last row.
+        return None
     return hour_start(hour + 1), (requested, pk) if pk is not None else None
 
 
@@ -80,7 +83,8 @@ def page_start(
 # counts summed newest first (a running sum, read only as far as that hour), less what they
 # hold that the list leaves out: reports still in their preview window and reports after
 # the window's end (the window's first hour may hold reports before its start: they come
-# last in that hour, see above). Then the row before it in that hour, from the index alone.
+# last in that hour, see above). Then the row before it in that hour, from the index alone
+# (none when the page starts the hour, or when the position is past the window's start).
 # One statement, however deep the page.
 LOCATE = f"""
 WITH outside AS MATERIALIZED (
@@ -98,7 +102,7 @@ WITH outside AS MATERIALIZED (
         ) AS counted
     ) AS summed WHERE upto > %(offset)s ORDER BY hour DESC LIMIT 1
 )
-SELECT f.hour, p.requested_datetime, p.id FROM found f LEFT JOIN LATERAL (
+SELECT f.hour, f.before, p.requested_datetime, p.id FROM found f LEFT JOIN LATERAL (
     SELECT requested_datetime, id FROM {REPORTS} WHERE NOT hidden
     AND published_at <= %(now)s AND requested_datetime >= %(start)s
     AND requested_datetime <= %(end)s

@@ -139,3 +139,32 @@ def test_the_hourly_counts_equal_the_reports(reports):
             hour = positions.hour_of(report.requested_datetime)
             expected[hour] = expected.get(hour, 0) + 1
     assert kept == expected
+
+
+def test_a_page_past_the_end_is_empty_when_the_first_hour_began_before_the_window(
+    client, monkeypatch
+):
+    """The window starts at half past an hour; that hour's count also holds three reports
+    from before the start. A page whose position falls among those is past the last row:
+    empty, not the hour's reports again."""
+    service = ServiceFactory()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+    start = hour + timedelta(minutes=30)
+    for minutes in (5, 10, 15):  # before the window, in its first hour
+        ServiceRequestFactory(service=service, requested_datetime=hour + timedelta(minutes=minutes))
+    inside = [
+        ServiceRequestFactory(service=service, requested_datetime=start + timedelta(minutes=m))
+        for m in range(0, 300, 12)
+    ]
+    query = {"start_date": start.isoformat(), "end_date": timezone.now().isoformat()}
+    assert_same_pages(client, monkeypatch, {**query, "page_size": 4})
+    assert_same_pages(client, monkeypatch, {**query, "page_size": 1})
+    # 25 reports in the window; its first hour counts six (three of them from before the
+    # start), so the running sum reaches 28 there: pages 27 and 28 of 1 (offsets 26 and
+    # 27) fall among the three from before the start.
+    with monkeypatch.context() as patch:
+        patch.setattr(positions, "SKIP_AT_LEAST", 0)
+        for page in (len(inside) + 2, len(inside) + 3):
+            past = client.get(URL, {**query, "page_size": 1, "page": page})
+            assert past.status_code == 200
+            assert json_of(past) == []
