@@ -265,11 +265,9 @@ def window(
         if found is None:  # past the last row
             return ServiceRequest.objects.none(), 0, size
         hour_end, previous = found
-        if previous is not None:
-            return after(ordered, previous), 0, size
-        table = ServiceRequest._meta.db_table
-        where = RawSQL(f'"{table}"."requested_datetime" < %s', [hour_end], BooleanField())
-        return ordered.filter(where), 0, size
+        # After the row before the page, or, when the page starts its hour, after the hour's
+        # end (no id is below 1, so the position (hour_end, 0) is "before hour_end").
+        return after(ordered, previous or (hour_end, 0)), 0, size
     if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer). The inner query
