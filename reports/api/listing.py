@@ -12,9 +12,10 @@ description. They are built for reports whose stored document is missing or out 
 Paging: rows are ordered newest first by (requested_datetime, id). `page` N finds the ids
 of its rows in the index alone (an index-only scan over (…, requested_datetime, id)
 entries, never a heap fetch for the skipped rows), then reads only those rows; on
-PostgreSQL a deep page of the list narrowed only by its dates starts where the hourly
-counts put it instead (positions.py). `cursor` (the last row's position, given in the Link
-header of a full page) seeks straight to the next page.
+PostgreSQL every page after the first of the list narrowed only by its dates starts where
+the hourly counts put it instead, in the page's own query (positions.py). `cursor` (the
+last row's position, given in the Link header of a full page) seeks straight to the next
+page.
 """
 
 from __future__ import annotations
@@ -236,12 +237,13 @@ def window(
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
 
-    A deep page of a list filtered by nothing but its window of requested times (`plain`:
-    the window's start and end, and the moment `filtered` is public at) starts where the
-    hourly counts put it (positions.py). A deep page first finds its ids from an index
-    alone, then reads only those rows; so does a radius search (`in_circle`: the points in
-    the circle are scattered over the table), unless it reads the circle's cells
-    (`in_cells`, see around()), whose index holds all a page reads."""
+    A page after the first of a list filtered by nothing but its window of requested times
+    (`plain`: the window's start and end, and the moment `filtered` is public at) starts
+    where the hourly counts put it, in the page's own query (PostgreSQL, positions.py).
+    Another deep page first finds its ids from an index alone, then reads only those rows;
+    so does a radius search (`in_circle`: the points in the circle are scattered over the
+    table), unless it reads the circle's cells (`in_cells`, see around()), whose index
+    holds all a page reads."""
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
@@ -259,15 +261,10 @@ def window(
             if not in_circle:
                 return ordered, 0, size
     offset = (page - 1) * size
-    if plain is not None and offset >= positions.SKIP_AT_LEAST and positions.usable():
+    if plain is not None and offset and positions.usable():
         start, end, now = plain
-        found = positions.page_start(start=start, end=end, now=now, offset=offset)
-        if found is None:  # past the last row
-            return ServiceRequest.objects.none(), 0, size
-        hour_end, previous = found
-        # After the row before the page, or, when the page starts its hour, after the hour's
-        # end (no id is below 1, so the position (hour_end, 0) is "before hour_end").
-        return after(ordered, previous or (hour_end, 0)), 0, size
+        bound = positions.before_page(start=start, end=end, now=now, offset=offset)
+        return ordered.filter(bound), 0, size
     if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer). The inner query

@@ -61,7 +61,6 @@ def pages(client, monkeypatch, query: dict[str, Any], *, counted: bool) -> list[
     """Every page of the list for `query` (and one past the end), read from the hourly
     counts or (counted=False) by the plain OFFSET."""
     with monkeypatch.context() as patch:
-        patch.setattr(positions, "SKIP_AT_LEAST", 0)
         if not counted:
             patch.setattr(positions, "usable", lambda: False)
         found, number = [], 1
@@ -113,18 +112,17 @@ def test_pages_follow_hiding_deleting_moving_and_publishing(client, monkeypatch,
     assert_same_pages(client, monkeypatch, {"page_size": 6})
 
 
-def test_the_counts_are_read_on_postgresql_in_one_query(client, monkeypatch, reports):
-    """A deep page is its position (one query, however deep) and the page's own query;
-    with any other filter it is the page's query alone."""
-    monkeypatch.setattr(positions, "SKIP_AT_LEAST", 0)
+def test_a_deep_page_is_one_query_with_its_position_inside(client, reports):
+    """A deep page is one query however deep, its position found inside it on PostgreSQL;
+    with any other filter the page steps over the index, also in one query."""
     for query in ({"page": 12, "page_size": 5}, {"page": 12, "page_size": 5, "status": "open"}):
         client.get(URL, query)  # the page's documents are built and stored
         with CaptureQueriesContext(connection) as queries:
             assert client.get(URL, query).status_code == 200
-        counted = [q for q in queries if "insights_public_hour" in q["sql"]]
-        expected = 1 if positions.usable() and "status" not in query else 0
-        assert len(counted) == expected
-        assert len(queries) == 1 + expected
+        assert len(queries) == 1
+        counted = positions.usable() and "status" not in query
+        assert (positions.FUNCTION in queries[0]["sql"]) == counted
+        assert ("OFFSET" in queries[0]["sql"]) != counted
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the counts are PostgreSQL's")
@@ -162,9 +160,7 @@ def test_a_page_past_the_end_is_empty_when_the_first_hour_began_before_the_windo
     # 25 reports in the window; its first hour counts six (three of them from before the
     # start), so the running sum reaches 28 there: pages 27 and 28 of 1 (offsets 26 and
     # 27) fall among the three from before the start.
-    with monkeypatch.context() as patch:
-        patch.setattr(positions, "SKIP_AT_LEAST", 0)
-        for page in (len(inside) + 2, len(inside) + 3):
-            past = client.get(URL, {**query, "page_size": 1, "page": page})
-            assert past.status_code == 200
-            assert json_of(past) == []
+    for page in (len(inside) + 2, len(inside) + 3):
+        past = client.get(URL, {**query, "page_size": 1, "page": page})
+        assert past.status_code == 200
+        assert json_of(past) == []
