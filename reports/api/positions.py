@@ -6,10 +6,12 @@ Why: `page` N of the newest-first list found its rows by stepping over the entri
 of 100 stepped over 4,900 entries (1 ms at a million reports), page 2,000 over 199,900
 (14 ms). insights_public_hour (reports/insights/rollups.py) holds how many reports that
 are not hidden were requested in each hour, kept exact by triggers in the transaction of
-every change. The database function below sums the hours newest first until it reaches
-the hour that holds the page's first row, then steps over that hour's entries in an index
-(at most an hour's reports) to the row before it; the page's own query reads on after that
-row, as after a cursor. One statement, however deep the page.
+every change. The database function below sums the hours newest first, a week at a time,
+until it reaches the week that holds the page's first row, then that week's hours one by
+one to the hour, then steps over that hour's entries in an index (at most an hour's
+reports) to the row before it; the page's own query reads on after that row, as after a
+cursor. One statement, however deep the page. (Hour by hour alone, the 1,900 hours before
+page 300 at 100,000 reports took 0.9 ms; a week at a time 0.4.)
 
 It is a PL/pgSQL function, not plain SQL in the page's query, because PostgreSQL keeps a
 function's plans for the connection's life: planned every time, the same work as one
@@ -44,6 +46,8 @@ HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REPORTS = ServiceRequest._meta.db_table
 FUNCTION = "open311_page_position"
+# Hours summed at a time (a week) before the hour that holds the page is looked for in them.
+SPAN = 168
 
 
 def hour_of(moment: datetime) -> int:
@@ -86,6 +90,8 @@ DECLARE
     after_end bigint;
     late_hours bigint[] := '{{}}';
     late_counts bigint[] := '{{}}';
+    high bigint;
+    low bigint;
     counted record;
     upto bigint := 0;
     n bigint;
@@ -107,9 +113,28 @@ BEGIN
             AND l.requested_datetime >= p_start AND l.requested_datetime <= p_end GROUP BY 1
         ) AS g;
     END IF;
+    high := top;
+    WHILE high >= last LOOP
+        low := greatest(high - {SPAN} + 1, last);
+        SELECT coalesce(sum(h.n), 0) INTO n FROM insights_public_hour h
+        WHERE h.hour >= low AND h.hour <= high;
+        IF high = top THEN
+            n := n - after_end;
+        END IF;
+        IF cardinality(late_hours) > 0 THEN
+            n := n - (SELECT coalesce(sum(u.reports), 0)
+                      FROM unnest(late_hours, late_counts) AS u (hour, reports)
+                      WHERE u.hour >= low AND u.hour <= high);
+        END IF;
+        IF upto + n > p_offset THEN
+            EXIT;
+        END IF;
+        upto := upto + n;
+        high := low - 1;
+    END LOOP;
     FOR counted IN
         SELECT h.hour, h.n FROM insights_public_hour h
-        WHERE h.hour <= top AND h.hour >= last ORDER BY h.hour DESC
+        WHERE h.hour >= low AND h.hour <= high ORDER BY h.hour DESC
     LOOP
         n := counted.n;
         IF counted.hour = top THEN

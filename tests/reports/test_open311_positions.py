@@ -97,6 +97,35 @@ def test_every_page_equals_the_plain_offsets(client, monkeypatch, reports, query
     assert_same_pages(client, monkeypatch, query)
 
 
+def test_pages_over_weeks_equal_the_plain_offsets(client, monkeypatch):
+    """Reports over 30 days: the function sums the hours a week at a time before it looks
+    at single hours. Some hidden, two in their preview window (one filed ten days ago, in an
+    older week than the first), one after the window's end in its last hour."""
+    draw = random.Random(2026)
+    service = ServiceFactory()
+    now = timezone.now().replace(microsecond=0)
+    made = [
+        ServiceRequestFactory(
+            service=service, requested_datetime=now - timedelta(minutes=draw.randrange(1, 43200))
+        )
+        for _ in range(90)
+    ]
+    for report in made[:6]:
+        report.hidden = True
+        report.save(update_fields=["hidden"])
+    for days in (0, 10):
+        ServiceRequestFactory(
+            service=service,
+            requested_datetime=now - timedelta(days=days, minutes=7),
+            published_at=now + timedelta(hours=1),
+        )
+    end = now - timedelta(minutes=1)
+    ServiceRequestFactory(service=service, requested_datetime=end + timedelta(seconds=30))
+    query = {"start_date": (now - timedelta(days=31)).isoformat(), "end_date": end.isoformat()}
+    for size in (4, 1):
+        assert_same_pages(client, monkeypatch, {**query, "page_size": size})
+
+
 def test_pages_follow_hiding_deleting_moving_and_publishing(client, monkeypatch, reports):
     for report in reports[20:24]:
         report.hidden = True
