@@ -298,8 +298,8 @@ def build_scenarios() -> list[Scenario]:
         Scenario("extensions=true, 100", api(page_size="100", extensions="true")),
         Scenario("page 50 of 100", api(page_size="100", page="50")),
         Scenario("page 50 by cursor", api(page_size="100", cursor=encode_cursor(*page_49_end[0]))),
-        # Deep enough to be found from the hourly counts (reports/api/positions.py), shallow
-        # enough to hold rows at 100,000 reports too (about 34,000 in the 90-day window).
+        # Deep: the hourly counts (reports/api/positions.py) are summed over most of the
+        # window at 100,000 reports, which still holds rows there (about 34,000).
         Scenario("page 300 of 100", api(page_size="100", page="300")),
         Scenario("radius 500 m, 100", api(page_size="100", **radius)),
         Scenario("radius 500 m by distance", api(page_size="100", sort="distance", **radius)),
