@@ -119,8 +119,10 @@ def test_pages_over_weeks_equal_the_plain_offsets(client, monkeypatch):
             requested_datetime=now - timedelta(days=days, minutes=7),
             published_at=now + timedelta(hours=1),
         )
-    end = now - timedelta(minutes=1)
-    ServiceRequestFactory(service=service, requested_datetime=end + timedelta(seconds=30))
+    # The window ends half way through the hour before this one; a report ten minutes later
+    # is in the same hour, after the end.
+    end = now.replace(minute=0, second=0) - timedelta(minutes=30)
+    ServiceRequestFactory(service=service, requested_datetime=end + timedelta(minutes=10))
     query = {"start_date": (now - timedelta(days=31)).isoformat(), "end_date": end.isoformat()}
     for size in (4, 1):
         assert_same_pages(client, monkeypatch, {**query, "page_size": size})
