@@ -34,25 +34,19 @@ over the index.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
+from reports.insights import rollups
 from reports.models import ServiceRequest
 
-HOUR = timedelta(hours=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REPORTS = ServiceRequest._meta.db_table
 FUNCTION = "open311_page_position"
 # Hours summed at a time (a week) before the hour that holds the page is looked for in them.
 SPAN = 168
-
-
-def hour_of(moment: datetime) -> int:
-    """Whole hours since 1970 UTC, as rollups.HOUR computes them (floor)."""
-    return (moment - EPOCH) // HOUR
 
 
 def usable() -> bool:
@@ -108,8 +102,7 @@ BEGIN
         )
         SELECT coalesce(array_agg(g.hour), '{{}}'), coalesce(array_agg(g.reports), '{{}}')
         INTO late_hours, late_counts FROM (
-            SELECT floor(extract(epoch FROM l.requested_datetime) / 3600)::bigint AS hour,
-            count(*) AS reports FROM late l WHERE NOT l.hidden
+            SELECT {rollups.HOUR} AS hour, count(*) AS reports FROM late l WHERE NOT l.hidden
             AND l.requested_datetime >= p_start AND l.requested_datetime <= p_end GROUP BY 1
         ) AS g;
     END IF;
