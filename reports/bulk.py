@@ -24,6 +24,8 @@ from django.db import connection, models, transaction
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
+from reports.insights import hours
+
 
 def reserve_ids(model: type[models.Model], count: int, *, locked: bool = False) -> list[int]:
     """`count` primary keys nobody else will be given, in increasing order.
@@ -414,6 +416,8 @@ def _loading_sqlite(tables: list[str]) -> Iterator[None]:
     with connection.cursor() as cursor:
         for _kind, _name, definition in dropped:
             cursor.execute(definition)
+        if {name for _kind, name, _definition in dropped} & set(hours.NAMES):
+            hours.recount(cursor)  # the rows were loaded without the counts' triggers
 
 
 def analyze(tables: list[str]) -> None:

@@ -11,11 +11,11 @@ description. They are built for reports whose stored document is missing or out 
 
 Paging: rows are ordered newest first by (requested_datetime, id). `page` N finds the ids
 of its rows in the index alone (an index-only scan over (…, requested_datetime, id)
-entries, never a heap fetch for the skipped rows), then reads only those rows; on
-PostgreSQL every page after the first of the list narrowed only by its dates starts where
-the hourly counts put it instead, in the page's own query (positions.py). `cursor` (the
-last row's position, given in the Link header of a full page) seeks straight to the next
-page.
+entries, never a heap fetch for the skipped rows), then reads only those rows; every page
+after the first of the list narrowed only by its dates starts where the hourly counts put
+it instead (positions.py: in the page's own query on PostgreSQL, just before it on
+SQLite). `cursor` (the last row's position, given in the Link header of a full page) seeks
+straight to the next page.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from django.db.models import (
     F,
     FloatField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     TextField,
@@ -115,18 +114,30 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 
 
 def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) -> QuerySet:
-    """The rows after `position` in newest-first order. The plain upper bound on the time
-    lets the index seek; the OR only settles ties within one instant."""
+    """The rows after `position` in newest-first order, as one SQL condition: the ORM's
+    three filters took longer to build than the database to answer them."""
     requested, pk = position
+    table = ServiceRequest._meta.db_table
     if connection.vendor == "postgresql":
-        # As one SQL row comparison, which PostgreSQL seeks by its first column: the ORM's
-        # three filters took longer to build than the database to answer them.
-        table = ServiceRequest._meta.db_table
+        # A row comparison, which PostgreSQL seeks by its first column.
         rows = f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)'
         return queryset.filter(RawSQL(rows, (requested, pk), BooleanField()))
-    return queryset.filter(requested_datetime__lte=requested).filter(
-        Q(requested_datetime__lt=requested) | Q(pk__lt=pk)
-    )
+    # The plain upper bound on the time lets the index seek; the OR only settles ties
+    # within one instant.
+    column, stamp = f'"{table}"."requested_datetime"', adapt_time(requested)
+    rows = f'{column} <= %s AND ({column} < %s OR "{table}"."id" < %s)'
+    narrowed = queryset.filter(RawSQL(rows, (stamp, stamp, pk), BooleanField()))
+    # SQLite ends its range over the time index at the first of two upper bounds on the
+    # time that it meets, and the window's end came first: from there it stepped over
+    # every row before the position (page 300 of 100: 7 ms, not 0.1). This goes first.
+    conditions = narrowed.query.where.children
+    conditions.insert(0, conditions.pop())
+    return narrowed
+
+
+def adapt_time(moment: datetime) -> Any:
+    """A time as the database compares it in raw SQL (on SQLite: UTC text, as stored)."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 # --- radius ---------------------------------------------------------------------------------
@@ -239,7 +250,7 @@ def window(
 
     A page after the first of a list filtered by nothing but its window of requested times
     (`plain`: the window's start and end, and the moment `filtered` is public at) starts
-    where the hourly counts put it, in the page's own query (PostgreSQL, positions.py).
+    where the hourly counts put it (positions.py; on SQLite after the row found there).
     Another deep page first finds its ids from an index alone, then reads only those rows;
     so does a radius search (`in_circle`: the points in the circle are scattered over the
     table), unless it reads the circle's cells (`in_cells`, see around()), whose index
@@ -263,8 +274,13 @@ def window(
     offset = (page - 1) * size
     if plain is not None and offset and positions.usable():
         start, end, now = plain
-        bound = positions.before_page(start=start, end=end, now=now, offset=offset)
-        return ordered.filter(bound), 0, size
+        if connection.vendor == "postgresql":
+            bound = positions.before_page(start=start, end=end, now=now, offset=offset)
+            return ordered.filter(bound), 0, size
+        position = positions.find(start=start, end=end, now=now, offset=offset)
+        if position is None:
+            return ServiceRequest.objects.none(), 0, size
+        return after(ordered, position), 0, size
     if offset or (in_circle and not in_cells):
         # The filters are the inner query's: the outer one only reads and orders its rows
         # (repeating them there doubled the planner's work, not the answer). The inner query

@@ -196,6 +196,7 @@ def test_every_trigger_is_installed_after_the_migrations(db):
 
     from departments import catalogue
     from reports import document_triggers
+    from reports.insights import hours
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -203,7 +204,7 @@ def test_every_trigger_is_installed_after_the_migrations(db):
             statements = document_triggers.POSTGRESQL
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            statements = document_triggers.SQLITE
+            statements = [*document_triggers.SQLITE, *hours.TRIGGERS]
         installed = {row[0] for row in cursor.fetchall()}
     tables = (
         *catalogue.TABLES,

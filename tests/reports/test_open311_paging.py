@@ -281,12 +281,18 @@ def populate(count: int) -> None:
 def test_the_number_of_queries_does_not_grow_with_the_page(
     client, django_assert_max_num_queries, query
 ):
+    from django.db import connection
+
+    # On SQLite a deep page of the list narrowed only by its dates finds its position
+    # first: the weeks, one week's hours, the step within an hour (reports/api/positions.py).
+    position = 3 if "page" in query and connection.vendor == "sqlite" else 0
+
     def get() -> Any:
         # Building the page's missing documents: 3 reads and a stored insert, whatever the
         # page's size; reading them once stored: 1.
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(7 + position):
             client.get(f"{BASE}/requests.json", query)
-        with django_assert_max_num_queries(1):
+        with django_assert_max_num_queries(1 + position):
             return client.get(f"{BASE}/requests.json", query)
 
     populate(3)
@@ -341,7 +347,12 @@ def list_query(client, **query: str) -> str:
 
 
 def test_a_deep_page_steps_over_index_entries_not_rows(client, city_history):
-    """page=20 skips 1,900 reports: SQLite reads their entries from the index alone (it
-    ignores INCLUDE columns, so published_at and hidden are key columns)."""
-    plan = explained(list_query(client, page="20"))
-    assert "USING COVERING INDEX sr_public_newest" in plan, plan
+    """page=20 skips 1,900 reports. The list narrowed only by its dates starts where the
+    hourly counts put it (reports/api/positions.py): one range of the time index, no
+    OFFSET. Narrowed by more, SQLite reads the skipped reports' entries from an index
+    alone (it ignores INCLUDE columns, so published_at and hidden are key columns)."""
+    page = list_query(client, page="20")
+    assert "OFFSET" not in page
+    assert "USING INDEX sr_public_newest (requested_datetime>? AND" in explained(page)
+    plan = explained(list_query(client, page="20", status="open"))
+    assert "USING COVERING INDEX" in plan, plan

@@ -1,4 +1,5 @@
-"""Recompute the dashboard's daily summary tables from the reports (PostgreSQL).
+"""Recompute the dashboard's daily summary tables from the reports (PostgreSQL), or on
+SQLite the public reports' hourly and weekly counts (reports/insights/hours.py).
 
 Triggers keep them exact as reports change; rebuild after restoring the reports table from
 elsewhere, after a change of TIME_ZONE (days are local), or to check them."""
@@ -11,16 +12,21 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from reports.insights import rollups
+from reports.insights import hours, rollups
 
 
 class Command(BaseCommand):
-    help = "Recompute the insights dashboard's daily summary tables (PostgreSQL only)."
+    help = "Recompute the insights summary tables (on SQLite: the hourly counts only)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if connection.vendor != "postgresql":
-            self.stdout.write("Nothing to do: the summary tables are PostgreSQL only.")
-            return
         began = time.perf_counter()
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                hours.recount(cursor)
+            self.stdout.write(
+                "Counted the public reports by hour and week again in "
+                f"{time.perf_counter() - began:.1f} s (the other summaries are PostgreSQL's)."
+            )
+            return
         rollups.rebuild()
         self.stdout.write(f"Rebuilt the insights summaries in {time.perf_counter() - began:.1f} s.")
