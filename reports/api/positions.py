@@ -38,8 +38,10 @@ any page, where page 50 stepped over 4,900 entries (0.5 ms) and page 300 over 29
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from django.db import connection
@@ -240,20 +242,24 @@ def find(
                 late_weeks[hour // week] += reports
         upto = 0
         for found, counted, *_ in weeks:
-            reports = counted - late_weeks[found] - (later + after_end) * (found == top_week)
+            reports = counted - late_weeks.get(found, 0) - (later + after_end) * (found == top_week)
             if upto + reports > offset:
                 break
             upto += reports
         else:
             return None
         cursor.execute(HOURS_SQL, (max(last, found * week), min(top, found * week + week - 1)))
-        for hour, counted in cursor.fetchall():
-            reports = counted - late[hour] - after_end * (hour == top)
-            if upto + reports > offset:
-                break
-            upto += reports
-        else:
+        rows = cursor.fetchall()
+        counts = [n - late.get(h, 0) for h, n in rows] if late else [n for _h, n in rows]
+        if rows and rows[0][0] == top:
+            counts[0] -= after_end
+        # The reports before each hour, newest first: the page starts in the last hour
+        # whose sum is at most the offset (the running sum passes it there).
+        before = list(accumulate(counts, initial=upto))
+        at = bisect_right(before, offset) - 1
+        if at == len(rows):
             return None
+        hour, upto = rows[at][0], before[at]
         if offset == upto:
             return UNIX_EPOCH + (hour + 1) * HOUR, 0
         lowest = adapt(max(start, UNIX_EPOCH + hour * HOUR))
