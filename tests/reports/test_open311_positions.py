@@ -170,9 +170,11 @@ def test_a_deep_page_costs_the_same_queries_however_deep(client, reports):
         if connection.vendor == "postgresql":
             assert positions.FUNCTION in queries[-1]["sql"]
         assert "OFFSET" not in queries[-1]["sql"]
-    # SQLite: the weeks, the reports in their preview window, one week's hours, the step
-    # within an hour, the page.
-    assert counts == ({1} if connection.vendor == "postgresql" else {5})
+    if connection.vendor == "postgresql":
+        assert counts == {1}
+    else:  # the weeks, the reports in their preview window, one week's hours, the step
+        # within an hour (none for a page that starts its hour), the page
+        assert counts <= {4, 5}
     query = {"page": 12, "page_size": 5, "status": "open"}
     client.get(URL, query)
     with CaptureQueriesContext(connection) as queries:
@@ -254,23 +256,29 @@ def test_a_page_past_the_end_is_empty_when_the_first_hour_began_before_the_windo
 def test_on_sqlite_a_deep_page_starts_its_index_range_at_its_position(client, reports):
     """SQLite ends its range over the time index at the first upper bound on the time it
     meets; were the window's end first, a deep page would step over every row before its
-    position. Counted in SQLite's virtual machine steps: page 21 of 5 costs about what
-    page 2 does."""
+    position. Counted in SQLite's virtual machine steps of the page's own query: page 21 of
+    5 costs about what page 2 does."""
     steps = [0]
 
     def count() -> int:
         steps[0] += 1
         return 0
 
+    def page_query_only(execute: Any, sql: str, *args: Any) -> Any:
+        if 'SELECT d."json"' not in sql:
+            return execute(sql, *args)
+        connection.connection.set_progress_handler(count, 1)
+        try:
+            return execute(sql, *args)
+        finally:
+            connection.connection.set_progress_handler(None, 1)
+
     def work(page: int) -> int:
         query = {"page_size": 5, "page": page}
         client.get(URL, query)  # documents built and stored
         steps[0] = 0
-        connection.connection.set_progress_handler(count, 1)
-        try:
+        with connection.execute_wrapper(page_query_only):
             assert client.get(URL, query).status_code == 200
-        finally:
-            connection.connection.set_progress_handler(None, 1)
         return steps[0]
 
     assert work(21) < 1.3 * work(2)
