@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
@@ -216,14 +216,16 @@ def find(
     """SQLite's open311_page_position: the position (requested, pk) after which the row at
     `offset` comes, newest first, or None past the last row. Three plain statements (SQLite
     plans them in microseconds, in the process): the window's weeks, one week's hours, and
-    at most one hour's index entries. Not one snapshot with the page's own query, as on
-    PostgreSQL: a report filed in between can shift the page by a row, as with OFFSET."""
+    at most one hour's index entries, in one transaction, so that they agree with each
+    other (a report hidden between two of them could otherwise make a page in the middle
+    of the list empty). Not one snapshot with the page's own query, as on PostgreSQL: a
+    report filed in between can shift the page by a row, as with OFFSET."""
     week = hours.WEEK
     top, last = hour_number(end), hour_number(start)
     top_week = top // week
     adapt = connection.ops.adapt_datetimefield_value
     at_end, at_now = adapt(end), adapt(now)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             WEEKS_SQL,
             (at_end, adapt(UNIX_EPOCH + (top + 1) * HOUR), top, (top_week + 1) * week,

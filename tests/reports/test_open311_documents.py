@@ -216,6 +216,10 @@ def test_every_trigger_is_installed_after_the_migrations(db):
     expected = {m for s in statements for m in re.findall(r"CREATE TRIGGER (\w+)", s)}
     assert len(expected) >= 10
     assert expected <= installed
+    if connection.vendor == "sqlite":  # the preview's index of the hourly counts' readers
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            assert "insights_sr_published" in {row[0] for row in cursor.fetchall()}
 
 
 @pytest.mark.django_db(transaction=True)

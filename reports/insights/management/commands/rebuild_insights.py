@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 
 from reports.insights import hours, rollups
 
@@ -21,12 +21,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         began = time.perf_counter()
         if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
                 hours.recount(cursor)
             self.stdout.write(
                 "Counted the public reports by hour and week again in "
                 f"{time.perf_counter() - began:.1f} s (the other summaries are PostgreSQL's)."
             )
+            return
+        if connection.vendor != "postgresql":
+            self.stdout.write("Nothing to do: the summary tables are PostgreSQL's and SQLite's.")
             return
         rollups.rebuild()
         self.stdout.write(f"Rebuilt the insights summaries in {time.perf_counter() - began:.1f} s.")
