@@ -92,7 +92,7 @@ def w3c_text(raw: str | None, zone: Any) -> str | None:
 # --- positions ------------------------------------------------------------------------------
 
 
-UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNIX_EPOCH = positions.UNIX_EPOCH
 MICROSECOND = timedelta(microseconds=1)
 
 
@@ -124,7 +124,8 @@ def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) ->
         return queryset.filter(RawSQL(rows, (requested, pk), BooleanField()))
     # The plain upper bound on the time lets the index seek; the OR only settles ties
     # within one instant.
-    column, stamp = f'"{table}"."requested_datetime"', adapt_time(requested)
+    column = f'"{table}"."requested_datetime"'
+    stamp = connection.ops.adapt_datetimefield_value(requested)  # UTC text, as stored
     rows = f'{column} <= %s AND ({column} < %s OR "{table}"."id" < %s)'
     narrowed = queryset.filter(RawSQL(rows, (stamp, stamp, pk), BooleanField()))
     # SQLite ends its range over the time index at the first of two upper bounds on the
@@ -133,11 +134,6 @@ def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) ->
     conditions = narrowed.query.where.children
     conditions.insert(0, conditions.pop())
     return narrowed
-
-
-def adapt_time(moment: datetime) -> Any:
-    """A time as the database compares it in raw SQL (on SQLite: UTC text, as stored)."""
-    return connection.ops.adapt_datetimefield_value(moment)
 
 
 # --- radius ---------------------------------------------------------------------------------

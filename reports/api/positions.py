@@ -217,11 +217,11 @@ def find(
     """SQLite's open311_page_position: the position (requested, pk) after which the row at
     `offset` comes, newest first, or None past the last row. Three plain statements (SQLite
     plans them in microseconds, in the process): the window's weeks, one week's hours, and
-    at most one hour's index entries (and the preview's reports when there are any), in
-    one transaction, so that they agree with each
-    other (a report hidden between two of them could otherwise make a page in the middle
-    of the list empty). Not one snapshot with the page's own query, as on PostgreSQL: a
-    report filed in between can shift the page by a row, as with OFFSET."""
+    at most one hour's index entries (and the preview's reports when there are any), in one
+    transaction, so that they agree with each other (a report hidden between two of them
+    could otherwise make a page in the middle of the list empty). Not one snapshot with the
+    page's own query, as on PostgreSQL: a report filed in between can shift the page by a
+    row, as with OFFSET."""
     week = hours.WEEK
     top, last = hour_number(end), hour_number(start)
     top_week = top // week
