@@ -44,6 +44,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
+from django.db.models.sql.where import AND, ExtraWhere
 from django.utils import timezone
 
 from reports.api import positions
@@ -114,25 +115,35 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 
 
 def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) -> QuerySet:
-    """The rows after `position` in newest-first order, as one SQL condition: the ORM's
-    three filters took longer to build than the database to answer them."""
+    """The rows after `position` in newest-first order, as one SQL condition."""
     requested, pk = position
     table = ServiceRequest._meta.db_table
     if connection.vendor == "postgresql":
         # A row comparison, which PostgreSQL seeks by its first column.
         rows = f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)'
-        return queryset.filter(RawSQL(rows, (requested, pk), BooleanField()))
+        return with_condition(queryset, rows, (requested, pk))
     # The plain upper bound on the time lets the index seek; the OR only settles ties
     # within one instant.
     column = f'"{table}"."requested_datetime"'
     stamp = connection.ops.adapt_datetimefield_value(requested)  # UTC text, as stored
     rows = f'{column} <= %s AND ({column} < %s OR "{table}"."id" < %s)'
-    narrowed = queryset.filter(RawSQL(rows, (stamp, stamp, pk), BooleanField()))
     # SQLite ends its range over the time index at the first of two upper bounds on the
     # time that it meets, and the window's end came first: from there it stepped over
     # every row before the position (page 300 of 100: 7 ms, not 0.1). This goes first.
-    conditions = narrowed.query.where.children
-    conditions.insert(0, conditions.pop())
+    return with_condition(queryset, rows, (stamp, stamp, pk), first=True)
+
+
+def with_condition(
+    queryset: QuerySet[ServiceRequest], sql: str, params: tuple[Any, ...], *, first: bool = False
+) -> QuerySet:
+    """`queryset` narrowed by a condition written in SQL, put in its WHERE as it is (at the
+    front when `first`). Not filter(RawSQL(…)): the ORM resolving the expression as a
+    lookup, then compiling it, cost 0.08–0.1 ms a request, against 0.01 ms so."""
+    narrowed = queryset.all()  # a copy: its WHERE is its own
+    where = narrowed.query.where
+    where.add(ExtraWhere([sql], params), AND)
+    if first:
+        where.children.insert(0, where.children.pop())
     return narrowed
 
 
@@ -272,7 +283,7 @@ def window(
         start, end, now = plain
         if connection.vendor == "postgresql":
             bound = positions.before_page(start=start, end=end, now=now, offset=offset)
-            return ordered.filter(bound), 0, size
+            return with_condition(ordered, *bound), 0, size
         position = positions.find(start=start, end=end, now=now, offset=offset)
         if position is None:
             return ServiceRequest.objects.none(), 0, size

@@ -46,8 +46,6 @@ from itertools import accumulate
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 
 from reports.insights import hours, rollups
 from reports.models import ServiceRequest
@@ -64,16 +62,17 @@ def usable() -> bool:
     return connection.vendor in ("postgresql", "sqlite")
 
 
-def before_page(*, start: datetime, end: datetime, now: datetime, offset: int) -> RawSQL:
-    """A condition on the report table (newest first) that keeps the rows from `offset` on
-    of the public reports requested between `start` and `end` (both included), as seen at
-    `now`: they come after the position the function gives (past the last row it gives
-    none, and the condition keeps no row)."""
-    return RawSQL(
+def before_page(
+    *, start: datetime, end: datetime, now: datetime, offset: int
+) -> tuple[str, tuple[Any, ...]]:
+    """A condition on the report table (newest first), as SQL and its parameters, that
+    keeps the rows from `offset` on of the public reports requested between `start` and
+    `end` (both included), as seen at `now`: they come after the position the function
+    gives (past the last row it gives none, and the condition keeps no row)."""
+    return (
         f'("{REPORTS}"."requested_datetime", "{REPORTS}"."id") < '
         f"(SELECT p.requested, p.pk FROM {FUNCTION}(%s, %s, %s, %s) p)",
         (start, end, now, offset),
-        BooleanField(),
     )
 
 
