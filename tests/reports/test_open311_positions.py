@@ -136,6 +136,30 @@ def test_pages_over_weeks_equal_the_plain_offsets(client, monkeypatch):
         assert_same_pages(client, monkeypatch, {**query, "page_size": size})
 
 
+def test_pages_that_start_inside_the_windows_last_hour(client, monkeypatch):
+    """The window ends at twenty to the hour, three hours ago; its last hour also holds two
+    reports after the end and one still in its preview window, and later hours of its week
+    more reports: pages that start inside that hour number its reports without them, and
+    the older weeks' pages come after the right number of rows."""
+    service = ServiceFactory()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    end = hour + timedelta(minutes=40)
+
+    def report(at: datetime, **fields: Any) -> None:
+        ServiceRequestFactory(service=service, requested_datetime=at, **fields)
+
+    for minutes in (5, 10, 15, 20, 25, 30):
+        report(hour + timedelta(minutes=minutes))
+    report(hour + timedelta(minutes=12), published_at=timezone.now() + timedelta(hours=1))
+    for minutes in (45, 50, 70, 130):  # after the end: in its hour, then in later hours
+        report(hour + timedelta(minutes=minutes))
+    for days in range(1, 22):  # older hours and weeks
+        report(end - timedelta(days=days, minutes=days))
+    query = {"start_date": (end - timedelta(days=25)).isoformat(), "end_date": end.isoformat()}
+    for size in (1, 2):
+        assert_same_pages(client, monkeypatch, {**query, "page_size": size})
+
+
 def change(reports: list[Any]) -> None:
     """Hide, show, delete, move and publish some reports, saving as the services do."""
     for report in reports[20:24]:
