@@ -3,6 +3,7 @@
     make bench                                    # SQLite, 100,000 reports
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/civic311_bench make bench
     make bench BENCH_ARGS=--million               # 1,000,000 reports (--count N for others)
+    make bench BENCH_ARGS="--runs 3"              # every scenario three times, run by run
 
 The project is served by gunicorn (one sync worker, production settings: DEBUG off,
 collected static files) and each scenario is loaded by wrk (one thread, one connection) for
@@ -47,11 +48,18 @@ def main() -> None:
         default="",
         help="Comma-separated parts of scenario names to run (the minimal view always runs).",
     )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="Times every scenario is loaded, all of them once per run (the README: three); "
+        "with more than one, a last table gives each p50 run by run.",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = 1_000_000 if options.million else options.count
     if options.child:
-        run(count, options.seconds, options.only)
+        run(count, options.seconds, options.only, max(options.runs, 1))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
@@ -83,6 +91,7 @@ def main() -> None:
         }
         command = [sys.executable, __file__, "--child", "--count", str(count)]
         command += ["--seconds", str(options.seconds), "--only", options.only]
+        command += ["--runs", str(options.runs)]
         failed |= subprocess.call(command, env=env, cwd=ROOT) != 0
     sys.exit(1 if failed else 0)
 
@@ -123,7 +132,7 @@ def refuse_unless_bench_database() -> None:
         )
 
 
-def run(count: int, seconds: float, only: str = "") -> None:
+def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
     """In the child: prepare the database, serve it with gunicorn, load every scenario."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -160,16 +169,22 @@ def run(count: int, seconds: float, only: str = "") -> None:
         if index == 0 or not wanted or any(part in scenario.label for part in wanted)
     ]
     connection.close()
-    results: list[httpload.Result] = []
     database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
+    every: list[list[httpload.Result]] = []
     with httpload.gunicorn(dict(os.environ)) as (base, master):
-        for scenario in scenarios:
-            results.append(scenario.measure(base, seconds, master, database))
-            print(f"  {results[-1].label}: p50 {results[-1].p50:.2f} ms", flush=True)
-    # The reports the POST scenarios made: the next run finds exactly --count again.
-    ServiceRequest.objects.exclude(source="generated").delete()
-    shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
-    print_table(f"{connection.vendor}, {count:,} reports", results)
+        for number in range(1, runs + 1):
+            if runs > 1:
+                print(f"Run {number} of {runs}", flush=True)
+            every.append([])
+            for scenario in scenarios:
+                every[-1].append(scenario.measure(base, seconds, master, database))
+                print(f"  {every[-1][-1].label}: p50 {every[-1][-1].p50:.2f} ms", flush=True)
+            tidy()
+    title = f"{connection.vendor}, {count:,} reports"
+    for number, results in enumerate(every, 1):
+        print_table(f"{title}, run {number} of {runs}" if runs > 1 else title, results)
+    if runs > 1:
+        print_runs(title, every)
 
 
 class Scenario:
@@ -385,6 +400,36 @@ def print_table(title: str, results: list[Any]) -> None:
         print(
             f"| {result.label:32} | {result.p50:8.2f} | {result.p99:8.2f} | "
             f"{result.p50 / base:9.1f} | {result.cpu:7.2f} | {result.requests:8}{flag} |"
+        )
+
+
+def tidy() -> None:
+    """Delete the reports the POST scenarios made, and their photos: the next run (or the
+    next invocation) finds exactly --count reports again, vacuumed as at the start."""
+    from django.db import connection
+
+    from reports.models import ServiceRequest
+
+    ServiceRequest.objects.exclude(source="generated").delete()
+    shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    connection.close()
+
+
+def print_runs(title: str, every: list[list[Any]]) -> None:
+    """Each scenario's p50 run by run, and as a multiple of the minimal view's in the same
+    run, as the README's table gives them ("run 1 / run 2 / run 3")."""
+    print(f"\n{title}, p50 ms and × minimal, run by run")
+    print(f"| {'scenario':32} | p50 ms | × minimal |")
+    print(f"|{'-' * 34}|---:|---:|")
+    for index, label in enumerate(result.label for result in every[0]):
+        p50s = [results[index].p50 for results in every]
+        times = [results[index].p50 / (results[0].p50 or 1e-9) for results in every]
+        print(
+            f"| {label:32} | {' / '.join(f'{p50:.2f}' for p50 in p50s)} "
+            f"| {' / '.join(f'{ratio:.1f}' for ratio in times)} |"
         )
 
 
