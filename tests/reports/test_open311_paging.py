@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from reports.api.listing import distance_metres
+from reports.api.listing import distance_metres, with_condition
 from reports.models import ServiceRequest
 from reports.photos import photo_process
 from tests.factories import (
@@ -357,3 +357,17 @@ def test_a_deep_page_steps_over_index_entries_not_rows(client, city_history):
     assert "USING INDEX sr_public_newest (requested_datetime>? AND" in explained(page)
     plan = explained(list_query(client, page="20", status="open"))
     assert "USING COVERING INDEX" in plan, plan
+
+
+def test_a_condition_in_sql_narrows_a_copy_and_refuses_sliced_or_combined_querysets():
+    """listing.with_condition() puts SQL in the WHERE itself, where filter() would have
+    checked the queryset: it leaves the original alone and refuses what filter() refuses."""
+    kept, dropped = ServiceRequestFactory(), ServiceRequestFactory()
+    everything = ServiceRequest.objects.order_by("pk")
+    narrowed = with_condition(everything, '"reports_servicerequest"."id" <> %s', (dropped.pk,))
+    assert list(narrowed) == [kept]
+    assert list(everything) == [kept, dropped]
+    with pytest.raises(TypeError):
+        with_condition(ServiceRequest.objects.order_by("pk")[:1], "1 = 1", ())
+    with pytest.raises(TypeError):
+        with_condition(ServiceRequest.objects.union(ServiceRequest.objects.all()), "1 = 1", ())
