@@ -137,12 +137,15 @@ def test_pages_over_weeks_equal_the_plain_offsets(client, monkeypatch):
 
 
 def test_pages_that_start_inside_the_windows_last_hour(client, monkeypatch):
-    """The window ends at twenty to the hour, three hours ago; its last hour also holds two
+    """The window ends at twenty to the hour, a week or so ago; its last hour also holds two
     reports after the end and one still in its preview window, and later hours of its week
     more reports: pages that start inside that hour number its reports without them, and
     the older weeks' pages come after the right number of rows."""
     service = ServiceFactory()
-    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    # Three hours into last week's block of 168 (SQLite's weeks), so that the later hours
+    # are in the same week whatever the day the test runs.
+    this_week = (timezone.now() - UNIX_EPOCH) // WEEK
+    hour = UNIX_EPOCH + (this_week - 1) * WEEK + 3 * HOUR
     end = hour + timedelta(minutes=40)
 
     def report(at: datetime, **fields: Any) -> None:
