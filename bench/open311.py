@@ -15,9 +15,9 @@ in-memory broker that nothing consumes (the request's own time is what is measur
 SQLite always (bench/results/bench.sqlite3); PostgreSQL too when BENCH_DATABASE_URL is set
 (DATABASE_URL is ignored: the bench deletes reports, so it never falls back to the project's
 database). Each database is measured in a child process. Data: seed_demo's city without its
-reports, then `generate_reports`, reused on the next run when the database holds exactly
---count generated reports; a database holding any report that was not generated is refused
-before anything is written to it. Numbers, not tests: nothing here asserts a time.
+reports, then `generate_reports`, reused by the next invocation when the database holds
+exactly --count generated reports; a database holding any report that was not generated is
+refused before anything is written to it. Numbers, not tests: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -171,19 +171,25 @@ def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
     connection.close()
     database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
     every: list[list[httpload.Result]] = []
-    with httpload.gunicorn(dict(os.environ)) as (base, master):
-        for number in range(1, runs + 1):
-            if runs > 1:
-                print(f"Run {number} of {runs}", flush=True)
-            every.append([])
-            for scenario in scenarios:
-                every[-1].append(scenario.measure(base, seconds, master, database))
-                print(f"  {every[-1][-1].label}: p50 {every[-1][-1].p50:.2f} ms", flush=True)
-            tidy(base)
+    try:
+        with httpload.gunicorn(dict(os.environ)) as (base, master):
+            for number in range(1, runs + 1):
+                if number > 1:
+                    between_runs(base)
+                if runs > 1:
+                    print(f"Run {number} of {runs}", flush=True)
+                results = []
+                for scenario in scenarios:
+                    results.append(scenario.measure(base, seconds, master, database))
+                    print(f"  {results[-1].label}: p50 {results[-1].p50:.2f} ms", flush=True)
+                every.append(results)
+    finally:
+        # The server has stopped, after any request still in flight.
+        delete_posted()
     title = f"{connection.vendor}, {count:,} reports"
     for number, results in enumerate(every, 1):
         print_table(f"{title}, run {number} of {runs}" if runs > 1 else title, results)
-    if runs > 1:
+    if len(every) > 1:
         print_runs(title, every)
 
 
@@ -403,23 +409,27 @@ def print_table(title: str, results: list[Any]) -> None:
         )
 
 
-def tidy(base: str) -> None:
-    """Delete the reports the POST scenarios made, and their photos: the next run (or the
-    next invocation) finds exactly --count reports again, vacuumed as at the start.
+def delete_posted() -> None:
+    """Delete the reports the POST scenarios made, and their photos: the next run or the next
+    invocation finds exactly --count reports again (even after a scenario failed)."""
+    from reports.models import ServiceRequest
 
-    First one request through the server's single sync worker, which answers it only after
-    a request still in flight when wrk stopped (a POST's report would be written after the
-    deletion)."""
+    ServiceRequest.objects.exclude(source="generated").delete()
+    shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
+
+
+def between_runs(base: str) -> None:
+    """The data as at the first run's start: the POSTs' reports deleted and PostgreSQL
+    vacuumed. First one request through the server's single sync worker, which answers it
+    only after a request still in flight when wrk stopped (a POST's report would otherwise
+    be written after the deletion)."""
     import urllib.request
 
     from django.db import connection
 
-    from reports.models import ServiceRequest
-
     with urllib.request.urlopen(base + "/bench/minimal.json", timeout=120) as answer:
         answer.read()
-    ServiceRequest.objects.exclude(source="generated").delete()
-    shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
+    delete_posted()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -433,12 +443,12 @@ def print_runs(title: str, every: list[list[Any]]) -> None:
     print(f"| {'scenario':32} | p50 ms | × minimal |")
     print(f"|{'-' * 34}|---:|---:|")
     for index, label in enumerate(result.label for result in every[0]):
-        p50s = [results[index].p50 for results in every]
-        times = [results[index].p50 / (results[0].p50 or 1e-9) for results in every]
-        print(
-            f"| {label:32} | {' / '.join(f'{p50:.2f}' for p50 in p50s)} "
-            f"| {' / '.join(f'{ratio:.1f}' for ratio in times)} |"
-        )
+        # Three significant figures, as the README's table: 0.35, 2.45, 10.6.
+        p50s = [
+            f"{r[index].p50:.2f}" if r[index].p50 < 10 else f"{r[index].p50:.1f}" for r in every
+        ]
+        times = [f"{r[index].p50 / (r[0].p50 or 1e-9):.1f}" for r in every]
+        print(f"| {label:32} | {' / '.join(p50s)} | {' / '.join(times)} |")
 
 
 def ensure_catalogue() -> None:
