@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,9 +57,17 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def e2e_site(settings, live_server) -> Iterator[str]:
     """The live server's address, serving media. Photo processing runs in-process (the
-    autouse fixture in tests/conftest.py), so the report page shows the thumbnail at once."""
+    autouse fixture in tests/conftest.py), so the report page shows the thumbnail at once.
+
+    Afterwards (the browser's pages closed first, by the fixtures and tests that use this
+    one), it waits for the requests the server is still answering: a request thread that
+    ended after the test's database was torn down closed a connection it no longer shared,
+    and failed the test's teardown."""
     settings.ROOT_URLCONF = __name__
     yield live_server.url
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=10)
 
 
 @pytest.fixture(params=list(VIEWPORTS))
