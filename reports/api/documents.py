@@ -23,7 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from reports.api import listing
+from reports.api import circles, listing
 from reports.api.renderers import RelativeUrl, Stored, json_fragment, xml_fragment
 from reports.models import Open311Document, ServiceRequest
 
@@ -58,6 +58,7 @@ def read_page(
     in_circle: bool = False,
     in_cells: bool = False,
     plain: tuple[datetime, datetime, datetime] | None = None,
+    circle: circles.Circle | None = None,
     extended: bool,
     xml: bool,
     origin: str,
@@ -74,6 +75,7 @@ def read_page(
         in_circle=in_circle,
         in_cells=in_cells,
         plain=plain,
+        circle=circle,
     )
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")

@@ -238,11 +238,12 @@ class ServiceRequestFilter(filters.FilterSet):
             cls._form_class = found
         return found
 
-    def requested_window(self) -> tuple[datetime, datetime] | None:
+    def requested_window(self, *besides: str) -> tuple[datetime, datetime] | None:
         """The window of requested times (start, end), when the list is narrowed by
-        nothing else (reports/api/positions.py finds its deep pages)."""
+        nothing else (reports/api/positions.py finds its deep pages), or by nothing else
+        but the parameters named `besides`."""
         data = self.form.cleaned_data
-        if any(data.get(name) for name in NARROWING):
+        if any(data.get(name) for name in NARROWING if name not in besides):
             return None
         return data["start_date"], data["end_date"]
 

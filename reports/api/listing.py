@@ -47,11 +47,11 @@ from django.db.models.functions import Cast
 from django.db.models.sql.where import AND, ExtraWhere
 from django.utils import timezone
 
-from reports.api import positions
+from reports.api import circles, positions
 from reports.models import Photo, RequestUpdate, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
-EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
+EARTH_RADIUS = circles.EARTH_RADIUS
 MAX_RADIUS = 50_000  # metres
 REDACTED = "[Description removed by moderator]"
 CLOSED_STATES = frozenset(ServiceRequest.CLOSED_STATES)
@@ -158,9 +158,9 @@ def with_condition(
 
 def around(
     queryset: ServiceRequestQuerySet, lat: float, long: float, radius: float
-) -> tuple[ServiceRequestQuerySet, bool]:
+) -> tuple[ServiceRequestQuerySet, list[int] | None]:
     """Reports within `radius` metres of (lat, long), with their `distance` in metres, and
-    whether they are read by the circle's cells (for window()'s `in_cells`).
+    the circle's cells when they are read by them (for window()'s `in_cells`).
 
     The great-circle distance (haversine) is computed only for the reports near the circle:
     on PostgreSQL those of the grid cells that touch it (the sr_public_cell B-tree, with the
@@ -189,7 +189,7 @@ def around(
         (EARTH_RADIUS, phi, math.cos(phi), lam),
         output_field=FloatField(),
     )
-    return near.annotate(distance=distance).filter(distance__lte=radius), cells is not None
+    return near.annotate(distance=distance).filter(distance__lte=radius), cells
 
 
 def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, float, float]:
@@ -201,13 +201,11 @@ def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, 
     return (lat - dlat, long - dlong, lat + dlat, long + dlong)
 
 
-# A report's cell in a grid of 1/CELLS_PER_DEGREE of a degree, as the sr_public_cell index
-# (migration 0021) computes it: row and column numbers in one integer, row · 100,000 +
-# column. Columns run to ±72,000, so two cells half the globe apart in longitude can share
-# a number; the distance check keeps only the circle's reports, and one city's reports
-# never span such a distance.
-CELLS_PER_DEGREE = 400
-CELL = f"((floor(lat * {CELLS_PER_DEGREE}) * 100000 + floor(long * {CELLS_PER_DEGREE}))::bigint)"
+# A report's cell (circles.CELL_OF). Columns run to ±72,000, so two cells half the globe
+# apart in longitude can share a number; the distance check keeps only the circle's
+# reports, and one city's reports never span such a distance.
+CELLS_PER_DEGREE = circles.CELLS_PER_DEGREE
+CELL = circles.CELL_OF.format(lat="lat", long="long")
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
 
 
@@ -257,6 +255,7 @@ def window(
     in_circle: bool = False,
     in_cells: bool = False,
     plain: tuple[datetime, datetime, datetime] | None = None,
+    circle: circles.Circle | None = None,
 ) -> tuple[QuerySet[ServiceRequest], int, int]:
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
@@ -267,7 +266,11 @@ def window(
     Another deep page first finds its ids from an index alone, then reads only those rows;
     so does a radius search (`in_circle`: the points in the circle are scattered over the
     table), unless it reads the circle's cells (`in_cells`, see around()), whose index
-    holds all a page reads."""
+    holds all a page reads. The first page of a radius search narrowed by nothing else
+    (`circle`, on PostgreSQL), or the page after a cursor newest first, is read by id from
+    the ids circles.py finds."""
+    if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
+        return _circle_page(filtered, circle, size, cursor, by_distance=by_distance), 0, size
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
@@ -308,6 +311,24 @@ def window(
             outer = outer.annotate(distance=filtered.query.annotations["distance"])
         return outer.order_by(*ordered.query.order_by), 0, size
     return ordered, 0, size
+
+
+def _circle_page(
+    filtered: QuerySet[ServiceRequest],
+    circle: circles.Circle,
+    size: int,
+    cursor: tuple[datetime, int] | None,
+    *,
+    by_distance: bool,
+) -> QuerySet[ServiceRequest]:
+    if by_distance:
+        inner = cells_around(circle.lat, circle.long, circle.radius / 2)
+        ids = circles.page_ids(circle, inner=inner, by_distance=True, size=size, cursor=None)
+        page = with_condition(ServiceRequest.objects.all(), *ids)
+        page = page.annotate(distance=filtered.query.annotations["distance"])
+        return page.order_by(F("distance").asc(), "-requested_datetime", "-pk")
+    ids = circles.page_ids(circle, inner=None, by_distance=False, size=size, cursor=cursor)
+    return with_condition(ServiceRequest.objects.all(), *ids).order_by("-requested_datetime", "-pk")
 
 
 def next_cursor(rows: list[tuple[Any, ...]], size: int, *, by_distance: bool) -> str | None:

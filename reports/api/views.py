@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.api import documents, listing, params
+from reports.api import circles, documents, listing, params
 from reports.api.errors import (
     Open311Error,
     bad_request,
@@ -266,11 +266,13 @@ class ServiceRequestListApi(Open311Api):
         options = filterset.form.cleaned_data
         window = filterset.requested_window()
         rows = filterset.qs
-        circle, in_cells = options.get("radius") is not None, False
+        circle, cells, plain_circle = options.get("radius") is not None, None, None
         if circle:
-            rows, in_cells = listing.around(
-                rows, options["lat"], options["long"], options["radius"]
-            )
+            centre = options["lat"], options["long"], options["radius"]
+            rows, cells = listing.around(rows, *centre)
+            bounds = filterset.requested_window("radius", "cursor")
+            if cells is not None and bounds:
+                plain_circle = circles.Circle(*centre, cells, *bounds, now)
         page = documents.read_page(
             rows,
             size=options.get("page_size") or MAX_PAGE_SIZE,
@@ -278,8 +280,9 @@ class ServiceRequestListApi(Open311Api):
             cursor=options.get("cursor"),
             by_distance=options.get("sort") == "distance",
             in_circle=circle,
-            in_cells=in_cells,
+            in_cells=cells is not None,
             plain=(*window, now) if window else None,
+            circle=plain_circle,
             extended=extended,
             xml=fmt == "xml",
             origin=documents.origin_of(request),

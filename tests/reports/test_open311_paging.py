@@ -274,6 +274,8 @@ def populate(count: int) -> None:
         {},
         {"service_code": "pothole"},
         {"lat": CENTRE[0], "long": CENTRE[1], "radius": 5000, "sort": "distance"},
+        {"lat": CENTRE[0], "long": CENTRE[1], "radius": 500},
+        {"lat": CENTRE[0], "long": CENTRE[1], "radius": 500, "sort": "distance"},
         {"page": 2, "page_size": 2},
         {"extensions": "true"},
     ],
