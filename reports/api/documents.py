@@ -65,27 +65,41 @@ def read_page(
 ) -> Page:
     """The page of `filtered` (public reports, filters applied) as stored documents.
 
+    The first page of a radius search narrowed by nothing but its window (`circle`, on
+    PostgreSQL), or newest first the page after a cursor, is read by circles.py.
+
     `origin` is the site's scheme://host, put in front of our own media paths."""
-    queryset, start, stop = listing.window(
-        filtered,
-        size=size,
-        page=page,
-        cursor=cursor,
-        by_distance=by_distance,
-        in_circle=in_circle,
-        in_cells=in_cells,
-        plain=plain,
-        circle=circle,
-    )
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")
     texts = {name: _stored(name, key) for name in columns[: 1 + extended]}
-    requested = Cast("requested_datetime", TextField())
-    rows = list(
-        queryset.annotate(requested_text=requested, **texts).values_list(
-            "pk", "requested_text", *texts
-        )[start:stop]
-    )
+    if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
+        rows = circles.page_rows(
+            circle,
+            [(text.sql, text.params) for text in texts.values()],
+            inner=listing.cells_around(circle.lat, circle.long, circle.radius / 2)
+            if by_distance
+            else None,
+            by_distance=by_distance,
+            size=size,
+            cursor=None if by_distance else cursor,
+        )
+    else:
+        queryset, start, stop = listing.window(
+            filtered,
+            size=size,
+            page=page,
+            cursor=cursor,
+            by_distance=by_distance,
+            in_circle=in_circle,
+            in_cells=in_cells,
+            plain=plain,
+        )
+        requested = Cast("requested_datetime", TextField())
+        rows = list(
+            queryset.annotate(requested_text=requested, **texts).values_list(
+                "pk", "requested_text", *texts
+            )[start:stop]
+        )
     missing = [row[0] for row in rows if None in row[2:]]
     built = build(missing, key) if missing else {}
     items = []

@@ -255,7 +255,6 @@ def window(
     in_circle: bool = False,
     in_cells: bool = False,
     plain: tuple[datetime, datetime, datetime] | None = None,
-    circle: circles.Circle | None = None,
 ) -> tuple[QuerySet[ServiceRequest], int, int]:
     """The rows of one page of `filtered` (public reports, filters applied), in order, as a
     queryset and the slice of it to read.
@@ -266,11 +265,8 @@ def window(
     Another deep page first finds its ids from an index alone, then reads only those rows;
     so does a radius search (`in_circle`: the points in the circle are scattered over the
     table), unless it reads the circle's cells (`in_cells`, see around()), whose index
-    holds all a page reads. The first page of a radius search narrowed by nothing else
-    (`circle`, on PostgreSQL), or the page after a cursor newest first, is read by id from
-    the ids circles.py finds."""
-    if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
-        return _circle_page(filtered, circle, size, cursor, by_distance=by_distance), 0, size
+    holds all a page reads (the first page of a radius search narrowed by nothing else is
+    circles.py's, see documents.read_page)."""
     if by_distance:
         ordered = filtered.order_by(F("distance").asc(), "-requested_datetime", "-pk")
     else:
@@ -311,24 +307,6 @@ def window(
             outer = outer.annotate(distance=filtered.query.annotations["distance"])
         return outer.order_by(*ordered.query.order_by), 0, size
     return ordered, 0, size
-
-
-def _circle_page(
-    filtered: QuerySet[ServiceRequest],
-    circle: circles.Circle,
-    size: int,
-    cursor: tuple[datetime, int] | None,
-    *,
-    by_distance: bool,
-) -> QuerySet[ServiceRequest]:
-    if by_distance:
-        inner = cells_around(circle.lat, circle.long, circle.radius / 2)
-        ids = circles.page_ids(circle, inner=inner, by_distance=True, size=size, cursor=None)
-        page = with_condition(ServiceRequest.objects.all(), *ids)
-        page = page.annotate(distance=filtered.query.annotations["distance"])
-        return page.order_by(F("distance").asc(), "-requested_datetime", "-pk")
-    ids = circles.page_ids(circle, inner=None, by_distance=False, size=size, cursor=cursor)
-    return with_condition(ServiceRequest.objects.all(), *ids).order_by("-requested_datetime", "-pk")
 
 
 def next_cursor(rows: list[tuple[Any, ...]], size: int, *, by_distance: bool) -> str | None:
