@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -65,17 +65,19 @@ def read_page(
 ) -> Page:
     """The page of `filtered` (public reports, filters applied) as stored documents.
 
-    The first page of a radius search narrowed by nothing but its window (`circle`, on
-    PostgreSQL), or newest first the page after a cursor, is read by circles.py.
+    On PostgreSQL, the first page of a radius search narrowed by nothing but its window
+    (`circle`), or newest first the page after a cursor, is read by circles.py, and a page
+    of the list narrowed by nothing but its window (`plain`) by listing.plain_rows.
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")
     texts = {name: _stored(name, key) for name in columns[: 1 + extended]}
+    sql_columns = [(text.sql, text.params) for text in texts.values()]
     if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
         rows = circles.page_rows(
             circle,
-            [(text.sql, text.params) for text in texts.values()],
+            sql_columns,
             inner=listing.cells_around(circle.lat, circle.long, circle.radius / 2)
             if by_distance
             else None,
@@ -83,6 +85,8 @@ def read_page(
             size=size,
             cursor=None if by_distance else cursor,
         )
+    elif plain is not None and cursor is None and connection.vendor == "postgresql":
+        rows = listing.plain_rows(plain, sql_columns, size=size, page=page)
     else:
         queryset, start, stop = listing.window(
             filtered,

@@ -55,6 +55,7 @@ EARTH_RADIUS = circles.EARTH_RADIUS
 MAX_RADIUS = 50_000  # metres
 REDACTED = "[Description removed by moderator]"
 CLOSED_STATES = frozenset(ServiceRequest.CLOSED_STATES)
+REPORTS_TABLE = ServiceRequest._meta.db_table
 
 TIMES = {
     "requested_text": "requested_datetime",
@@ -307,6 +308,46 @@ def window(
             outer = outer.annotate(distance=filtered.query.annotations["distance"])
         return outer.order_by(*ordered.query.order_by), 0, size
     return ordered, 0, size
+
+
+def plain_rows(
+    plain: tuple[datetime, datetime, datetime],
+    columns: list[tuple[str, list[Any]]],
+    *,
+    size: int,
+    page: int,
+) -> list[tuple[Any, ...]]:
+    """A page of the list narrowed by nothing but its window of requested times (`plain`:
+    its start and end, and the moment it is public at), on PostgreSQL: the statement
+    window() builds for it, written here as SQL, with each row's id, requested time as text
+    and `columns` (SQL on the report table, with their parameters).
+
+    Why: the most asked list. Building that statement with the ORM (the filterset's
+    queryset, the annotations, the compile) cost more Python than the database took to
+    answer it. The conditions are public()'s (not hidden, published by `now`) and the
+    window's, in the same order; deeper pages start where positions.py puts them."""
+    start, end, now = plain
+    table = f'"{REPORTS_TABLE}"'
+    selected = ", ".join(f"({sql})" for sql, _params in columns)
+    where = (
+        f'NOT {table}."hidden" AND {table}."published_at" <= %s '
+        f'AND {table}."requested_datetime" >= %s AND {table}."requested_datetime" <= %s'
+    )
+    params: list[Any] = [value for _sql, values in columns for value in values]
+    params += [now, start, end]
+    offset = (page - 1) * size
+    if offset:
+        bound, more = positions.before_page(start=start, end=end, now=now, offset=offset)
+        where += f" AND {bound}"
+        params += more
+    sql = (
+        f'SELECT {table}."id", ({table}."requested_datetime")::text, {selected} '
+        f"FROM {table} WHERE {where} "
+        f'ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, size])
+        return cursor.fetchall()
 
 
 def next_cursor(rows: list[tuple[Any, ...]], size: int, *, by_distance: bool) -> str | None:
