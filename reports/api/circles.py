@@ -39,8 +39,6 @@ import math
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import connection
-
 from reports.models import ServiceRequest
 
 REPORTS = ServiceRequest._meta.db_table
@@ -75,41 +73,36 @@ class Circle(NamedTuple):
     now: datetime
 
 
-def page_rows(
+def page_source(
     circle: Circle,
-    columns: list[tuple[str, list[Any]]],
     *,
     inner: list[int] | None,
     by_distance: bool,
     size: int,
     cursor: tuple[datetime, int] | None,
-) -> list[tuple[Any, ...]]:
-    """The first `size` rows of `circle`, nearest or newest first (after `cursor`, newest
-    first), each its id, its requested time as text and the values of `columns` (SQL on
-    the report's "id" and "doc_version" in the report table's name, with their parameters).
-    `inner` are the cells of the circle of half the radius (nearest first).
+) -> tuple[str, list[Any]]:
+    """Where the first `size` rows of `circle` come from, nearest or newest first (after
+    `cursor`, newest first), as the SQL after a statement's FROM and its parameters: the
+    function's rows, named as the report table's "id", "requested_datetime" and
+    "doc_version", in order (documents.read_page selects from it). `inner` are the cells of
+    the circle of half the radius (nearest first).
 
-    The function gives each row's id, time and document version from the index; the
+    The function gives each row's id, time and document version from the index: the
     stored documents are read by them, with no second visit to the report table (whose
     thirty-odd indexes cost 0.2 ms to plan a query over)."""
     phi = math.radians(circle.lat)
     after_time, after_pk = cursor if cursor is not None else (None, None)
-    selected = ", ".join(f"({sql})" for sql, _params in columns)
     sql = (
-        f'SELECT "{REPORTS}"."id", ("{REPORTS}"."requested_datetime")::text, {selected} '
-        f"FROM {FUNCTION}(%s::bigint[], %s::bigint[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-        f'%s, %s) WITH ORDINALITY AS "{REPORTS}" ("id", "requested_datetime", "doc_version", '
-        '"place") ORDER BY "place"'
+        f"{FUNCTION}(%s::bigint[], %s::bigint[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        f'WITH ORDINALITY AS "{REPORTS}" ("id", "requested_datetime", "doc_version", "place") '
+        'ORDER BY "place"'
     )
     params = [
-        *(value for _sql, values in columns for value in values),
         circle.cells, inner, circle.radius / 2, phi, math.cos(phi), math.radians(circle.long),
         circle.radius, circle.start, circle.end, circle.now, by_distance, size, after_time,
         after_pk,
     ]  # fmt: skip
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        return db.fetchall()
+    return sql, params
 
 
 # Nearest first, the reports of the cells in `cells` (each by its own index scan: OFFSET 0

@@ -67,26 +67,26 @@ def read_page(
 
     On PostgreSQL, the first page of a radius search narrowed by nothing but its window
     (`circle`), or newest first the page after a cursor, is read by circles.py, and a page
-    of the list narrowed by nothing but its window (`plain`) by listing.plain_rows.
+    of the list narrowed by nothing but its window (`plain`) by listing.plain_source.
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")
     texts = {name: _stored(name, key) for name in columns[: 1 + extended]}
-    sql_columns = [(text.sql, text.params) for text in texts.values()]
     if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
-        rows = circles.page_rows(
+        inner = None
+        if by_distance:
+            inner = listing.cells_around(circle.lat, circle.long, circle.radius / 2)
+        source = circles.page_source(
             circle,
-            sql_columns,
-            inner=listing.cells_around(circle.lat, circle.long, circle.radius / 2)
-            if by_distance
-            else None,
+            inner=inner,
             by_distance=by_distance,
             size=size,
             cursor=None if by_distance else cursor,
         )
-    elif plain is not None and cursor is None and connection.vendor == "postgresql":
-        rows = listing.plain_rows(plain, sql_columns, size=size, page=page)
+        rows = _select(source, texts)
+    elif plain is not None and connection.vendor == "postgresql":
+        rows = _select(listing.plain_source(plain, size=size, page=page), texts)
     else:
         queryset, start, stop = listing.window(
             filtered,
@@ -113,6 +113,22 @@ def read_page(
         items.append(_join(*stored, xml=xml))
     cursor_text = listing.next_cursor(rows, size, by_distance=by_distance)
     return Page(Stored(items, origin), cursor_text)
+
+
+def _select(source: tuple[str, list[Any]], texts: dict[str, RawSQL]) -> list[tuple[Any, ...]]:
+    """Each row's id, requested time as text and stored `texts`, from `source` (the SQL after
+    FROM, naming the report table's "id", "requested_datetime" and "doc_version", and its
+    parameters): a page read as one statement written as SQL, not compiled by the ORM."""
+    reports = ServiceRequest._meta.db_table
+    columns = ", ".join(f"({text.sql})" for text in texts.values())
+    sql, params = source
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "{reports}"."id", ("{reports}"."requested_datetime")::text, {columns} '
+            f"FROM {sql}",
+            [*(value for text in texts.values() for value in text.params), *params],
+        )
+        return cursor.fetchall()
 
 
 def _stored(column: str, key: str) -> RawSQL:

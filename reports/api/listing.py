@@ -310,17 +310,13 @@ def window(
     return ordered, 0, size
 
 
-def plain_rows(
-    plain: tuple[datetime, datetime, datetime],
-    columns: list[tuple[str, list[Any]]],
-    *,
-    size: int,
-    page: int,
-) -> list[tuple[Any, ...]]:
-    """A page of the list narrowed by nothing but its window of requested times (`plain`:
-    its start and end, and the moment it is public at), on PostgreSQL: the statement
-    window() builds for it, written here as SQL, with each row's id, requested time as text
-    and `columns` (SQL on the report table, with their parameters).
+def plain_source(
+    plain: tuple[datetime, datetime, datetime], *, size: int, page: int
+) -> tuple[str, list[Any]]:
+    """Where a page of the list narrowed by nothing but its window of requested times comes
+    from (`plain`: its start and end, and the moment it is public at), on PostgreSQL, as the
+    SQL after a statement's FROM and its parameters (documents.read_page selects from it):
+    the conditions window() gives the ORM for it, written here as SQL.
 
     Why: the most asked list. Building that statement with the ORM (the filterset's
     queryset, the annotations, the compile) cost more Python than the database took to
@@ -328,26 +324,18 @@ def plain_rows(
     window's, in the same order; deeper pages start where positions.py puts them."""
     start, end, now = plain
     table = f'"{REPORTS_TABLE}"'
-    selected = ", ".join(f"({sql})" for sql, _params in columns)
-    where = (
-        f'NOT {table}."hidden" AND {table}."published_at" <= %s '
+    sql = (
+        f'{table} WHERE NOT {table}."hidden" AND {table}."published_at" <= %s '
         f'AND {table}."requested_datetime" >= %s AND {table}."requested_datetime" <= %s'
     )
-    params: list[Any] = [value for _sql, values in columns for value in values]
-    params += [now, start, end]
+    params: list[Any] = [now, start, end]
     offset = (page - 1) * size
     if offset:
         bound, more = positions.before_page(start=start, end=end, now=now, offset=offset)
-        where += f" AND {bound}"
+        sql += f" AND {bound}"
         params += more
-    sql = (
-        f'SELECT {table}."id", ({table}."requested_datetime")::text, {selected} '
-        f"FROM {table} WHERE {where} "
-        f'ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, size])
-        return cursor.fetchall()
+    sql += f' ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
+    return sql, [*params, size]
 
 
 def next_cursor(rows: list[tuple[Any, ...]], size: int, *, by_distance: bool) -> str | None:

@@ -1,5 +1,5 @@
 """The list narrowed by nothing but its window of dates, read on PostgreSQL by one statement
-written as SQL (listing.plain_rows), answers exactly what the ORM's query does: the same
+written as SQL (listing.plain_source), answers exactly what the ORM's query does: the same
 list asked with a filter that keeps every report (status=open,closed) goes the ORM's way."""
 
 from __future__ import annotations
