@@ -67,7 +67,8 @@ def read_page(
 
     On PostgreSQL, the first page of a radius search narrowed by nothing but its window
     (`circle`), or newest first the page after a cursor, is read by circles.py, and a page
-    of the list narrowed by nothing but its window (`plain`) by listing.plain_source.
+    of the list narrowed by nothing but its window (`plain`; by number or after a cursor) by
+    listing.plain_source.
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
@@ -86,7 +87,7 @@ def read_page(
         )
         rows = _select(source, texts)
     elif plain is not None and connection.vendor == "postgresql":
-        rows = _select(listing.plain_source(plain, size=size, page=page), texts)
+        rows = _select(listing.plain_source(plain, size=size, page=page, cursor=cursor), texts)
     else:
         queryset, start, stop = listing.window(
             filtered,

@@ -311,17 +311,24 @@ def window(
 
 
 def plain_source(
-    plain: tuple[datetime, datetime, datetime], *, size: int, page: int
+    plain: tuple[datetime, datetime, datetime],
+    *,
+    size: int,
+    page: int,
+    cursor: tuple[datetime, int] | None = None,
 ) -> tuple[str, list[Any]]:
-    """Where a page of the list narrowed by nothing but its window of requested times comes
-    from (`plain`: its start and end, and the moment it is public at), on PostgreSQL, as the
-    SQL after a statement's FROM and its parameters (documents.read_page selects from it):
-    the conditions window() gives the ORM for it, written here as SQL.
+    """Where a page of the list narrowed by nothing but its window of requested times (and
+    perhaps a cursor) comes from (`plain`: the window's start and end, and the moment it is
+    public at), on PostgreSQL, as the SQL after a statement's FROM and its parameters
+    (documents.read_page selects from it): the conditions window() gives the ORM for it,
+    written here as SQL.
 
     Why: the most asked list. Building that statement with the ORM (the filterset's
     queryset, the annotations, the compile) cost more Python than the database took to
     answer it. The conditions are public()'s (not hidden, published by `now`) and the
-    window's, in the same order; deeper pages start where positions.py puts them."""
+    window's, in the same order; the rows after a cursor are after()'s, and deeper pages by
+    number start where positions.py puts them. With a cursor `page` is ignored, as in
+    window()."""
     start, end, now = plain
     table = f'"{REPORTS_TABLE}"'
     sql = (
@@ -330,7 +337,10 @@ def plain_source(
     )
     params: list[Any] = [now, start, end]
     offset = (page - 1) * size
-    if offset:
+    if cursor is not None:
+        sql += f' AND ({table}."requested_datetime", {table}."id") < (%s, %s)'
+        params += cursor
+    elif offset:
         bound, more = positions.before_page(start=start, end=end, now=now, offset=offset)
         sql += f" AND {bound}"
         params += more

@@ -264,7 +264,7 @@ class ServiceRequestListApi(Open311Api):
         if not filterset.is_valid():
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
-        window = filterset.requested_window()
+        window = filterset.requested_window("cursor")
         rows = filterset.qs
         circle, cells, plain_circle = options.get("radius") is not None, None, None
         if circle:

@@ -1,6 +1,7 @@
-"""The list narrowed by nothing but its window of dates, read on PostgreSQL by one statement
-written as SQL (listing.plain_source), answers exactly what the ORM's query does: the same
-list asked with a filter that keeps every report (status=open,closed) goes the ORM's way."""
+"""The list narrowed by nothing but its window of dates (by page number or after a cursor),
+read on PostgreSQL by one statement written as SQL (listing.plain_source), answers exactly
+what the ORM's query does: the same list asked with a filter that keeps every report
+(status=open,closed) goes the ORM's way."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import ServiceRequestFactory
-from tests.reports.test_open311_paging import BASE, ids
+from tests.reports.test_open311_paging import BASE, ids, next_link
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +53,41 @@ def test_the_plain_list_answers_what_the_orm_does(client, mixed, page_size, page
         if fmt == "json" and page == 1 and page_size == 100 and not extra:
             hidden_or_early = 60 - len(ids(plain))
             assert hidden_or_early >= 24  # the hidden, the previews and those before 90 days
+
+
+@pytest.mark.parametrize("page_size", [4, 7, 100])
+def test_a_cursor_walk_on_the_plain_list_answers_what_the_orm_does(client, mixed, page_size):
+    """Following the Link headers: every page after a cursor, read by the plain statement,
+    has the bytes and the next link of the ORM's page (after(), positions.py unused)."""
+    plain_url: str | None = f"{BASE}/requests.json?page_size={page_size}"
+    walked: list[str] = []
+    while plain_url is not None:
+        plain = client.get(plain_url)
+        orm = client.get(f"{plain_url}&status=open,closed")
+        assert plain.status_code == orm.status_code == 200
+        assert plain.content == orm.content
+        walked += ids(plain)
+        plain_url, orm_url = next_link(plain), next_link(orm)
+        assert (orm_url or "").replace("&status=open%2Cclosed", "") == (plain_url or "")
+    everything = ids(client.get(f"{BASE}/requests.json", {"page_size": 1000}))
+    assert walked == everything and len(everything) > 4 * 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL statement is PostgreSQL's")
+@pytest.mark.parametrize("how", ["first", "page=3", "cursor"])
+def test_the_plain_list_is_read_by_its_own_statement(client, mixed, how):
+    """Page 1, a page by number and a page after a cursor each take one query, the
+    statement documents._select writes (not the ORM's, whose time is cast by CAST)."""
+    url = f"{BASE}/requests.json?page_size=4"
+    if how == "page=3":
+        url += "&page=3"
+    elif how == "cursor":
+        url = next_link(client.get(url))
+    client.get(url)  # the documents stored on the first read
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    reports = '"reports_servicerequest"'
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith(
+        f'SELECT {reports}."id", ({reports}."requested_datetime")::text'
+    )
