@@ -12,6 +12,7 @@ anything it shows changes, so the version read with the page says whether it sti
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ class Page:
 
 
 def read_page(
-    filtered: QuerySet[ServiceRequest],
+    filtered: Callable[[], QuerySet[ServiceRequest]],
     *,
     size: int,
     page: int = 1,
@@ -63,7 +64,8 @@ def read_page(
     xml: bool,
     origin: str,
 ) -> Page:
-    """The page of `filtered` (public reports, filters applied) as stored documents.
+    """The page of the reports `filtered()` gives (public reports, filters applied) as
+    stored documents. It is called only when the ORM reads the page.
 
     On PostgreSQL, the first page of a radius search narrowed by nothing but its window
     (`circle`), or newest first the page after a cursor, is read by circles.py, and a page
@@ -90,7 +92,7 @@ def read_page(
         rows = _select(listing.plain_source(plain, size=size, page=page, cursor=cursor), texts)
     else:
         queryset, start, stop = listing.window(
-            filtered,
+            filtered(),
             size=size,
             page=page,
             cursor=cursor,

@@ -169,7 +169,7 @@ def around(
     sr_public_point B-tree; on PostgreSQL a circle too large for the cells, most of whose
     reports a walk of the newest finds soon)."""
     box = bounding_box(lat, long, radius)
-    cells = cells_around(lat, long, radius) if connection.vendor == "postgresql" else None
+    cells = circle_cells(lat, long, radius)
     if cells is not None:
         near = queryset.filter(RawSQL(f"{CELL} = ANY(%s)", (cells,), output_field=BooleanField()))
     elif connection.vendor == "sqlite":
@@ -208,6 +208,12 @@ def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, 
 CELLS_PER_DEGREE = circles.CELLS_PER_DEGREE
 CELL = circles.CELL_OF.format(lat="lat", long="long")
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
+
+
+def circle_cells(lat: float, long: float, radius: float) -> list[int] | None:
+    """The cells around() reads the circle by (see cells_around), or None where it reads
+    a box (on SQLite always)."""
+    return cells_around(lat, long, radius) if connection.vendor == "postgresql" else None
 
 
 def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
