@@ -68,9 +68,9 @@ def read_page(
     stored documents. It is called only when the ORM reads the page.
 
     On PostgreSQL, the first page of a radius search narrowed by nothing but its window
-    (`circle`), or newest first the page after a cursor, is read by circles.py, and a page
-    of the list narrowed by nothing but its window (`plain`; by number or after a cursor) by
-    listing.plain_source.
+    (`circle`), or newest first the page after a cursor, is read by circles.py. A page of
+    the list narrowed by nothing but its window (`plain`; by number or after a cursor) is
+    read by listing.plain_source, on SQLite too.
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
@@ -88,7 +88,7 @@ def read_page(
             cursor=None if by_distance else cursor,
         )
         rows = _select(source, texts)
-    elif plain is not None and connection.vendor == "postgresql":
+    elif plain is not None and connection.vendor in ("postgresql", "sqlite"):
         rows = _select(listing.plain_source(plain, size=size, page=page, cursor=cursor), texts)
     else:
         queryset, start, stop = listing.window(
@@ -127,8 +127,8 @@ def _select(source: tuple[str, list[Any]], texts: dict[str, RawSQL]) -> list[tup
     sql, params = source
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT "{reports}"."id", ("{reports}"."requested_datetime")::text, {columns} '
-            f"FROM {sql}",
+            f'SELECT "{reports}"."id", CAST("{reports}"."requested_datetime" AS text), '
+            f"{columns} FROM {sql}",
             [*(value for text in texts.values() for value in text.params), *params],
         )
         return cursor.fetchall()

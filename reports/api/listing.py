@@ -118,21 +118,26 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
 def after(queryset: QuerySet[ServiceRequest], position: tuple[datetime, int]) -> QuerySet:
     """The rows after `position` in newest-first order, as one SQL condition: the ORM's
     three filters took longer to build than the database to answer them."""
+    sql, params = after_condition(position)
+    return with_condition(queryset, sql, params, first=connection.vendor != "postgresql")
+
+
+def after_condition(position: tuple[datetime, int]) -> tuple[str, tuple[Any, ...]]:
+    """after()'s condition, as SQL and its parameters. On SQLite it goes before the
+    query's other conditions (see below)."""
     requested, pk = position
     table = ServiceRequest._meta.db_table
     if connection.vendor == "postgresql":
         # A row comparison, which PostgreSQL seeks by its first column.
-        rows = f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)'
-        return with_condition(queryset, rows, (requested, pk))
+        return f'("{table}"."requested_datetime", "{table}"."id") < (%s, %s)', (requested, pk)
     # The plain upper bound on the time lets the index seek; the OR only settles ties
     # within one instant.
     column = f'"{table}"."requested_datetime"'
     stamp = connection.ops.adapt_datetimefield_value(requested)  # UTC text, as stored
-    rows = f'{column} <= %s AND ({column} < %s OR "{table}"."id" < %s)'
     # SQLite ends its range over the time index at the first of two upper bounds on the
     # time that it meets, and the window's end came first: from there it stepped over
     # every row before the position (page 300 of 100: 7 ms, not 0.1). This goes first.
-    return with_condition(queryset, rows, (stamp, stamp, pk), first=True)
+    return f'{column} <= %s AND ({column} < %s OR "{table}"."id" < %s)', (stamp, stamp, pk)
 
 
 def with_condition(
@@ -325,32 +330,46 @@ def plain_source(
 ) -> tuple[str, list[Any]]:
     """Where a page of the list narrowed by nothing but its window of requested times (and
     perhaps a cursor) comes from (`plain`: the window's start and end, and the moment it is
-    public at), on PostgreSQL, as the SQL after a statement's FROM and its parameters
-    (documents.read_page selects from it): the conditions window() gives the ORM for it,
-    written here as SQL.
+    public at), as the SQL after a statement's FROM and its parameters (documents.read_page
+    selects from it): the conditions window() gives the ORM for it, written here as SQL.
 
     Why: the most asked list. Building that statement with the ORM (the filterset's
     queryset, the annotations, the compile) cost more Python than the database took to
     answer it. The conditions are public()'s (not hidden, published by `now`) and the
     window's, in the same order; the rows after a cursor are after()'s, and deeper pages by
-    number start where positions.py puts them. With a cursor `page` is ignored, as in
-    window()."""
+    number start where positions.py puts them (on SQLite, find() gives the position first,
+    and the page is read after it as after a cursor). With a cursor `page` is ignored, as
+    in window()."""
     start, end, now = plain
     table = f'"{REPORTS_TABLE}"'
-    sql = (
-        f'{table} WHERE NOT {table}."hidden" AND {table}."published_at" <= %s '
-        f'AND {table}."requested_datetime" >= %s AND {table}."requested_datetime" <= %s'
-    )
-    params: list[Any] = [now, start, end]
-    offset = (page - 1) * size
-    if cursor is not None:
-        sql += f' AND ({table}."requested_datetime", {table}."id") < (%s, %s)'
-        params += cursor
-    elif offset:
+    postgresql = connection.vendor == "postgresql"
+    adapt = connection.ops.adapt_datetimefield_value  # SQLite: UTC text, as stored
+    conditions = [
+        f'NOT {table}."hidden"',
+        f'{table}."published_at" <= %s',
+        f'{table}."requested_datetime" >= %s',
+        f'{table}."requested_datetime" <= %s',
+    ]
+    params: list[Any] = [now, start, end] if postgresql else [adapt(now), adapt(start), adapt(end)]
+    position, offset = cursor, (page - 1) * size
+    if cursor is None and offset and postgresql:
         bound, more = positions.before_page(start=start, end=end, now=now, offset=offset)
-        sql += f" AND {bound}"
+        conditions.append(bound)
         params += more
-    sql += f' ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
+    elif cursor is None and offset:
+        position = positions.find(start=start, end=end, now=now, offset=offset)
+        if position is None:  # past the last row
+            conditions.append("0 = 1")
+    if position is not None:
+        condition, more = after_condition(position)
+        if postgresql:
+            conditions.append(condition)
+            params += more
+        else:
+            conditions.insert(0, f"({condition})")
+            params[:0] = more
+    sql = f"{table} WHERE {' AND '.join(conditions)} "
+    sql += f'ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
     return sql, [*params, size]
 
 

@@ -1,5 +1,5 @@
 """The list narrowed by nothing but its window of dates (by page number or after a cursor),
-read on PostgreSQL by one statement written as SQL (listing.plain_source), answers exactly
+read by one statement written as SQL (listing.plain_source), answers exactly
 what the ORM's query does: the same list asked with a filter that keeps every report
 (status=open,closed) goes the ORM's way."""
 
@@ -40,7 +40,9 @@ def mixed():
     return now
 
 
-@pytest.mark.parametrize("page_size,page", [(100, 1), (7, 1), (7, 2), (7, 5), (3, 9), (50, 2)])
+@pytest.mark.parametrize(
+    "page_size,page", [(100, 1), (7, 1), (7, 2), (7, 5), (3, 9), (50, 2), (7, 9)]
+)
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_the_plain_list_answers_what_the_orm_does(client, mixed, page_size, page, fmt):
     window = {"end_date": (mixed - timedelta(days=3)).isoformat()}
@@ -73,11 +75,11 @@ def test_a_cursor_walk_on_the_plain_list_answers_what_the_orm_does(client, mixed
     assert walked == everything and len(everything) > 4 * 4
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL statement is PostgreSQL's")
 @pytest.mark.parametrize("how", ["first", "page=3", "cursor"])
 def test_the_plain_list_is_read_by_its_own_statement(client, mixed, how):
-    """Page 1, a page by number and a page after a cursor each take one query, the
-    statement documents._select writes (not the ORM's, whose time is cast by CAST)."""
+    """Page 1, a page by number and a page after a cursor are each read by the statement
+    documents._select writes (not the ORM's, which names its columns), in one
+    query on PostgreSQL (SQLite first finds a numbered page's position, positions.find)."""
     url = f"{BASE}/requests.json?page_size=4"
     if how == "page=3":
         url += "&page=3"
@@ -86,8 +88,9 @@ def test_the_plain_list_is_read_by_its_own_statement(client, mixed, how):
     client.get(url)  # the documents stored on the first read
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
     reports = '"reports_servicerequest"'
-    assert len(queries) == 1
-    assert queries[0]["sql"].startswith(
-        f'SELECT {reports}."id", ({reports}."requested_datetime")::text'
+    assert queries[-1]["sql"].startswith(
+        f'SELECT {reports}."id", CAST({reports}."requested_datetime" AS text), '
     )
