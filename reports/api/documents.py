@@ -59,6 +59,7 @@ def read_page(
     in_circle: bool = False,
     in_cells: bool = False,
     plain: tuple[datetime, datetime, datetime] | None = None,
+    narrowed: listing.Narrowing | None = None,
     circle: circles.Circle | None = None,
     extended: bool,
     xml: bool,
@@ -70,7 +71,9 @@ def read_page(
     On PostgreSQL, the first page of a radius search narrowed by nothing but its window
     (`circle`), or newest first the page after a cursor, is read by circles.py. A page of
     the list narrowed by nothing but its window (`plain`; by number or after a cursor) is
-    read by listing.plain_source, on SQLite too.
+    read by listing.plain_source, on SQLite too; so are the first page and the pages after a
+    cursor of one also `narrowed` by category, status or box (their pages by number after
+    the first are the ORM's: positions.py counts every report, not those of a filter).
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
@@ -88,8 +91,18 @@ def read_page(
             cursor=None if by_distance else cursor,
         )
         rows = _select(source, texts)
-    elif plain is not None and connection.vendor in ("postgresql", "sqlite"):
-        rows = _select(listing.plain_source(plain, size=size, page=page, cursor=cursor), texts)
+    elif (
+        plain is not None
+        and connection.vendor in ("postgresql", "sqlite")
+        and (narrowed is None or page == 1 or cursor is not None)
+    ):
+        if narrowed is not None and narrowed.services == []:
+            rows = []  # no such category: no report is read
+        else:
+            source = listing.plain_source(
+                plain, size=size, page=page, cursor=cursor, narrowed=narrowed
+            )
+            rows = _select(source, texts)
     else:
         queryset, start, stop = listing.window(
             filtered(),
@@ -99,7 +112,7 @@ def read_page(
             by_distance=by_distance,
             in_circle=in_circle,
             in_cells=in_cells,
-            plain=plain,
+            plain=plain if narrowed is None else None,
         )
         requested = Cast("requested_datetime", TextField())
         rows = list(

@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from civic311.dates import parse_w3c_datetime
+from reports.api import listing
 from reports.api.listing import MAX_RADIUS, decode_cursor
 from reports.ids import MAX_ID, IdField
 from reports.models import Service, ServiceRequest
@@ -92,11 +93,16 @@ class ServiceCodeFilter(CharInFilter):
         # the planner knows from its statistics how common the category is.
         # As SQL: the ORM took longer to build and compile this one-line query than the
         # database took to answer it (0.3 of 0.4 ms).
-        marks = ", ".join(["%s"] * len(value))
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {SERVICES} WHERE service_code IN ({marks})", value)
-            ids = [row[0] for row in cursor.fetchall()]
+        ids = service_ids(value)
         return qs.filter(service_id__in=ids) if ids else qs.none()
+
+
+def service_ids(codes: list[str]) -> list[int]:
+    """The ids of the categories with these codes (ServiceCodeFilter)."""
+    marks = ", ".join(["%s"] * len(codes))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {SERVICES} WHERE service_code IN ({marks})", codes)
+        return [row[0] for row in cursor.fetchall()]
 
 
 class BBoxFilter(filters.Filter):
@@ -184,6 +190,9 @@ class SharedFields(dict):
         return dict(self)
 
 
+# The filters listing.plain_source also writes in SQL, on a list's first page and the pages
+# after a cursor (see ServiceRequestFilter.narrowing).
+SIMPLE = ("service_code", "status", "bbox")
 # What narrows the list beyond its window of requested times (the options included).
 NARROWING = (
     "service_request_id", "service_code", "status", "bbox", "updated_after", "updated_before",
@@ -246,6 +255,17 @@ class ServiceRequestFilter(filters.FilterSet):
         if any(data.get(name) for name in NARROWING if name not in besides):
             return None
         return data["start_date"], data["end_date"]
+
+    def narrowing(self) -> listing.Narrowing:
+        """The filters of SIMPLE, as listing.plain_source writes them in SQL (with the
+        categories' ids looked up as ServiceCodeFilter does)."""
+        data = self.form.cleaned_data
+        codes, bbox = data.get("service_code"), data.get("bbox")
+        return listing.Narrowing(
+            services=service_ids(codes) if codes else None,
+            statuses=data.get("status") or None,
+            box=(bbox[1], bbox[0], bbox[3], bbox[2]) if bbox else None,
+        )
 
     def filter_queryset(self, queryset: Any) -> Any:
         data = self.form.cleaned_data

@@ -25,7 +25,7 @@ import binascii
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.files.storage import default_storage
@@ -321,12 +321,22 @@ def window(
     return ordered, 0, size
 
 
+class Narrowing(NamedTuple):
+    """Filters plain_source writes in SQL besides the window: categories by id (an empty
+    list keeps nothing), statuses, and a box (south, west, north, east) as in_bbox()'s."""
+
+    services: list[int] | None = None
+    statuses: list[str] | None = None
+    box: tuple[float, float, float, float] | None = None
+
+
 def plain_source(
     plain: tuple[datetime, datetime, datetime],
     *,
     size: int,
     page: int,
     cursor: tuple[datetime, int] | None = None,
+    narrowed: Narrowing | None = None,
 ) -> tuple[str, list[Any]]:
     """Where a page of the list narrowed by nothing but its window of requested times (and
     perhaps a cursor) comes from (`plain`: the window's start and end, and the moment it is
@@ -351,7 +361,11 @@ def plain_source(
         f'{table}."requested_datetime" <= %s',
     ]
     params: list[Any] = [now, start, end] if postgresql else [adapt(now), adapt(start), adapt(end)]
+    if narrowed is not None:
+        _narrow(narrowed, table, conditions, params)
     position, offset = cursor, (page - 1) * size
+    if offset and narrowed is not None and cursor is None:
+        raise ValueError("A narrowed list's deep pages by number are the ORM's (window()).")
     if cursor is None and offset and postgresql:
         bound, more = positions.before_page(start=start, end=end, now=now, offset=offset)
         conditions.append(bound)
@@ -371,6 +385,28 @@ def plain_source(
     sql = f"{table} WHERE {' AND '.join(conditions)} "
     sql += f'ORDER BY {table}."requested_datetime" DESC, {table}."id" DESC LIMIT %s'
     return sql, [*params, size]
+
+
+def _narrow(narrowed: Narrowing, table: str, conditions: list[str], params: list[Any]) -> None:
+    """The filters' conditions, in the order the filterset adds them (its fields' order)."""
+    if narrowed.services is not None:
+        if narrowed.services:
+            conditions.append(
+                f'{table}."service_id" IN ({", ".join(["%s"] * len(narrowed.services))})'
+            )
+            params += narrowed.services
+        else:
+            conditions.append("0 = 1")  # no such category
+    if narrowed.statuses:
+        conditions.append(f'{table}."status" IN ({", ".join(["%s"] * len(narrowed.statuses))})')
+        params += narrowed.statuses
+    if narrowed.box is not None:
+        conditions.append(
+            f'{table}."lat" >= %s AND {table}."lat" <= %s '
+            f'AND {table}."long" >= %s AND {table}."long" <= %s'
+        )
+        south, west, north, east = narrowed.box
+        params += [south, north, west, east]
 
 
 def next_cursor(rows: list[tuple[Any, ...]], size: int, *, by_distance: bool) -> str | None:

@@ -32,7 +32,7 @@ from reports.api.errors import (
     open311_exception_handler,
     validation_error_messages,
 )
-from reports.api.filters import MAX_PAGE_SIZE, ServiceRequestFilter, parse_extensions
+from reports.api.filters import MAX_PAGE_SIZE, SIMPLE, ServiceRequestFilter, parse_extensions
 from reports.api.renderers import (
     Open311JSONRenderer,
     Open311XMLRenderer,
@@ -264,7 +264,10 @@ class ServiceRequestListApi(Open311Api):
         if not filterset.is_valid():
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
-        window = filterset.requested_window("cursor")
+        window, narrowed = filterset.requested_window("cursor"), None
+        if window is None:
+            window = filterset.requested_window("cursor", *SIMPLE)
+            narrowed = filterset.narrowing() if window else None
         circle, cells, plain_circle = options.get("radius") is not None, None, None
         if circle:
             centre = options["lat"], options["long"], options["radius"]
@@ -287,6 +290,7 @@ class ServiceRequestListApi(Open311Api):
             in_circle=circle,
             in_cells=cells is not None,
             plain=(*window, now) if window else None,
+            narrowed=narrowed,
             circle=plain_circle,
             extended=extended,
             xml=fmt == "xml",

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import ServiceRequestFactory
+from reports.models import ServiceRequest
+from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory
 from tests.reports.test_open311_paging import BASE, ids, next_link
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,70 @@ def test_the_plain_list_is_read_by_its_own_statement(client, mixed, how):
     assert queries[-1]["sql"].startswith(
         f'SELECT {reports}."id", CAST({reports}."requested_datetime" AS text), '
     )
+
+
+@pytest.fixture
+def narrowable(mixed):
+    """The mixed reports in three categories, spread over a few kilometres."""
+    rng = random.Random(5)
+    services = [ServiceFactory(service_code=code) for code in ("pothole", "graffiti", "light")]
+    for n, report in enumerate(ServiceRequest.objects.order_by("pk")):
+        ServiceRequest.objects.filter(pk=report.pk).update(
+            service=services[n % 3],
+            lat=CITY_CENTRE[0] + rng.uniform(-0.02, 0.02),
+            long=CITY_CENTRE[1] + rng.uniform(-0.02, 0.02),
+        )
+    return mixed
+
+
+def box(west: float, south: float, east: float, north: float) -> str:
+    """A bbox parameter, in degrees from the city centre."""
+    lat, long = CITY_CENTRE
+    return f"{long + west},{lat + south},{long + east},{lat + north}"
+
+
+NARROWINGS = [
+    {"service_code": "pothole"},
+    {"service_code": "pothole,light"},
+    {"service_code": "nope"},
+    {"status": "closed"},
+    {"status": "open,closed"},
+    {"bbox": box(-0.01, -0.02, 0.02, 0.005)},
+    {"service_code": "graffiti,light", "status": "open", "bbox": box(-0.02, -0.01, 0.01, 0.02)},
+]
+
+
+@pytest.mark.parametrize("narrowing", NARROWINGS)
+@pytest.mark.parametrize("page_size", [3, 100])
+def test_a_narrowed_list_answers_what_the_orm_does(client, narrowable, narrowing, page_size):
+    """A list narrowed by category, status or box: page 1 and every page after a cursor are
+    read by the plain statement, pages by number after the first by the ORM; each has the
+    bytes of the ORM's answer (the same list with a far updated_before, which goes the
+    ORM's way and keeps every report) and the whole walk is the ORM's whole list."""
+    window = {
+        "start_date": (narrowable - timedelta(days=80)).isoformat(),
+        "end_date": (narrowable - timedelta(hours=1)).isoformat(),
+    }
+    orm_only = {"updated_before": "2999-01-01T00:00:00Z"}
+    plain_url: str | None = (
+        f"{BASE}/requests.json?{urlencode({'page_size': page_size, **window, **narrowing})}"
+    )
+    walked: list[str] = []
+    while plain_url is not None:
+        plain = client.get(plain_url)
+        orm = client.get(f"{plain_url}&{urlencode(orm_only)}")
+        assert plain.status_code == orm.status_code == 200
+        assert plain.content == orm.content
+        walked += ids(plain)
+        plain_url, orm_url = next_link(plain), next_link(orm)
+        assert (orm_url or "").replace(f"&{urlencode(orm_only)}", "") == (plain_url or "")
+    query = {"page_size": 1000, **window, **narrowing}
+    everything = ids(client.get(f"{BASE}/requests.json", {**query, **orm_only}))
+    assert walked == everything
+    assert (everything == []) == (narrowing == {"service_code": "nope"})
+    for page in (2, 3):
+        numbered = {**query, "page_size": page_size, "page": page}
+        plain = client.get(f"{BASE}/requests.xml", numbered)
+        orm = client.get(f"{BASE}/requests.xml", {**numbered, **orm_only})
+        assert plain.status_code == orm.status_code == 200
+        assert plain.content == orm.content
