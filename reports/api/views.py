@@ -265,7 +265,9 @@ class ServiceRequestListApi(Open311Api):
             raise bad_request(messages_by_parameter(filterset.errors))
         options = filterset.form.cleaned_data
         window, narrowed = filterset.requested_window("cursor"), None
-        if window is None:
+        if window is None and ((options.get("page") or 1) == 1 or options.get("cursor")):
+            # Also narrowed by category, status or box: its first page and the pages after
+            # a cursor are the same statement with those conditions (documents.read_page).
             window = filterset.requested_window("cursor", *SIMPLE)
             narrowed = filterset.narrowing() if window else None
         circle, cells, plain_circle = options.get("radius") is not None, None, None
