@@ -77,8 +77,9 @@ def read_page(
     (`circle`), or newest first the page after a cursor, is read by circles.py. A page of
     the list narrowed by nothing but its window (`plain`; by number or after a cursor) is
     read by listing.plain_source, on SQLite too; so are the first page and the pages after a
-    cursor of one also `narrowed` by category, status or box (their pages by number after
-    the first are the ORM's: positions.py counts every report, not those of a filter).
+    cursor of one also `narrowed` by category, status or box, given only for those (their
+    pages by number after the first are the ORM's: positions.py counts every report, not
+    those of a filter).
 
     `origin` is the site's scheme://host, put in front of our own media paths."""
     key = settings_key()
@@ -96,11 +97,7 @@ def read_page(
             cursor=None if by_distance else cursor,
         )
         rows = _select(source, texts)
-    elif (
-        plain is not None
-        and connection.vendor in SQL_VENDORS
-        and (narrowed is None or page == 1 or cursor is not None)
-    ):
+    elif plain is not None and connection.vendor in SQL_VENDORS:
         if narrowed is not None and narrowed.services == []:
             rows = []  # no such category: no report is read
         else:

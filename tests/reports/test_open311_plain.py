@@ -72,22 +72,27 @@ def test_the_plain_list_answers_what_the_orm_does(client, by_orm, mixed, page_si
             assert hidden_or_early >= 24  # the hidden, the previews and those before 90 days
 
 
+def walk(client, by_orm, url: str | None) -> list[str]:
+    """Follows the Link headers from `url`: each page has the bytes and the next link of
+    the ORM's page. The ids of every page, in order."""
+    walked: list[str] = []
+    while url is not None:
+        plain, orm = client.get(url), by_orm(url)
+        assert plain.status_code == orm.status_code == 200
+        assert plain.content == orm.content
+        walked += ids(plain)
+        url = next_link(plain)
+        assert next_link(orm) == url
+    return walked
+
+
 @pytest.mark.parametrize("page_size", [4, 7, 100])
 def test_a_cursor_walk_on_the_plain_list_answers_what_the_orm_does(
     client, by_orm, mixed, page_size
 ):
     """Following the Link headers: every page after a cursor, read by the plain statement,
     has the bytes and the next link of the ORM's page (after(), positions.py unused)."""
-    plain_url: str | None = f"{BASE}/requests.json?page_size={page_size}"
-    walked: list[str] = []
-    while plain_url is not None:
-        plain = client.get(plain_url)
-        orm = by_orm(plain_url)
-        assert plain.status_code == orm.status_code == 200
-        assert plain.content == orm.content
-        walked += ids(plain)
-        plain_url, orm_url = next_link(plain), next_link(orm)
-        assert orm_url == plain_url
+    walked = walk(client, by_orm, f"{BASE}/requests.json?page_size={page_size}")
     everything = ids(client.get(f"{BASE}/requests.json", {"page_size": 1000}))
     assert walked == everything and len(everything) > 4 * 4
 
@@ -158,18 +163,8 @@ def test_a_narrowed_list_answers_what_the_orm_does(
         "start_date": (narrowable - timedelta(days=80)).isoformat(),
         "end_date": (narrowable - timedelta(hours=1)).isoformat(),
     }
-    plain_url: str | None = (
-        f"{BASE}/requests.json?{urlencode({'page_size': page_size, **window, **narrowing})}"
-    )
-    walked: list[str] = []
-    while plain_url is not None:
-        plain = client.get(plain_url)
-        orm = by_orm(plain_url)
-        assert plain.status_code == orm.status_code == 200
-        assert plain.content == orm.content
-        walked += ids(plain)
-        plain_url, orm_url = next_link(plain), next_link(orm)
-        assert orm_url == plain_url
+    paged = {"page_size": page_size, **window, **narrowing}
+    walked = walk(client, by_orm, f"{BASE}/requests.json?{urlencode(paged)}")
     query = {"page_size": 1000, **window, **narrowing}
     everything = ids(by_orm(f"{BASE}/requests.json", query))
     assert walked == everything
