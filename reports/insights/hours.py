@@ -1,14 +1,15 @@
 """The public reports counted by hour and by week on SQLite, kept by row triggers, with
 which the Open311 list finds where a deep page starts (reports/api/positions.py).
 
-Why: PostgreSQL's summaries keep insights_public_hour with statement-level triggers
-(rollups.py); SQLite has none, so without counts a deep page stepped over the index entries
-of every row before it (page 50 of 100 over 4,900, page 300 over 29,900: 3 ms at 100,000
-reports). Here a row trigger adds or takes one from the report's hour and from its week
-(insights_public_week: 168 hours from 1970 on, not calendar weeks) in the transaction of the
-change: two upserts per report written (a report inserted and committed alone took 0.88 ms
-against 0.83 without them, most of it the extra pages written at the commit). A position is
-then found by summing at most the window's weeks and one week's hours (positions.find).
+Why: PostgreSQL's summaries keep insights_public_hour and insights_public_week with
+statement-level triggers (rollups.py); SQLite has none, so without counts a deep page
+stepped over the index entries of every row before it (page 50 of 100 over 4,900, page 300
+over 29,900: 3 ms at 100,000 reports). Here a row trigger adds or takes one from the
+report's hour and from its week (insights_public_week: 168 hours from 1970 on, not calendar
+weeks) in the transaction of the change: two upserts per report written (a report inserted
+and committed alone took 0.88 ms against 0.83 without them, most of it the extra pages
+written at the commit). A position is then found by summing at most the window's weeks and
+one week's hours (positions.find).
 
 The bulk loader (reports/bulk.py) drops a table's triggers during a load, as SQLite can't
 switch them off, and calls recount() when it puts them back. Like the document triggers,

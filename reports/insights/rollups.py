@@ -12,8 +12,9 @@ department and area, so they can be summed from two small tables instead:
 - insights_cell_month: the map's points (not hidden) per (local month requested, finest
   grid cell), for the unfiltered hotspot map;
 - insights_public_hour: reports not hidden per hour requested (hours since 1970 in UTC,
-  whatever the zone), with which the Open311 list finds where a deep page starts without
-  stepping over the rows before it (reports/api/positions.py).
+  whatever the zone), and insights_public_week the same per block of 168 of those hours,
+  with which the Open311 list finds where a deep page starts without stepping over the
+  rows before it (reports/api/positions.py).
 
 The histogram does not replace the close times: it says in which bucket a percentile's
 rank falls and at which offset, and the exact value is then read from an index ordered by
@@ -50,8 +51,14 @@ RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "hidden"]
 CLOSED_KEY = ["day", "service_id", "department_id", "area_id"]
 CELL_KEY = ["month", "gy", "gx"]
 HOUR_KEY = ["hour"]
-# A report's hour: whole hours since 1970-01-01 UTC (floor, as reports/api/positions.py).
+WEEK_KEY = ["week"]
+# A report's hour: whole hours since 1970-01-01 UTC (floor, as reports/api/positions.py),
+# and its week: whole blocks of 168 hours since then (not calendar weeks; exact, since
+# PostgreSQL's extract gives a numeric).
 HOUR = "floor(extract(epoch FROM requested_datetime) / 3600)::bigint"
+WEEK = "floor(extract(epoch FROM requested_datetime) / 604800)::bigint"
+# The public counts the triggers keep: by hour (migration insights 0003) and by week (0006).
+PUBLIC = ("hour", "week")
 # The map's finest cell, in degrees: coarser cells of 2ⁿ times this size are sums of these
 # (hotspots.py).
 FINE_CELL = 0.0025
@@ -124,10 +131,11 @@ def cell_rows(relation: str, sign: int, zone: str) -> str:
     )
 
 
-def hour_rows(relation: str, sign: int, zone: str) -> str:
-    """One signed row per not hidden report of `relation`, keyed like insights_public_hour
-    (UTC hours: `zone` plays no part)."""
-    return f"SELECT {HOUR} AS hour, {sign} AS n FROM {relation} WHERE NOT hidden"
+def public_rows(unit: str, relation: str, sign: int) -> str:
+    """One signed row per not hidden report of `relation`, keyed like
+    insights_public_`unit` (UTC hours or weeks: the zone plays no part)."""
+    key = {"hour": HOUR, "week": WEEK}[unit]
+    return f"SELECT {key} AS {unit}, {sign} AS n FROM {relation} WHERE NOT hidden"
 
 
 def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows: str) -> str:
@@ -144,9 +152,12 @@ def _upsert(table: str, key: list[str], values: list[str], sums: list[str], rows
     )
 
 
-def apply_sql(sources: list[tuple[str, int]], zone: str, *, hours: bool = True) -> list[str]:
-    """The upserts that add the signed rows of each (relation, sign) to the tables (not to
-    insights_public_hour with hours=False, as before migration insights 0003)."""
+def apply_sql(
+    sources: list[tuple[str, int]], zone: str, *, public: tuple[str, ...] = PUBLIC
+) -> list[str]:
+    """The upserts that add the signed rows of each (relation, sign) to the tables (to the
+    public counts of `public` only: none before migration insights 0003, hours alone
+    before 0006)."""
     received = " UNION ALL ".join(received_rows(rel, sign, zone) for rel, sign in sources)
     closed = " UNION ALL ".join(closed_rows(rel, sign, zone) for rel, sign in sources)
     # Grouped by bucket first, so that the bucket (a logarithm) is computed once per report
@@ -158,10 +169,19 @@ def apply_sql(sources: list[tuple[str, int]], zone: str, *, hours: bool = True) 
     )
     histogram_sums = [f"COALESCE(sum(n) FILTER (WHERE bucket = {i}), 0)" for i in range(BUCKETS)]
     cells = " UNION ALL ".join(cell_rows(rel, sign, zone) for rel, sign in sources)
-    by_hour = " UNION ALL ".join(hour_rows(rel, sign, zone) for rel, sign in sources)
+    counts = [
+        _upsert(
+            f"insights_public_{unit}",
+            [unit],
+            ["n"],
+            ["sum(n)"],
+            " UNION ALL ".join(public_rows(unit, rel, sign) for rel, sign in sources),
+        )
+        for unit in public
+    ]
     return [
         _upsert("insights_cell_month", CELL_KEY, ["n"], ["sum(n)"], cells),
-        *([_upsert("insights_public_hour", HOUR_KEY, ["n"], ["sum(n)"], by_hour)] * hours),
+        *counts,
         _upsert(
             "insights_received_day",
             RECEIVED_KEY,
@@ -180,9 +200,9 @@ def apply_sql(sources: list[tuple[str, int]], zone: str, *, hours: bool = True) 
 
 
 def _trigger_function(
-    name: str, sources: list[tuple[str, int]], zone: str, *, hours: bool = True
+    name: str, sources: list[tuple[str, int]], zone: str, *, public: tuple[str, ...] = PUBLIC
 ) -> str:
-    body = ";\n".join(apply_sql(sources, zone, hours=hours))
+    body = ";\n".join(apply_sql(sources, zone, public=public))
     return (
         # No JIT: compiling the wide aggregate costs far more than running it.
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off "
@@ -195,7 +215,8 @@ TABLES = (
     "insights_received_day",
     "insights_closed_day",
     "insights_cell_month",
-    "insights_public_hour",  # the last: not in migration insights 0002's triggers
+    # The last ones: not in migration insights 0002's triggers (hours), nor 0003's (weeks).
+    *(f"insights_public_{unit}" for unit in PUBLIC),
 )
 
 
@@ -222,28 +243,29 @@ def install_sql(zone: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS insights_cell_month (month date NOT NULL, "
         "gy integer NOT NULL, gx integer NOT NULL, n integer NOT NULL, "
         f"PRIMARY KEY ({', '.join(CELL_KEY)}))",
-        "CREATE TABLE IF NOT EXISTS insights_public_hour (hour bigint PRIMARY KEY, "
-        "n integer NOT NULL)",
-        _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone),
-        _trigger_function("insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone),
-        _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone),
-        _truncate_function(TABLES),
+        *(
+            f"CREATE TABLE IF NOT EXISTS insights_public_{unit} ({unit} bigint PRIMARY KEY, "
+            "n integer NOT NULL)"
+            for unit in PUBLIC
+        ),
+        *trigger_functions_sql(zone, PUBLIC),
         # The zone the days are local to, where one query can read it (usable()).
         f"COMMENT ON TABLE insights_received_day IS {zone_literal(zone)}",
     ]
 
 
-def without_hours_sql(zone: str) -> list[str]:
-    """Back to migration insights 0002: trigger functions that keep no hourly counts, and
-    no insights_public_hour."""
+def trigger_functions_sql(zone: str, public: tuple[str, ...]) -> list[str]:
+    """The trigger functions that keep the public counts of `public` (PUBLIC now; fewer to
+    go back to an earlier migration, with the other tables dropped)."""
+    dropped = [unit for unit in PUBLIC if unit not in public]
     return [
-        _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone, hours=False),
+        _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone, public=public),
         _trigger_function(
-            "insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone, hours=False
+            "insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone, public=public
         ),
-        _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone, hours=False),
-        _truncate_function(TABLES[:-1]),
-        "DROP TABLE IF EXISTS insights_public_hour",
+        _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone, public=public),
+        _truncate_function(TABLES[: len(TABLES) - len(dropped)]),
+        *(f"DROP TABLE IF EXISTS insights_public_{unit}" for unit in dropped),
     ]
 
 

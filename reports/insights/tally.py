@@ -16,7 +16,7 @@ The numbers are rollups.apply_sql's, exactly:
 - a close time's bucket is floor(4 · ln(seconds)) with the C library's log, which is what
   PostgreSQL's LN calls (multiplying by 4 is exact);
 - a map cell is floor(coordinate / FINE_CELL) in binary floating point, as in SQL;
-- an hour is whole hours since 1970 UTC, in integers.
+- an hour is whole hours since 1970 UTC, in integers, and a week 168 of them.
 tests/insights/test_summaries.py compares the tables with rebuild()'s after a load.
 """
 
@@ -36,6 +36,7 @@ QUARTER = 15 * 60 * 10**6  # microseconds
 DAY = 86400 * 10**6
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's, which the generator's times count from
 HOUR = 3600 * 10**6
+WEEK = 168  # hours
 UNIX_HOURS = (EPOCH - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(hours=1)  # at EPOCH
 
 Grouped = tuple[np.ndarray, np.ndarray]  # distinct keys (rows), their sums (rows)
@@ -134,6 +135,7 @@ class Tally:
         closed = merged(self.closed, 4, 3 + rollups.BUCKETS)
         cells = merged(self.cells, 3, 1)
         hours = merged(self.hours, 1, 1)
+        weeks = grouped([hours[0][:, 0] // WEEK], [hours[1][:, 0]])  # floor, as rollups.WEEK
         date, number, count = np.int32, np.int64, np.int32  # as the tables' columns
         tables = [
             # Generated reports are never hidden: `hidden` is false in every row.
@@ -147,6 +149,8 @@ class Tally:
              [*columns(cells[0], [date, count, count]), *columns(cells[1], count)]),
             ("insights_public_hour", rollups.HOUR_KEY, ["n"],
              [*columns(hours[0], number), *columns(hours[1], count)]),
+            ("insights_public_week", rollups.WEEK_KEY, ["n"],
+             [*columns(weeks[0], number), *columns(weeks[1], count)]),
         ]  # fmt: skip
         with connection.cursor() as cursor:
             for table, key, values, arrays in tables:

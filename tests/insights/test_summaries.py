@@ -87,6 +87,7 @@ def summary_rows() -> dict[str, set[tuple[Any, ...]]]:
             ("insights_closed_day", rollups.CLOSED_KEY),
             ("insights_cell_month", rollups.CELL_KEY),
             ("insights_public_hour", rollups.HOUR_KEY),
+            ("insights_public_week", rollups.WEEK_KEY),
         ):
             cursor.execute(f"SELECT * FROM {table}")
             found[table] = {row for row in cursor.fetchall() if any(row[len(key) :])}

@@ -25,8 +25,8 @@ from tests.reports.open311_support import json_of
 pytestmark = pytest.mark.django_db
 
 URL = "/open311/v2/requests.json"
-# insights_public_hour counts whole hours since 1970 UTC (floor); SQLite's
-# insights_public_week blocks of 168 of them.
+# insights_public_hour counts whole hours since 1970 UTC (floor); insights_public_week
+# blocks of 168 of them.
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOUR, WEEK = timedelta(hours=1), timedelta(hours=168)
 
@@ -236,8 +236,7 @@ def expected_counts(key: timedelta) -> dict[int, int]:
 
 def assert_counts_equal_the_reports() -> None:
     assert counted("insights_public_hour") == expected_counts(HOUR)
-    if connection.vendor == "sqlite":  # PostgreSQL sums its hours a week at a time
-        assert counted("insights_public_week") == expected_counts(WEEK)
+    assert counted("insights_public_week") == expected_counts(WEEK)
 
 
 def test_the_hourly_counts_equal_the_reports(reports):

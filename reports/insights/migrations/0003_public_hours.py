@@ -15,13 +15,14 @@ def install(apps, schema_editor) -> None:
 
 
 def uninstall(apps, schema_editor) -> None:
-    """The triggers of 0002 again (the ones that keep no hourly counts), and the table gone."""
+    """The triggers of 0002 again (the ones that keep no public counts), and the tables
+    gone."""
     from reports.insights import rollups
 
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        for statement in rollups.without_hours_sql(settings.TIME_ZONE):
+        for statement in rollups.trigger_functions_sql(settings.TIME_ZONE, ()):
             cursor.execute(statement)
 
 
