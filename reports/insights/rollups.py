@@ -257,15 +257,15 @@ def install_sql(zone: str) -> list[str]:
 def trigger_functions_sql(zone: str, public: tuple[str, ...]) -> list[str]:
     """The trigger functions that keep the public counts of `public` (PUBLIC now; fewer to
     go back to an earlier migration, with the other tables dropped)."""
-    dropped = [unit for unit in PUBLIC if unit not in public]
+    dropped = [f"insights_public_{unit}" for unit in PUBLIC if unit not in public]
     return [
         _trigger_function("insights_rollup_insert", [("new_rows", 1)], zone, public=public),
         _trigger_function(
             "insights_rollup_update", [("old_rows", -1), ("new_rows", 1)], zone, public=public
         ),
         _trigger_function("insights_rollup_delete", [("old_rows", -1)], zone, public=public),
-        _truncate_function(TABLES[: len(TABLES) - len(dropped)]),
-        *(f"DROP TABLE IF EXISTS insights_public_{unit}" for unit in dropped),
+        _truncate_function(tuple(table for table in TABLES if table not in dropped)),
+        *(f"DROP TABLE IF EXISTS {table}" for table in dropped),
     ]
 
 

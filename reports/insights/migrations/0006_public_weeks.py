@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db import migrations
 
 
-# The function as 0004 installed it (frozen here): it sums the hours a week at a time.
+# The function as 0004 installed it, for the way back: it sums the hours a week at a time.
+# A copy frozen here, not built from positions.py, whose function reads the weeks that the
+# way back drops.
 HOURS_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION open311_page_position(
     p_start timestamptz, p_end timestamptz, p_now timestamptz, p_offset bigint
