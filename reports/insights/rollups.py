@@ -40,6 +40,8 @@ import re
 from django.conf import settings
 from django.db import connection, transaction
 
+from reports.insights import hours
+
 BUCKETS = 68  # floor(4·ln(seconds)): bucket 67 starts at about 21 years
 REPORTS = "reports_servicerequest"
 # Seconds from report to close: the expression percentile_cont sorts by (queries.py).
@@ -56,7 +58,7 @@ WEEK_KEY = ["week"]
 # and its week: whole blocks of 168 hours since then (not calendar weeks; exact, since
 # PostgreSQL's extract gives a numeric).
 HOUR = "floor(extract(epoch FROM requested_datetime) / 3600)::bigint"
-WEEK = "floor(extract(epoch FROM requested_datetime) / 604800)::bigint"
+WEEK = f"floor(extract(epoch FROM requested_datetime) / {hours.WEEK * 3600})::bigint"
 # The public counts the triggers keep: by hour (migration insights 0003) and by week (0006).
 PUBLIC = ("hour", "week")
 # The map's finest cell, in degrees: coarser cells of 2ⁿ times this size are sums of these

@@ -31,12 +31,12 @@ from django.db import connection
 
 from reports.bulk import copy_arrays
 from reports.insights import rollups
+from reports.insights.hours import WEEK  # hours
 
 QUARTER = 15 * 60 * 10**6  # microseconds
 DAY = 86400 * 10**6
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's, which the generator's times count from
 HOUR = 3600 * 10**6
-WEEK = 168  # hours
 UNIX_HOURS = (EPOCH - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(hours=1)  # at EPOCH
 
 Grouped = tuple[np.ndarray, np.ndarray]  # distinct keys (rows), their sums (rows)
