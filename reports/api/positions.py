@@ -8,12 +8,16 @@ how many reports that are not hidden were requested in each hour and in each blo
 hours, kept exact by triggers in the transaction of every change. The database function
 below reads the window's weeks newest first until it reaches the week that holds the
 page's first row, then that week's hours one by one to the hour, then steps over that
-hour's entries in an index (at most an hour's reports) to the row before it; the page's
+hour's entries in an index to the row before it, from whichever end of the hour is nearer
+(at most half an hour's reports: the hours' counts are exact, and the window's first hour,
+whose count may hold reports from before the window, is stepped from its end); the page's
 own query reads on after that row, as after a cursor. One statement, however deep the
 page. (Hour by hour alone, the 1,900 hours before page 300 at 100,000 reports took 0.9 ms;
 summing the hours a week at a time, one statement a week, 0.4. The function called alone
 from Django at page 300 of 100,000 reports: 0.54 ms so, 0.21 with the weeks' counts, the
-same as at page 50 or at a million.)
+same as at page 50 or at a million. At a million reports, 400 to 900 an hour in the last
+day, stepping from the nearer end took the function at page 50 from 0.198 to 0.165 ms,
+and from 0.214 to 0.160 at an hour's oldest report: pgbench, the call alone.)
 
 It is a PL/pgSQL function, not plain SQL in the page's query, because PostgreSQL keeps a
 function's plans for the connection's life: planned every time, the same work as one
@@ -167,6 +171,16 @@ BEGIN
         IF upto + n > p_offset THEN
             IF p_offset = upto THEN
                 RETURN QUERY SELECT to_timestamp((counted.hour + 1) * 3600), 0::bigint;
+                RETURN;
+            END IF;
+            IF 2 * (p_offset - upto) > n AND counted.hour > last THEN
+                -- Nearer the hour's start: counted from its oldest report.
+                RETURN QUERY SELECT r.requested_datetime, r.id FROM {REPORTS} r
+                    WHERE NOT r.hidden AND r.published_at <= p_now
+                    AND r.requested_datetime >= p_start AND r.requested_datetime <= p_end
+                    AND r.requested_datetime >= to_timestamp(counted.hour * 3600)
+                    AND r.requested_datetime < to_timestamp((counted.hour + 1) * 3600)
+                    ORDER BY r.requested_datetime, r.id OFFSET n - (p_offset - upto) LIMIT 1;
                 RETURN;
             END IF;
             RETURN QUERY SELECT r.requested_datetime, r.id FROM {REPORTS} r
