@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports.admin.rows import queue_rows
+from reports.models import ServiceRequest
 from tests.factories import BoundaryFactory, PhotoFactory, ServiceRequestFactory
 from tests.reports.admin_support import CHANGELIST, login
 
@@ -137,3 +138,26 @@ def test_the_page_reads_the_names_it_shows_without_joining_their_tables(client, 
     assert sorted_page.status_code == 200
     names = [r.department.name for r in sorted_page.context["cl"].result_list if r.department]
     assert names == sorted(names)
+
+
+def test_a_report_read_without_the_queues_names_shows_the_same_cells(client, world):
+    """The columns read the related rows themselves when a report comes without
+    rows_queryset's names (as `thumbnail` reads its photo)."""
+    ServiceRequestFactory(
+        department=world["health"],
+        assigned_to=world["agent_a"],
+        area=BoundaryFactory(name="Riverside", kind="district"),
+        description="Read twice",
+    )
+    ServiceRequestFactory(department=None, area=None, description="Read twice, unrouted")
+    response = login(client, world, "superuser").get(CHANGELIST + "?q=Read+twice")
+    cl = response.context["cl"]
+    queue = cl.model_admin
+    read = list(cl.result_list)
+    assert len(read) == 2
+    for annotated in read:
+        plain = ServiceRequest.objects.get(pk=annotated.pk)
+        assert queue.routed_to(plain) == queue.routed_to(annotated)
+        assert queue.assignee(plain) == queue.assignee(annotated)
+    shown = {queue.assignee(r) for r in read}
+    assert shown == {world["agent_a"].username, None}
