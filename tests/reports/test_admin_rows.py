@@ -4,7 +4,9 @@ queue that fits on one page gives the map its rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import factory
 import pytest
@@ -161,3 +163,16 @@ def test_a_report_read_without_the_queues_names_shows_the_same_cells(client, wor
         assert queue.assignee(plain) == queue.assignee(annotated)
     shown = {queue.assignee(r) for r in read}
     assert shown == {world["agent_a"].username, None}
+
+
+def test_every_column_the_staff_stylesheet_names_is_in_the_queue(client, world):
+    """static/departments/staff.css lays the rows out as cards on a phone and labels their
+    cells by column class ("Assigned: ", "Routed to: "…): a column renamed without it
+    lost its label."""
+    css = (Path(__file__).resolve().parents[2] / "static/departments/staff.css").read_text()
+    named = set(re.findall(r"#result_list td\.field-(\w+)", css))
+    assert {"assignee", "routed_to", "received", "target"} <= named
+    ServiceRequestFactory(department=world["health"], assigned_to=world["agent_a"])
+    page = login(client, world, "superuser").get(CHANGELIST).content.decode()
+    shown = set(re.findall(r'<td class="field-(\w+)', page))
+    assert named - shown == set()
