@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin import AdminSite
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from reports.admin.paging import EstimatedCountPaginator
@@ -174,3 +176,35 @@ def test_a_search_of_the_open_queue_reads_the_open_reports_trigram_index(
     assert scans, "\n".join(plan)
     if who == "agent_a":
         assert "department_id = " in plan[scans[0] + 1], "\n".join(plan)
+
+
+def test_the_app_list_is_built_only_for_the_pages_that_show_it(client, world, monkeypatch):
+    """The queue and the triage page have no navigation sidebar, so they do not build the
+    list of apps and models (a permission check per model); the index and the pages with
+    the sidebar still list them."""
+    built = []
+    original = AdminSite._build_app_dict
+
+    def counted(self, request, label=None):
+        built.append(label)
+        return original(self, request, label)
+
+    monkeypatch.setattr(AdminSite, "_build_app_dict", counted)
+    login(client, world, "agent_a")
+    for url in (CHANGELIST, change_url(world["report"])):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert 'id="nav-sidebar"' not in page.content.decode()
+    assert built == []
+
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    assert f'href="{CHANGELIST}"' in index.content.decode()
+    assert built == [None]
+
+    built.clear()
+    departments = client.get(reverse("admin:departments_department_changelist"))
+    assert departments.status_code == 200
+    sidebar = departments.content.decode().split('id="nav-sidebar"', 1)[1]
+    assert f'href="{CHANGELIST}"' in sidebar
+    assert built == [None]
