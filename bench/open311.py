@@ -55,11 +55,26 @@ def main() -> None:
         help="Times every scenario is loaded, all of them once per run (the README: three); "
         "with more than one, a last table gives each p50 run by run.",
     )
+    parser.add_argument(
+        "--beside",
+        default="",
+        metavar="URL",
+        help="A second PostgreSQL database (with --beside-count reports), served at the same "
+        "time as BENCH_DATABASE_URL's: every scenario is loaded on one, then at once on the "
+        "other, and a last table gives the ratio of the two from those adjacent loads.",
+    )
+    parser.add_argument("--beside-count", type=int, default=100_000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = 1_000_000 if options.million else options.count
     if options.child:
         run(count, options.seconds, options.only, max(options.runs, 1))
+        return
+    if options.serve:
+        import paired
+
+        paired.serve(count, options.seconds, options.only)
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
@@ -67,33 +82,48 @@ def main() -> None:
     if pg.startswith("postgres"):
         create_database(pg)
         targets.append(("PostgreSQL", pg))
+    beside = options.beside if pg.startswith("postgres") else ""
     failed = False
     for label, url in targets:
         print(f"\n=== {label} ===", flush=True)
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            # Production-like request handling: no query log, no debug pages.
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "ERROR",
-            # One connection for the whole run: a reconnection would start a database
-            # backend after the CPU column's processes were listed.
-            "DATABASE_CONN_MAX_AGE": "3600",
-            "STATIC_ROOT": str(RESULTS / "static"),
-            "MEDIA_ROOT": str(RESULTS / f"media-{label.lower()}"),
-            # Tasks are queued, not run in the request (a worker would run them).
-            "CELERY_BROKER_URL": "memory://",
-            # One client posting as fast as it can: lift the per-key and per-address limits.
-            "RATELIMIT_OPEN311_POST_KEY": "100000000/hour",
-            "RATELIMIT_OPEN311_POST_ADDRESS": "100000000/hour",
-        }
-        command = [sys.executable, __file__, "--child", "--count", str(count)]
-        command += ["--seconds", str(options.seconds), "--only", options.only]
-        command += ["--runs", str(options.runs)]
-        failed |= subprocess.call(command, env=env, cwd=ROOT) != 0
+        command = [sys.executable, __file__, "--count", str(count), "--only", options.only]
+        command += ["--seconds", str(options.seconds), "--runs", str(options.runs)]
+        if label == "PostgreSQL" and beside:
+            import paired
+
+            create_database(beside)
+            smaller = [*command[:3], str(options.beside_count), *command[4:]]
+            failed |= not paired.compare(
+                [(command, child_env(label, url)), (smaller, child_env(label, beside))],
+                options.runs,
+            )
+            continue
+        failed |= subprocess.call([*command, "--child"], env=child_env(label, url), cwd=ROOT) != 0
     sys.exit(1 if failed else 0)
+
+
+def child_env(label: str, url: str) -> dict[str, str]:
+    """The environment of the process that prepares and serves one database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        # Production-like request handling: no query log, no debug pages.
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "ERROR",
+        # One connection for the whole run: a reconnection would start a database
+        # backend after the CPU column's processes were listed.
+        "DATABASE_CONN_MAX_AGE": "3600",
+        "STATIC_ROOT": str(RESULTS / "static"),
+        # Each served database has its own (two are served at once with --beside).
+        "MEDIA_ROOT": str(RESULTS / f"media-{label.lower()}-{url.rsplit('/', 1)[-1]}"),
+        # Tasks are queued, not run in the request (a worker would run them).
+        "CELERY_BROKER_URL": "memory://",
+        # One client posting as fast as it can: lift the per-key and per-address limits.
+        "RATELIMIT_OPEN311_POST_KEY": "100000000/hour",
+        "RATELIMIT_OPEN311_POST_ADDRESS": "100000000/hour",
+    }
 
 
 def create_database(url: str) -> None:
@@ -132,8 +162,10 @@ def refuse_unless_bench_database() -> None:
         )
 
 
-def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
-    """In the child: prepare the database, serve it with gunicorn, load every scenario."""
+def prepare(count: int, only: str) -> tuple[list[Scenario], str]:
+    """In the child: set Django up, fill the database (or reuse it), collect the static
+    files; the scenarios that --only keeps, and the PostgreSQL database's name ("" for
+    SQLite), whose backends the CPU column counts."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic311.settings")
@@ -160,8 +192,6 @@ def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     call_command("collectstatic", interactive=False, verbosity=0)
-    import httpload
-
     wanted = [part.strip() for part in only.split(",") if part.strip()]
     scenarios = [
         scenario
@@ -170,6 +200,15 @@ def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
     ]
     connection.close()
     database = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else ""
+    return scenarios, database
+
+
+def run(count: int, seconds: float, only: str = "", runs: int = 1) -> None:
+    """In the child: prepare the database, serve it with gunicorn, load every scenario."""
+    scenarios, database = prepare(count, only)
+    import httpload
+    from django.db import connection
+
     every: list[list[httpload.Result]] = []
     try:
         with httpload.gunicorn(dict(os.environ)) as (base, master):

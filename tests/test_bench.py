@@ -50,3 +50,32 @@ def test_bench_refuses_a_database_with_reports_not_generated(bench, capsys):
     assert exited.value.code not in (0, None)
     assert "not generated" in str(exited.value.code)
     assert ServiceRequest.objects.filter(pk=real.pk).exists()
+
+
+def test_bench_beside_serves_both_postgresql_databases_to_compare(bench, monkeypatch):
+    """--beside: BENCH_DATABASE_URL at --count and the second database at --beside-count,
+    each created when missing and handed to the paired comparison (SQLite still alone)."""
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # as when bench/open311.py is run
+    import paired
+
+    created, compared, alone = [], [], []
+    monkeypatch.setattr(bench, "create_database", created.append)
+    monkeypatch.setattr(paired, "compare", lambda pairs, runs: compared.append((pairs, runs)) or 1)
+    monkeypatch.setattr(bench.subprocess, "call", lambda cmd, env, cwd: alone.append(env) or 0)
+    big = "postgres://postgres@127.0.0.1:5432/bench_big"
+    small = "postgres://postgres@127.0.0.1:5432/bench_small"
+    monkeypatch.setenv("BENCH_DATABASE_URL", big)
+    argv = ["open311.py", "--million", "--runs", "3", "--beside", small, "--beside-count", "5000"]
+    monkeypatch.setattr(bench.sys, "argv", argv)
+
+    with pytest.raises(SystemExit) as exited:
+        bench.main()
+
+    assert exited.value.code == 0
+    assert created == [big, small]
+    assert [env["DATABASE_URL"] for env in alone] == [f"sqlite:///{bench.RESULTS}/bench.sqlite3"]
+    [(pairs, runs)] = compared
+    assert runs == 3
+    assert [env["DATABASE_URL"] for _command, env in pairs] == [big, small]
+    counts = [command[command.index("--count") + 1] for command, _env in pairs]
+    assert counts == ["1000000", "5000"]

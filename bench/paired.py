@@ -1,0 +1,138 @@
+"""Two databases served at once, every scenario loaded on one and then at once on the other
+(bench/open311.py --beside): what 1,000,000 reports cost over 100,000 is measured from
+adjacent loads, seconds apart, where separate invocations minutes apart also measured
+how the machine's speed drifted in between (on a shared machine, by up to two fifths).
+
+Each database has its own child process (`open311.py --serve`), which prepares it as
+`--child` does, serves it with gunicorn and then takes one command a line on its standard
+input: `measure N` loads scenario N and answers with its result, `between` makes the data
+as at the first run's start, and the end of the input stops it. Within a run the databases
+take turns going first, run by run. Numbers, not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import httpload
+import open311
+
+# Marks the children's answers among what else they print (passed through).
+ANSWER = "@@bench "
+
+
+def serve(count: int, seconds: float, only: str) -> None:
+    """In a child: prepare the database, serve it, and answer the coordinator's commands."""
+    scenarios, database = open311.prepare(count, only)
+    from django.db import connection
+
+    title = f"{connection.vendor}, {count:,} reports"
+    try:
+        with httpload.gunicorn(dict(os.environ)) as (base, master):
+            answer({"title": title, "labels": [scenario.label for scenario in scenarios]})
+            for line in sys.stdin:
+                verb, _, argument = line.strip().partition(" ")
+                if verb == "measure":
+                    scenario = scenarios[int(argument)]
+                    answer(dataclasses.asdict(scenario.measure(base, seconds, master, database)))
+                elif verb == "between":
+                    open311.between_runs(base)
+                    answer({})
+    finally:
+        open311.delete_posted()
+
+
+def answer(message: dict[str, Any]) -> None:
+    print(ANSWER + json.dumps(message), flush=True)
+
+
+class Child:
+    """A `--serve` child, from the coordinator's side."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [*command, "--serve"],
+            env=env,
+            cwd=open311.ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = self.read()
+        self.title, self.labels = ready["title"], ready["labels"]
+
+    def read(self) -> dict[str, Any]:
+        """The child's next answer; what it prints before that is passed through."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(ANSWER):
+                return dict(json.loads(line[len(ANSWER) :]))
+            print(line, end="", flush=True)
+        raise SystemExit(f"the bench's child stopped (exit code {self.process.wait()})")
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def stop(self) -> int:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        return self.process.wait(timeout=120)
+
+
+def compare(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> bool:
+    """Serve both databases (the larger first) and load every scenario on each in turn, run
+    after run; print each database's tables and the ratio of the two. True if all went
+    well."""
+    children: list[Child] = []
+    every: list[list[list[httpload.Result]]] = [[] for _ in commands]
+    try:
+        for command, env in commands:
+            children.append(Child(command, env))
+        labels = children[0].labels
+        if any(child.labels != labels for child in children):
+            raise SystemExit("the two databases do not have the same scenarios")
+        for number in range(1, runs + 1):
+            if number > 1:
+                for child in children:
+                    child.ask("between")
+            print(f"Run {number} of {runs}", flush=True)
+            for results in every:
+                results.append([])
+            for index, label in enumerate(labels):
+                turn = range(len(children)) if number % 2 else reversed(range(len(children)))
+                for which in turn:
+                    found = children[which].ask(f"measure {index}")
+                    every[which][-1].append(httpload.Result(**found))
+                p50s = [results[-1][index].p50 for results in every]
+                shown = " / ".join(f"{p50:.2f}" for p50 in p50s)
+                print(f"  {label}: p50 {shown} ms ({p50s[0] / (p50s[1] or 1e-9):.2f})", flush=True)
+    finally:
+        codes = [child.stop() for child in children]
+    for child, results in zip(children, every, strict=True):
+        for number, run in enumerate(results, 1):
+            open311.print_table(f"{child.title}, run {number} of {runs}", run)
+        if runs > 1:
+            open311.print_runs(child.title, results)
+    print_ratios(f"{children[0].title} ÷ {children[1].title}", every[0], every[1])
+    return not any(codes)
+
+
+def print_ratios(title: str, larger: list[list[Any]], smaller: list[list[Any]]) -> None:
+    """Each scenario's p50 on the larger database over the smaller's, run by run."""
+    print(f"\n{title}: p50 over p50, each pair loaded one after the other, run by run")
+    print(f"| {'scenario':32} | ratio |")
+    print(f"|{'-' * 34}|---:|")
+    for index, label in enumerate(result.label for result in larger[0]):
+        ratios = [
+            f"{big[index].p50 / (small[index].p50 or 1e-9):.2f}"
+            for big, small in zip(larger, smaller, strict=True)
+        ]
+        print(f"| {label:32} | {' / '.join(ratios)} |")
