@@ -64,6 +64,14 @@ def main() -> None:
         "other, and a last table gives the ratio of the two from those adjacent loads.",
     )
     parser.add_argument("--beside-count", type=int, default=100_000)
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="With --beside: each scenario's --seconds are loaded in this many parts, the "
+        "two databases in turn, and each figure is the median of the parts' (at least one "
+        "second each).",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -93,10 +101,8 @@ def main() -> None:
 
             create_database(beside)
             smaller = [*command[:3], str(options.beside_count), *command[4:]]
-            failed |= not paired.compare(
-                [(command, child_env(label, url)), (smaller, child_env(label, beside))],
-                options.runs,
-            )
+            pairs = [(command, child_env(label, url)), (smaller, child_env(label, beside))]
+            failed |= not paired.compare(pairs, options.runs, options.seconds, options.slices)
             continue
         failed |= subprocess.call([*command, "--child"], env=child_env(label, url), cwd=ROOT) != 0
     sys.exit(1 if failed else 0)

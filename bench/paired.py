@@ -2,12 +2,16 @@
 (bench/open311.py --beside): what 1,000,000 reports cost over 100,000 is measured from
 adjacent loads, seconds apart, where separate invocations minutes apart also measured
 how the machine's speed drifted in between (on a shared machine, by up to two fifths).
+Each scenario's seconds are split into slices (--slices, 5: one second each by default)
+taken in turn, A B A B …, and each figure is the median of its slices': a burst of
+slowness a few seconds long, which moved a whole 5-second load, moves one slice.
 
 Each database has its own child process (`open311.py --serve`), which prepares it as
 `--child` does, serves it with gunicorn and then takes one command a line on its standard
-input: `measure N` loads scenario N and answers with its result, `between` makes the data
-as at the first run's start, and the end of the input stops it. Within a run the databases
-take turns going first, run by run. Numbers, not tests: nothing here asserts a time.
+input: `measure N S` loads scenario N for S seconds and answers with its result, `between`
+makes the data as at the first run's start, and the end of the input stops it. Within a
+run the databases take turns going first, run by run. Numbers, not tests: nothing here
+asserts a time.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 from typing import Any
@@ -38,8 +43,10 @@ def serve(count: int, seconds: float, only: str) -> None:
             for line in sys.stdin:
                 verb, _, argument = line.strip().partition(" ")
                 if verb == "measure":
-                    scenario = scenarios[int(argument)]
-                    answer(dataclasses.asdict(scenario.measure(base, seconds, master, database)))
+                    index, for_seconds = argument.split()
+                    scenario = scenarios[int(index)]
+                    found = scenario.measure(base, float(for_seconds), master, database)
+                    answer(dataclasses.asdict(found))
                 elif verb == "between":
                     open311.between_runs(base)
                     answer({})
@@ -87,10 +94,14 @@ class Child:
         return self.process.wait(timeout=120)
 
 
-def compare(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> bool:
+def compare(
+    commands: list[tuple[list[str], dict[str, str]]], runs: int, seconds: float, slices: int
+) -> bool:
     """Serve both databases (the larger first) and load every scenario on each in turn, run
-    after run; print each database's tables and the ratio of the two. True if all went
-    well."""
+    after run, in `slices` loads of seconds / slices each (at least one second) taken in
+    turn; print each database's tables and the ratio of the two. True if all went well."""
+    slices = max(1, slices)
+    part = max(1.0, seconds / slices)
     children: list[Child] = []
     every: list[list[list[httpload.Result]]] = [[] for _ in commands]
     try:
@@ -107,10 +118,14 @@ def compare(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> bool
             for results in every:
                 results.append([])
             for index, label in enumerate(labels):
-                turn = range(len(children)) if number % 2 else reversed(range(len(children)))
-                for which in turn:
-                    found = children[which].ask(f"measure {index}")
-                    every[which][-1].append(httpload.Result(**found))
+                turn = [0, 1] if number % 2 else [1, 0]
+                loads: list[list[httpload.Result]] = [[], []]
+                for _slice in range(slices):
+                    for which in turn:
+                        found = children[which].ask(f"measure {index} {part}")
+                        loads[which].append(httpload.Result(**found))
+                for which, results in enumerate(every):
+                    results[-1].append(combined(loads[which]))
                 p50s = [results[-1][index].p50 for results in every]
                 shown = " / ".join(f"{p50:.2f}" for p50 in p50s)
                 print(f"  {label}: p50 {shown} ms ({p50s[0] / (p50s[1] or 1e-9):.2f})", flush=True)
@@ -123,6 +138,21 @@ def compare(commands: list[tuple[list[str], dict[str, str]]], runs: int) -> bool
             open311.print_runs(child.title, results)
     print_ratios(f"{children[0].title} ÷ {children[1].title}", every[0], every[1])
     return not any(codes)
+
+
+def combined(loads: list[httpload.Result]) -> httpload.Result:
+    """One result from a scenario's slices: the median of their p50s and of their p99s (a
+    burst of slowness on the machine moves one slice, not the median), the requests and
+    failures summed, the CPU time per request over all of them."""
+    requests = sum(load.requests for load in loads)
+    return httpload.Result(
+        label=loads[0].label,
+        p50=statistics.median(load.p50 for load in loads),
+        p99=statistics.median(load.p99 for load in loads),
+        requests=requests,
+        bad=sum(load.bad for load in loads),
+        cpu=sum(load.cpu * load.requests for load in loads) / (requests or 1),
+    )
 
 
 def print_ratios(title: str, larger: list[list[Any]], smaller: list[list[Any]]) -> None:

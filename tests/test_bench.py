@@ -60,7 +60,7 @@ def test_bench_beside_serves_both_postgresql_databases_to_compare(bench, monkeyp
 
     created, compared, alone = [], [], []
     monkeypatch.setattr(bench, "create_database", created.append)
-    monkeypatch.setattr(paired, "compare", lambda pairs, runs: compared.append((pairs, runs)) or 1)
+    monkeypatch.setattr(paired, "compare", lambda *given: compared.append(given) or 1)
     monkeypatch.setattr(bench.subprocess, "call", lambda cmd, env, cwd: alone.append(env) or 0)
     big = "postgres://postgres@127.0.0.1:5432/bench_big"
     small = "postgres://postgres@127.0.0.1:5432/bench_small"
@@ -74,8 +74,8 @@ def test_bench_beside_serves_both_postgresql_databases_to_compare(bench, monkeyp
     assert exited.value.code == 0
     assert created == [big, small]
     assert [env["DATABASE_URL"] for env in alone] == [f"sqlite:///{bench.RESULTS}/bench.sqlite3"]
-    [(pairs, runs)] = compared
-    assert runs == 3
+    [(pairs, runs, seconds, slices)] = compared
+    assert (runs, seconds, slices) == (3, 5.0, 5)
     assert [env["DATABASE_URL"] for _command, env in pairs] == [big, small]
     counts = [command[command.index("--count") + 1] for command, _env in pairs]
     assert counts == ["1000000", "5000"]
