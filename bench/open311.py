@@ -84,27 +84,38 @@ def main() -> None:
 
         paired.serve(count, options.seconds, options.only)
         return
+    pg = os.environ.get("BENCH_DATABASE_URL", "")
+    if options.beside and not (options.beside.startswith("postgres") and pg.startswith("postgres")):
+        sys.exit("--beside compares two PostgreSQL databases: set BENCH_DATABASE_URL to one.")
+    if options.beside and options.beside.rstrip("/") == pg.rstrip("/"):
+        sys.exit("--beside needs a database other than BENCH_DATABASE_URL's (both are filled).")
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{RESULTS / 'bench.sqlite3'}")]
-    pg = os.environ.get("BENCH_DATABASE_URL", "")
     if pg.startswith("postgres"):
         create_database(pg)
         targets.append(("PostgreSQL", pg))
-    beside = options.beside if pg.startswith("postgres") else ""
+
+    def command(reports: int) -> list[str]:
+        return [
+            sys.executable, __file__, "--count", str(reports), "--only", options.only,
+            "--seconds", str(options.seconds), "--runs", str(options.runs),
+        ]  # fmt: skip
+
     failed = False
     for label, url in targets:
         print(f"\n=== {label} ===", flush=True)
-        command = [sys.executable, __file__, "--count", str(count), "--only", options.only]
-        command += ["--seconds", str(options.seconds), "--runs", str(options.runs)]
-        if label == "PostgreSQL" and beside:
+        if label == "PostgreSQL" and options.beside:
             import paired
 
-            create_database(beside)
-            smaller = [*command[:3], str(options.beside_count), *command[4:]]
-            pairs = [(command, child_env(label, url)), (smaller, child_env(label, beside))]
+            create_database(options.beside)
+            pairs = [
+                (command(count), child_env(label, url)),
+                (command(options.beside_count), child_env(label, options.beside)),
+            ]
             failed |= not paired.compare(pairs, options.runs, options.seconds, options.slices)
             continue
-        failed |= subprocess.call([*command, "--child"], env=child_env(label, url), cwd=ROOT) != 0
+        child = [*command(count), "--child"]
+        failed |= subprocess.call(child, env=child_env(label, url), cwd=ROOT) != 0
     sys.exit(1 if failed else 0)
 
 

@@ -79,3 +79,29 @@ def test_bench_beside_serves_both_postgresql_databases_to_compare(bench, monkeyp
     assert [env["DATABASE_URL"] for _command, env in pairs] == [big, small]
     counts = [command[command.index("--count") + 1] for command, _env in pairs]
     assert counts == ["1000000", "5000"]
+
+
+@pytest.mark.parametrize(
+    "bench_url, beside",
+    [
+        ("", "postgres://postgres@127.0.0.1:5432/bench_small"),
+        ("postgres://postgres@127.0.0.1:5432/bench_big", "sqlite:///elsewhere.sqlite3"),
+        (
+            "postgres://postgres@127.0.0.1:5432/bench_big",
+            "postgres://postgres@127.0.0.1:5432/bench_big",
+        ),
+    ],
+)
+def test_bench_beside_refuses_what_it_cannot_compare(bench, monkeypatch, bench_url, beside):
+    """Without BENCH_DATABASE_URL's PostgreSQL, with a database that is not PostgreSQL, or
+    with the same database twice (both would be filled, each with its own count): an
+    error before anything is created or served."""
+    monkeypatch.setattr(bench, "create_database", lambda url: pytest.fail("nothing created"))
+    monkeypatch.setattr(bench.subprocess, "call", lambda *a, **k: pytest.fail("nothing served"))
+    monkeypatch.setenv("BENCH_DATABASE_URL", bench_url)
+    monkeypatch.setattr(bench.sys, "argv", ["open311.py", "--skip-sqlite", "--beside", beside])
+
+    with pytest.raises(SystemExit) as exited:
+        bench.main()
+
+    assert "--beside" in str(exited.value.code)
