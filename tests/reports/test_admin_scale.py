@@ -180,8 +180,8 @@ def test_a_search_of_the_open_queue_reads_the_open_reports_trigram_index(
 
 def test_the_app_list_is_built_only_for_the_pages_that_show_it(client, world, monkeypatch):
     """The queue and the triage page have no navigation sidebar, so they do not build the
-    list of apps and models (a permission check per model); the index and the pages with
-    the sidebar still list them."""
+    list of apps and models (a permission check per model); the index, an app's index and
+    the pages with the sidebar still list them (and an unknown app is still a 404)."""
     built = []
     original = AdminSite._build_app_dict
 
@@ -201,6 +201,12 @@ def test_the_app_list_is_built_only_for_the_pages_that_show_it(client, world, mo
     assert index.status_code == 200
     assert f'href="{CHANGELIST}"' in index.content.decode()
     assert built == [None]
+
+    built.clear()
+    reports_index = client.get(reverse("admin:app_list", args=["reports"]))
+    assert reports_index.status_code == 200
+    assert f'href="{CHANGELIST}"' in reports_index.content.decode()
+    assert client.get("/admin/nosuchapp/").status_code == 404
 
     built.clear()
     departments = client.get(reverse("admin:departments_department_changelist"))
