@@ -117,7 +117,8 @@ class Table:
         defaults = self.defaults
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+                options = "FORMAT BINARY, FREEZE" if _freezable(self.model) else "FORMAT BINARY"
+                statement = f"COPY {table} ({columns}) FROM STDIN ({options})"
                 self._copy(cursor.cursor, statement, rows)
                 return
             marks = ", ".join(["%s"] * len(self.columns))
@@ -196,10 +197,16 @@ class _EncodedJsonDumper(Dumper):
 
 @contextmanager
 def loading(
-    *models_: type[models.Model], beside: Sequence[Callable[[], None]] = ()
+    *models_: type[models.Model],
+    beside: Sequence[Callable[[], None]] = (),
+    keep: Sequence[str] = (),
 ) -> Iterator[None]:
     """Load many rows into the tables of `models_` quickly, then check and index them, and
     run the jobs of `beside` (work that reads the new rows, such as recounting summaries).
+    The indexes named in `keep` stay through the load, kept up to date row by row: partial
+    indexes the caller's rows never enter, which cost a test of their condition per row
+    where building one again reads the whole table. A name that isn't an index of these
+    tables is refused (ValueError) before anything is changed.
 
     The rows written inside the block are one transaction, opened here: a failure while
     loading leaves the tables as they were (a failed index build or key check after the
@@ -209,7 +216,13 @@ def loading(
     foreign key checks every row with one join instead of one trigger call per row. The
     CHECK constraints stay on throughout, and the foreign keys are made again before the
     commit (checked after it, see below). The tables' own triggers are off during the load
-    (see _drop_for_load).
+    (see _drop_for_load). A table that is empty when the load starts is truncated (there is
+    nothing to remove; TRUNCATE gives it new files in this transaction), so that Table.write
+    can load it with COPY FREEZE: its rows are written already frozen and marked visible to
+    all, so that no later reader or VACUUM rewrites every page to say so, and the key
+    checks after the load can read an index alone. As PostgreSQL documents for FREEZE, a
+    transaction that started before the commit and reads the table afterwards sees the rows
+    (an empty table has nothing else to show it).
 
     The indexes are what takes longest, and PostgreSQL builds each on one process (a
     trigram GIN index entirely so). When this is the outermost transaction, they are
@@ -228,15 +241,20 @@ def loading(
     if connection.vendor != "postgresql":
         with transaction.atomic():
             if connection.vendor == "sqlite":
-                yield from _loading_sqlite(tables)
+                yield from _loading_sqlite(tables, keep)
             else:
                 yield
         for job in beside:
             job()
         return
     with transaction.atomic():
-        indexes, foreign_keys = _drop_for_load(tables)
-        yield
+        indexes, foreign_keys = _drop_for_load(tables, keep)
+        _truncate_empty(tables)
+        try:
+            yield
+        finally:
+            for table in tables:
+                _FREEZABLE.pop(table, None)
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for table in tables:
@@ -286,10 +304,42 @@ INDEX_MEMORY = "256MB"  # per index build; the builds' sorts fit in it at a mill
 INDEX_CONNECTIONS = 3  # index builds at once, each on one server process
 
 
-def _drop_for_load(tables: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
-    """Drop the secondary indexes and the foreign keys from and to `tables`, and switch
-    their triggers off; answer the indexes' (name, definition) and the foreign keys'
-    (table, name, definition) to make them again."""
+# Tables that loading() truncated, with how many savepoints were open then: COPY FREEZE
+# is allowed only in the (sub)transaction that truncated the table.
+_FREEZABLE: dict[str, int] = {}
+
+
+def _freezable(model: type[models.Model]) -> bool:
+    return _FREEZABLE.get(model._meta.db_table) == len(connection.savepoint_ids)
+
+
+def _truncate_empty(tables: list[str]) -> None:
+    """Truncate those of `tables` that hold no row (see loading()). Their foreign keys and
+    triggers are off by now, and loading() holds them against other writers."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        empty = []
+        for table in tables:
+            cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {quote(table)})")
+            if cursor.fetchone()[0]:
+                empty.append(table)
+        if empty:
+            cursor.execute(f"TRUNCATE {', '.join(quote(table) for table in empty)}")
+    _FREEZABLE.update(dict.fromkeys(empty, len(connection.savepoint_ids)))
+
+
+def _refuse_unknown(keep: Sequence[str], indexes: Iterable[str]) -> None:
+    unknown = set(keep) - set(indexes)
+    if unknown:
+        raise ValueError(f"No index {sorted(unknown)} on the tables being loaded.")
+
+
+def _drop_for_load(
+    tables: list[str], keep: Sequence[str] = ()
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Drop the secondary indexes (but those named in `keep`) and the foreign keys from and
+    to `tables`, and switch their triggers off; answer the indexes' (name, definition) and
+    the foreign keys' (table, name, definition) to make them again."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         # Foreign-key checks still pending from earlier in the transaction run now: a table
@@ -308,7 +358,9 @@ def _drop_for_load(tables: list[str]) -> tuple[list[tuple[str, str]], list[tuple
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
             [tables],
         )
-        indexes = cursor.fetchall()
+        found = cursor.fetchall()
+        _refuse_unknown(keep, (name for name, _definition in found))
+        indexes = [(name, definition) for name, definition in found if name not in keep]
         for table, name, _definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
         for name, _definition in indexes:
@@ -338,10 +390,13 @@ def build_indexes(
     failure is raised."""
     slow = [d for d in definitions if " USING gin " in d or " USING gist " in d]
     # The tables with the fewest indexes first: their `after` statements can then start
-    # while the others' indexes are still being built.
+    # while the others' indexes are still being built. Within a table, the longest
+    # definitions first: more columns and expressions take longer to sort, and short builds
+    # left for the end let every connection finish at about the same time.
     indexes_of = Counter(_indexed_table(d) for d in definitions)
     rest = sorted(
-        (d for d in definitions if d not in slow), key=lambda d: indexes_of[_indexed_table(d)]
+        (d for d in definitions if d not in slow),
+        key=lambda d: (indexes_of[_indexed_table(d)], -len(d)),
     )
     order: list[str | Callable[[], None]] = [*slow, *beside, *rest, *then]
     after = dict(after or {})
@@ -398,10 +453,10 @@ def _run_job(job: str | Callable[[], None]) -> BaseException | None:
     return None
 
 
-def _loading_sqlite(tables: list[str]) -> Iterator[None]:
+def _loading_sqlite(tables: list[str], keep: Sequence[str] = ()) -> Iterator[None]:
     """SQLite's version of loading(): its foreign keys are part of the table definitions,
-    so only the secondary indexes are dropped and made again, and the triggers (SQLite can't
-    switch them off) likewise."""
+    so only the secondary indexes (but those of `keep`) are dropped and made again, and the
+    triggers (SQLite can't switch them off) likewise."""
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(tables))
         cursor.execute(
@@ -409,7 +464,9 @@ def _loading_sqlite(tables: list[str]) -> Iterator[None]:
             f"AND sql IS NOT NULL AND tbl_name IN ({marks})",
             tables,
         )
-        dropped = cursor.fetchall()
+        found = cursor.fetchall()
+        _refuse_unknown(keep, (name for kind, name, _definition in found if kind == "index"))
+        dropped = [(kind, name, definition) for kind, name, definition in found if name not in keep]
         for kind, name, _definition in dropped:
             cursor.execute(f"DROP {kind.upper()} {connection.ops.quote_name(name)}")
     yield
