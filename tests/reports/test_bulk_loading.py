@@ -7,12 +7,12 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from reports import bulk
 from reports.bulk import build_indexes, loading
 from reports.models import RequestUpdate, ServiceRequest
-from tests.factories import ServiceFactory
+from tests.factories import ServiceFactory, ServiceRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,27 @@ def test_a_kept_name_that_is_no_index_of_the_tables_is_refused_before_anything_c
         pytest.fail("the load went ahead")
 
     assert indexes("reports_servicerequest") == before
+
+
+def test_a_load_with_a_repeated_id_fails_whole_and_the_primary_key_is_back():
+    """The primary key is dropped for the load (PostgreSQL) and made again before the
+    commit: a repeated id fails the load and leaves nothing of it."""
+    service = ServiceFactory()
+    ServiceRequestFactory(service=service)
+
+    with pytest.raises(IntegrityError), transaction.atomic(), loading(ServiceRequest):
+        report = ServiceRequestFactory(service=service)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO reports_servicerequest SELECT * FROM reports_servicerequest "
+                "WHERE id = %s",
+                [report.pk],
+            )
+
+    assert ServiceRequest.objects.count() == 1
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "reports_servicerequest")
+    assert [c["columns"] for c in constraints.values() if c["primary_key"]] == [["id"]]
 
 
 def visible_pages(table: str) -> tuple[int, int]:
