@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from production import PRODUCTION  # bench/, the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CITIZEN = "bench.citizen@example.org"
@@ -33,10 +35,7 @@ def setup(url: str) -> None:
     os.environ.update(
         {
             "DATABASE_URL": url,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "ERROR",
+            **PRODUCTION,
             "DJANGO_SETTINGS_MODULE": "civic311.settings",
         }
     )

@@ -19,6 +19,8 @@ import os
 import sys
 from pathlib import Path
 
+from production import PRODUCTION  # bench/, the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 QUEUE = "/admin/reports/servicerequest/"
@@ -35,10 +37,7 @@ def main() -> None:
         {
             "DATABASE_URL": url,
             "DATABASE_CONN_MAX_AGE": "3600",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "ERROR",
+            **PRODUCTION,
             "STATIC_ROOT": str(RESULTS / "static"),
             "CELERY_BROKER_URL": "memory://",
         }

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from production import PRODUCTION  # bench/, the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
@@ -36,10 +38,7 @@ def environment() -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "ERROR",
+        **PRODUCTION,
         "INSIGHTS_CACHE_SECONDS": "0",
     }
 

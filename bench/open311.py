@@ -31,6 +31,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from production import PRODUCTION  # bench/, the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
@@ -124,11 +126,7 @@ def child_env(label: str, url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": url,
-        # Production-like request handling: no query log, no debug pages.
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "ERROR",
+        **PRODUCTION,
         # One connection for the whole run: a reconnection would start a database
         # backend after the CPU column's processes were listed.
         "DATABASE_CONN_MAX_AGE": "3600",

@@ -17,7 +17,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "open311.py"
 
 
 @pytest.fixture
-def bench() -> ModuleType:
+def bench(monkeypatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # as when bench/open311.py is run
     spec = importlib.util.spec_from_file_location("bench_open311", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -55,8 +56,7 @@ def test_bench_refuses_a_database_with_reports_not_generated(bench, capsys):
 def test_bench_beside_serves_both_postgresql_databases_to_compare(bench, monkeypatch):
     """--beside: BENCH_DATABASE_URL at --count and the second database at --beside-count,
     each created when missing and handed to the paired comparison (SQLite still alone)."""
-    monkeypatch.syspath_prepend(str(BENCH.parent))  # as when bench/open311.py is run
-    import paired
+    import paired  # bench/, on the path since the fixture
 
     created, compared, alone = [], [], []
     monkeypatch.setattr(bench, "create_database", created.append)
