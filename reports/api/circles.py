@@ -1,5 +1,7 @@
-"""The first page of a radius search on PostgreSQL, read so that its cost does not grow with
-the number of reports around the centre.
+"""The radius search's geometry (the circle's box, the grid's cells that touch it, the
+great-circle distance) and its first page on PostgreSQL, read so that its cost does not
+grow with the number of reports around the centre. (SQLite reads the first page by the
+circle's box: listing.circle_source.)
 
 Why: the search reads every report of the window in the cells that touch the circle
 (listing.around), then sorts them. Where reports are dense that is many more than a page:
@@ -39,6 +41,8 @@ import math
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.db import connection
+
 from reports.models import ServiceRequest
 
 REPORTS = ServiceRequest._meta.db_table
@@ -46,7 +50,7 @@ FUNCTION = "open311_circle_page"
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
 # A report's cell in a grid of 1/CELLS_PER_DEGREE of a degree, as the sr_public_cell index
 # (migration 0021) computes it: row and column numbers in one integer, row · 100,000 +
-# column (see listing.cells_around).
+# column (see cells_around).
 CELLS_PER_DEGREE = 400
 CELL_OF = (
     f"((floor({{lat}} * {CELLS_PER_DEGREE}) * 100000 + floor({{long}} * {CELLS_PER_DEGREE}))"
@@ -59,15 +63,67 @@ METRES = (
 )
 
 
+def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a box that holds the circle: its longitudes are those
+    of the circle's widest parallel, the one nearest a pole."""
+    dlat = math.degrees(radius / EARTH_RADIUS)
+    shrink = max(math.cos(math.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
+    dlong = min(math.degrees(radius / (EARTH_RADIUS * shrink)), 180.0)
+    return (lat - dlat, long - dlong, lat + dlat, long + dlong)
+
+
+MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
+
+
+def circle_cells(lat: float, long: float, radius: float) -> list[int] | None:
+    """The cells listing.around() reads the circle by (see cells_around), or None where it reads
+    a box (on SQLite always)."""
+    return cells_around(lat, long, radius) if connection.vendor == "postgresql" else None
+
+
+def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
+    """The cells of the grid that hold a point of the circle, or None when they are more
+    than MAX_CELLS. Every point of the circle is in the box, and floor() of the scaled
+    coordinates is monotonic, so the cells of the box's rows and columns hold every point
+    of the circle whatever the rounding; a cell whose nearest point to the centre is
+    farther than the radius holds none and is left out (with a margin: on a sphere the
+    clamped point is the nearest only to within centimetres at these sizes)."""
+    south, west, north, east = bounding_box(lat, long, radius)
+    rows = range(math.floor(south * CELLS_PER_DEGREE), math.floor(north * CELLS_PER_DEGREE) + 1)
+    columns = range(math.floor(west * CELLS_PER_DEGREE), math.floor(east * CELLS_PER_DEGREE) + 1)
+    if len(rows) * len(columns) > MAX_CELLS:
+        return None
+    size = 1 / CELLS_PER_DEGREE
+    cells = []
+    for row in rows:
+        nearest_lat = min(max(lat, row * size), (row + 1) * size)
+        for column in columns:
+            nearest_long = min(max(long, column * size), (column + 1) * size)
+            if distance_metres(lat, long, nearest_lat, nearest_long) <= radius * 1.001 + 1:
+                cells.append(row * 100000 + column)
+    return cells
+
+
+def distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """The haversine distance, in Python (for the answer's `distance` and for checks)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(long2 - long1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS * math.asin(math.sqrt(min(1.0, a)))
+
+
 class Circle(NamedTuple):
     """A radius search narrowed by nothing but its window of requested times: the public
     reports requested between `start` and `end` (both included), as seen at `now`, within
-    `radius` metres of (lat, long), whose `cells` (listing.cells_around) hold them all."""
+    `radius` metres of (lat, long), whose `cells` (cells_around) hold them all on
+    PostgreSQL (None on SQLite, which reads the circle's box: listing.circle_source)."""
 
     lat: float
     long: float
     radius: float
-    cells: list[int]
+    cells: list[int] | None
     start: datetime
     end: datetime
     now: datetime

@@ -73,8 +73,9 @@ def read_page(
     """The page of the reports `filtered()` gives (public reports, filters applied) as
     stored documents. It is called only when the ORM reads the page.
 
-    On PostgreSQL, the first page of a radius search narrowed by nothing but its window
-    (`circle`), or newest first the page after a cursor, is read by circles.py. A page of
+    The first page of a radius search narrowed by nothing but its window (`circle`), or
+    newest first the page after a cursor, is read on PostgreSQL by circles.py from the
+    circle's cells, on SQLite by listing.circle_source from its box. A page of
     the list narrowed by nothing but its window (`plain`; by number or after a cursor) is
     read by listing.plain_source, on SQLite too; so are the first page and the pages after a
     cursor of one also `narrowed` by category, status or box, given only for those (their
@@ -85,16 +86,22 @@ def read_page(
     key = settings_key()
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")
     texts = {name: _stored(name, key) for name in columns[: 1 + extended]}
-    if circle is not None and (page == 1 or (cursor is not None and not by_distance)):
+    first = page == 1 or (cursor is not None and not by_distance)
+    if circle is not None and first and circle.cells is not None:
         inner = None
         if by_distance:
-            inner = listing.cells_around(circle.lat, circle.long, circle.radius / 2)
+            inner = circles.cells_around(circle.lat, circle.long, circle.radius / 2)
         source = circles.page_source(
             circle,
             inner=inner,
             by_distance=by_distance,
             size=size,
             cursor=None if by_distance else cursor,
+        )
+        rows = _select(source, texts)
+    elif circle is not None and first and connection.vendor in SQL_VENDORS:
+        source = listing.circle_source(
+            circle, by_distance=by_distance, size=size, cursor=None if by_distance else cursor
         )
         rows = _select(source, texts)
     elif plain is not None and connection.vendor in SQL_VENDORS:

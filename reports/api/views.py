@@ -9,6 +9,7 @@ from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -273,9 +274,11 @@ class ServiceRequestListApi(Open311Api):
         circle, cells, plain_circle = options.get("radius") is not None, None, None
         if circle:
             centre = options["lat"], options["long"], options["radius"]
-            cells = listing.circle_cells(*centre)
+            cells = circles.circle_cells(*centre)
             bounds = filterset.requested_window("radius", "cursor")
-            if cells is not None and bounds:
+            # PostgreSQL reads a circle by its cells, or by the ORM when they are too many;
+            # SQLite always by its box.
+            if bounds and (cells is not None or connection.vendor == "sqlite"):
                 plain_circle = circles.Circle(*centre, cells, *bounds, now)
 
         def filtered() -> QuerySet[ServiceRequest]:

@@ -8,11 +8,15 @@ from __future__ import annotations
 import math
 import random
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports.api.listing import distance_metres
+from reports.api import documents
+from reports.api.circles import distance_metres
 from reports.models import ServiceRequest
 from tests.factories import ServiceRequestFactory
 from tests.reports.test_open311_paging import BASE, CENTRE, ids, next_link
@@ -120,3 +124,54 @@ def test_a_report_on_the_edge_of_a_span_of_time_is_read_once(client, size):
     ]
     query = {**QUERY, "end_date": end.isoformat(), "page_size": size}
     assert ids(client.get(f"{BASE}/requests.json", query)) == [str(r.pk) for r in made[:size]]
+
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL reads a circle by its cells (the function, checked above)",
+)
+
+
+@sqlite_only
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("sort", ["requested", "distance"])
+@pytest.mark.parametrize("size", [1, 7, 100])
+def test_sqlites_circle_statement_answers_what_the_orm_does(
+    client, monkeypatch, scattered, fmt, sort, size
+):
+    """SQLite's first page of a circle (listing.circle_source) and every page after a
+    cursor newest first, with and without the extensions, have the bytes and the Link
+    header of the page the ORM reads when the statement is switched off."""
+    url = f"{BASE}/requests.{fmt}?" + urlencode({**QUERY, "sort": sort, "page_size": size})
+    for extensions in ("", "&extensions=true"):
+        next_url: str | None = url + extensions
+        while next_url is not None:
+            answer = client.get(next_url)
+            with monkeypatch.context() as patched:
+                patched.setattr(documents, "SQL_VENDORS", ())
+                orm = client.get(next_url)
+            assert answer.status_code == orm.status_code == 200
+            assert answer.content == orm.content
+            assert answer.get("Link") == orm.get("Link")
+            next_url = next_link(answer)
+    walked = ids(client.get(url.replace(".xml", ".json")))
+    assert walked and len(walked) == min(size, len(scattered))
+
+
+@sqlite_only
+@pytest.mark.parametrize("how", ["newest", "nearest", "cursor"])
+def test_sqlites_circle_page_is_read_by_one_statement(client, scattered, how):
+    """Not the ORM's (which names its columns): the statement documents._select writes,
+    one query once the documents are stored."""
+    query = {**QUERY, "page_size": 5, "sort": "distance" if how == "nearest" else "requested"}
+    url = f"{BASE}/requests.json?{urlencode(query)}"
+    if how == "cursor":
+        url = next_link(client.get(url))
+    client.get(url)  # the documents stored on the first read
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    reports = '"reports_servicerequest"'
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith(
+        f'SELECT {reports}."id", CAST({reports}."requested_datetime" AS text), '
+    )

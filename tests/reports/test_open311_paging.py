@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from reports.api.listing import distance_metres, with_condition
+from reports.api.circles import distance_metres
+from reports.api.listing import with_condition
 from reports.models import ServiceRequest
 from reports.photos import photo_process
 from tests.factories import (

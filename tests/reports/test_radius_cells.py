@@ -11,14 +11,14 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.api.listing import (
-    CELL,
+from reports.api.circles import (
     CELLS_PER_DEGREE,
     EARTH_RADIUS,
     bounding_box,
     cells_around,
     distance_metres,
 )
+from reports.api.listing import CELL
 from tests.factories import ServiceRequestFactory
 from tests.reports.open311_support import json_of
 
