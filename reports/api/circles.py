@@ -118,7 +118,8 @@ class Circle(NamedTuple):
     """A radius search narrowed by nothing but its window of requested times: the public
     reports requested between `start` and `end` (both included), as seen at `now`, within
     `radius` metres of (lat, long), whose `cells` (cells_around) hold them all on
-    PostgreSQL (None on SQLite, which reads the circle's box: listing.circle_source)."""
+    PostgreSQL (None when they are too many, and on SQLite, which reads the circle's box:
+    listing.circle_source)."""
 
     lat: float
     long: float

@@ -75,7 +75,8 @@ def read_page(
 
     The first page of a radius search narrowed by nothing but its window (`circle`), or
     newest first the page after a cursor, is read on PostgreSQL by circles.py from the
-    circle's cells, on SQLite by listing.circle_source from its box. A page of
+    circle's cells (by the ORM when they are too many), on SQLite by listing.circle_source
+    from its box. A page of
     the list narrowed by nothing but its window (`plain`; by number or after a cursor) is
     read by listing.plain_source, on SQLite too; so are the first page and the pages after a
     cursor of one also `narrowed` by category, status or box, given only for those (their
@@ -87,6 +88,7 @@ def read_page(
     columns = ("xml", "xml_extensions") if xml else ("json", "json_extensions")
     texts = {name: _stored(name, key) for name in columns[: 1 + extended]}
     first = page == 1 or (cursor is not None and not by_distance)
+    by_sql = connection.vendor in SQL_VENDORS
     if circle is not None and first and circle.cells is not None:
         inner = None
         if by_distance:
@@ -99,12 +101,12 @@ def read_page(
             cursor=None if by_distance else cursor,
         )
         rows = _select(source, texts)
-    elif circle is not None and first and connection.vendor in SQL_VENDORS:
+    elif circle is not None and first and connection.vendor == "sqlite" and by_sql:
         source = listing.circle_source(
             circle, by_distance=by_distance, size=size, cursor=None if by_distance else cursor
         )
         rows = _select(source, texts)
-    elif plain is not None and connection.vendor in SQL_VENDORS:
+    elif plain is not None and by_sql:
         if narrowed is not None and narrowed.services == []:
             rows = []  # no such category: no report is read
         else:

@@ -212,8 +212,8 @@ def circle_source(
     """Where the first page of a radius search narrowed by nothing but its window of
     requested times comes from (nearest or newest first; newest first also the page after
     `cursor`), read by the circle's box, as the SQL after a statement's FROM and its
-    parameters (documents.read_page selects from it). SQLite's: PostgreSQL reads the
-    circle's cells (page_source in circles.py).
+    parameters (documents.read_page selects from it). SQLite's (its times are UTC text):
+    PostgreSQL reads the circle's cells (page_source in circles.py).
 
     It is the statement window() has the ORM build from around()'s queryset, written here
     as SQL: its ids first (the reports of the box, then those of the window in the circle,
@@ -223,10 +223,8 @@ def circle_source(
     first and 3.33–3.69 nearest first so, 1.63–1.77 and 1.74–1.85 by this statement; over
     HTTP (the bench) 4.0–4.5 ms against 1.95–2.10."""
     table = f'"{REPORTS_TABLE}"'
-    postgresql = connection.vendor == "postgresql"
-    times: list[Any] = [circle.now, circle.start, circle.end]
-    if not postgresql:  # UTC text, as SQLite stores it
-        times = [connection.ops.adapt_datetimefield_value(t) for t in times]
+    adapt = connection.ops.adapt_datetimefield_value
+    times = [adapt(circle.now), adapt(circle.start), adapt(circle.end)]
     south, west, north, east = circles.bounding_box(circle.lat, circle.long, circle.radius)
     distance, distance_params = distance_sql(circle.lat, circle.long)
     conditions = [
@@ -240,14 +238,10 @@ def circle_source(
         f"({distance}) <= %s",
     ]
     params = [*times, south, north, west, east, *distance_params, circle.radius]
-    if cursor is not None:
+    if cursor is not None:  # first: see after_condition
         condition, more = after_condition(cursor)
-        if postgresql:
-            conditions.append(f"({condition})")
-            params += more
-        else:  # first on SQLite: see after_condition
-            conditions.insert(0, f"({condition})")
-            params[:0] = more
+        conditions.insert(0, f"({condition})")
+        params[:0] = more
     order = f'{table}."requested_datetime" DESC, {table}."id" DESC'
     order_params: tuple[float, ...] = ()
     if by_distance:

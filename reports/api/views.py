@@ -9,7 +9,6 @@ from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -276,9 +275,7 @@ class ServiceRequestListApi(Open311Api):
             centre = options["lat"], options["long"], options["radius"]
             cells = circles.circle_cells(*centre)
             bounds = filterset.requested_window("radius", "cursor")
-            # PostgreSQL reads a circle by its cells, or by the ORM when they are too many;
-            # SQLite always by its box.
-            if bounds and (cells is not None or connection.vendor == "sqlite"):
+            if bounds:
                 plain_circle = circles.Circle(*centre, cells, *bounds, now)
 
         def filtered() -> QuerySet[ServiceRequest]:
