@@ -67,8 +67,9 @@ def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
     return geometry
 
 
-# Metres in one degree of latitude (and of longitude at the equator) on the WGS84 mean radius.
-METRES_PER_DEGREE = 111_195.0
+EARTH_RADIUS = 6_371_008.8  # metres, the mean radius of WGS84's ellipsoid
+# Metres in one degree of latitude (and of longitude at the equator) on that radius.
+METRES_PER_DEGREE = math.radians(EARTH_RADIUS)  # 111,195 m
 
 
 def bbox_around(lat: float, long: float, radius_m: float) -> tuple[float, float, float, float]:
@@ -83,3 +84,14 @@ def metres_between(lat1: float, long1: float, lat2: float, long2: float) -> floa
     """Distance in metres, equirectangular: exact to well under a metre across a city."""
     scale = math.cos(math.radians((lat1 + lat2) / 2))
     return math.hypot(lat2 - lat1, (long2 - long1) * scale) * METRES_PER_DEGREE
+
+
+def distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Great-circle (haversine) distance in metres, on EARTH_RADIUS: what the Open311 radius
+    search computes in SQL (reports/api/circles.py), for any two points."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(long2 - long1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS * math.asin(math.sqrt(min(1.0, a)))

@@ -8,7 +8,6 @@ external geocoder, when one is configured, answers only what the city's own data
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.conf import settings
@@ -28,12 +27,12 @@ from django.db.models import (
 from django.db.models.fields import CharField
 from django.db.models.functions import Length
 
+from civic311.geo import bbox_around, distance_metres
 from places import geocoder
 from places.models import AddressPoint, Street
 from places.place import Place
 from places.text import normalize, split_number
 
-EARTH_METRES = 6_371_000
 # Word similarity below this is noise ("oak" and "park" share a trigram).
 MIN_SIMILARITY = 0.35
 
@@ -120,21 +119,6 @@ def search(text: str, *, limit: int = 8) -> list[Place]:
     if not found and text:
         found = geocoder.external_search(text, limit=limit)
     return found[:limit]
-
-
-def distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
-    """Great-circle (haversine) distance."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(long2 - long1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_METRES * math.asin(math.sqrt(a))
-
-
-def bbox_around(lat: float, long: float, metres: float) -> tuple[float, float, float, float]:
-    """(south, west, north, east) of a square `metres` either side of a point."""
-    dlat = metres / 111_320
-    dlong = metres / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    return lat - dlat, long - dlong, lat + dlat, long + dlong
 
 
 def nearest_address(

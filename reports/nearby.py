@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from places.search import bbox_around, distance_metres
+from civic311.geo import bbox_around, distance_metres
 from reports.models import ServiceRequest
 
 NEARBY_SHOWN = 5

@@ -43,11 +43,11 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
+from civic311.geo import EARTH_RADIUS, distance_metres
 from reports.models import ServiceRequest
 
 REPORTS = ServiceRequest._meta.db_table
 FUNCTION = "open311_circle_page"
-EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
 # A report's cell in a grid of 1/CELLS_PER_DEGREE of a degree, as the sr_public_cell index
 # (migration 0021) computes it: row and column numbers in one integer, row · 100,000 +
 # column (see cells_around).
@@ -102,16 +102,6 @@ def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
             if distance_metres(lat, long, nearest_lat, nearest_long) <= radius * 1.001 + 1:
                 cells.append(row * 100000 + column)
     return cells
-
-
-def distance_metres(lat1: float, long1: float, lat2: float, long2: float) -> float:
-    """The haversine distance, in Python (for the answer's `distance` and for checks)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((phi2 - phi1) / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(long2 - long1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS * math.asin(math.sqrt(min(1.0, a)))
 
 
 class Circle(NamedTuple):

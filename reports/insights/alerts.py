@@ -8,7 +8,6 @@ the day), so a re-run, two workers or a broker outage never double or lose a mes
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from civic311.geo import bbox_around, distance_metres
 from departments.models import Boundary
 from reports.insights.filters import area_condition, city_zone
 from reports.insights.models import AreaAlert
@@ -29,7 +29,6 @@ DIGEST_LIMIT = 50  # reports listed in one email; the rest are counted
 # A report is stamped before its transaction commits: look this far behind "now" so that a
 # report still committing during a run is picked up by the next one, not skipped.
 GRACE = timedelta(minutes=1)
-EARTH_RADIUS_M = 6_371_000
 
 
 def alert_create(
@@ -91,14 +90,6 @@ def _absolute(name: str, alert: AreaAlert) -> str:
     return settings.SITE_URL + reverse(name, args=[alert.token])
 
 
-def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
-    """Great-circle distance (haversine), in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(long2 - long1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
 def matching_reports(
     alert: AreaAlert, since: datetime, until: datetime
 ) -> QuerySet[ServiceRequest] | list[ServiceRequest]:
@@ -116,15 +107,14 @@ def matching_reports(
         return reports.filter(area_condition(alert.area))  # type: ignore[arg-type]
     assert alert.lat is not None and alert.long is not None and alert.radius_m is not None
     # A bounding box in the database (the sr_point index), the exact circle here.
-    dlat = alert.radius_m / 111_320
-    dlong = dlat / max(0.01, math.cos(math.radians(alert.lat)))
-    candidates = reports.in_bbox(
-        alert.lat - dlat, alert.long - dlong, alert.lat + dlat, alert.long + dlong
-    )
+    candidates = reports.in_bbox(*bbox_around(alert.lat, alert.long, alert.radius_m))
+    centre, radius = (alert.lat, alert.long), alert.radius_m
     return [
         r
         for r in candidates
-        if r.lat is not None and distance_m(alert.lat, alert.long, r.lat, r.long) <= alert.radius_m  # type: ignore[arg-type]
+        if r.lat is not None
+        and r.long is not None
+        and distance_metres(*centre, r.lat, r.long) <= radius
     ]
 
 

@@ -3,6 +3,7 @@ report once, one-click unsubscribe (RFC 8058), and the outsider refused."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from civic311.geo import EARTH_RADIUS
 from reports.insights import alerts
 from reports.insights.models import AreaAlert
 from reports.models import OutboxMessage
@@ -86,6 +88,24 @@ def test_circle_alert_matches_by_distance_and_category() -> None:
     ServiceRequestFactory(lat=35.78, long=-78.64, requested_datetime=now)  # other category
     found = alerts.matching_reports(alert, now - timedelta(minutes=1), now + timedelta(minutes=1))
     assert [r.pk for r in found] == [near.pk]
+
+
+def test_circle_alert_reaches_the_circles_edge_due_north() -> None:
+    """The box that narrows the candidates holds the whole circle: a report 499.5 m due north
+    of a 500 m alert's centre is in it (a box drawn with 111,320 m to a degree, more than
+    the earth's mean radius gives, stopped 0.6 m short)."""
+    alert = alerts.alert_create(
+        email="n@example.org", frequency="immediate", lat=35.78, long=-78.64, radius_m=500
+    )
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now()
+    north = 35.78 + math.degrees(499.5 / EARTH_RADIUS)
+    edge = ServiceRequestFactory(lat=north, long=-78.64, requested_datetime=now)
+    ServiceRequestFactory(  # 500.5 m: outside
+        lat=35.78 + math.degrees(500.5 / EARTH_RADIUS), long=-78.64, requested_datetime=now
+    )
+    found = alerts.matching_reports(alert, now - timedelta(minutes=1), now + timedelta(minutes=1))
+    assert [r.pk for r in found] == [edge.pk]
 
 
 def test_daily_digest_lists_the_days_reports_in_one_email(oakwood) -> None:

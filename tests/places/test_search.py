@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from civic311.geo import EARTH_RADIUS
 from places.importer import rebuild_streets
 from places.models import AddressPoint
 from places.search import nearest_address, search
@@ -65,6 +68,18 @@ def test_reverse_finds_the_nearest_address_within_the_limit(gazetteer, settings)
     near_14 = nearest_address(35.78019, -78.64003)
     assert near_14 is not None and near_14.label == "14 Oak Street"
     assert nearest_address(35.7600, -78.6000) is None  # far from every address
+
+
+def test_reverse_reaches_the_limit_due_north(settings):
+    """An address 99.9 m due north of the point is within a 100 m limit (the candidates'
+    box holds the whole circle), and one 100.1 m away is not."""
+    settings.PLACES_REVERSE_MAX_METRES = 100
+    point("n1", "3", "North Street", 35.78 + math.degrees(99.9 / EARTH_RADIUS), -78.64)
+    near = nearest_address(35.78, -78.64, external=False)
+    assert near is not None and near.label == "3 North Street"
+    AddressPoint.objects.all().delete()
+    point("n2", "5", "North Street", 35.78 + math.degrees(100.1 / EARTH_RADIUS), -78.64)
+    assert nearest_address(35.78, -78.64, external=False) is None
 
 
 def test_search_and_reverse_endpoints(client, gazetteer):
