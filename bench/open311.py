@@ -7,10 +7,12 @@
 
 The project is served by gunicorn (one sync worker, production settings: DEBUG off,
 collected static files) and each scenario is loaded by wrk (one thread, one connection) for
---seconds seconds; the table gives p50 and p99 and each p50 as a multiple of a minimal
-Django JSON view's, measured in the same run. POSTs go through the Open311 API with a key;
-the photo is processed by a worker in production, so the bench queues tasks on an
-in-memory broker that nothing consumes (the request's own time is what is measured).
+--seconds seconds, in --slices one-second parts spread over the run, a round over every
+scenario per part (bench/paired.py); the table gives p50 and p99 (the medians of the parts')
+and each p50 as a multiple of a minimal Django JSON view's, measured in the same rounds.
+POSTs go through the Open311 API with a key; the photo is processed by a worker in
+production, so the bench queues tasks on an in-memory broker that nothing consumes (the
+request's own time is what is measured).
 
 SQLite always (bench/results/bench.sqlite3); PostgreSQL too when BENCH_DATABASE_URL is set
 (DATABASE_URL is ignored: the bench deletes reports, so it never falls back to the project's
@@ -70,9 +72,10 @@ def main() -> None:
         "--slices",
         type=int,
         default=5,
-        help="With --beside: each scenario's --seconds are loaded in this many parts, the "
-        "two databases in turn, and each figure is the median of the parts' (at least one "
-        "second each).",
+        help="Each scenario's --seconds are loaded in this many parts (at least one second "
+        "each), a round over every scenario per part (with --beside, the two databases in "
+        "turn), and each figure is the median of its parts'; 1: each scenario in one load, "
+        "one after the other.",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -106,15 +109,14 @@ def main() -> None:
     failed = False
     for label, url in targets:
         print(f"\n=== {label} ===", flush=True)
+        served = [(command(count), child_env(label, url))]
         if label == "PostgreSQL" and options.beside:
+            create_database(options.beside)
+            served.append((command(options.beside_count), child_env(label, options.beside)))
+        if len(served) > 1 or options.slices > 1:
             import paired
 
-            create_database(options.beside)
-            pairs = [
-                (command(count), child_env(label, url)),
-                (command(options.beside_count), child_env(label, options.beside)),
-            ]
-            failed |= not paired.compare(pairs, options.runs, options.seconds, options.slices)
+            failed |= not paired.compare(served, options.runs, options.seconds, options.slices)
             continue
         child = [*command(count), "--child"]
         failed |= subprocess.call(child, env=child_env(label, url), cwd=ROOT) != 0

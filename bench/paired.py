@@ -1,17 +1,24 @@
-"""Two databases served at once, every scenario loaded on one and then at once on the other
-(bench/open311.py --beside): what 1,000,000 reports cost over 100,000 is measured from
-adjacent loads, seconds apart, where separate invocations minutes apart also measured
-how the machine's speed drifted in between (on a shared machine, by up to two fifths).
-Each scenario's seconds are split into slices (--slices, 5: one second each by default)
-taken in turn, A B A B …, and each figure is the median of its slices': a burst of
-slowness a few seconds long, which moved a whole 5-second load, moves one slice.
+"""Every scenario's seconds sliced and spread over the whole run, on one database or on two
+served at once (bench/open311.py --beside).
+
+Why: a shared machine has spells of slowness that last seconds to a minute (on one, the
+100-row list took 1.5 ms in one minute and 3.2 in the next while the minimal view stayed
+at 0.29). A scenario loaded for 5 seconds in one go takes such a spell whole, and two
+scenarios compared in one table (page 50 against page 1, any figure against the minimal
+view) were measured minutes apart. So each scenario's --seconds are split into slices
+(--slices, 5: one second each by default), and a run goes round every scenario once per
+slice, the reading ones first (the minimal view among them), then the writing ones (the
+POSTs, so that no list reads their reports in the run): every figure's slices are spread
+over the same minutes as every other's, and each figure is the median of its slices', which
+a spell moves by one slice at most. With --beside the two databases take each slice in turn,
+A B or B A (which goes first changes from slice to slice and run to run): what 1,000,000
+reports cost over 100,000 is measured from loads a second apart.
 
 Each database has its own child process (`open311.py --serve`), which prepares it as
 `--child` does, serves it with gunicorn and then takes one command a line on its standard
 input: `measure N S` loads scenario N for S seconds and answers with its result, `between`
-makes the data as at the first run's start, and the end of the input stops it. Within a
-run the databases take turns going first, run by run. Numbers, not tests: nothing here
-asserts a time.
+makes the data as at the first run's start, and the end of the input stops it. Numbers,
+not tests: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ def serve(count: int, seconds: float, only: str) -> None:
     title = f"{connection.vendor}, {count:,} reports"
     try:
         with httpload.gunicorn(dict(os.environ)) as (base, master):
-            answer({"title": title, "labels": [scenario.label for scenario in scenarios]})
+            labels = [scenario.label for scenario in scenarios]
+            writes = [scenario.script is not None for scenario in scenarios]
+            answer({"title": title, "labels": labels, "writes": writes})
             for line in sys.stdin:
                 verb, _, argument = line.strip().partition(" ")
                 if verb == "measure":
@@ -71,7 +80,7 @@ class Child:
             text=True,
         )
         ready = self.read()
-        self.title, self.labels = ready["title"], ready["labels"]
+        self.title, self.labels, self.writes = ready["title"], ready["labels"], ready["writes"]
 
     def read(self) -> dict[str, Any]:
         """The child's next answer; what it prints before that is passed through."""
@@ -97,9 +106,10 @@ class Child:
 def compare(
     commands: list[tuple[list[str], dict[str, str]]], runs: int, seconds: float, slices: int
 ) -> bool:
-    """Serve both databases (the larger first) and load every scenario on each in turn, run
-    after run, in `slices` loads of seconds / slices each (at least one second) taken in
-    turn; print each database's tables and the ratio of the two. True if all went well."""
+    """Serve the database (or both, the larger first) and load every scenario in `slices`
+    loads of seconds / slices each (at least one second), round after round over all the
+    scenarios, run after run; print each database's tables and, with two, the ratio of the
+    two. True if all went well."""
     slices = max(1, slices)
     part = max(1.0, seconds / slices)
     children: list[Child] = []
@@ -107,36 +117,45 @@ def compare(
     try:
         for command, env in commands:
             children.append(Child(command, env))
-        labels = children[0].labels
+        labels, writes = children[0].labels, children[0].writes
         if any(child.labels != labels for child in children):
             raise SystemExit("the two databases do not have the same scenarios")
+        reading = [index for index, write in enumerate(writes) if not write]
+        writing = [index for index, write in enumerate(writes) if write]
         for number in range(1, runs + 1):
             if number > 1:
                 for child in children:
                     child.ask("between")
             print(f"Run {number} of {runs}", flush=True)
-            for results in every:
-                results.append([])
+            loads = [[[] for _ in labels] for _ in children]
+            for group in (reading, writing):
+                for round_ in range(slices):
+                    kind = "reading" if group is reading else "writing"
+                    print(f"  {kind}, round {round_ + 1} of {slices}", flush=True)
+                    for index in group:
+                        order = list(range(len(children)))
+                        if (number + round_) % 2 == 0:
+                            order.reverse()  # which database goes first, in turn
+                        for which in order:
+                            found = children[which].ask(f"measure {index} {part}")
+                            loads[which][index].append(httpload.Result(**found))
+            for which, results in enumerate(every):
+                results.append([combined(sliced) for sliced in loads[which]])
             for index, label in enumerate(labels):
-                turn = [0, 1] if number % 2 else [1, 0]
-                loads: list[list[httpload.Result]] = [[], []]
-                for _slice in range(slices):
-                    for which in turn:
-                        found = children[which].ask(f"measure {index} {part}")
-                        loads[which].append(httpload.Result(**found))
-                for which, results in enumerate(every):
-                    results[-1].append(combined(loads[which]))
                 p50s = [results[-1][index].p50 for results in every]
                 shown = " / ".join(f"{p50:.2f}" for p50 in p50s)
-                print(f"  {label}: p50 {shown} ms ({p50s[0] / (p50s[1] or 1e-9):.2f})", flush=True)
+                ratio = f" ({p50s[0] / (p50s[1] or 1e-9):.2f})" if len(p50s) > 1 else ""
+                print(f"  {label}: p50 {shown} ms{ratio}", flush=True)
     finally:
         codes = [child.stop() for child in children]
     for child, results in zip(children, every, strict=True):
         for number, run in enumerate(results, 1):
-            open311.print_table(f"{child.title}, run {number} of {runs}", run)
+            title = f"{child.title}, run {number} of {runs}" if runs > 1 else child.title
+            open311.print_table(title, run)
         if runs > 1:
             open311.print_runs(child.title, results)
-    print_ratios(f"{children[0].title} ÷ {children[1].title}", every[0], every[1])
+    if len(children) > 1:
+        print_ratios(f"{children[0].title} ÷ {children[1].title}", every[0], every[1])
     return not any(codes)
 
 
