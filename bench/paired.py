@@ -128,7 +128,7 @@ def compare(
                     child.ask("between")
             print(f"Run {number} of {runs}", flush=True)
             loads = [[[] for _ in labels] for _ in children]
-            for group in (reading, writing):
+            for group in (group for group in (reading, writing) if group):
                 for round_ in range(slices):
                     kind = "reading" if group is reading else "writing"
                     print(f"  {kind}, round {round_ + 1} of {slices}", flush=True)

@@ -173,28 +173,37 @@ def test_bench_spreads_every_scenarios_slices_over_the_run(bench, monkeypatch, c
     assert "db A ÷ db B" in out
 
 
-def test_bench_alone_is_sliced_over_the_run_too(bench, monkeypatch, capsys):
-    """One database (SQLite, or PostgreSQL without --beside): the same rounds, no ratios."""
-    import paired  # bench/, on the path since the fixture
+def served_alone(monkeypatch, labels: list[str], writes: list[bool]) -> list[str]:
+    """bench/paired.py's child replaced by one database whose every slice takes 1 ms (p50);
+    the list of the commands it is given."""
+    import paired  # bench/, on the path since the `bench` fixture
 
     asked: list[str] = []
 
     class FakeChild:
-        title, labels, writes = "db A", ["minimal", "POST", "list"], [False, True, False]
+        title = "db A"
 
         def __init__(self, command, env):
-            pass
+            self.labels, self.writes = labels, writes
 
         def ask(self, command):
             asked.append(command)
             index = int(command.split()[1])
-            return {"label": self.labels[index], "p50": 1.0, "p99": 2.0, "requests": 5,
-                    "bad": 0, "cpu": 0.5}  # fmt: skip
+            return {"label": labels[index], "p50": 1.0, "p99": 2.0, "requests": 5, "bad": 0,
+                    "cpu": 0.5}  # fmt: skip
 
         def stop(self):
             return 0
 
     monkeypatch.setattr(paired, "Child", FakeChild)
+    return asked
+
+
+def test_bench_alone_is_sliced_over_the_run_too(bench, monkeypatch, capsys):
+    """One database (SQLite, or PostgreSQL without --beside): the same rounds, no ratios."""
+    import paired  # bench/, on the path since the fixture
+
+    asked = served_alone(monkeypatch, ["minimal", "POST", "list"], [False, True, False])
 
     assert paired.compare([(["alone"], {})], runs=1, seconds=5.0, slices=2)
 
@@ -205,3 +214,19 @@ def test_bench_alone_is_sliced_over_the_run_too(bench, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "  list: p50 1.00 ms\n" in out
     assert "÷" not in out
+
+
+def test_bench_without_writing_scenarios_goes_round_the_reading_ones_only(
+    bench, monkeypatch, capsys
+):
+    """--only "page 50": no POST among the scenarios, and no empty round of writing ones."""
+    import paired  # bench/, on the path since the fixture
+
+    asked = served_alone(monkeypatch, ["minimal", "page 50"], [False, False])
+
+    assert paired.compare([(["alone"], {})], runs=1, seconds=2.0, slices=2)
+
+    assert asked == ["measure 0 1.0", "measure 1 1.0"] * 2
+    out = capsys.readouterr().out
+    assert "reading, round 2 of 2" in out
+    assert "writing" not in out
