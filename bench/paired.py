@@ -128,9 +128,8 @@ def compare(
                     child.ask("between")
             print(f"Run {number} of {runs}", flush=True)
             loads = [[[] for _ in labels] for _ in children]
-            for group in (group for group in (reading, writing) if group):
-                for round_ in range(slices):
-                    kind = "reading" if group is reading else "writing"
+            for kind, group in (("reading", reading), ("writing", writing)):
+                for round_ in range(slices if group else 0):
                     print(f"  {kind}, round {round_ + 1} of {slices}", flush=True)
                     for index in group:
                         order = list(range(len(children)))

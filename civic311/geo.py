@@ -73,10 +73,12 @@ METRES_PER_DEGREE = math.radians(EARTH_RADIUS)  # 111,195 m
 
 
 def bbox_around(lat: float, long: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(south, west, north, east) of the square that holds the circle of `radius_m` metres
-    around the point."""
+    """(south, west, north, east) of a box that holds the circle of `radius_m` metres around
+    the point: its longitudes are those of the circle's widest parallel, the one nearest a
+    pole (so no sliver of the circle is left out, even far from the equator)."""
     dlat = radius_m / METRES_PER_DEGREE
-    dlong = dlat / max(math.cos(math.radians(lat)), 0.01)
+    shrink = max(math.cos(math.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
+    dlong = min(dlat / shrink, 180.0)
     return lat - dlat, long - dlong, lat + dlat, long + dlong
 
 

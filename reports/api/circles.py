@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
-from civic311.geo import EARTH_RADIUS, distance_metres
+from civic311.geo import EARTH_RADIUS, bbox_around, distance_metres
 from reports.models import ServiceRequest
 
 REPORTS = ServiceRequest._meta.db_table
@@ -63,15 +63,6 @@ METRES = (
 )
 
 
-def bounding_box(lat: float, long: float, radius: float) -> tuple[float, float, float, float]:
-    """(south, west, north, east) of a box that holds the circle: its longitudes are those
-    of the circle's widest parallel, the one nearest a pole."""
-    dlat = math.degrees(radius / EARTH_RADIUS)
-    shrink = max(math.cos(math.radians(min(abs(lat) + dlat, 90.0))), 1e-9)
-    dlong = min(math.degrees(radius / (EARTH_RADIUS * shrink)), 180.0)
-    return (lat - dlat, long - dlong, lat + dlat, long + dlong)
-
-
 MAX_CELLS = 120  # about a 1.2 km radius in mid latitudes; larger circles read the box
 
 
@@ -88,7 +79,7 @@ def cells_around(lat: float, long: float, radius: float) -> list[int] | None:
     of the circle whatever the rounding; a cell whose nearest point to the centre is
     farther than the radius holds none and is left out (with a margin: on a sphere the
     clamped point is the nearest only to within centimetres at these sizes)."""
-    south, west, north, east = bounding_box(lat, long, radius)
+    south, west, north, east = bbox_around(lat, long, radius)
     rows = range(math.floor(south * CELLS_PER_DEGREE), math.floor(north * CELLS_PER_DEGREE) + 1)
     columns = range(math.floor(west * CELLS_PER_DEGREE), math.floor(east * CELLS_PER_DEGREE) + 1)
     if len(rows) * len(columns) > MAX_CELLS:

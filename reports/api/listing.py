@@ -47,6 +47,7 @@ from django.db.models.functions import Cast
 from django.db.models.sql.where import AND, ExtraWhere
 from django.utils import timezone
 
+from civic311.geo import bbox_around
 from reports.api import circles, positions
 from reports.models import Photo, RequestUpdate, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -173,7 +174,7 @@ def around(
     time window; see circles.cells_around), else those of the box that holds it (on SQLite the
     sr_public_point B-tree; on PostgreSQL a circle too large for the cells, most of whose
     reports a walk of the newest finds soon)."""
-    box = circles.bounding_box(lat, long, radius)
+    box = bbox_around(lat, long, radius)
     cells = circles.circle_cells(lat, long, radius)
     if cells is not None:
         near = queryset.filter(RawSQL(f"{CELL} = ANY(%s)", (cells,), output_field=BooleanField()))
@@ -225,7 +226,7 @@ def circle_source(
     table = f'"{REPORTS_TABLE}"'
     adapt = connection.ops.adapt_datetimefield_value
     times = [adapt(circle.now), adapt(circle.start), adapt(circle.end)]
-    south, west, north, east = circles.bounding_box(circle.lat, circle.long, circle.radius)
+    south, west, north, east = bbox_around(circle.lat, circle.long, circle.radius)
     distance, distance_params = distance_sql(circle.lat, circle.long)
     conditions = [
         f'NOT {table}."hidden"',

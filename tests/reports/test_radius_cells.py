@@ -11,13 +11,8 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.api.circles import (
-    CELLS_PER_DEGREE,
-    EARTH_RADIUS,
-    bounding_box,
-    cells_around,
-    distance_metres,
-)
+from civic311.geo import EARTH_RADIUS, bbox_around, distance_metres
+from reports.api.circles import CELLS_PER_DEGREE, cells_around
 from reports.api.listing import CELL
 from tests.factories import ServiceRequestFactory
 from tests.reports.open311_support import json_of
@@ -60,7 +55,7 @@ def test_every_point_of_the_circle_is_in_a_cell_the_search_reads(lat, long, radi
 
 
 def test_a_circle_reads_the_cells_that_touch_it_and_a_large_one_none():
-    south, west, north, east = bounding_box(35.79, -78.64, 500)
+    south, west, north, east = bbox_around(35.79, -78.64, 500)
     box = {cell_of(lat, long) for lat in (south, north) for long in (west, east)}
     cells = cells_around(35.79, -78.64, 500)
 
