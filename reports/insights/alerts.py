@@ -106,7 +106,7 @@ def matching_reports(
     if alert.area_id:
         return reports.filter(area_condition(alert.area))  # type: ignore[arg-type]
     assert alert.lat is not None and alert.long is not None and alert.radius_m is not None
-    # A bounding box in the database (the sr_point index), the exact circle here.
+    # A bounding box in the database (the sr_public_point index), the exact circle here.
     candidates = reports.in_bbox(*bbox_around(alert.lat, alert.long, alert.radius_m))
     centre, radius = (alert.lat, alert.long), alert.radius_m
     return [

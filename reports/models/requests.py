@@ -194,7 +194,6 @@ class ServiceRequest(models.Model):
                 fields=["department", "status", "requested_datetime", "id"], name="sr_queue"
             ),
             models.Index(fields=["updated_datetime"], name="sr_updated"),
-            models.Index(fields=["lat", "long"], name="sr_point"),
             models.Index(fields=["department", "state"], name="sr_department_state"),
             # An asset's page lists the reports filed about it by address_id.
             models.Index(
