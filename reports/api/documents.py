@@ -131,12 +131,14 @@ def read_page(
                 "pk", "requested_text", *texts
             )[start:stop]
         )
-    missing = [row[0] for row in rows if None in row[2:]]
-    built = build(missing, key) if missing else {}
+    missing = {row[0] for row in rows if None in row[2:]}
+    built = build(list(missing), key) if missing else {}
     items = []
     for pk, _requested, *stored in rows:
         if pk in built:
             stored = [getattr(built[pk], name) for name in texts]
+        elif pk in missing:
+            continue  # deleted, hidden or unpublished since the page was read: left out
         items.append(_join(*stored, xml=xml))
     cursor_text = listing.next_cursor(rows, size, by_distance=by_distance)
     return Page(Stored(items, origin), cursor_text)
@@ -179,11 +181,13 @@ def _join(text: str, extensions: str = "", *, xml: bool) -> str:
 
 
 def build(pks: list[int], key: str) -> dict[int, Open311Document]:
-    """The documents of these reports, built now and stored for the next readers.
+    """The documents of those of these reports that are public now, built now and stored
+    for the next readers. A report read with the page but deleted, hidden or taken back
+    into its preview since then has none: its content as read now is not for publishing.
 
     The version stored is the one read with the report's row: a change committed after
     that raised it further, so the document is built again on the next read."""
-    queryset = ServiceRequest.objects.filter(pk__in=pks)
+    queryset = ServiceRequest.objects.public().filter(pk__in=pks)
     rows = list(listing.rows(queryset, True, "doc_version"))
     with timezone.override(settings.TIME_ZONE):  # the zone settings_key() names
         answers = listing.documents(rows, extended=True, absolute=_relative)

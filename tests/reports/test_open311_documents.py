@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from reports.api import documents
 from reports.models import Open311Document, Photo, RequestUpdate, ServiceRequest
 from reports.photos import photo_process
 from tests.factories import PhotoFactory, RequestUpdateFactory, ServiceRequestFactory
@@ -187,6 +188,55 @@ def test_a_new_reports_version_is_left_alone_and_its_first_answer_has_its_timeli
     # A later public entry still moves it on.
     RequestUpdateFactory(request=report, public=True, kind=RequestUpdate.Kind.NOTE, text="Seen.")
     assert [note["text"] for note in listed(client, report)["notes"]][-1] == "Seen."
+
+
+def changed_before_build(monkeypatch, change: Any) -> None:
+    """Make `change` happen after the page's rows are read and before their documents are
+    built: a writer committing in between, as it may under load."""
+    real = documents.build
+
+    def racing(pks: list[int], key: str) -> dict[int, Open311Document]:
+        change()
+        return real(pks, key)
+
+    monkeypatch.setattr(documents, "build", racing)
+
+
+RACES = {
+    "deleted": lambda pk: ServiceRequest.objects.filter(pk=pk).delete(),
+    "hidden": lambda pk: ServiceRequest.objects.filter(pk=pk).update(
+        hidden=True, description="Moderated text."
+    ),
+}
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_a_report_changed_while_its_page_is_built_is_left_out(client, db, monkeypatch, race):
+    """Its document would be built from the row as it is now (or from nothing): the page
+    goes out without it, in either format, and the other reports are sent as ever."""
+    gone, kept = ServiceRequestFactory(), ServiceRequestFactory(description="Still here.")
+    changed_before_build(monkeypatch, lambda: RACES[race](gone.pk))
+    answer = json_of(client.get(LIST, {"extensions": "true"}))
+    assert [item["service_request_id"] for item in answer] == [str(kept.pk)]
+    assert answer[0]["description"] == "Still here."
+    Open311Document.objects.all().delete()
+    ServiceRequestFactory()  # read again, then changed likewise
+    gone = ServiceRequest.objects.order_by("-pk").first()
+    changed_before_build(monkeypatch, lambda: RACES[race](gone.pk))
+    body = client.get(f"{BASE}/requests.xml")
+    ids = [item.findtext("service_request_id") for item in xml_of(body)]
+    assert ids == [str(kept.pk)]
+    assert b"None" not in body.content and b"Moderated" not in body.content
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_a_single_report_changed_while_it_is_built_is_not_found(client, db, monkeypatch, race):
+    report = ServiceRequestFactory(description="Before moderation.")
+    changed_before_build(monkeypatch, lambda: RACES[race](report.pk))
+    response = client.get(f"{BASE}/requests/{report.pk}.json")
+    assert response.status_code == 404
+    assert b"Moderated" not in response.content
+    assert not Open311Document.objects.filter(request_id=report.pk).exists()
 
 
 def test_every_trigger_is_installed_after_the_migrations(db):
