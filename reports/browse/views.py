@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -141,7 +142,9 @@ def map_data(request: HttpRequest) -> HttpResponse:
     zoom = min(max(_int(request.GET.get("zoom")) or settings.MAP_ZOOM, min_zoom), MAX_ZOOM)
     bbox = form.cleaned_data["bbox"]
     form.cleaned_data["bbox"] = None  # the view's box bounds the clusters, not the filter
-    key = "map:" + urlencode(sorted((k, str(v)) for k, v in form.cleaned_data.items()))
+    # A category by its key: its name is not unique ("Other" in two groups).
+    chosen = {k: v.pk if isinstance(v, Model) else v for k, v in form.cleaned_data.items()}
+    key = "map:" + urlencode(sorted((k, str(v)) for k, v in chosen.items()))
     key += f":{zoom}:{','.join(f'{x:.5f}' for x in bbox)}"
     answer = cache.get(key)
     if answer is None:

@@ -288,6 +288,16 @@ def test_map_grid_stays_small_for_a_huge_box_at_a_deep_zoom(client, monkeypatch)
     assert (160 / height + 1) * (340 / width + 1) <= clusters.MAX_CELLS
 
 
+def test_map_keeps_two_categories_of_the_same_name_apart(client):
+    """The map's answers are cached by filter: a category by its key, not its name."""
+    roads = ServiceFactory(name="Other", group="Roads")
+    parks = ServiceFactory(name="Other", group="Parks")
+    ServiceRequestFactory.create_batch(3, service=roads)
+    view = {"bbox": CITY_BBOX, "zoom": "12"}
+    assert client.get(MAP_URL, {**view, "service": roads.pk}).json()["total"] == 3
+    assert client.get(MAP_URL, {**view, "service": parks.pk}).json()["total"] == 0
+
+
 @pytest.mark.parametrize(
     "params",
     [{}, {"bbox": "a,b,c,d"}, {"bbox": "10,10,5,5"}, {"bbox": CITY_BBOX, "status": "lost"}],
