@@ -25,8 +25,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from reports import rules
 from reports.models import Photo, ServiceRequest
 
 logger = logging.getLogger(__name__)
@@ -335,12 +337,12 @@ def photo_process(*, photo: Photo) -> Photo:
         photo.refresh_from_db(from_queryset=Photo.objects.select_for_update())
         if photo.state != Photo.State.PENDING:
             return photo  # processed meanwhile by another run
-        report_hidden = (
+        report = (
             ServiceRequest.objects.select_for_update()
-            .values_list("hidden", flat=True)
+            .only("hidden", "published_at")
             .get(pk=photo.request_id)
         )
-        public = not (photo.hidden or report_hidden)
+        public = not (photo.hidden or report.hidden)
         storage = photo.image.storage
         photo.image.name = storage.save(_placed(_random_name(IMAGE_FOLDER), public=public), web)
         photo.thumbnail.name = storage.save(
@@ -349,6 +351,11 @@ def photo_process(*, photo: Photo) -> Photo:
         photo.width, photo.height = width, height
         photo.state = Photo.State.PROCESSED
         photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
+        # The report's media_url and photos change: a client syncing by updated_after
+        # must see it again.
+        ServiceRequest.objects.filter(pk=report.pk).update(
+            updated_datetime=rules.updated_at(report, timezone.now())
+        )
     return photo
 
 

@@ -3,11 +3,13 @@ report publishes, by whatever path it is made, shows in the very next answer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from reports.api import documents
 from reports.models import Open311Document, Photo, RequestUpdate, ServiceRequest
@@ -188,6 +190,25 @@ def test_a_new_reports_version_is_left_alone_and_its_first_answer_has_its_timeli
     # A later public entry still moves it on.
     RequestUpdateFactory(request=report, public=True, kind=RequestUpdate.Kind.NOTE, text="Seen.")
     assert [note["text"] for note in listed(client, report)["notes"]][-1] == "Seen."
+
+
+def test_a_photo_made_public_brings_the_report_back_to_clients_syncing_by_time(client, db):
+    """Its media_url changes, so its updated_datetime moves on (not before the report is
+    public: one in its preview window keeps its publication time)."""
+    moment = timezone.now() - timedelta(hours=1)
+    report = ServiceRequestFactory(requested_datetime=moment, updated_datetime=moment)
+    previewed = ServiceRequestFactory(published_at=timezone.now() + timedelta(minutes=10))
+    synced = timezone.now()
+    since = {"updated_after": synced.isoformat()}
+    assert json_of(client.get(LIST, since)) == []
+    photo_process(photo=PhotoFactory(request=report))
+    photo_process(photo=PhotoFactory(request=previewed))
+    found = json_of(client.get(LIST, since))
+    assert [item["service_request_id"] for item in found] == [str(report.pk)]
+    assert found[0]["media_url"]
+    updated = ServiceRequest.objects.values_list("updated_datetime", flat=True)
+    assert updated.get(pk=report.pk) >= synced
+    assert updated.get(pk=previewed.pk) == previewed.published_at
 
 
 def changed_before_build(monkeypatch, change: Any) -> None:
