@@ -22,6 +22,8 @@ from django.utils.functional import cached_property
 
 # Below this many (estimated) rows an exact count is cheap enough.
 EXACT_BELOW = 20_000
+# The most rows a page may start after: PostgreSQL's OFFSET is a bigint.
+MAX_OFFSET = 2**63 - 1
 
 
 def estimated_count(queryset: QuerySet) -> int | None:
@@ -70,11 +72,12 @@ class EstimatedCountPaginator(Paginator):
 
     def validate_number(self, number: Any) -> int:
         # An estimate may fall short of the real count: pages past its end stay reachable
-        # (and are empty past the real end).
+        # (and are empty past the real end), as far as the database can count rows (a
+        # larger OFFSET is an error, not an empty page).
         try:
             return super().validate_number(number)
         except EmptyPage:
-            if self.count >= EXACT_BELOW and int(number) > 1:
+            if self.count >= EXACT_BELOW and 1 < int(number) <= MAX_OFFSET // self.per_page:
                 return int(number)
             raise
 

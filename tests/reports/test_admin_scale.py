@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reports.admin import paging
 from reports.admin.paging import EstimatedCountPaginator
+from reports.admin.queue import ServiceRequestQueueAdmin
 from reports.models import Comment, ServiceRequest
 from tests.factories import (
     BoundaryFactory,
@@ -73,6 +75,22 @@ def test_paginator_counts_exactly_off_postgresql_and_pages_by_ids(world):
     assert paginator.count == reports.count()
     second = list(paginator.page(2).object_list)
     assert second == list(reports[3:6])
+
+
+@pytest.mark.parametrize("number", ["9223372036854775807", "99999999999999999999"])
+def test_a_page_past_what_the_database_can_count_to_is_refused(client, world, monkeypatch, number):
+    """Pages past an estimated end stay reachable, but not past a bigint OFFSET (it was a
+    500 on PostgreSQL): the admin's usual answer to a page that is not there."""
+    make(world, 12)
+    monkeypatch.setattr(paging, "EXACT_BELOW", 1)  # the estimate's path, on PostgreSQL
+    monkeypatch.setattr(ServiceRequestQueueAdmin, "list_per_page", 5)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE reports_servicerequest")
+    login(client, world, "superuser")
+    response = client.get(f"{CHANGELIST}?status__exact=all&p={number}")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
 
 
 def test_date_drill_down_offers_the_years_then_months_then_days(client, world):
