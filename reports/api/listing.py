@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from civic311.geo import bbox_around
 from reports.api import circles, positions
+from reports.ids import MAX_ID
 from reports.models import Photo, RequestUpdate, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
@@ -111,6 +112,8 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         micros, pk = (int(part) for part in raw.split("."))
+        if not 0 <= pk <= MAX_ID:  # the databases' ids are 64-bit
+            raise ValueError(pk)
         return UNIX_EPOCH + micros * MICROSECOND, pk
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError) as exc:
         raise ValidationError("not a position this API gave out (follow the Link header).") from exc

@@ -3,6 +3,7 @@ and a number of queries that does not grow with the page."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 from typing import Any
@@ -127,12 +128,29 @@ def test_xml_pages_carry_the_same_link(client, history):
     assert "requests.xml" in next_link(response)
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "MTIz", "", "%%%"])
+# Well formed, but with ids no database holds (past 64 bits, or below 0).
+OUT_OF_RANGE = [
+    base64.urlsafe_b64encode(f"1.{pk}".encode()).decode().rstrip("=")
+    for pk in (2**63, -(2**63) - 1, -1)
+]
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "MTIz", "", "%%%", *OUT_OF_RANGE])
 def test_a_bad_cursor_is_a_400_naming_it(client, history, cursor):
     response = client.get(f"{BASE}/requests.json", {"cursor": cursor or "x"})
 
     assert response.status_code == 400
     assert errors_of(response)[0]["description"].startswith("cursor:")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "open"}, {"lat": str(CENTRE[0]), "long": str(CENTRE[1]), "radius": "500"}],
+)
+def test_a_cursor_past_64_bits_is_a_400_on_every_path(client, history, query):
+    response = client.get(f"{BASE}/requests.xml", {**query, "cursor": OUT_OF_RANGE[0]})
+
+    assert response.status_code == 400
 
 
 # --- radius --------------------------------------------------------------------------------
