@@ -9,7 +9,7 @@ overflows, and wide enough for any report a city will hold."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
@@ -21,6 +21,9 @@ _SPACE_OFFSET = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 
 MIN_YEAR = 1900
 MAX_YEAR = 2999
+# The widest offset from UTC any place uses (Kiribati's +14:00); PostgreSQL refuses a
+# timestamp whose offset passes ±15:59.
+MAX_OFFSET = timedelta(hours=14)
 
 
 def check_year(value: date, text: str) -> None:
@@ -52,6 +55,11 @@ def parse_w3c_datetime(text: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValidationError(
             f"{text!r} needs a time zone, such as Z or -04:00.", code="no_timezone"
+        )
+    offset = parsed.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ValidationError(
+            f"{text!r} has a time zone past ±14:00, which no place uses.", code="out_of_range"
         )
     check_year(parsed, text)
     return parsed

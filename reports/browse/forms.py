@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from civic311.dates import validate_year
 from civic311.geo import validate_point
 from departments.models import Boundary
 from departments.querysets import area_ids_within, area_slug, neighbourhoods
@@ -48,10 +49,16 @@ class BrowseForm(forms.Form):
         choices=[("", "Any status"), *ServiceRequest.Status.choices],
     )
     start = forms.DateField(
-        label="Reported from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Reported from",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_year],
     )
     end = forms.DateField(
-        label="Reported until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Reported until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_year],
     )
     lat = forms.FloatField(
         label="Near latitude",

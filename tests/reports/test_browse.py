@@ -138,6 +138,8 @@ def test_list_near_a_point_sorts_by_distance_within_the_radius(client):
         ({"lat": "51.5", "long": "-0.12"}, "That location is outside"),
         ({"lat": "north", "long": LNG}, "Enter a number."),
         ({"start": "yesterday"}, "Enter a valid date."),
+        ({"end": "9999-12-31"}, "outside the years 1900"),  # was a 500 (a day past it)
+        ({"start": "0001-01-01"}, "outside the years 1900"),
         ({"service": "999999"}, "Select a valid choice."),
         ({"bbox": "1,2,3"}, "The map area is not four numbers."),
     ],
@@ -286,6 +288,12 @@ def test_map_grid_stays_small_for_a_huge_box_at_a_deep_zoom(client, monkeypatch)
     assert data["total"] == 40
     height, width = data["cell"]
     assert (160 / height + 1) * (340 / width + 1) <= clusters.MAX_CELLS
+
+
+def test_map_refuses_dates_outside_the_years_accepted(client):
+    response = client.get(MAP_URL, {"bbox": CITY_BBOX, "end": "9999-12-31"})
+    assert response.status_code == 400
+    assert "end" in response.json()["errors"]
 
 
 def test_map_keeps_two_categories_of_the_same_name_apart(client):
