@@ -187,6 +187,11 @@ def _element(parts: list[str], tag: str, value: Any) -> None:
         parts.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag} />")
 
 
+def xml_characters(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot carry (the rest is left to be escaped)."""
+    return _XML_INVALID.sub("", text) if _XML_SPECIAL.search(text) else text
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""

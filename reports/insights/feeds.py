@@ -4,6 +4,7 @@ area, and one report's public updates. Public reads only; a hidden report has no
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -14,11 +15,32 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from departments.models import Boundary
+from reports.api.renderers import xml_characters
 from reports.insights.filters import area_condition
 from reports.models import RequestUpdate, Service, ServiceRequest
 
 ITEMS = 50
 STATES = dict(ServiceRequest.State.choices)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_characters(value)
+    if isinstance(value, list | tuple):
+        return [_clean(part) for part in value]
+    return value
+
+
+class CleanAtom1Feed(Atom1Feed):
+    """Atom without the characters XML 1.0 cannot carry: a report's text may hold them
+    (only staff's is cleaned as it is written), and Django's feed writer refuses them,
+    which made the whole feed a 500 for everyone while such a report was in it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*_clean(list(args)), **{k: _clean(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args: Any, **kwargs: Any) -> None:
+        super().add_item(*_clean(list(args)), **{k: _clean(v) for k, v in kwargs.items()})
 
 
 def _reports() -> QuerySet[ServiceRequest]:
@@ -43,7 +65,7 @@ def _reports() -> QuerySet[ServiceRequest]:
 class ReportsFeed(Feed):
     """New reports in the whole city."""
 
-    feed_type = Atom1Feed
+    feed_type = CleanAtom1Feed
 
     def title(self, obj: object = None) -> str:
         return f"New reports to {settings.CITY_NAME} 311"
@@ -108,7 +130,7 @@ class AreaFeed(ReportsFeed):
 class ReportUpdatesFeed(Feed):
     """One report's public timeline, newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = CleanAtom1Feed
 
     def get_object(self, request: HttpRequest, pk: int) -> ServiceRequest:
         return get_object_or_404(

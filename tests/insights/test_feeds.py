@@ -41,6 +41,26 @@ def test_reports_feed_lists_new_public_reports(client) -> None:
     assert "HIDDEN-TEXT" not in response.content.decode()
 
 
+def test_control_characters_in_a_report_leave_the_feeds_whole(client) -> None:
+    """XML 1.0 cannot carry them, and a citizen's text may hold them: they are dropped
+    (every feed was a 500 while such a report was in it)."""
+    area = BoundaryFactory(name="Oakwood", geometry=square(35.0, -79.0, 35.1, -78.9))
+    service = ServiceFactory(name="Fallen tree", service_code="tree")
+    report = ServiceRequestFactory(
+        service=service, area=area, description="fallen\x01 tree\x1b", address="5 Oak\x0b Ave"
+    )
+    RequestUpdateFactory(request=report, public=True, text="Crew\x08 booked.")
+    for url in (
+        "/insights/feeds/reports/",
+        "/insights/feeds/category/tree/",
+        f"/insights/feeds/area/{area.pk}/",
+    ):
+        [entry] = entries(client.get(url))
+        assert entry.findtext(f"{ATOM}summary").startswith("fallen tree — 5 Oak Ave")
+    [update] = entries(client.get(f"/insights/feeds/report/{report.pk}/"))
+    assert "Crew booked." in ElementTree.tostring(update, encoding="unicode")
+
+
 def test_redacted_description_stays_redacted_in_the_feed(client) -> None:
     ServiceRequestFactory(description="Rude words", description_redacted=True)
     response = client.get("/insights/feeds/reports/")
