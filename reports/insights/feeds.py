@@ -32,9 +32,9 @@ def _clean(value: Any) -> Any:
 
 
 class CleanAtom1Feed(Atom1Feed):
-    """Atom without the characters XML 1.0 cannot carry: a report's text may hold them
-    (only staff's is cleaned as it is written), and Django's feed writer refuses them,
-    which made the whole feed a 500 for everyone while such a report was in it."""
+    """Atom without the characters XML 1.0 cannot carry: a citizen's report or a staff
+    note may hold them (nothing removes them as they are written), and Django's feed
+    writer refuses them, which made the whole feed a 500 for everyone while it held one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*_clean(list(args)), **{k: _clean(v) for k, v in kwargs.items()})
