@@ -28,8 +28,8 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from reports import rules
 from reports.models import Photo, ServiceRequest
+from reports.services.timeline import report_touch
 
 logger = logging.getLogger(__name__)
 
@@ -353,9 +353,7 @@ def photo_process(*, photo: Photo) -> Photo:
         photo.save(update_fields=["image", "thumbnail", "width", "height", "state"])
         # The report's media_url and photos change: a client syncing by updated_after
         # must see it again.
-        ServiceRequest.objects.filter(pk=report.pk).update(
-            updated_datetime=rules.updated_at(report, timezone.now())
-        )
+        report_touch(report, timezone.now())
     return photo
 
 

@@ -20,10 +20,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from reports.ids import MAX_ID
+
 # Below this many (estimated) rows an exact count is cheap enough.
 EXACT_BELOW = 20_000
-# The most rows a page may start after: PostgreSQL's OFFSET is a bigint.
-MAX_OFFSET = 2**63 - 1
 
 
 def estimated_count(queryset: QuerySet) -> int | None:
@@ -73,11 +73,11 @@ class EstimatedCountPaginator(Paginator):
     def validate_number(self, number: Any) -> int:
         # An estimate may fall short of the real count: pages past its end stay reachable
         # (and are empty past the real end), as far as the database can count rows (a
-        # larger OFFSET is an error, not an empty page).
+        # larger OFFSET is an error, not an empty page: it is a bigint, as the ids are).
         try:
             return super().validate_number(number)
         except EmptyPage:
-            if self.count >= EXACT_BELOW and 1 < int(number) <= MAX_OFFSET // self.per_page:
+            if self.count >= EXACT_BELOW and 1 < int(number) <= MAX_ID // self.per_page:
                 return int(number)
             raise
 
