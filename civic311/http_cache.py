@@ -3,7 +3,9 @@ visitor's page for a short while, and revalidates it with an ETag (a 304 costs n
 
 Only what is the same for every visitor is cacheable: never a page for a signed-in user,
 never one that carries a CSRF token (a form that posts) or a one-time message. Those are
-marked `private, no-cache` instead, so nothing in between keeps them."""
+marked `private, no-cache` instead, so nothing in between keeps them. So is a "not found"
+raised by the view: a shared cache may keep a 404 that says nothing of its freshness, and a
+report a moderator shows again would stay missing there."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
@@ -42,7 +45,10 @@ def public_page(max_age: int) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404 as exc:  # the site's 404 page, made here to be marked private
+                response = response_for_exception(request, exc)
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             if not isinstance(response, HttpResponse) or not is_shareable(request, response):

@@ -416,6 +416,16 @@ def test_a_page_with_a_form_that_posts_or_a_message_is_private(client):
     assert "private" in with_message["Cache-Control"]
 
 
+@pytest.mark.parametrize("url", ["hidden report", "/areas/nowhere/", f"{LIST_URL}?before=٣"])
+def test_a_page_not_found_is_not_kept_by_caches(client, url):
+    if url == "hidden report":
+        url = ServiceRequestFactory(hidden=True).get_absolute_url()
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "private" in response["Cache-Control"] and "no-cache" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"] and not response.has_header("ETag")
+
+
 @pytest.mark.parametrize("url", [reverse("reports:areas"), "/areas/downtown/"])
 def test_area_pages_query_count_does_not_grow_with_rows(client, url):
     downtown = BoundaryFactory(name="Downtown")
