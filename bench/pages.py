@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from production import PRODUCTION  # bench/, the script's own folder
 
@@ -56,13 +57,21 @@ def scenarios() -> list[tuple[str, str]]:
     from django.conf import settings
 
     from departments.querysets import area_slug, neighbourhoods
+    from reports.browse.pages import link
     from reports.models import ServiceRequest
 
     public = ServiceRequest.objects.public().order_by("-requested_datetime", "-pk")
-    newest = public.values_list("pk", flat=True).first()
+    first = public.first()
     # Setup only (an OFFSET, once): the report 50,000 places down the list.
-    deep = public.values_list("pk", flat=True)[50_000:50_001].first() or newest
-    deeper = public.values_list("pk", flat=True)[500_000:500_001].first() or deep
+    down = public[50_000:50_001].first() or first
+    further = public[500_000:500_001].first() or down
+    deep = down.pk if down else None
+    # The pages' own links, which name the neighbour by id and time.
+    newest, deep_before, deep_after, deeper = (
+        urlencode(link(side, report)) if report else f"{side}=0"
+        for side, report in (("before", first), ("before", down), ("after", down),
+                             ("before", further))
+    )  # fmt: skip
     area = neighbourhoods().first()
     slug = area_slug(area) if area else "none"
     service = ServiceRequest.objects.values_list("service_id", flat=True).first()
@@ -72,14 +81,14 @@ def scenarios() -> list[tuple[str, str]]:
     return [
         ("home", "/"),
         ("list, first page", "/reports/"),
-        ("list, page 2 (keyset)", f"/reports/?before={newest}"),
-        ("list, 50,000 down", f"/reports/?before={deep}"),
-        ("list, 500,000 down", f"/reports/?before={deeper}"),
-        ("list, newer than 50,000 down", f"/reports/?after={deep}"),
+        ("list, page 2 (keyset)", f"/reports/?{newest}"),
+        ("list, 50,000 down", f"/reports/?{deep_before}"),
+        ("list, 500,000 down", f"/reports/?{deeper}"),
+        ("list, newer than 50,000 down", f"/reports/?{deep_after}"),
         ("list, status=open", "/reports/?status=open"),
         ("list, one category", f"/reports/?service={service}"),
         ("list, neighbourhood", f"/reports/?area={slug}"),
-        ("list, neighbourhood, open, deep", f"/reports/?area={slug}&status=open&before={deep}"),
+        ("list, neighbourhood, open, deep", f"/reports/?area={slug}&status=open&{deep_before}"),
         ("list, text 'pothole'", "/reports/?q=pothole"),
         ("list, text 'rain'", "/reports/?q=rain"),
         ("list, one month", "/reports/?start=2026-06-01&end=2026-06-30"),

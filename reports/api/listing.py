@@ -47,6 +47,7 @@ from django.db.models.functions import Cast
 from django.db.models.sql.where import AND, ExtraWhere
 from django.utils import timezone
 
+from civic311.dates import from_micros, to_micros
 from civic311.geo import bbox_around
 from reports.api import circles, positions
 from reports.ids import MAX_ID
@@ -96,15 +97,11 @@ def w3c_text(raw: str | None, zone: Any) -> str | None:
 # --- positions ------------------------------------------------------------------------------
 
 
-UNIX_EPOCH = positions.UNIX_EPOCH
-MICROSECOND = timedelta(microseconds=1)
-
-
 def encode_cursor(requested: datetime, pk: int) -> str:
     """An opaque position after the row (requested, pk) in the newest-first order: its time
     in whole microseconds since 1970, counted in integers (a position a microsecond short
     would make the next page skip the rows tied with the last one)."""
-    micros = (requested - UNIX_EPOCH) // MICROSECOND
+    micros = to_micros(requested)
     return base64.urlsafe_b64encode(f"{micros}.{pk}".encode()).decode().rstrip("=")
 
 
@@ -114,7 +111,7 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
         micros, pk = (int(part) for part in raw.split("."))
         if not 0 <= pk <= MAX_ID:  # the databases' ids are 64-bit
             raise ValueError(pk)
-        return UNIX_EPOCH + micros * MICROSECOND, pk
+        return from_micros(micros), pk
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError) as exc:
         raise ValidationError("not a position this API gave out (follow the Link header).") from exc
 

@@ -55,6 +55,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from civic311.dates import UNIX_EPOCH
 from reports.insights import hours, rollups
 from reports.models import ServiceRequest
 
@@ -62,7 +63,6 @@ REPORTS = ServiceRequest._meta.db_table
 FUNCTION = "open311_page_position"
 # Hours summed at a time (a week) before the hour that holds the page is looked for in them.
 SPAN = hours.WEEK
-UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 

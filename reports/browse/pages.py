@@ -1,19 +1,25 @@
 """Pages of a list that cost the same at any depth: keyset pagination on the list's stable
 order (newest first, then highest id), and counts that stop counting at a cap.
 
-A page is asked for by a neighbour's id: `?before=<id>` is the page of reports older than
-report <id>, `?after=<id>` the page newer than it. An OFFSET would make page 2,000 read the
-40,000 rows before it; a keyset reads only its own rows, through the index the filter uses.
+A page is asked for by a neighbour: `?before=<id>&t=<time>` is the page of reports older
+than report <id>, `?after=<id>&t=<time>` the page newer than it, `t` being the neighbour's
+time in whole microseconds since 1970. An OFFSET would make page 2,000 read the 40,000 rows
+before it; a keyset reads only its own rows, through the index the filter uses. With the
+time in the link the neighbour need not be read, nor exist: a report deleted since still
+marks the place. A link without it (an older bookmark) looks the neighbour up.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
 
+from civic311.dates import MAX_YEAR, MIN_YEAR, from_micros, to_micros
 from reports.models import ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 
@@ -22,6 +28,7 @@ COUNT_CAP = 1000
 # Near a point the list is ordered by distance within a small radius: plain page numbers,
 # capped, are enough there.
 MAX_NEAR_PAGES = 20
+_MICROS = re.compile(r"-?[0-9]{1,18}")
 
 
 @dataclass
@@ -29,6 +36,9 @@ class Page:
     reports: list[ServiceRequest]
     newer: dict[str, Any] = field(default_factory=dict)  # query for the newer page, or {}
     older: dict[str, Any] = field(default_factory=dict)  # query for the older page, or {}
+    # When rows go on past the deepest page a numbered list shows (near a point): how many
+    # it shows at most, to say so.
+    cut_off: int | None = None
 
 
 def capped_count(reports: ServiceRequestQuerySet, cap: int | None = None) -> tuple[int, bool]:
@@ -43,15 +53,21 @@ def keyset_page(
     *,
     before: int | None = None,
     after: int | None = None,
+    at: datetime | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """One page of `reports` in (-requested_datetime, -pk) order, next to a neighbour."""
+    """One page of `reports` in (-requested_datetime, -pk) order, next to a neighbour: the
+    report `before` or `after`, requested `at` (looked up when not given)."""
     anchor_id = before or after
-    anchor = (
-        ServiceRequest.objects.filter(pk=anchor_id).values_list("requested_datetime", "pk").first()
-        if anchor_id
-        else None
-    )
+    anchor: tuple[datetime, int] | None = None
+    if anchor_id and at is not None:
+        anchor = (at, anchor_id)
+    elif anchor_id:
+        anchor = (
+            ServiceRequest.objects.filter(pk=anchor_id)
+            .values_list("requested_datetime", "pk")
+            .first()
+        )
     if anchor is None:
         rows = list(_newest_first(reports)[: size + 1])
         return Page(rows[:size], older=_older_than(rows, size))
@@ -67,15 +83,32 @@ def keyset_page(
         has_older = reports.filter(_beyond(moment, pk, older=True, inclusive=True)).exists()
         return Page(
             rows,
-            newer={"after": rows[0].pk} if more_newer else {},
-            older={"before": rows[-1].pk} if has_older else {},
+            newer=link("after", rows[0]) if more_newer else {},
+            older=link("before", rows[-1]) if has_older else {},
         )
     rows = list(_newest_first(reports.filter(older_q))[: size + 1])
     has_newer = reports.filter(_beyond(moment, pk, older=False, inclusive=True)).exists()
     page = Page(rows[:size], older=_older_than(rows, size))
     if has_newer:
-        page.newer = {"after": rows[0].pk} if rows else {"after": pk}
+        page.newer = link("after", rows[0]) if rows else {"after": pk, "t": to_micros(moment)}
     return page
+
+
+def moment_of(text: str) -> datetime | None:
+    """The time a link's `t` names, as link() writes it, or None when it names none within
+    the years dates keep to."""
+    if not _MICROS.fullmatch(text):
+        return None
+    try:
+        moment = from_micros(int(text))
+    except OverflowError:
+        return None
+    return moment if MIN_YEAR <= moment.year <= MAX_YEAR else None
+
+
+def link(side: str, report: ServiceRequest) -> dict[str, Any]:
+    """The query of the page on `side` ("before" or "after") of `report`."""
+    return {side: report.pk, "t": to_micros(report.requested_datetime)}
 
 
 def numbered_page(
@@ -96,8 +129,11 @@ def numbered_page(
     page = Page([found[pk] for pk in ids[:size] if pk in found])
     if number > 1:
         page.newer = {"page": number - 1}
-    if len(ids) > size and number < MAX_NEAR_PAGES:
-        page.older = {"page": number + 1}
+    if len(ids) > size:
+        if number < MAX_NEAR_PAGES:
+            page.older = {"page": number + 1}
+        else:
+            page.cut_off = MAX_NEAR_PAGES * size
     return page
 
 
@@ -116,4 +152,4 @@ def _newest_first(reports: ServiceRequestQuerySet) -> ServiceRequestQuerySet:
 
 
 def _older_than(rows: list[ServiceRequest], size: int) -> dict[str, Any]:
-    return {"before": rows[size - 1].pk} if len(rows) > size else {}
+    return link("before", rows[size - 1]) if len(rows) > size else {}

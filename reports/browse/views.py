@@ -22,7 +22,7 @@ from departments.models import Boundary
 from departments.querysets import area_ids_within, area_slug, neighbourhood_by_slug, neighbourhoods
 from reports.browse.clusters import map_answer
 from reports.browse.forms import BrowseForm
-from reports.browse.pages import Page, capped_count, keyset_page, numbered_page
+from reports.browse.pages import Page, capped_count, keyset_page, moment_of, numbered_page
 from reports.ids import parse_id
 from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -42,7 +42,7 @@ def browse_form(request: HttpRequest) -> BrowseForm:
 def filter_query(request: HttpRequest, *drop: str) -> str:
     """The request's filters as a query string, without the paging parameters."""
     query = request.GET.copy()
-    for name in ("before", "after", "page", *drop):
+    for name in ("before", "after", "t", "page", *drop):
         query.pop(name, None)
     return query.urlencode()
 
@@ -53,6 +53,9 @@ def page_of(request: HttpRequest, form: BrowseForm, reports: ServiceRequestQuery
     for name in ("page", "before", "after"):
         if request.GET.get(name) and parse_id(request.GET[name]) is None:
             raise Http404("No such page.")
+    at = moment_of(request.GET["t"]) if request.GET.get("t") else None
+    if request.GET.get("t") and at is None:
+        raise Http404("No such page.")
     if form.near is not None:
         page = numbered_page(
             reports,
@@ -68,6 +71,7 @@ def page_of(request: HttpRequest, form: BrowseForm, reports: ServiceRequestQuery
         reports.with_public_related(),
         before=_int(request.GET.get("before")),
         after=_int(request.GET.get("after")),
+        at=at,
     )
 
 

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.browse import clusters
+from civic311.dates import to_micros
+from reports.browse import clusters, pages
 from reports.browse.pages import COUNT_CAP
 from reports.models import ServiceRequest
 from tests.conftest import assert_no_private_data
@@ -131,6 +132,21 @@ def test_list_near_a_point_sorts_by_distance_within_the_radius(client):
     assert client.get(LIST_URL, {"lat": LAT, "long": LNG, "radius": "5000000"}).status_code == 400
 
 
+def test_list_near_a_point_says_where_its_pages_stop(client, monkeypatch):
+    monkeypatch.setattr(pages, "MAX_NEAR_PAGES", 2)
+    ServiceRequestFactory.create_batch(2 * pages.PAGE_SIZE + 1, lat=LAT, long=LNG)
+    near = {"lat": LAT, "long": LNG, "radius": "500"}
+    first = client.get(LIST_URL, near)
+    assert first.context["page"].older == {"page": 2} and first.context["page"].cut_off is None
+    assert "the list stops here" not in first.content.decode()
+    last = client.get(LIST_URL, {**near, "page": 2})
+    assert last.context["page"].older == {} and len(ids(last)) == pages.PAGE_SIZE
+    html = last.content.decode()
+    assert "51 reports within 500 m" in html  # counted past what the pages show
+    assert "These are the 50 nearest reports; the list stops here." in html
+    assert "Farther" not in html
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -168,8 +184,10 @@ def test_list_pages_by_keyset_newest_first_and_back(client):
     first = client.get(LIST_URL, {"service": service.pk})
     assert ids(first) == order[:25]
     older = first.context["page"].older
-    assert older == {"before": order[24]}
-    assert f"service={service.pk}&amp;before={order[24]}" in first.content.decode()
+    last = ServiceRequest.objects.get(pk=order[24])
+    assert older == {"before": order[24], "t": to_micros(last.requested_datetime)}
+    link = f"service={service.pk}&amp;before={order[24]}&amp;t={older['t']}"
+    assert f'href="?{link}"' in first.content.decode()
     assert not first.context["page"].newer
     second = client.get(LIST_URL, {"service": service.pk, **older})
     assert ids(second) == order[25:50]
@@ -192,6 +210,24 @@ def test_list_starts_over_from_an_unknown_neighbour_and_refuses_a_non_number(cli
         assert ids(response) == newest_first(reports)
     for params in ({"before": "x"}, {"after": "٣"}, {"page": "-1"}):
         assert client.get(LIST_URL, params).status_code == 404
+
+
+def test_a_neighbour_deleted_since_still_marks_the_page(client):
+    moment = timezone.now()
+    reports = [
+        ServiceRequestFactory(requested_datetime=moment - timedelta(minutes=i)) for i in range(60)
+    ]
+    order = newest_first(reports)
+    older = client.get(LIST_URL).context["page"].older
+    newer = client.get(LIST_URL, older).context["page"].newer
+    ServiceRequest.objects.filter(pk=older["before"]).delete()
+    assert ids(client.get(LIST_URL, older)) == order[25:50]  # not the newest page again
+    ServiceRequest.objects.filter(pk=newer["after"]).delete()
+    assert ids(client.get(LIST_URL, newer)) == order[:24]
+    # A link from before the time was in it still looks its neighbour up.
+    assert ids(client.get(LIST_URL, {"before": order[49]})) == order[50:]
+    for t in ("x", "1.5", "9" * 19, str(to_micros(moment.replace(year=3000)))):
+        assert client.get(LIST_URL, {**older, "t": t}).status_code == 404
 
 
 def test_list_counts_stop_at_the_cap(client, monkeypatch):
