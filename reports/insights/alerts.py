@@ -125,15 +125,24 @@ def _active(frequency: str) -> QuerySet[AreaAlert]:
 
 
 def alerts_send_immediate(*, now: datetime | None = None) -> int:
-    """One email per new report per immediate alert. Returns how many were queued."""
+    """One email per new report per immediate alert, DIGEST_LIMIT per alert and run at
+    most: the rest go out on the next runs. Returns how many were queued."""
     until = (now or timezone.now()) - GRACE
     queued = 0
     for alert in _active(AreaAlert.Frequency.IMMEDIATE):
         with transaction.atomic():
             reports = list(matching_reports(alert, alert.sent_until or alert.confirmed, until))  # type: ignore[arg-type]
-            for report in reports[:DIGEST_LIMIT]:
-                queued += _send(alert, [report], f"alert:{alert.pk}:report:{report.pk}", until)
-            AreaAlert.objects.filter(pk=alert.pk).update(sent_until=until)
+            sent, sent_until = 0, until
+            for report in reports:
+                if sent == DIGEST_LIMIT:
+                    # The next run starts just before the first one left. Those already sent
+                    # that were published in the same microsecond are not sent again (their
+                    # keys) nor counted.
+                    sent_until = report.published_at - timedelta(microseconds=1)
+                    break
+                sent += _send(alert, [report], f"alert:{alert.pk}:report:{report.pk}", until)
+            AreaAlert.objects.filter(pk=alert.pk).update(sent_until=sent_until)
+            queued += sent
     return queued
 
 
@@ -145,9 +154,12 @@ def alerts_send_daily(*, now: datetime | None = None) -> int:
     for alert in _active(AreaAlert.Frequency.DAILY):
         with transaction.atomic():
             reports = list(matching_reports(alert, alert.sent_until or alert.confirmed, until))  # type: ignore[arg-type]
-            if reports:
-                queued += _send(alert, reports, f"alert:{alert.pk}:digest:{day}", until)
-            AreaAlert.objects.filter(pk=alert.pk).update(sent_until=until)
+            sent = _send(alert, reports, f"alert:{alert.pk}:digest:{day}", until) if reports else 0
+            # A second run on the same day finds the day's digest sent: its reports wait for
+            # tomorrow's rather than being passed over.
+            if sent or not reports:
+                AreaAlert.objects.filter(pk=alert.pk).update(sent_until=until)
+            queued += sent
     return queued
 
 

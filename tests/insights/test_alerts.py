@@ -14,7 +14,7 @@ from django.utils import timezone
 from civic311.geo import EARTH_RADIUS
 from reports.insights import alerts
 from reports.insights.models import AreaAlert
-from reports.models import OutboxMessage
+from reports.models import OutboxMessage, ServiceRequest
 from tests.factories import BoundaryFactory, ServiceFactory, ServiceRequestFactory, square
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +120,37 @@ def test_daily_digest_lists_the_days_reports_in_one_email(oakwood) -> None:
     message = OutboxMessage.objects.get(kind="alert")
     assert message.subject.endswith("3 new reports: all reports in Oakwood")
     assert message.body.count("/reports/") == 3
+
+
+def test_a_second_digest_run_on_the_same_day_keeps_its_reports_for_tomorrow(oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now()
+    first = ServiceRequestFactory(area=oakwood, requested_datetime=now + timedelta(minutes=5))
+    assert alerts.alerts_send_daily(now=now + timedelta(minutes=10)) == 1
+    # A report, then the job again the same day (run by hand, or a restarted beat).
+    second = ServiceRequestFactory(area=oakwood, requested_datetime=now + timedelta(minutes=15))
+    assert alerts.alerts_send_daily(now=now + timedelta(minutes=20)) == 0
+    assert alerts.alerts_send_daily(now=now + timedelta(days=1, minutes=20)) == 1
+    today, tomorrow = OutboxMessage.objects.filter(kind="alert").order_by("pk")
+    assert f"/reports/{first.pk}/" in today.body and f"/reports/{second.pk}/" not in today.body
+    assert f"/reports/{second.pk}/" in tomorrow.body and f"/reports/{first.pk}/" not in tomorrow.body
+
+
+def test_immediate_alerts_past_the_limit_go_out_on_the_next_run(oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="immediate", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now() + timedelta(minutes=2)
+    # Published in the same microsecond: the limit falls inside a tie.
+    reports = ServiceRequestFactory.create_batch(
+        alerts.DIGEST_LIMIT + 5, area=oakwood, requested_datetime=now
+    )
+    ServiceRequest.objects.update(published_at=now)
+    assert alerts.alerts_send_immediate(now=now + timedelta(minutes=5)) == alerts.DIGEST_LIMIT
+    assert alerts.alerts_send_immediate(now=now + timedelta(minutes=10)) == 5
+    assert alerts.alerts_send_immediate(now=now + timedelta(minutes=15)) == 0
+    subjects = OutboxMessage.objects.filter(kind="alert").values_list("subject", flat=True)
+    assert sorted(s.rsplit("#", 1)[1] for s in subjects) == sorted(str(r.pk) for r in reports)
 
 
 def test_digest_is_sent_through_the_outbox(oakwood, django_capture_on_commit_callbacks) -> None:
