@@ -149,7 +149,9 @@ class Digest:
 
 
 def digest_build(*, department: Department, now: datetime) -> Digest:
-    since = now - timedelta(days=1)
+    """What happened since the same time of day yesterday, on the city's clock: the day the
+    clocks change is 23 or 25 hours long, and the digest still misses or repeats no hour."""
+    since = timezone.localtime(now) - timedelta(days=1)  # wall-clock arithmetic in the zone
     mine = ServiceRequest.objects.filter(department=department).select_related("service")
     new = mine.filter(requested_datetime__gte=since, requested_datetime__lt=now)
     overdue = mine.open().filter(expected_datetime__lt=now).order_by("expected_datetime")

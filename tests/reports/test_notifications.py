@@ -5,7 +5,7 @@ once confirmed, with one-click unsubscribe headers."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -305,6 +305,28 @@ def test_digest_goes_to_managers_with_new_overdue_and_closed(django_capture_on_c
     # A second run the same day (a retried beat job, two beats) adds nothing.
     assert notify_department_digest(department=health, now=now) == 0
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("today", "yesterday"),
+    [
+        ("2026-11-01T07:00:00-05:00", "2026-10-31T07:00:00-04:00"),  # clocks went back: 25 h
+        ("2026-03-08T07:00:00-04:00", "2026-03-07T07:00:00-05:00"),  # clocks went forward: 23 h
+    ],
+)
+def test_digest_covers_the_day_since_yesterdays_when_the_clocks_change(today, yesterday):
+    health = DepartmentFactory()
+    StaffMembershipFactory(department=health, role=StaffMembership.Role.MANAGER)
+    now, before = datetime.fromisoformat(today), datetime.fromisoformat(yesterday)
+    inside = ServiceRequestFactory(
+        department=health, requested_datetime=before + timedelta(minutes=30)
+    )
+    outside = ServiceRequestFactory(
+        department=health, requested_datetime=before - timedelta(minutes=30)
+    )
+    assert notify_department_digest(department=health, now=now) == 1
+    body = OutboxMessage.objects.get().body
+    assert "New: 1" in body and f"#{inside.pk} " in body and f"#{outside.pk} " not in body
 
 
 def test_digest_skips_quiet_departments_and_departments_without_managers():
