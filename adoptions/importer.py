@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 
 from adoptions.models import EXTERNAL_ID_MAX
 from civic311.geo import validate_point
+from civic311.input import NUL, NUL_IN_ROW, holds_nul
 
 FORMATS = ("csv", "geojson", "gtfs")
 # Accepted spellings of each column when none is named, tried in order.
@@ -294,6 +295,9 @@ def _add(
     elif len(external_id) > EXTERNAL_ID_MAX or "/" in external_id:
         problems.append(f"the id {external_id[:20]!r} is longer than 64 characters or has a /")
         external_id = ""
+    if holds_nul([external_id, value("name"), value("address"), extra]):
+        problems.append(NUL_IN_ROW)
+        external_id = external_id.replace(NUL, "\\x00")
     lat, long = _number(value("lat")), _number(value("long"))
     if lat is None or long is None:
         problems.append("latitude and longitude must be numbers")

@@ -32,6 +32,8 @@ from django.utils.datastructures import MultiValueDict
 logger = logging.getLogger(__name__)
 
 NUL = "\x00"
+# Why an imported file's row is skipped.
+NUL_IN_ROW = "it contains a NUL character (\\x00)"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
@@ -45,6 +47,18 @@ class InputProblem:
 
 def nul_message(name: str) -> str:
     return f"{name}: contains a NUL character (\\x00), which is not allowed."
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a value read from a file (text, or JSON's lists and objects, keys included)
+    holds a NUL character anywhere."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
 
 
 def nul_parameters(data: QueryDict | MultiValueDict) -> list[str]:

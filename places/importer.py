@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Avg, Count
 
 from civic311.geo import validate_point
+from civic311.input import NUL_IN_ROW, holds_nul
 from places.models import AddressPoint, Street
 from places.text import normalize
 
@@ -156,6 +157,8 @@ def parse_row(raw: dict[str, Any]) -> dict[str, Any]:
         source_id = "-".join(filter(None, [number, normalize(street).replace(" ", "-"), unit]))
     if len(source_id) > 64:
         raise BadRow("the id is longer than 64 characters")
+    if holds_nul([street, number, unit, postcode, source_id]):
+        raise BadRow(NUL_IN_ROW)
     return {
         "source_id": source_id,
         "number": number,

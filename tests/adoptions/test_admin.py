@@ -126,6 +126,18 @@ def test_import_upload_in_the_admin(client, superuser, asset_type):
     assert "Refused, nothing imported" in response.content.decode()
 
 
+def test_import_upload_with_a_nul_character_lists_its_row(client, superuser, asset_type):
+    client.force_login(superuser)
+    url = reverse("admin:adoptions_asset_import")
+    upload = SimpleUploadedFile(
+        "s.csv", b"id,name,lat,long\nU1,Up,35.78,-78.64\nU2,x\x00,35.78,-78.64\n"
+    )
+    response = client.post(url, {"asset_type": asset_type.pk, "file": upload, "dry_run": "on"})
+    assert response.status_code == 200  # was a 500 on PostgreSQL
+    assert "Line 3: it contains a NUL character" in response.content.decode()
+    assert not Asset.objects.exists()
+
+
 def test_department_staff_cannot_import(client, department_staff, asset_type):
     client.force_login(department_staff)
     assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403

@@ -161,6 +161,22 @@ def test_geojson_points_with_feature_numbers(asset_type, tmp_path):
     assert (g1.lat, g1.long, g1.name, g1.attributes) == (35.78, -78.64, "Oak", {"bench": True})
 
 
+def test_a_nul_character_skips_its_row_only(asset_type, tmp_path):
+    # PostgreSQL's text and jsonb cannot hold one: the whole import was a DataError.
+    output = run(write(tmp_path, "shelters.csv", GOOD_CSV.replace("at 2nd", "at\x002nd")))
+    assert "created 2" in output and "Line 3: it contains a NUL character (\\x00)" in output
+    features = [
+        {"type": "Feature", "id": "G1", "geometry": {"type": "Point",
+         "coordinates": [-78.64, 35.78]}, "properties": {"name": "Oak"}},
+        {"type": "Feature", "id": "G2", "geometry": {"type": "Point",
+         "coordinates": [-78.63, 35.79]}, "properties": {"note": ["fine", {"k\x00": 1}]}},
+    ]  # fmt: skip
+    document = {"type": "FeatureCollection", "features": features}
+    output = run(write(tmp_path, "shelters.geojson", json.dumps(document)))
+    assert "created 1" in output and "Feature 2: it contains a NUL character" in output
+    assert set(Asset.objects.values_list("external_id", flat=True)) == {"S1", "S3", "G1"}
+
+
 GTFS = """stop_id,stop_code,stop_name,stop_lat,stop_lon,location_type,parent_station,shelter
 100,1001,Main & 1st,35.780,-78.640,0,,1
 101,1002,Main & 2nd,35.781,-78.641,0,,0

@@ -134,7 +134,9 @@ def test_a_second_digest_run_on_the_same_day_keeps_its_reports_for_tomorrow(oakw
     assert alerts.alerts_send_daily(now=now + timedelta(days=1, minutes=20)) == 1
     today, tomorrow = OutboxMessage.objects.filter(kind="alert").order_by("pk")
     assert f"/reports/{first.pk}/" in today.body and f"/reports/{second.pk}/" not in today.body
-    assert f"/reports/{second.pk}/" in tomorrow.body and f"/reports/{first.pk}/" not in tomorrow.body
+    assert (
+        f"/reports/{second.pk}/" in tomorrow.body and f"/reports/{first.pk}/" not in tomorrow.body
+    )
 
 
 def test_immediate_alerts_past_the_limit_go_out_on_the_next_run(oakwood) -> None:

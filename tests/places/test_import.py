@@ -54,6 +54,15 @@ def test_csv_import_reports_bad_rows_and_a_summary(tmp_path):
     assert Street.objects.count() == 2
 
 
+def test_a_nul_character_skips_its_row_only(tmp_path):
+    text = (
+        "id,number,street,lat,long\nA1,1,Main Street,35.78,-78.64\nA2,2,Oak\x00 St,35.78,-78.64\n"
+    )
+    out, err = run(write(tmp_path, "a.csv", text))
+    assert "2 rows read: 1 new" in out and "row 3: it contains a NUL character (\\x00)" in err
+    assert list(AddressPoint.objects.values_list("source_id", flat=True)) == ["A1"]
+
+
 def test_import_is_idempotent_and_updates_what_moved(tmp_path):
     path = write(tmp_path, "a.csv", CSV)
     run(path)
