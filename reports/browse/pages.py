@@ -62,9 +62,10 @@ def keyset_page(
     anchor: tuple[datetime, int] | None = None
     if anchor_id and at is not None:
         anchor = (at, anchor_id)
-    elif anchor_id:
+    elif anchor_id:  # among the public reports: a hidden one's time is not told
         anchor = (
-            ServiceRequest.objects.filter(pk=anchor_id)
+            ServiceRequest.objects.public()
+            .filter(pk=anchor_id)
             .values_list("requested_datetime", "pk")
             .first()
         )

@@ -210,6 +210,10 @@ def test_list_starts_over_from_an_unknown_neighbour_and_refuses_a_non_number(cli
         assert ids(response) == newest_first(reports)
     for params in ({"before": "x"}, {"after": "٣"}, {"page": "-1"}):
         assert client.get(LIST_URL, params).status_code == 404
+    # A hidden neighbour is unknown too: the page would tell when it was reported.
+    hidden = ServiceRequestFactory(hidden=True, requested_datetime=reports[1].requested_datetime)
+    for params in ({"before": hidden.pk}, {"after": hidden.pk}):
+        assert ids(client.get(LIST_URL, params)) == newest_first(reports)
 
 
 def test_a_neighbour_deleted_since_still_marks_the_page(client):
