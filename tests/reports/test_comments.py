@@ -185,3 +185,17 @@ def test_report_page_in_the_admin_lists_comments_and_the_email_is_for_its_depart
     assert "Another syringe appeared" in client.get(report_page).content.decode()
     html = client.get(comment_page).content.decode()
     assert "Another syringe appeared" in html and "sam.secret@example.org" not in html
+
+
+@pytest.mark.parametrize("lookup", ["author_email", "author_email__startswith", "author_name"])
+def test_comment_list_refuses_filters_on_the_authors_contact(client, report, staff_group, lookup):
+    # Otherwise any department could test guesses of an address only the report's sees.
+    client.post(comment_url(report), data())
+    outsider = StaffMembershipFactory(department=DepartmentFactory(name="Works")).user
+    outsider.groups.add(staff_group)
+    client.force_login(outsider)
+    changelist = reverse("admin:reports_comment_changelist")
+    assert client.get(changelist).status_code == 200
+    response = client.get(changelist, {lookup: "sam"})
+    assert response.status_code == 400
+    assert "sam.secret@example.org" not in response.content.decode()
