@@ -53,9 +53,12 @@ def closed_datetime_for(state: str, *, now: datetime) -> datetime | None:
 def apply_state(report: ServiceRequest, state: str, *, now: datetime) -> None:
     """Put the report in `state` at `now`: status follows the state, and a closed report
     carries the time it closed (an open one none). A duplicate goes through
-    `apply_duplicate`, which also names the master."""
+    `apply_duplicate`, which also names the master; any other state leaves no master named
+    (a reopened duplicate is a report of its own again)."""
     if state == State.DUPLICATE and report.duplicate_of_id is None:
         raise ValueError("A duplicate names its master: use apply_duplicate().")
+    if state != State.DUPLICATE:
+        report.duplicate_of_id = None
     report.state = state
     report.status = status_for(state)
     report.closed_datetime = closed_datetime_for(state, now=now)

@@ -267,6 +267,10 @@ class ServiceRequest(models.Model):
                 condition=~models.Q(state="duplicate") | models.Q(duplicate_of__isnull=False),
                 name="sr_duplicate_names_master",
             ),
+            models.CheckConstraint(  # a reopened duplicate names no master
+                condition=models.Q(state="duplicate") | models.Q(duplicate_of__isnull=True),
+                name="sr_master_only_for_duplicate",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -100,7 +100,7 @@ def report_update(
         if changing:
             previous = report.state
             rules.apply_state(report, state, now=now)
-            fields += ["state", "status", "closed_datetime"]
+            fields += ["state", "status", "closed_datetime", "duplicate_of"]
             update = timeline_add(
                 report,
                 kind=Kind.STATE,

@@ -49,6 +49,20 @@ def test_a_duplicate_needs_a_master():
     )
 
 
+def test_only_a_duplicate_names_a_master_in_the_database():
+    master = ServiceRequestFactory()
+    report = ServiceRequestFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceRequest.objects.filter(pk=report.pk).update(duplicate_of=master)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceRequestFactory(duplicate_of=master)
+    rules.apply_duplicate(report, master.pk, now=timezone.now())
+    report.save()
+    rules.apply_state(report, State.ACKNOWLEDGED, now=timezone.now())
+    assert report.duplicate_of_id is None
+    report.save()
+
+
 def test_routing_sets_department_area_and_target_time():
     service = ServiceFactory(sla_hours=48)
     requested = timezone.now() - timedelta(days=3)

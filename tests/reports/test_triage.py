@@ -372,3 +372,17 @@ def test_duplicate_of_a_duplicate_points_at_the_original(report, agent):
     report.refresh_from_db()
     assert report.duplicate_of == original
     assert f"#{original.pk}" in report.status_notes
+
+
+def test_a_reopened_duplicate_names_no_master_any_more(report, agent):
+    master = ServiceRequestFactory(service=report.service, department=report.department)
+    triage.report_close_as_duplicate(report=report, author=agent, master=master)
+    triage.report_update(report=report, author=agent, state=State.ACKNOWLEDGED, text="Not the same.")
+    report.refresh_from_db()
+    assert (report.state, report.duplicate_of) == (State.ACKNOWLEDGED, None)
+    # A report of its own again: one closed as its duplicate points at it, not its old master.
+    later = ServiceRequestFactory(service=report.service, department=report.department)
+    triage.report_close_as_duplicate(report=later, author=agent, master=report)
+    later.refresh_from_db()
+    assert later.duplicate_of == report and f"#{report.pk}" in later.status_notes
+    triage.report_close_as_duplicate(report=master, author=agent, master=report)  # no loop now
