@@ -95,9 +95,11 @@ class AdoptionAdmin(admin.ModelAdmin):
     change_list_template = "admin/adoptions/adoption/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Adoption._meta.fields if f.name != "volunteer"] + ["volunteer_name"]
+        hidden = self.get_exclude(request, obj)
+        return [f.name for f in Adoption._meta.fields if f.name not in hidden] + ["volunteer_name"]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The token stops a volunteer's reminders from a link: the volunteer's alone.
         return ["volunteer", "reminder_token"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

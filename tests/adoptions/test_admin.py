@@ -76,6 +76,14 @@ def test_list_shows_display_names_not_emails(client, department_staff, programme
     assert "Maya R." in text and volunteer.email not in text
 
 
+def test_an_adoption_page_shows_staff_no_reminder_token(client, department_staff, adoption):
+    # The token stops the volunteer's reminders from a link: staff have no use for it.
+    client.force_login(department_staff)
+    response = client.get(reverse("admin:adoptions_adoption_change", args=[adoption.pk]))
+    assert response.status_code == 200 and adoption.asset.name in response.content.decode()
+    assert str(adoption.reminder_token) not in response.content.decode()
+
+
 def test_staff_end_an_adoption_with_a_reason(client, department_staff, adoption):
     client.force_login(department_staff)
     url = reverse("admin:adoptions_adoption_end", args=[adoption.pk])
