@@ -26,6 +26,21 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if self.active or self.pk is None:
+            return
+        # Reports of a category its department no longer works on would go nowhere.
+        names = list(self.services.filter(active=True).values_list("name", flat=True)[:6])
+        if names:
+            raise ValidationError(
+                {
+                    "active": f"Its active categories still come to it: {', '.join(names[:5])}"
+                    f"{', …' if len(names) > 5 else ''}. Give them another department, or make "
+                    "them inactive, first."
+                }
+            )
+
 
 class Boundary(models.Model):
     """A named area, stored as GeoJSON and evaluated with shapely."""

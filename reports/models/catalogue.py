@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import replace
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from departments.routing import RoutingDecision, route
@@ -51,6 +52,15 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.active and self.department_id and not self.department.active:
+            # Not tied to a field: a manager's form has no department field to show it by.
+            raise ValidationError(
+                f"{self.department} is inactive: an active category needs a department that "
+                "works on its reports."
+            )
 
     def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
         """Which department gets a report of this category at this point, and its area."""

@@ -406,14 +406,18 @@ def report_recategorise(
         now = timezone.now()
         previous_service = report.service
         decision = service.route(lat=report.lat, long=report.long)
+        # The category's own department is the fallback, so routing always names one.
+        assert decision.department_id is not None
+        target = Department.objects.get(pk=decision.department_id)
+        if not target.active:  # as a forward to it is refused
+            raise ValidationError(
+                {"service": [f"{target} is inactive: “{service}” can't send it reports."]}
+            )
         report.service = service
         report.area_id = decision.area_id
         report.expected_datetime = rules.expected_datetime(
             report.requested_datetime, service.sla_hours
         )
-        # The category's own department is the fallback, so routing always names one.
-        assert decision.department_id is not None
-        target = Department.objects.get(pk=decision.department_id)
         timeline_add(
             report,
             kind=Kind.ROUTED,

@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest, Subscription
+from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest, Subscription
 from reports.services import triage
 from reports.services.photos import photo_moderate
 from tests.factories import (
@@ -342,6 +342,32 @@ def test_recategorising_a_closed_report_is_refused(report, agent):
     assert report.service != other and report.department == agent.memberships.get().department
 
 
+def test_recategorising_to_an_inactive_department_is_refused(report, agent):
+    gone = DepartmentFactory(name="Old Parks", active=False)
+    other = ServiceFactory(department=gone)  # as it was before a category needed an active one
+    with pytest.raises(ValidationError, match="Old Parks is inactive"):
+        triage.report_recategorise(report=report, author=agent, service=other)
+    report.refresh_from_db()
+    assert report.service != other and report.department == agent.memberships.get().department
+
+
+def test_a_department_with_active_categories_stays_active_and_the_reverse(report):
+    department = report.department
+    service = ServiceFactory(department=department, name="Tree down")
+    department.active = False
+    with pytest.raises(
+        ValidationError, match="Its active categories still come to it: .*Tree down"
+    ):
+        department.full_clean()
+    Service.objects.filter(department=department).update(active=False)
+    department.full_clean()
+    department.save()
+    service.refresh_from_db()
+    service.active = True
+    with pytest.raises(ValidationError, match="is inactive: an active category needs"):
+        service.full_clean()
+
+
 def test_a_closed_report_cannot_be_closed_again_as_duplicate(report, agent):
     triage.report_update(report=report, author=agent, state=State.NOT_ACTIONABLE)
     closed_at = ServiceRequest.objects.get(pk=report.pk).closed_datetime
@@ -377,7 +403,9 @@ def test_duplicate_of_a_duplicate_points_at_the_original(report, agent):
 def test_a_reopened_duplicate_names_no_master_any_more(report, agent):
     master = ServiceRequestFactory(service=report.service, department=report.department)
     triage.report_close_as_duplicate(report=report, author=agent, master=master)
-    triage.report_update(report=report, author=agent, state=State.ACKNOWLEDGED, text="Not the same.")
+    triage.report_update(
+        report=report, author=agent, state=State.ACKNOWLEDGED, text="Not the same."
+    )
     report.refresh_from_db()
     assert (report.state, report.duplicate_of) == (State.ACKNOWLEDGED, None)
     # A report of its own again: one closed as its duplicate points at it, not its old master.
