@@ -218,7 +218,8 @@ class DuplicateForm(TriageForm):
 
 class PhotoChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Photo) -> str:
-        return f"Photo {obj.order}"
+        # A comment's photo is public only while its comment is too: say which it is.
+        return f"Photo {obj.order}" + (f" (of comment {obj.comment_id})" if obj.comment_id else "")
 
 
 class ModerateForm(TriageForm):

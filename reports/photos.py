@@ -28,7 +28,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from reports.models import Photo, ServiceRequest
+from reports.models import Comment, Photo, ServiceRequest
 from reports.services.timeline import report_touch
 
 logger = logging.getLogger(__name__)
@@ -342,7 +342,9 @@ def photo_process(*, photo: Photo) -> Photo:
             .only("hidden", "published_at")
             .get(pk=photo.request_id)
         )
-        public = not (photo.hidden or report.hidden)
+        public = not (photo.hidden or report.hidden) and not (
+            photo.comment_id and Comment.objects.filter(pk=photo.comment_id, hidden=True).exists()
+        )
         storage = photo.image.storage
         photo.image.name = storage.save(_placed(_random_name(IMAGE_FOLDER), public=public), web)
         photo.thumbnail.name = storage.save(
@@ -359,7 +361,8 @@ def photo_process(*, photo: Photo) -> Photo:
 
 def photo_files_sync(*, photo_id: int) -> Photo | None:
     """Put a processed photo's files where its visibility says: in the public folders while
-    the photo and its report are public, under hidden/ otherwise, where no web server looks.
+    the photo, its report and its comment (if any) are public, under hidden/ otherwise,
+    where no web server looks.
 
     Idempotent, and it finishes a move that was interrupted (the file already moved, the
     row not yet). Moderation calls it after each commit that hides or shows a photo or a
@@ -368,13 +371,15 @@ def photo_files_sync(*, photo_id: int) -> Photo | None:
     with transaction.atomic():
         photo = (
             Photo.objects.select_for_update(of=("self",))
-            .select_related("request")
+            .select_related("request", "comment")
             .filter(pk=photo_id)
             .first()
         )
         if photo is None or photo.state != Photo.State.PROCESSED:
             return photo
-        public = not (photo.hidden or photo.request.hidden)
+        public = not (
+            photo.hidden or photo.request.hidden or (photo.comment and photo.comment.hidden)
+        )
         moved = [
             field.field.name
             for field in (photo.image, photo.thumbnail)

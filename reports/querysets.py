@@ -199,7 +199,7 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def misplaced(self) -> PhotoQuerySet:
         """Processed photos whose files are not where their visibility says (a move after a
         moderation failed): public ones under hidden/, hidden ones in the public folders."""
-        hidden = Q(hidden=True) | Q(request__hidden=True)
+        hidden = Q(hidden=True) | Q(request__hidden=True) | Q(comment__hidden=True)
         any_public = ~Q(image__startswith="hidden/") | ~Q(thumbnail__startswith="hidden/")
         any_hidden = Q(image__startswith="hidden/") | Q(thumbnail__startswith="hidden/")
         return self.filter(state="processed").filter((hidden & any_public) | (~hidden & any_hidden))

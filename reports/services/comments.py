@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from civic311.queue import queue_after_commit
 from reports.limits import MAX_REASON
-from reports.models import Comment, Photo, RequestUpdate, ServiceRequest
+from reports.models import Comment, RequestUpdate, ServiceRequest
 from reports.notifications import outbox_comment_added
 from reports.photos import photo_files_sync_on_commit, validate_photo
 from reports.services.requests import photo_save
@@ -65,7 +65,7 @@ def comment_add(
 
 
 def comment_moderate(*, comment: Comment, author: Author, hidden: bool, reason: str) -> Comment:
-    """Hide a comment (and its photos, whose files leave the public folders) or show it
+    """Hide a comment (its photos' files leave the public folders with it) or show it
     again; recorded on the report's internal timeline."""
     reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
@@ -78,9 +78,8 @@ def comment_moderate(*, comment: Comment, author: Author, hidden: bool, reason: 
         comment.hidden = hidden
         comment.hidden_reason = reason if hidden else ""
         comment.save(update_fields=["hidden", "hidden_reason"])
-        Photo.objects.filter(comment=comment).update(
-            hidden=hidden, hidden_reason=comment.hidden_reason
-        )
+        # The comment's photos keep their own flags (one hidden on its own stays hidden when
+        # the comment is shown again); a photo is public only while its comment is too.
         verb = "hidden" if hidden else "shown again"
         text = f"Comment {comment.pk} {verb}" + (f": {reason}" if reason else ".")
         now = timezone.now()

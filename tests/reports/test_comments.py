@@ -7,12 +7,20 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest
+from reports.models import Comment, OutboxMessage, Photo, RequestUpdate, ServiceRequest
+from reports.services.comments import comment_moderate
+from reports.services.photos import photo_moderate
 from tests.conftest import assert_no_private_data
-from tests.factories import DepartmentFactory, ServiceRequestFactory, StaffMembershipFactory
+from tests.factories import (
+    DepartmentFactory,
+    ServiceRequestFactory,
+    StaffMembershipFactory,
+    UserFactory,
+)
 from tests.factories import image_upload as upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,7 +154,9 @@ def test_department_staff_hide_a_comment_and_its_photo(client, report, staff_gro
     assert response.status_code == 302
     comment.refresh_from_db()
     photo.refresh_from_db()
-    assert comment.hidden and photo.hidden and photo.image.name.startswith("hidden/")
+    # The photo keeps its own flag; its files leave with the comment.
+    assert comment.hidden and not photo.hidden and photo.image.name.startswith("hidden/")
+    assert photo.thumbnail.name.startswith("hidden/")
     entry = report.updates.get(kind=RequestUpdate.Kind.MODERATION)
     assert not entry.public and "Abusive" in entry.text
     client.logout()
@@ -199,3 +209,36 @@ def test_comment_list_refuses_filters_on_the_authors_contact(client, report, sta
     response = client.get(changelist, {lookup: "sam"})
     assert response.status_code == 400
     assert "sam.secret@example.org" not in response.content.decode()
+
+
+def test_a_photo_hidden_on_its_own_stays_hidden_when_its_comment_is_shown_again(client, report):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.post(comment_url(report), data(**{"comment-photo": upload("p.jpg")}))
+    comment = Comment.objects.get()
+    photo = comment.photos.get()
+    photo_moderate(photo=photo, author=staff, hidden=True, reason="A child's face")
+    comment_moderate(comment=comment, author=staff, hidden=True, reason="Checking")
+    comment_moderate(comment=Comment.objects.get(), author=staff, hidden=False, reason="")
+    photo.refresh_from_db()
+    assert photo.hidden and photo.image.name.startswith("hidden/")
+    assert (
+        photo.thumbnail.name.split("/")[-1]
+        not in client.get(report.get_absolute_url()).content.decode()
+    )
+
+
+def test_showing_the_photo_of_a_hidden_comment_keeps_its_files_hidden(client, report):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.post(comment_url(report), data(**{"comment-photo": upload("p.jpg")}))
+    comment = Comment.objects.get()
+    photo = comment.photos.get()
+    photo_moderate(photo=photo, author=staff, hidden=True, reason="Blurry face")
+    comment_moderate(comment=comment, author=staff, hidden=True, reason="Abuse")
+    photo_moderate(photo=Photo.objects.get(), author=staff, hidden=False, reason="")
+    photo.refresh_from_db()
+    assert not photo.hidden and photo.image.name.startswith("hidden/")  # the comment is hidden
+    assert not Photo.objects.misplaced().exists()
+    comment_moderate(comment=Comment.objects.get(), author=staff, hidden=False, reason="")
+    photo.refresh_from_db()
+    assert not photo.image.name.startswith("hidden/") and default_storage.exists(photo.image.name)
+    assert photo.thumbnail.name in client.get(report.get_absolute_url()).content.decode()
