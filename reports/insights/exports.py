@@ -31,9 +31,10 @@ import orjson
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, F, Func, QuerySet
 
+from civic311.queue import queue_after_commit
 from departments.models import Boundary
 from reports.api.filters import ServiceRequestFilter
 from reports.insights import export_pg
@@ -246,6 +247,21 @@ def dump_write(fmt: str) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
+
+
+def dumps_retract() -> None:
+    """Take the dumps down: /data/dumps/ sends readers to the live export until they are
+    written again."""
+    for fmt in FORMATS:
+        dump_path(fmt).unlink(missing_ok=True)
+
+
+def dumps_retract_on_commit() -> None:
+    """Once the current transaction commits, take the dumps down and queue writing them
+    again: they hold what a moderator has just hidden or redacted, and would serve it until
+    the night's run. Taken down in the request, so that no broker is needed for it."""
+    transaction.on_commit(dumps_retract, robust=True)
+    queue_after_commit("reports.insights.tasks.open_data_dump")
 
 
 STREAM = stream  # what dump_write writes with (tests replace it to simulate a failure)

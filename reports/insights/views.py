@@ -16,6 +16,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -228,14 +229,16 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
     return response
 
 
-def dump(request: HttpRequest, fmt: str) -> FileResponse:
-    """The nightly full dump, as the file it is (swapped in whole each night)."""
+def dump(request: HttpRequest, fmt: str) -> FileResponse | HttpResponseRedirect:
+    """The nightly full dump, as the file it is (swapped in whole each night). While there
+    is none (not yet written, or taken down by a moderation until it is written again), the
+    live export of the same reports, which is always current."""
     if fmt not in exports.FORMATS:
         raise Http404("Unknown format.")
     try:
         handle = exports.dump_path(fmt).open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("No dump has been written yet.") from exc
+    except FileNotFoundError:
+        return HttpResponseRedirect(reverse("insights:export", args=[fmt]))
     _, content_type = exports.FORMATS[fmt]
     return FileResponse(
         handle, content_type=content_type, as_attachment=True, filename=f"reports.{fmt}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from departments.models import Department, StaffMembership
 from reports import rules
+from reports.insights import exports
 from reports.limits import MAX_REASON
 from reports.models import (
     RequestUpdate,
@@ -385,6 +386,8 @@ def report_moderate(
         if "report hidden" in changes or "report shown again" in changes:
             # Its photos' files leave the public folders (or return) once this commits.
             photo_files_sync_on_commit(report_id=report.pk)
+        if "report hidden" in changes or "description redacted" in changes:
+            exports.dumps_retract_on_commit()
     return report
 
 

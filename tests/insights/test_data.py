@@ -16,8 +16,15 @@ from jsonschema import Draft7Validator, FormatChecker
 
 from reports.insights import exports
 from reports.insights.tasks import open_data_dump
+from reports.services import triage
 from tests.conftest import assert_no_private_data
-from tests.factories import BoundaryFactory, ServiceFactory, ServiceRequestFactory, square
+from tests.factories import (
+    BoundaryFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    UserFactory,
+    square,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +200,8 @@ def test_failed_dump_leaves_the_previous_file_and_no_temporary(settings, monkeyp
 
 
 def test_dump_is_served_with_its_size_on_the_data_page(client) -> None:
-    assert client.get("/data/dumps/reports.csv").status_code == 404
+    # None yet: the live export, which is always current.
+    assert client.get("/data/dumps/reports.csv")["Location"] == "/data/reports.csv"
     ServiceRequestFactory()
     exports.dump_write("csv")
     response = client.get("/data/dumps/reports.csv")
@@ -201,6 +209,35 @@ def test_dump_is_served_with_its_size_on_the_data_page(client) -> None:
     assert b"".join(response.streaming_content).startswith(b"service_request_id,")
     page = client.get("/data/")
     assert "Nightly full dump (CSV)" in page.content.decode()
+
+
+def test_moderation_takes_the_dumps_down_until_they_are_written_again(
+    client, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    hidden = ServiceRequestFactory(description="Neighbour John Smith at 12 Elm leaves trash")
+    redacted = ServiceRequestFactory(description="Call Jane on 555-0100 about the hydrant")
+    open_data_dump()
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    queued = []
+    monkeypatch.setattr(exports, "queue_after_commit", lambda task: queued.append(task))
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_moderate(
+            report=hidden, author=staff, hidden=True, description_redacted=False, reason="Names"
+        )
+    assert queued == ["reports.insights.tasks.open_data_dump"]
+    for fmt in ("csv", "geojson"):  # gone at once, broker or not
+        assert not exports.dump_path(fmt).exists()
+        assert client.get(f"/data/dumps/reports.{fmt}")["Location"] == f"/data/reports.{fmt}"
+    open_data_dump()
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):  # written again by the task
+        triage.report_moderate(
+            report=redacted, author=staff, hidden=False, description_redacted=True, reason="Phone"
+        )
+    for fmt in ("csv", "geojson"):
+        text = exports.dump_path(fmt).read_text()
+        assert str(redacted.pk) in text and "555-0100" not in text
+        assert "John Smith" not in text
 
 
 def test_data_page_shows_dictionary_licence_and_downloads(client, settings) -> None:
