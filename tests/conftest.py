@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,18 @@ def assert_no_private_data(text: str) -> None:
     """The reporter factory's private values must not appear in `text`."""
     for value in PRIVATE_VALUES:
         assert value not in text, f"private value {value!r} leaked"
+
+
+def assert_errors_described(html: str) -> None:
+    """Every field marked invalid names, in aria-describedby, elements the page has (its
+    error among them), and no id is used twice: a screen reader reads the reason."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    invalid = re.findall(r"<(?:input|select|textarea)\b[^>]*aria-invalid=\"true\"[^>]*>", html)
+    assert invalid, "no field is marked invalid"
+    for tag in invalid:
+        described = re.search(r'aria-describedby="([^"]+)"', tag)
+        assert described, f"{tag} names no description"
+        named = described.group(1).split()
+        assert all(name in ids for name in named), f"{tag}: missing {set(named) - set(ids)}"
+        assert any(name.endswith("_error") for name in named), f"{tag} names no error"

@@ -14,6 +14,7 @@ from django.core import mail
 from accounts.models import Profile
 from reports.models import OutboxMessage
 from tests.accounts.conftest import PASSWORD, last_mail_to, link_in, sign_in
+from tests.conftest import assert_errors_described
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_signup_refuses_an_email_address_as_display_name(client):
     response = signup(client, display_name="gus@example.org")
     assert response.status_code == 200
     assert "please don&#x27;t use your email address" in response.content.decode()
+    assert_errors_described(response.content.decode())
     assert not User.objects.exists()
 
 

@@ -12,6 +12,7 @@ from adoptions.models import Adoption, CareLog
 from adoptions.services.care import care_log_add
 from reports.models import ServiceRequest
 from tests.adoptions.conftest import CHECKLIST, AssetFactory, volunteer_with_profile
+from tests.conftest import assert_errors_described
 from tests.factories import ServiceFactory, ServiceRequestFactory, api_key_create, image_upload
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_adopt_through_the_page(client, asset, volunteer):
     client.force_login(volunteer)
     response = client.post(f"{asset.get_absolute_url()}adopt/", {"nickname": "Corner"})
     assert response.status_code == 400 and b"accept the care terms" in response.content
+    assert_errors_described(response.content.decode())
     response = client.post(
         f"{asset.get_absolute_url()}adopt/", {"accept_terms": "on", "nickname": "Corner"}
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import assert_no_private_data
+from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
@@ -98,6 +98,7 @@ def test_dashboard_bad_filters_show_an_error_not_a_500(client, city) -> None:
     text = response.content.decode()
     assert "must be on or before" in text
     assert "Select a valid choice" in text
+    assert_errors_described(text)
 
 
 def test_figure_csv_matches_the_table(client, city) -> None:

@@ -17,7 +17,7 @@ from civic311.dates import to_micros
 from reports.browse import clusters, pages
 from reports.browse.pages import COUNT_CAP
 from reports.models import ServiceRequest
-from tests.conftest import assert_no_private_data
+from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
     CITY_CENTRE,
     BoundaryFactory,
@@ -167,6 +167,8 @@ def test_list_bad_filters_say_what_is_wrong(client, params, message):
     html = response.content.decode()
     assert message in html and 'role="alert"' in html
     assert response.context["page"].reports == []
+    if "bbox" not in params:  # a hidden field: its error is in the summary alone
+        assert_errors_described(html)
 
 
 # Keyset pages
