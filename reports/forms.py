@@ -204,8 +204,15 @@ class ReportForm(CitizenForm):
         ),
     )
     kept_photos = KeptPhotosField(label="Photos you attached", required=False)
-    reporter_name = forms.CharField(label="Your name", required=False, max_length=120)
-    reporter_email = forms.EmailField(label="Your email", required=False)
+    reporter_name = forms.CharField(
+        label="Your name",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    reporter_email = forms.EmailField(
+        label="Your email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def __init__(self, *args: Any, services: Sequence[Service], **kwargs: Any) -> None:
         """`services`: the active categories, with `attributes` and their `values`
@@ -375,10 +382,15 @@ class ReportForm(CitizenForm):
 
 
 class SubscriptionForm(CitizenForm):
-    email = forms.EmailField(label="Your email")
+    email = forms.EmailField(
+        label="Your email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class SupportForm(CitizenForm):
     """ "This is my problem too": the email to hear back on (never published)."""
 
-    email = forms.EmailField(label="Your email, to hear when it is fixed")
+    email = forms.EmailField(
+        label="Your email, to hear when it is fixed",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

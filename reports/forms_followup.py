@@ -51,11 +51,13 @@ class CommentForm(ServiceErrorsMixin, CitizenForm):
         required=False,
         max_length=120,
         help_text="Shown with your comment. Leave it empty to comment anonymously.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     author_email = forms.EmailField(
         label="Your email",
         required=False,
         help_text="Only the city sees it, in case they need to ask you something.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -16,7 +16,11 @@ RADII = [(250, "250 m"), (500, "500 m"), (1000, "1 km"), (2000, "2 km")]
 
 
 class AlertForm(CitizenForm):
-    email = forms.EmailField(label="Your email", help_text="We ask you to confirm it first.")
+    email = forms.EmailField(
+        label="Your email",
+        help_text="We ask you to confirm it first.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     where = forms.ChoiceField(
         choices=[("area", "A neighbourhood"), ("circle", "A circle on the map")],
         widget=forms.RadioSelect,

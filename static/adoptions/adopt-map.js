@@ -76,10 +76,11 @@
     document.querySelectorAll(".adopt-cluster").forEach(function (el) {
       if (el.getAttribute("aria-label")) return;
       var count = el.textContent.trim();
-      el.setAttribute("role", "img");
+      // Enter (or a click) zooms in: a button, as the report maps' bubbles are.
+      el.setAttribute("role", "button");
       var kind = el.classList.contains("adopt-cluster--adopted") ? "all adopted"
         : el.classList.contains("adopt-cluster--mixed") ? "some adopted" : "all available";
-      el.setAttribute("aria-label", count + " shelters, " + kind);
+      el.setAttribute("aria-label", count + " shelters, " + kind + ": press Enter to zoom in");
       el.title = count + " shelters, " + kind;
     });
   }

@@ -17,6 +17,7 @@
   function baseMap(el) {
     var config = JSON.parse(el.dataset.map);
     var map = L.map(el, { scrollWheelZoom: false }).setView(config.center, config.zoom);
+    if (el.getAttribute("aria-label")) el.setAttribute("role", "region");
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
     return map;
   }
@@ -31,9 +32,20 @@
         radius: 7, weight: 2, color: "#fff", fillOpacity: 0.9,
         fillColor: STATE_COLOURS[m.state] || "#52606d"
       });
-      marker.bindTooltip("#" + m.id + " " + m.service + " · " + m.state_label);
+      var name = "#" + m.id + " " + m.service + " · " + m.state_label;
+      marker.bindTooltip(name);
       marker.on("click", function () { window.location.href = m.url; });
       marker.addTo(layer);
+      // A link by keyboard too, named as the tooltip names it.
+      var dot = marker.getElement();
+      if (dot) {
+        dot.setAttribute("role", "link");
+        dot.setAttribute("tabindex", "0");
+        dot.setAttribute("aria-label", name);
+        dot.addEventListener("keydown", function (event) {
+          if (event.key === "Enter") window.location.href = m.url;
+        });
+      }
     });
     if (markers.length) {
       map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16, animate: false });

@@ -125,6 +125,7 @@ def test_adoption_pages_keep_the_content_security_policy(
     clusters = page.locator("#adopt-map .adopt-cluster")
     expect(clusters.first).to_be_visible()
     assert "shelters, all available" in (clusters.first.get_attribute("aria-label") or "")
+    assert clusters.first.get_attribute("role") == "button"  # Enter zooms in
     screenshot(page, "adopt-map-clustered")
     visit(page, f"{e2e_site}{assets[0].get_absolute_url()}")
     expect(page.locator("#asset-map path.leaflet-interactive")).to_have_count(1)

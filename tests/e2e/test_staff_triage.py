@@ -271,3 +271,11 @@ def test_clicking_a_dot_on_the_queue_map_opens_its_report(staff_page, e2e_site, 
     dots.first.click()
     page.wait_for_url(f"**/admin/reports/servicerequest/{city['report'].pk}/change/")
     assert page.locator("#triage").count() == 1
+    # By keyboard too: the dot is a link named like its tooltip.
+    page.go_back()
+    dot = page.locator("#queue-map path.leaflet-interactive").first
+    assert dot.get_attribute("role") == "link"
+    assert f"#{city['report'].pk} " in (dot.get_attribute("aria-label") or "")
+    dot.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/admin/reports/servicerequest/{city['report'].pk}/change/")
