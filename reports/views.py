@@ -354,6 +354,9 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
             hidden=False, state=Photo.State.PENDING, comment__isnull=True
         ).count()
         kwargs.setdefault("comment_form", CommentForm())
+        # Only the follow form's own POST fills it: a comment or "this is my problem too"
+        # with errors must not show it as wrong too.
+        kwargs.setdefault("form", SubscriptionForm())
         return super().get_context_data(
             comments=report.comments.public().with_public_photos(),
             pending_photos=pending,

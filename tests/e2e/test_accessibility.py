@@ -197,3 +197,32 @@ def test_a_report_is_filed_by_keyboard_alone(page, e2e_site, city):
     assert report.service.name == chosen
     assert report.description.startswith("Spray paint")
     expect(page.locator(".report-head")).to_contain_text(chosen)
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "button"),
+    [
+        ("/reports/{report}/", {"#id_support-email": "not-an-email"}, "#support button"),
+        (
+            "/accounts/login/",
+            {"#id_login": "nobody@example.org", "#id_password": "not the password"},
+            "main form button[type=submit]",
+        ),
+        ("/insights/alerts/new/", {"#id_email": "nobody@example.org"}, "main form button"),
+    ],
+)
+def test_errors_take_the_focus_after_a_keyboard_submit(page, e2e_site, city, path, typed, button):
+    if page.viewport_name != "desktop":
+        pytest.skip("the same markup at either size")
+    page.goto(e2e_site + path.format(report=city["report"].pk))
+    for field, text in typed.items():  # refused by the server, not by the browser
+        tab_to(page, field)
+        page.keyboard.type(text)
+    tab_to(page, button)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    focused = page.evaluate(
+        "() => [document.activeElement.getAttribute('role'), document.activeElement.innerText]"
+    )
+    assert focused[0] == "alert" and focused[1].strip(), focused
+    screenshot(page, "a11y-errors-" + path.strip("/").split("/")[0])

@@ -251,7 +251,7 @@ def test_data_page_shows_dictionary_licence_and_downloads(client, settings) -> N
         assert f"<code>{field.name}</code>" in text
     assert 'href="https://creativecommons.org/licenses/by/4.0/" rel="license">CC BY 4.0' in text
     assert "/data/reports.csv" in text and "/data/reports.geojson" in text
-    assert "has not been written yet" in text
+    assert "No nightly full dump at the moment" in text
 
 
 def test_data_json_validates_against_dcat_us(client) -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import ServiceRequest, Subscription, Supporter
-from tests.conftest import assert_no_private_data
+from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,14 @@ def test_me_too_refuses_a_bad_email_a_closed_or_hidden_report(client):
     report = ServiceRequestFactory()
     bad = support(client, report, "not-an-email")
     assert bad.status_code == 400 and "valid email" in bad.content.decode()
+    # Its errors are summed up in its own form (the focus goes there); the follow form
+    # below, not sent, is not marked wrong.
+    html = bad.content.decode()
+    assert f'action="{reverse("reports:support", args=[report.pk])}#support"' in html
+    assert 'aria-invalid="true"' in html.split('id="follow"')[0]
+    assert "aria-invalid" not in html.split('id="follow"')[1]
+    assert html.count('class="error-summary" role="alert" tabindex="-1"') == 1
+    assert_errors_described(html)
     as_json = support(client, report, "nope", HTTP_ACCEPT="application/json")
     assert as_json.status_code == 400 and "email" in as_json.json()["errors"]
     closed = ServiceRequestFactory(state="fixed", status="closed", closed_datetime=timezone.now())
