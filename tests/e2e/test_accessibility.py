@@ -52,6 +52,7 @@ PUBLIC_PAGES = [
     ("password-reset", "/accounts/password/reset/"),
     ("adopt-map", "/adopt/"),
     ("adopt-asset", "/adopt/{asset}/"),
+    ("not-found", "/no-such-page/"),
 ]
 # What to wait for on pages drawn by a script after the network is quiet.
 READY = {"api-docs": "text=Create a service request"}
