@@ -129,7 +129,12 @@
               label: place.kind === "street" ? "" : place.label,
               message: "Drag the pin to the exact spot if needed.",
             });
-            results.replaceChildren(el("p", "notice notice--success", "Pin placed at " + place.label + "."));
+            // The button is gone with the list: the focus goes to what replaced it, so a
+            // keyboard user goes on from here and a screen reader reads it.
+            var done = el("p", "notice notice--success", "Pin placed at " + place.label + ".");
+            done.tabIndex = -1;
+            results.replaceChildren(done);
+            done.focus();
           });
           item.append(button);
           list.append(item);

@@ -243,6 +243,7 @@
           if (list) list.replaceChildren();
           if (data.points) drawPoints(data.points); else drawCells(data);
           el.setAttribute("aria-busy", "false");
+          keepFocus();
         })
         .catch(function () {
           if (mine !== latest) return;
@@ -252,6 +253,17 @@
         });
     }
 
+    // Enter on a bubble zooms in, and the markers drawn again replace the one that had the
+    // focus: a keyboard user is put back on the map (arrows pan, Tab reaches the new
+    // markers) rather than at the top of the page.
+    var lastKey = 0;
+    el.addEventListener("keydown", function () { lastKey = Date.now(); });
+    function keepFocus() {
+      var lost = !document.activeElement || document.activeElement === document.body;
+      if (lost && Date.now() - lastKey < 3000) el.focus({ preventScroll: true });
+    }
+    map.on("zoomend", function () { setTimeout(keepFocus, 0); });
+    points.on("animationend", keepFocus);
     map.on("moveend", load);
     load();
   }

@@ -142,6 +142,8 @@ def test_browsing_map_is_usable_by_keyboard_and_described_in_text(page, e2e_site
         page.wait_for_timeout(600)  # the zoom animation
         if popup.count():
             break
+        # Zoomed in: the focus is back on the map, not lost to the page.
+        assert page.evaluate("() => document.activeElement.id") == "reports-map"
     expect(popup).to_be_visible()
     assert page.locator(".report-dot").count() >= 1
     screenshot(page, "area-map-keyboard")
@@ -152,6 +154,13 @@ def test_list_map_clusters_when_many_match_and_links_each_group(page, e2e_site, 
 
     clusters.POINT_LIMIT, before = 3, clusters.POINT_LIMIT
     try:
+        page.goto(f"{e2e_site}/reports/")
+        expect(page.locator("#reports-map-text-summary")).to_contain_text("reports in")
+        # Enter on a group's bubble zooms in and draws the markers again: the focus goes
+        # back to the map, not to the top of the page.
+        page.locator("#reports-map .leaflet-marker-icon[role=button]").first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.activeElement.id === 'reports-map'")
         page.goto(f"{e2e_site}/reports/")
         expect(page.locator("#reports-map-text-summary")).to_contain_text("reports in")
         page.locator("#reports-map-text summary").click()
