@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.photo_drafts_sweep",
         "schedule": 60 * 60,
     },
+    # Uploads left by a submission that rolled back after its file was stored.
+    "sweep-orphaned-uploads": {
+        "task": "reports.tasks.orphaned_uploads_sweep",
+        "schedule": crontab(hour=4, minute=40),
+    },
     # Each department's managers get yesterday's new, overdue and closed reports at 7:00.
     "department-digests": {
         "task": "reports.tasks.send_department_digests",

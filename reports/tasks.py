@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from reports.links import confirm_max_age
 from reports.models import OutboxMessage, Photo, Subscription
 from reports.notifications import notify_department_digests
+from reports.orphans import originals_sweep
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
 from reports.photo_drafts import drafts_sweep
 from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
@@ -117,6 +118,12 @@ def photos_files_sync() -> int:
 def photo_drafts_sweep() -> int:
     """Hourly (Celery beat): delete photos kept for report forms that were never sent."""
     return drafts_sweep()
+
+
+@shared_task
+def orphaned_uploads_sweep() -> int:
+    """Daily (Celery beat): delete uploads whose submission rolled back (reports/orphans.py)."""
+    return originals_sweep()
 
 
 @shared_task
