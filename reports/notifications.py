@@ -21,7 +21,14 @@ from django.utils import timezone
 from departments.models import Department, StaffMembership
 from reports import rules
 from reports.links import confirm_max_age, subscription_link
-from reports.models import Comment, OutboxMessage, RequestUpdate, ServiceRequest, Subscription
+from reports.models import (
+    Comment,
+    OutboxMessage,
+    RequestUpdate,
+    ServiceRequest,
+    Subscription,
+    Supporter,
+)
 from reports.outbox import outbox_add
 from reports.querysets import SubscriptionQuerySet
 from reports.tokens import fixed_token
@@ -122,6 +129,10 @@ def notify_subscription_confirm(*, subscription: Subscription, now: datetime) ->
             "public_url": public_url(report),
             "days": confirm_max_age().days,
             "reporter": subscription.email == report.reporter_email,
+            # It said "this is my problem too" (report_support adds it first).
+            "support": Supporter.objects.filter(
+                request=report, email_digest=Supporter.digest(subscription.email)
+            ).exists(),
         },
         kind="follower_confirm",
         dedupe_key=f"subscription:{subscription.pk}:confirm:{day}",
@@ -131,6 +142,27 @@ def notify_subscription_confirm(*, subscription: Subscription, now: datetime) ->
     Subscription.objects.filter(pk=subscription.pk).update(confirm_sent_at=now)
     subscription.confirm_sent_at = now
     return 1
+
+
+def notify_support_confirm(*, subscription: Subscription) -> int:
+    """Ask an address that already follows a report to confirm its "this is my problem
+    too" (the follow's own link, which counts it). At most one a day per address."""
+    report = subscription.request
+    day = timezone.localdate().isoformat()
+    message = outbox_add(
+        to=subscription.email,
+        subject=f"Confirm: report #{report.pk} is your problem too",
+        template="reports/emails/support_confirm",
+        context={
+            "report": report,
+            "confirm_url": subscription_link(subscription, "confirm"),
+            "public_url": public_url(report),
+            "days": confirm_max_age().days,
+        },
+        kind="supporter_confirm",
+        dedupe_key=f"subscription:{subscription.pk}:support:{day}",
+    )
+    return 0 if message is None else 1
 
 
 @dataclass

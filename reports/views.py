@@ -409,9 +409,10 @@ class ReportSupportView(ReportDetailView):
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
+                # The same for any address: whose it is shows nowhere until its owner clicks.
                 thanks = (
-                    "Thanks: your voice is added. To get an email when it is updated, "
-                    "confirm with the link we emailed you."
+                    "Thanks. Please confirm with the link we emailed you: your voice counts "
+                    "once you do, and you will hear when this report is updated."
                 )
                 if wants_json:
                     return JsonResponse({"supporters": count, "message": thanks})

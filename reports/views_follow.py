@@ -14,7 +14,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from reports.links import LinkExpired, Purpose, subscription_from_token
 from reports.models import Subscription
-from reports.services.subscriptions import subscription_cancel, subscription_confirm
+from reports.services.subscriptions import (
+    subscription_cancel,
+    subscription_confirm,
+    support_pending,
+)
 
 
 class SubscriptionLinkView(View):
@@ -31,7 +35,13 @@ class SubscriptionLinkView(View):
         return subscription
 
     def respond(
-        self, request: HttpRequest, subscription: Subscription, *, state: str, status: int = 200
+        self,
+        request: HttpRequest,
+        subscription: Subscription,
+        *,
+        state: str,
+        status: int = 200,
+        support: bool = False,
     ) -> HttpResponse:
         report = subscription.request
         return render(
@@ -39,6 +49,8 @@ class SubscriptionLinkView(View):
             self.template_name,
             {
                 "state": state,
+                # The address said "this is my problem too": confirming adds its voice.
+                "support": support,
                 # A report hidden by moderation is not named or linked.
                 "report": None if report.hidden else report,
                 "action": request.path,
@@ -61,21 +73,24 @@ class FollowConfirmView(SubscriptionLinkView):
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         subscription = self.get_subscription(token)
-        return self.respond(request, subscription, state=self.state_of(subscription))
+        support = support_pending(subscription)
+        state = self.state_of(subscription, support=support)
+        return self.respond(request, subscription, state=state, support=support)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         subscription = self.get_subscription(token)
+        support = support_pending(subscription)
         try:
             subscription_confirm(subscription=subscription)
         except ValidationError:
             return self.respond(request, subscription, state="unsubscribed", status=409)
-        return self.respond(request, subscription, state="confirmed")
+        return self.respond(request, subscription, state="confirmed", support=support)
 
     @staticmethod
-    def state_of(subscription: Subscription) -> str:
+    def state_of(subscription: Subscription, *, support: bool) -> str:
         if not subscription.active:
             return "unsubscribed"
-        return "confirmed" if subscription.confirmed_at else "ask"
+        return "confirmed" if subscription.confirmed_at and not support else "ask"
 
 
 @method_decorator(csrf_exempt, name="dispatch")

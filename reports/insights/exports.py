@@ -260,8 +260,10 @@ def dumps_retract_on_commit() -> None:
     """Once the current transaction commits, take the dumps down and queue writing them
     again: they hold what a moderator has just hidden or redacted, and would serve it until
     the night's run. Taken down in the request, so that no broker is needed for it."""
+    from reports.insights.tasks import open_data_dump  # the tasks module imports this one
+
     transaction.on_commit(dumps_retract, robust=True)
-    queue_after_commit("reports.insights.tasks.open_data_dump")
+    queue_after_commit(open_data_dump)
 
 
 STREAM = stream  # what dump_write writes with (tests replace it to simulate a failure)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from reports.limits import MAX_REASON, MAX_TEXT
@@ -83,12 +86,17 @@ class Subscription(models.Model):
 
 
 class Supporter(models.Model):
-    """One "this is my problem too" on a report, so each person counts once. The email is
-    kept only as a keyed digest: the follower's subscription has the address itself."""
+    """One "this is my problem too" on a report, so each person counts once, and only once
+    the address has confirmed by the link emailed to it (`counted_at`): anyone can type
+    anyone's address. The email is kept only as a keyed digest: the follower's subscription
+    has the address itself."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
     email_digest = models.CharField(max_length=64)
     created = models.DateTimeField(auto_now_add=True)
+    counted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty until the address confirms by the emailed link."
+    )
 
     class Meta:
         constraints = [
@@ -97,3 +105,9 @@ class Supporter(models.Model):
 
     def __str__(self) -> str:
         return f"Supporter of #{self.request_id}"
+
+    @staticmethod
+    def digest(email: str) -> str:
+        """The keyed digest an address is kept as."""
+        key = settings.SECRET_KEY.encode()
+        return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()

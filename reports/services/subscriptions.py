@@ -6,9 +6,10 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from reports.models import ServiceRequest, Subscription
+from reports.models import ServiceRequest, Subscription, Supporter
 from reports.notifications import notify_subscription_confirm
 
 
@@ -54,10 +55,35 @@ def subscription_confirm(*, subscription: Subscription) -> Subscription:
             raise ValidationError(
                 "You unsubscribed from this report; follow it again from its page."
             )
+        now = timezone.now()
         if subscription.confirmed_at is None:
-            subscription.confirmed_at = timezone.now()
+            subscription.confirmed_at = now
             subscription.save(update_fields=["confirmed_at"])
+        _support_count(subscription, now)
     return subscription
+
+
+def support_pending(subscription: Subscription) -> bool:
+    """Whether the address said "this is my problem too" and has yet to confirm it."""
+    return _pending(subscription).exists()
+
+
+def _pending(subscription: Subscription) -> QuerySet[Supporter]:
+    return Supporter.objects.filter(
+        request_id=subscription.request_id,
+        email_digest=Supporter.digest(subscription.email),
+        counted_at__isnull=True,
+    )
+
+
+def _support_count(subscription: Subscription, now: datetime) -> None:
+    """The address confirmed: its "this is my problem too", if any, counts, once. The
+    reporter's own does not: the report itself counts them."""
+    if not _pending(subscription).update(counted_at=now):
+        return
+    report = subscription.request
+    if subscription.email != report.reporter_email.strip().lower():
+        ServiceRequest.objects.filter(pk=report.pk).update(supporters=F("supporters") + 1)
 
 
 def subscription_cancel(*, subscription: Subscription) -> Subscription:

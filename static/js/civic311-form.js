@@ -183,7 +183,7 @@
         .then(function (response) {
           return response.json().then(function (answer) {
             if (response.ok) {
-              box.replaceChildren(el("p", "notice notice--success", answer.message + " (+" + answer.supporters + ")"));
+              box.replaceChildren(el("p", "notice notice--success", answer.message));
               return;
             }
             var errors = answer.errors || {};

@@ -21,6 +21,7 @@ from places.text import normalize
 from reports.models import Photo, ServiceRequest, Subscription
 from tests.e2e.conftest import VIEWPORTS, screenshot
 from tests.factories import PhotoFactory, ServiceFactory, ServiceRequestFactory, image_bytes
+from tests.reports.test_follow import confirm_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -93,14 +94,16 @@ def test_find_an_address_see_the_nearby_report_and_say_me_too(
     expect(email).to_be_focused()
     email.fill("neighbour@example.net")
     nearby.get_by_role("button", name="Add my voice").click()
-    expect(nearby).to_contain_text("your voice is added")
-    expect(nearby).to_contain_text("(+1)")
+    expect(nearby).to_contain_text("your voice counts once you do")
     screenshot(page, "form-metoo")
     existing.refresh_from_db()
-    assert existing.supporters == 1
-    assert Subscription.objects.filter(request=existing, email="neighbour@example.net").exists()
+    assert existing.supporters == 0  # not before the address confirms
+    subscription = Subscription.objects.get(request=existing, email="neighbour@example.net")
     assert ServiceRequest.objects.count() == 1  # no duplicate was filed
 
+    page.goto(f"{e2e_site}{confirm_path(subscription)}")
+    page.get_by_role("button", name="Yes, add my voice").click()
+    expect(page.locator("h1")).to_have_text("Your voice is added")
     page.goto(f"{e2e_site}{existing.get_absolute_url()}")
     expect(page.locator("#supporters-count")).to_have_text("+1 person has this problem too")
 

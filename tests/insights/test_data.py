@@ -224,7 +224,7 @@ def test_moderation_takes_the_dumps_down_until_they_are_written_again(
         triage.report_moderate(
             report=hidden, author=staff, hidden=True, description_redacted=False, reason="Names"
         )
-    assert queued == ["reports.insights.tasks.open_data_dump"]
+    assert [task.name for task in queued] == ["reports.insights.tasks.open_data_dump"]
     for fmt in ("csv", "geojson"):  # gone at once, broker or not
         assert not exports.dump_path(fmt).exists()
         assert client.get(f"/data/dumps/reports.{fmt}")["Location"] == f"/data/reports.{fmt}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import ServiceRequest, Subscription, Supporter
+from reports.models import OutboxMessage, ServiceRequest, Subscription, Supporter
 from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory
 
@@ -58,20 +59,56 @@ def support(client, report, email="neighbour@example.net", **headers):
     return client.post(url, {"support-email": email}, **headers)
 
 
-def test_me_too_follows_and_counts_each_person_once(client):
+def confirm_link(email: str, kind: str) -> str:
+    """The path of the confirmation link in the last email of `kind` to `email`."""
+    message = OutboxMessage.objects.filter(to=email, kind=kind).latest("pk")
+    [path] = re.findall(r"https?://[^/\s]+(/reports/follow/\S+/confirm/)", message.body)
+    return path
+
+
+def test_me_too_counts_each_person_once_when_they_confirm(client):
     report = ServiceRequestFactory(reporter_email="private.person@example.net")
     response = support(client, report, HTTP_ACCEPT="application/json")
-    assert response.status_code == 200 and response.json()["supporters"] == 1
+    # Nothing shows before the address's owner clicks: not whose it is, nor a count.
+    assert response.status_code == 200 and response.json()["supporters"] == 0
+    assert "confirm with the link we emailed you" in response.json()["message"]
+    assert Subscription.objects.filter(request=report, email="neighbour@example.net").exists()
+    link = confirm_link("neighbour@example.net", "follower_confirm")
+    assert "add your voice" in OutboxMessage.objects.get(to="neighbour@example.net").body
+    assert "Is this your problem too?" in client.get(link).content.decode()  # GET counts nothing
+    report.refresh_from_db()
+    assert report.supporters == 0
+    assert "Your voice is added" in client.post(link).content.decode()
+    report.refresh_from_db()
+    assert report.supporters == 1
+    client.post(link)  # twice: once
     again = support(client, report, "NEIGHBOUR@example.net ", HTTP_ACCEPT="application/json")
     assert again.json()["supporters"] == 1
-    assert Subscription.objects.filter(request=report, email="neighbour@example.net").exists()
-    # The reporter is counted by the report itself.
-    assert support(client, report, "private.person@example.net").status_code == 302
     report.refresh_from_db()
     assert report.supporters == 1 and Supporter.objects.count() == 1
+    # The reporter's address answers alike and is never counted: the report counts them.
+    reporter = support(client, report, "private.person@example.net", HTTP_ACCEPT="application/json")
+    assert reporter.json() == again.json()
+    client.post(confirm_link("private.person@example.net", "follower_confirm"))
+    report.refresh_from_db()
+    assert report.supporters == 1
     page = client.get(report.get_absolute_url()).content.decode()
     assert "+1 person has this problem too" in page
     assert "neighbour@example.net" not in page
+
+
+def test_a_follower_who_says_me_too_confirms_it_by_its_own_link(client):
+    report = ServiceRequestFactory()
+    client.post(report.get_absolute_url(), {"email": "follower@example.net"})
+    client.post(confirm_link("follower@example.net", "follower_confirm"))
+    assert support(client, report, "follower@example.net").status_code == 302
+    report.refresh_from_db()
+    assert report.supporters == 0
+    link = confirm_link("follower@example.net", "supporter_confirm")
+    assert "Yes, add my voice" in client.get(link).content.decode()
+    client.post(link)
+    report.refresh_from_db()
+    assert report.supporters == 1
 
 
 def test_me_too_without_javascript_redirects_with_thanks(client):
@@ -79,7 +116,7 @@ def test_me_too_without_javascript_redirects_with_thanks(client):
     response = support(client, report)
     assert response.status_code == 302 and response.url.endswith("#support")
     page = client.get(response.url).content.decode()
-    assert "your voice is added" in page
+    assert "your voice counts once you do" in page
 
 
 def test_me_too_refuses_a_bad_email_a_closed_or_hidden_report(client):
