@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import Floor
 from django.utils import timezone
@@ -23,6 +25,25 @@ POINT_LIMIT = 200
 CELL_PX = 80
 TILE_PX = 256
 MAX_CELLS = 500
+# Part of every cached map answer's key: a moderation that hides a report moves it on, so
+# no answer kept from before still shows the report.
+GENERATION_KEY = "map:generation"
+
+
+def generation() -> int:
+    return cache.get(GENERATION_KEY, 0)
+
+
+def answers_forget_on_commit() -> None:
+    """Once the current transaction commits, stop using the map answers kept so far."""
+
+    def forget() -> None:
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # not kept (yet, or any more)
+            cache.set(GENERATION_KEY, 1, None)
+
+    transaction.on_commit(forget, robust=True)
 
 
 def grid_cell(bbox: tuple[float, float, float, float], zoom: int) -> tuple[float, float]:

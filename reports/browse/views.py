@@ -20,7 +20,7 @@ from civic311.geo import metres_between
 from civic311.http_cache import public_page
 from departments.models import Boundary
 from departments.querysets import area_ids_within, area_slug, neighbourhood_by_slug, neighbourhoods
-from reports.browse.clusters import map_answer
+from reports.browse.clusters import generation, map_answer
 from reports.browse.forms import BrowseForm
 from reports.browse.pages import Page, capped_count, keyset_page, moment_of, numbered_page
 from reports.ids import parse_id
@@ -148,7 +148,7 @@ def map_data(request: HttpRequest) -> HttpResponse:
     form.cleaned_data["bbox"] = None  # the view's box bounds the clusters, not the filter
     # A category by its key: its name is not unique ("Other" in two groups).
     chosen = {k: v.pk if isinstance(v, Model) else v for k, v in form.cleaned_data.items()}
-    key = "map:" + urlencode(sorted((k, str(v)) for k, v in chosen.items()))
+    key = f"map:{generation()}:" + urlencode(sorted((k, str(v)) for k, v in chosen.items()))
     key += f":{zoom}:{','.join(f'{x:.5f}' for x in bbox)}"
     answer = cache.get(key)
     if answer is None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from departments.models import Department, StaffMembership
 from reports import rules
+from reports.browse import clusters
 from reports.insights import exports
 from reports.limits import MAX_REASON
 from reports.models import (
@@ -388,6 +389,8 @@ def report_moderate(
             photo_files_sync_on_commit(report_id=report.pk)
         if "report hidden" in changes or "description redacted" in changes:
             exports.dumps_retract_on_commit()
+        if "report hidden" in changes:
+            clusters.answers_forget_on_commit()  # the map's kept answers name it
     return report
 
 

@@ -17,6 +17,7 @@ from civic311.dates import to_micros
 from reports.browse import clusters, pages
 from reports.browse.pages import COUNT_CAP
 from reports.models import ServiceRequest
+from reports.services import triage
 from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
     CITY_CENTRE,
@@ -346,6 +347,20 @@ def test_map_keeps_two_categories_of_the_same_name_apart(client):
     view = {"bbox": CITY_BBOX, "zoom": "12"}
     assert client.get(MAP_URL, {**view, "service": roads.pk}).json()["total"] == 3
     assert client.get(MAP_URL, {**view, "service": parks.pk}).json()["total"] == 0
+
+
+def test_a_report_hidden_leaves_the_maps_kept_answers_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    report = ServiceRequestFactory(lat=LAT, long=LNG)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    view = {"bbox": CITY_BBOX, "zoom": "15"}
+    assert client.get(MAP_URL, view).json()["total"] == 1  # kept a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_moderate(
+            report=report, author=staff, hidden=True, description_redacted=False, reason="Spam"
+        )
+    assert client.get(MAP_URL, view).json()["total"] == 0
 
 
 @pytest.mark.parametrize(
