@@ -11,7 +11,7 @@ def counted_already(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0027_comment_photos_own_flag")]
+    dependencies = [("reports", "0026_master_only_for_duplicate")]
 
     operations = [
         migrations.AddField(
