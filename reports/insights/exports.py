@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -226,12 +227,15 @@ def dump_info(fmt: str) -> DumpInfo | None:
     return DumpInfo(fmt, stat.st_size, datetime.fromtimestamp(stat.st_mtime, tz=UTC))
 
 
-def dump_write(fmt: str) -> Path:
+def dump_write(fmt: str) -> Path | None:
     """Write every public report to a temporary file beside the dump, then rename it over
-    the old one: readers see the old file or the new one, never half a file."""
+    the old one: readers see the old file or the new one, never half a file. None when the
+    dumps were taken down while it was written (its rows may hold what was taken down: the
+    write queued by the takedown makes the next one)."""
     chunks = STREAM
     target = dump_path(fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
+    mark = _takedown_mark()
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, renamed on success)
         "wb", dir=target.parent, prefix=f".reports.{fmt}.", delete=False
     )
@@ -241,17 +245,39 @@ def dump_write(fmt: str) -> Path:
                 handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
+        if _takedown_mark() != mark:
+            Path(handle.name).unlink()
+            return None
         os.chmod(handle.name, 0o644)
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+    if _takedown_mark() != mark:  # taken down between the check and the rename
+        target.unlink(missing_ok=True)
+        return None
     return target
+
+
+# Written anew by every takedown: a dump begun before it is not put in place.
+TAKEDOWN_MARK = ".taken-down"
+
+
+def _takedown_mark() -> str:
+    try:
+        return (dump_root() / TAKEDOWN_MARK).read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def dumps_retract() -> None:
     """Take the dumps down: /data/dumps/ sends readers to the live export until they are
-    written again."""
+    written again, and a dump being written now is not put in place."""
+    root = dump_root()
+    root.mkdir(parents=True, exist_ok=True)
+    fresh = root / f"{TAKEDOWN_MARK}.{uuid.uuid4().hex}"
+    fresh.write_text(uuid.uuid4().hex)
+    os.replace(fresh, root / TAKEDOWN_MARK)
     for fmt in FORMATS:
         dump_path(fmt).unlink(missing_ok=True)
 

@@ -10,7 +10,8 @@ from reports.insights import alerts, exports
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=3)
 def open_data_dump() -> list[str]:
     """The nightly full dump: CSV and GeoJSON of every public report, each swapped in whole."""
-    return [str(exports.dump_write(fmt)) for fmt in ("csv", "geojson")]
+    written = (exports.dump_write(fmt) for fmt in ("csv", "geojson"))
+    return [str(path) for path in written if path is not None]
 
 
 @shared_task

@@ -199,6 +199,24 @@ def test_failed_dump_leaves_the_previous_file_and_no_temporary(settings, monkeyp
     assert [p.name for p in Path(settings.OPEN_DATA_ROOT).iterdir()] == ["reports.csv"]
 
 
+def test_a_dump_written_across_a_takedown_is_not_put_in_place(settings, monkeypatch) -> None:
+    ServiceRequestFactory()
+    exports.dump_write("csv")
+    written = exports.STREAM
+
+    def taken_down_meanwhile(fmt, queryset):
+        rows = list(written(fmt, queryset))  # read before the moderation...
+        exports.dumps_retract()  # ...which takes the dumps down
+        yield from rows
+
+    monkeypatch.setattr(exports, "STREAM", taken_down_meanwhile)
+    assert exports.dump_write("csv") is None
+    assert not exports.dump_path("csv").exists()
+    assert not [p for p in Path(settings.OPEN_DATA_ROOT).iterdir() if p.name.startswith(".reports")]
+    monkeypatch.undo()
+    assert exports.dump_write("csv") == exports.dump_path("csv")  # the next one goes in
+
+
 def test_dump_is_served_with_its_size_on_the_data_page(client) -> None:
     # None yet: the live export, which is always current.
     assert client.get("/data/dumps/reports.csv")["Location"] == "/data/reports.csv"
