@@ -42,6 +42,7 @@ PUBLIC_PAGES = [
     ("areas", "/areas/"),
     ("area", "/areas/downtown/"),
     ("insights", "/insights/"),
+    ("insights-bad-filter", "/insights/?start=2026-05-01&end=2026-01-01"),
     ("insights-map", "/insights/map/"),
     ("data", "/data/"),
     ("alert-form", "/insights/alerts/new/"),

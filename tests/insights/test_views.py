@@ -99,6 +99,7 @@ def test_dashboard_bad_filters_show_an_error_not_a_500(client, city) -> None:
     assert "must be on or before" in text
     assert "Select a valid choice" in text
     assert_errors_described(text)
+    assert 'class="error-summary" role="alert" tabindex="-1"' in text  # it takes the focus
 
 
 def test_figure_csv_matches_the_table(client, city) -> None:
