@@ -125,7 +125,8 @@ def test_daily_digest_lists_the_days_reports_in_one_email(oakwood) -> None:
 def test_a_second_digest_run_on_the_same_day_keeps_its_reports_for_tomorrow(oakwood) -> None:
     alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
     alerts.alert_confirm(alert=alert)
-    now = timezone.now()
+    # Tomorrow at noon, city time: every run but the last on the same day, whenever this runs.
+    now = (timezone.localtime() + timedelta(days=1)).replace(hour=12, minute=0)
     first = ServiceRequestFactory(area=oakwood, requested_datetime=now + timedelta(minutes=5))
     assert alerts.alerts_send_daily(now=now + timedelta(minutes=10)) == 1
     # A report, then the job again the same day (run by hand, or a restarted beat).
