@@ -303,7 +303,13 @@ class ReportForm(CitizenForm):
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor, text) for the summary at the top: each error links to its field."""
         items: list[tuple[str, str]] = [("", str(e)) for e in self.non_field_errors()]
-        for bound in self:
+        # In the page's order: the category's questions come right after the category (they
+        # are added to the form last).
+        fields = list(self)
+        questions = [b for b in fields if b.name.startswith(f"{ATTRIBUTE_PREFIX}-")]
+        fields = [b for b in fields if b not in questions]
+        at = next((i + 1 for i, b in enumerate(fields) if b.name == "service"), len(fields))
+        for bound in fields[:at] + questions + fields[at:]:
             name = bound.name
             anchor = "#id_photos" if name == "kept_photos" else f"#{bound.id_for_label}"
             for error in bound.errors:

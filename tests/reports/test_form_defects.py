@@ -97,6 +97,11 @@ def test_required_question_errors_use_the_questions_words_next_to_it(client):
     assert "Attribute blocking" not in html
     field = by_id(parse(html), f"id_{name}")
     assert field.attrs.get("aria-invalid") == "true"
+    # The summary lists it in the page's order: after the category, before the description.
+    short = client.post(NEW_URL, form_data(service, description="Short"))
+    summary = [text for _anchor, text in short.context["form"].error_summary()]
+    question = summary.index("Please answer: Is the trail blocked?")
+    assert question < next(i for i, t in enumerate(summary) if t.startswith("Describe"))
 
 
 def test_without_javascript_every_categorys_questions_are_visible_and_one_submit_works(
