@@ -23,7 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -118,6 +123,8 @@ def body_problem(request: HttpRequest) -> InputProblem | None:
             problem = too_many_fields()
         except MultiPartParserError as exc:
             problem = InputProblem(400, f"The form data could not be read ({exc}).")
+        except BadRequest as exc:  # a form body in another charset than UTF-8
+            problem = InputProblem(400, f"The form data could not be read: {exc}")
     # Later reads of POST and FILES find them empty instead of parsing again.
     request._mark_post_parse_error()  # type: ignore[attr-defined]
     return problem

@@ -327,6 +327,19 @@ def test_open311_post_with_too_many_fields_is_400_error_list(
     assert not ServiceRequest.objects.exists()
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_post_in_another_charset_is_400_error_list(client, raw_key, tree_service, fmt):
+    # Django reads a urlencoded body as UTF-8 only: the answer is the API's, not a page.
+    body = urlencode(api_form(raw_key)).encode("utf-16")
+    response = client.generic(
+        "POST", f"{REQUESTS}.{fmt}", body,
+        content_type="application/x-www-form-urlencoded; charset=utf-16",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "must be UTF-8 encoded" in errors_of(response, fmt)[0]["description"]
+    assert not ServiceRequest.objects.exists()
+
+
 def test_open311_urlencoded_post_over_the_size_limit_is_413(client, settings, raw_key):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
     tree_service_create()
