@@ -195,6 +195,15 @@ class ServiceDefinitionApi(Open311Api):
         return Response(ServiceDefinitionSerializer(service).data)
 
 
+def only(query: QueryDict, *names: str) -> QueryDict:
+    """`query` with just these parameters."""
+    kept = QueryDict(mutable=True)
+    for name in names:
+        if name in query:
+            kept.setlist(name, query.getlist(name))
+    return kept
+
+
 def form_data(request: Request) -> QueryDict:
     """The POSTed form (Open311 posts forms, never JSON: the parsers accept nothing else)."""
     return cast(QueryDict, request.data)
@@ -257,7 +266,11 @@ class ServiceRequestListApi(Open311Api):
         """Public reports, newest first: by default those requested in the last 90 days
         (with only updated_after/updated_before, updated in the window). Hidden reports
         never appear; contact details of reporters never do."""
-        query = request.query_params
+        query: QueryDict = request.query_params
+        if query.get("service_request_id"):
+            # The spec: service_request_id "overrides all other arguments" (a bad status
+            # or page beside it is not read either).
+            query = only(query, "service_request_id", "jurisdiction_id", "extensions")
         extended = extensions_requested(request)
         now = timezone.now()
         filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public(now))

@@ -112,6 +112,17 @@ def test_requests_media_url_is_the_processed_photo_else_the_given_url(client):
     assert "originals" not in str(data)
 
 
+@pytest.mark.parametrize(
+    "others", [{"status": "foo"}, {"start_date": "bad"}, {"page": "2"}, {"service_code": "x"}]
+)
+def test_service_request_id_overrides_every_other_argument(client, others):
+    """The spec: service_request_id "overrides all other arguments"."""
+    old = ServiceRequestFactory(requested_datetime=days_ago(200))
+    response = client.get(f"{BASE}/requests.json", {"service_request_id": old.pk, **others})
+    assert response.status_code == 200
+    assert [r["service_request_id"] for r in json_of(response)] == [str(old.pk)]
+
+
 def test_requests_filter_by_service_code_list(client):
     a = ServiceRequestFactory(service=ServiceFactory(service_code="a"))
     b = ServiceRequestFactory(service=ServiceFactory(service_code="b"))
