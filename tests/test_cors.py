@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reports.models import ServiceRequest
 from tests.factories import CITY_CENTRE, ServiceFactory, ServiceRequestFactory, api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,20 @@ def test_pages_are_not_opened(client, url):
     assert ALLOW_ORIGIN not in response
 
 
-def test_open311_post_is_not_readable_cross_site(client):
+@pytest.mark.parametrize(
+    ("headers", "refused"),
+    [
+        ({"Origin": ORIGIN}, True),  # another site's page, in a browser without Fetch Metadata
+        ({"Origin": "null"}, True),  # a sandboxed or local page
+        ({"Sec-Fetch-Site": "cross-site", "Origin": ORIGIN}, True),
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}, False),
+        ({"Origin": "http://testserver"}, False),
+        ({}, False),  # a server or a native app
+    ],
+)
+def test_open311_post_from_another_sites_page_is_refused(client, headers, refused):
+    # A form post needs no preflight: without CORS headers another site's script could not
+    # read the answer, but the report would be filed with a key copied into its page.
     ServiceFactory(service_code="pothole")
     raw_key = api_key_create()[1]
     lat, lng = CITY_CENTRE
@@ -54,11 +68,16 @@ def test_open311_post_is_not_readable_cross_site(client):
     response = client.post(
         "/open311/v2/requests.json",
         {"api_key": raw_key, "service_code": "pothole", "lat": lat, "long": lng},
-        headers={"Origin": ORIGIN},
+        headers=headers,
     )
 
-    assert response.status_code == 200  # the API works; a browser just may not read it
     assert ALLOW_ORIGIN not in response
+    if refused:
+        assert response.status_code == 403
+        assert "another site's web page" in response.json()[0]["description"]
+        assert not ServiceRequest.objects.exists()
+    else:
+        assert response.status_code == 200 and ServiceRequest.objects.count() == 1
 
 
 def test_preflight_allows_reads_but_not_posts(client):

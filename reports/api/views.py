@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from civic311.cors import from_another_site
 from reports.api import circles, documents, listing, params
 from reports.api.errors import (
     Open311Error,
@@ -351,6 +352,12 @@ class ServiceRequestListApi(Open311Api):
         definition; a photo is the multipart part `media`. Realtime services answer the new
         service_request_id, batch services a token. Nothing is stored when the answer is an
         error."""
+        if from_another_site(request._request):
+            raise Open311Error(
+                status.HTTP_403_FORBIDDEN,
+                "Reports are not accepted from another site's web page: post them from your "
+                "own server or app.",
+            )
         data = form_data(request)
         raw_key = params.api_key_from(request)
         api_key = ApiKey.objects.active().with_raw_key(raw_key).first() if raw_key else None
