@@ -325,8 +325,10 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
             if bounds is None:
                 raise Http404("Not a cell.")
             south, west, north, east = bounds
-            # Half-open like the grid's floor(): a point on an edge belongs to one cell.
-            reports = reports.filter(lat__gte=south, lat__lt=north, long__gte=west, long__lt=east)
+            found = hotspots.in_cell(reports, bounds)
+            if found is None:
+                raise Http404("Not a cell.")
+            reports = found
             place = f"the cell {south:.4f}, {west:.4f} – {north:.4f}, {east:.4f}"
         elif filters.area is not None:
             place = filters.area.name

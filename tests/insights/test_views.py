@@ -163,6 +163,18 @@ def test_hotspot_area_and_cell_list_their_reports(client, city) -> None:
     assert_no_private_data(text)
 
 
-@pytest.mark.parametrize("bounds", ["1,2,3", "a,b,c,d", "10,10,5,5", "0,0,45,45"])
+def test_a_report_on_a_grid_line_is_listed_in_the_cell_that_counts_it(client, city) -> None:
+    # 35.785 / 0.0025 is just under 14314 in floating point: the grid's floor() puts the
+    # report in the cell south of the line, which a list by rounded bounds missed.
+    ServiceRequestFactory(service=city["syringe"], lat=35.785, long=-78.6425)
+    cells = client.get("/insights/map/?cell=fine").context["top_cells"]
+    (cell,) = [c for c in cells if c.count]
+    listed = client.get(f"/insights/map/reports/?cell_bounds={cell.key}")
+    assert listed.context["total"] == cell.count == 1
+
+
+@pytest.mark.parametrize(
+    "bounds", ["1,2,3", "a,b,c,d", "10,10,5,5", "0,0,45,45", "35.7,-78.6,35.7013,-78.5987"]
+)
 def test_hotspot_bad_cell_is_a_404(client, bounds) -> None:
     assert client.get(f"/insights/map/reports/?cell_bounds={bounds}").status_code == 404
