@@ -37,7 +37,7 @@ def coverage_by_type(*, today: date, month_start: datetime) -> list[Coverage]:
     ).order_by("name")
     adoptions = Adoption.objects.values("asset__asset_type").annotate(
         adopted=Count("pk", filter=Q(ended__isnull=True, asset__active=True)),
-        overdue=Count("pk", filter=Q(ended__isnull=True, due_on__lt=today)),
+        overdue=Count("pk", filter=Q(ended__isnull=True, asset__active=True, due_on__lt=today)),
         lapsed=Count("pk", filter=Q(end_reason="lapsed", ended__gte=month_start)),
     )
     by_type: dict[int, Any] = {row["asset__asset_type"]: row for row in adoptions}

@@ -100,13 +100,23 @@ def get_asset(type_slug: str, external_id: str) -> Asset:
     )
 
 
+def address_ids(asset: Asset) -> list[str]:
+    """The ids a report about `asset` names it by, the one to file with first: the bare
+    external id, unless another asset type has an asset of that id too, then
+    "<type slug>:<id>" (the form every report may use)."""
+    qualified = f"{asset.asset_type.slug}:{asset.external_id}"
+    others = Asset.objects.active().filter(external_id=asset.external_id).exclude(pk=asset.pk)
+    shared = others.exists()  # as adoptions/hooks.py resolves a bare id: active assets
+    return [qualified] if shared else [asset.external_id, qualified]
+
+
 def report_problem_url(asset: Asset) -> str:
     """The citizen report form with the asset's place, id and category filled in."""
     params = {
         "lat": asset.lat,
         "long": asset.long,
         "address": asset.address or asset.name,
-        "address_id": asset.external_id,
+        "address_id": address_ids(asset)[0],
     }
     if asset.asset_type.service_id:
         params["service"] = asset.asset_type.service_id
@@ -135,7 +145,7 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
     reports = (
         ServiceRequest.objects.public()
         .open()
-        .filter(address_id=asset.external_id)
+        .filter(address_id__in=address_ids(asset))
         .select_related("service")
         .order_by("-requested_datetime")[:OPEN_REPORTS_LIMIT]
     )
@@ -264,7 +274,7 @@ class ThanksView(MapMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         today = timezone.localdate()
-        since = today - timedelta(days=LEADERBOARD_DAYS)
+        since = today - timedelta(days=LEADERBOARD_DAYS - 1)  # today is one of the 90
         rows = list(
             CareLog.objects.since(since)
             .filter(leaderboard_filter())

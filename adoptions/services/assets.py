@@ -19,7 +19,10 @@ from adoptions.importer import Parsed, Record, RowError
 from adoptions.models import Adoption, Asset, AssetType
 
 BATCH = 500
-UPDATED_FIELDS = ["name", "lat", "long", "address", "attributes", "active", "deactivated_at"]
+UPDATED_FIELDS = [
+    "name", "lat", "long", "address", "attributes", "active", "deactivated_at",
+    "flagged_for_staff",
+]  # fmt: skip
 
 
 @dataclass
@@ -126,6 +129,8 @@ def _apply(asset: Asset, record: Record) -> bool:
         "attributes": record.attributes,
         "active": True,
         "deactivated_at": None,
+        # Flagged when it left the list while adopted: back in it, nothing is left to do.
+        "flagged_for_staff": False,
     }
     changed = False
     for name, value in wanted.items():
@@ -152,6 +157,7 @@ def _update(assets: list[Asset]) -> None:
             json.dumps(asset.attributes),
             asset.active,
             asset.deactivated_at,
+            asset.flagged_for_staff,
             now,
             asset.pk,
         )
