@@ -5,6 +5,7 @@ ValidationError is mapped back onto these forms by `ReportForm.add_service_error
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any, cast
@@ -181,6 +182,8 @@ class ReportForm(CitizenForm):
     # A known asset or place the report is about (a bus shelter's id): set by the "Report a
     # problem" link of an asset's page, kept on the report, answered by Open311.
     address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # This sending of the form (reports.models.Submission): sent again, it is not a new report.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
     description = forms.CharField(
         label="Describe the problem",
         required=False,
@@ -218,6 +221,8 @@ class ReportForm(CitizenForm):
         """`services`: the active categories, with `attributes` and their `values`
         prefetched (see `ReportCreateView`)."""
         super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("submission"):
+            self.initial["submission"] = uuid.uuid4()
         self.services = list(services)
         cast(forms.ChoiceField, self.fields["service"]).choices = grouped_service_choices(
             self.services, "Choose a category…"
@@ -370,6 +375,7 @@ class ReportForm(CitizenForm):
             "photos": [*data["photos"], *self.draft_files],
             "reporter_name": data["reporter_name"],
             "reporter_email": data["reporter_email"],
+            "submission": data.get("submission"),
         }
 
     def add_service_errors(self, error: ValidationError) -> None:

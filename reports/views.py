@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Prefetch, QuerySet
 from django.http import (
     FileResponse,
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
@@ -60,7 +62,7 @@ from reports.models import (
 )
 from reports.nearby import Nearby, nearby_reports
 from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
-from reports.services.requests import report_create
+from reports.services.requests import report_create, submission_of
 from reports.services.subscriptions import subscription_create
 from reports.services.support import report_support
 from reports.tokens import preview_url
@@ -184,6 +186,9 @@ def active_services() -> QuerySet[Service]:
     )
 
 
+# Private: each page carries its own submission token (and a CSRF token); a shared cache
+# giving one page to two people would make the second one's report lead to the first's.
+@method_decorator(cache_control(private=True), name="dispatch")
 class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
     """The report form. Besides sending a report, its POST serves the steps that need no
     JavaScript: "Find" searches the gazetteer and lists the places found, "Use this place"
@@ -272,6 +277,9 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
 
     def form_valid(self, form: ReportForm) -> HttpResponse:
         fields = form.service_kwargs()
+        sent = submission_of(fields["submission"])
+        if sent is not None:  # this form was sent before (the back button, a retry)
+            return self.sent_before(form, sent)
         if not fields["address"]:
             # The pin's address, so that crews and the public list read a street.
             place = nearest_address(fields["lat"], fields["long"])
@@ -287,6 +295,11 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
         except ValidationError as exc:
             form.add_service_errors(exc)
             return self.form_invalid(form)
+        except IntegrityError:
+            sent = submission_of(fields["submission"])
+            if sent is None:
+                raise
+            return self.sent_before(form, sent)  # sent twice at once: the other one won
         finally:
             for handle in form.draft_files:
                 handle.close()
@@ -296,6 +309,15 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
             self.request,
             f"Thank you. Your report #{report.pk} has been sent to the city.",
         )
+        if rules.in_preview(report, now=timezone.now()):
+            return redirect(preview_url(report))
+        return redirect(report)
+
+    def sent_before(self, form: ReportForm, report: ServiceRequest) -> HttpResponse:
+        """Where the first sending of this form led: the report it made, not a second one."""
+        for _, path in form.cleaned_data["kept_photos"]:
+            draft_discard(path)
+        messages.info(self.request, f"This report was sent already: it is report #{report.pk}.")
         if rules.in_preview(report, now=timezone.now()):
             return redirect(preview_url(report))
         return redirect(report)

@@ -1,7 +1,7 @@
 """The reports app's models, one module per part of the domain; import them from here."""
 
 from reports.models.catalogue import ApiKey, AttributeValue, Service, ServiceAttribute
-from reports.models.citizens import Comment, Subscription, Supporter
+from reports.models.citizens import Comment, Submission, Subscription, Supporter
 from reports.models.documents import Open311Document
 from reports.models.outbox import OutboxMessage
 from reports.models.requests import (
@@ -28,6 +28,7 @@ __all__ = [
     "Service",
     "ServiceAttribute",
     "ServiceRequest",
+    "Submission",
     "Subscription",
     "Supporter",
     "photo_original_name",

@@ -111,3 +111,16 @@ class Supporter(models.Model):
         """The keyed digest an address is kept as."""
         key = settings.SECRET_KEY.encode()
         return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+class Submission(models.Model):
+    """One sending of the report form, named by the random token the form carries: sent
+    again (the back button, a retry after a timeout), it leads to the report it made
+    instead of making a second one. Unique, so two sendings at once make one report."""
+
+    token = models.UUIDField(unique=True)
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Submission of #{self.request_id}"

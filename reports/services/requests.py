@@ -3,6 +3,7 @@ every report is validated, routed and given its timeline the same way."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -28,6 +29,7 @@ from reports.models import (
     RequestUpdate,
     Service,
     ServiceRequest,
+    Submission,
     Subscription,
 )
 from reports.notifications import notify_new_report, outbox_report_received
@@ -64,6 +66,7 @@ def report_create(
     notify: bool = True,
     preview_minutes: int = 0,
     savepoint: bool = True,
+    submission: uuid.UUID | None = None,
 ) -> ServiceRequest:
     """Validate and save a new report with its photos, route it, start its timeline, record
     the department's email and the reporter's acknowledgement in the outbox, and (after the
@@ -136,6 +139,10 @@ def report_create(
         # a submission's round trips.
         report.full_clean(exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False)
         report.save()
+        if submission is not None:
+            # A second sending of the same form fails here (IntegrityError), rolling its
+            # report back: the caller leads it to the first one's (see submission_of).
+            Submission.objects.create(token=submission, request=report)
         # The first entries notify nobody (CREATED is the report itself, ROUTED internal):
         # one INSERT for both.
         entries = [
@@ -171,6 +178,14 @@ def report_create(
         if photos:
             queue_after_commit(process_request_photos, report.pk)
     return report
+
+
+def submission_of(token: uuid.UUID | None) -> ServiceRequest | None:
+    """The report a sending of the web form made, if that form was sent before."""
+    if token is None:
+        return None
+    found = Submission.objects.filter(token=token).select_related("request").first()
+    return found.request if found is not None else None
 
 
 def photo_save(

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import Photo, RequestUpdate, ServiceRequest, Subscription
+from reports.services.requests import report_create, submission_of
 from reports.tasks import process_request_photos
 from tests.conftest import assert_no_private_data
 from tests.factories import (
@@ -136,6 +139,36 @@ def test_form_page_lists_active_categories_grouped_with_questions(client):
     assert 'accept="image/jpeg,image/png,image/webp"' in html and "multiple" in html
     assert 'type="number"' in html  # coordinates can be typed without JavaScript
     assert "never published" in html
+
+
+def test_a_form_sent_twice_makes_one_report_and_leads_to_it(client):
+    service = ServiceFactory()
+    page = client.get(NEW_URL)
+    assert "private" in page["Cache-Control"]  # its token is for this visitor alone
+    token = page.context["form"]["submission"].value()
+    assert f'name="submission" value="{token}"' in page.content.decode()
+    assert client.get(NEW_URL).context["form"]["submission"].value() != token
+    data = form_data(service, submission=str(token), photos=[image_upload("a.jpg")])
+    first = client.post(NEW_URL, data)
+    # The back button and "Send report" again, or a retry after a timeout.
+    again = client.post(NEW_URL, form_data(service, submission=str(token)), follow=True)
+    report = ServiceRequest.objects.get()
+    assert again.redirect_chain[0][0] == first["Location"]  # its preview, as the first time
+    assert f"This report was sent already: it is report #{report.pk}." in again.content.decode()
+    assert report.photos.count() == 1
+    # Another sending of the form is another report.
+    client.post(NEW_URL, form_data(service, submission=str(uuid.uuid4())))
+    assert ServiceRequest.objects.count() == 2
+
+
+def test_a_second_report_with_the_same_submission_stores_nothing():
+    service = ServiceFactory()
+    token = uuid.uuid4()
+    report_create(service=service, description="First", lat=LAT, long=LNG, submission=token)
+    with pytest.raises(IntegrityError):  # two sendings at once: the unique token decides
+        report_create(service=service, description="Second", lat=LAT, long=LNG, submission=token)
+    assert list(ServiceRequest.objects.values_list("description", flat=True)) == ["First"]
+    assert submission_of(token).description == "First"
 
 
 def test_form_creates_report_with_photo_and_redirects(client, django_capture_on_commit_callbacks):
