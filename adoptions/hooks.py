@@ -23,6 +23,15 @@ def _asset_by_address_id(address_id: str) -> Asset | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def address_ids(asset: Asset) -> list[str]:
+    """What `_asset_by_address_id` reads as `asset`, the id to file a report with first:
+    the bare external id, unless another active asset has that id too, then
+    "<type slug>:<id>" (the form every report may use)."""
+    qualified = f"{asset.asset_type.slug}:{asset.external_id}"
+    others = Asset.objects.active().filter(external_id=asset.external_id).exclude(pk=asset.pk)
+    return [qualified] if others.exists() else [asset.external_id, qualified]
+
+
 def asset_location(address_id: str) -> tuple[float, float, str] | None:
     asset = _asset_by_address_id(address_id)
     if asset is None:

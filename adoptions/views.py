@@ -26,6 +26,7 @@ from django.views.generic import TemplateView
 
 from adoptions import rules
 from adoptions.forms import AdoptForm, CareLogForm, ReleaseForm
+from adoptions.hooks import address_ids
 from adoptions.models import Adoption, Asset, AssetType, CareLog
 from adoptions.people import display_name, leaderboard_filter
 from adoptions.services.adoptions import adoption_release, adoption_start, adoption_unsubscribe
@@ -98,16 +99,6 @@ def get_asset(type_slug: str, external_id: str) -> Asset:
         asset_type__slug=type_slug,
         external_id=external_id,
     )
-
-
-def address_ids(asset: Asset) -> list[str]:
-    """The ids a report about `asset` names it by, the one to file with first: the bare
-    external id, unless another asset type has an asset of that id too, then
-    "<type slug>:<id>" (the form every report may use)."""
-    qualified = f"{asset.asset_type.slug}:{asset.external_id}"
-    others = Asset.objects.active().filter(external_id=asset.external_id).exclude(pk=asset.pk)
-    shared = others.exists()  # as adoptions/hooks.py resolves a bare id: active assets
-    return [qualified] if shared else [asset.external_id, qualified]
 
 
 def report_problem_url(asset: Asset) -> str:

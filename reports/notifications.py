@@ -118,10 +118,37 @@ def notify_subscription_confirm(*, subscription: Subscription, now: datetime) ->
     """Ask a new follower to confirm their address. At most one a day per subscription, so
     the follow form can't be used to flood someone's inbox."""
     report = subscription.request
+    added = _confirm_email(
+        subscription,
+        now=now,
+        subject=f"Confirm: updates on report #{report.pk}",
+        kind="follower_confirm",
+    )
+    if added:
+        Subscription.objects.filter(pk=subscription.pk).update(confirm_sent_at=now)
+        subscription.confirm_sent_at = now
+    return added
+
+
+def notify_support_confirm(*, subscription: Subscription) -> int:
+    """Ask an address that already follows a report to confirm its "this is my problem
+    too" (the follow's own link, which counts it). At most one a day per address."""
+    return _confirm_email(
+        subscription,
+        now=timezone.now(),
+        subject=f"Confirm: report #{subscription.request_id} is your problem too",
+        kind="supporter_confirm",
+    )
+
+
+def _confirm_email(subscription: Subscription, *, now: datetime, subject: str, kind: str) -> int:
+    """The email with the follow's confirmation link, once a day per kind and subscription
+    at most; 1 if it was added."""
+    report = subscription.request
     day = timezone.localdate(now).isoformat()
     message = outbox_add(
         to=subscription.email,
-        subject=f"Confirm: updates on report #{report.pk}",
+        subject=subject,
         template="reports/emails/follow_confirm",
         context={
             "report": report,
@@ -133,34 +160,10 @@ def notify_subscription_confirm(*, subscription: Subscription, now: datetime) ->
             "support": Supporter.objects.filter(
                 request=report, email_digest=Supporter.digest(subscription.email)
             ).exists(),
+            "following": subscription.confirmed_at is not None,
         },
-        kind="follower_confirm",
-        dedupe_key=f"subscription:{subscription.pk}:confirm:{day}",
-    )
-    if message is None:
-        return 0
-    Subscription.objects.filter(pk=subscription.pk).update(confirm_sent_at=now)
-    subscription.confirm_sent_at = now
-    return 1
-
-
-def notify_support_confirm(*, subscription: Subscription) -> int:
-    """Ask an address that already follows a report to confirm its "this is my problem
-    too" (the follow's own link, which counts it). At most one a day per address."""
-    report = subscription.request
-    day = timezone.localdate().isoformat()
-    message = outbox_add(
-        to=subscription.email,
-        subject=f"Confirm: report #{report.pk} is your problem too",
-        template="reports/emails/support_confirm",
-        context={
-            "report": report,
-            "confirm_url": subscription_link(subscription, "confirm"),
-            "public_url": public_url(report),
-            "days": confirm_max_age().days,
-        },
-        kind="supporter_confirm",
-        dedupe_key=f"subscription:{subscription.pk}:support:{day}",
+        kind=kind,
+        dedupe_key=f"subscription:{subscription.pk}:{kind}:{day}",
     )
     return 0 if message is None else 1
 

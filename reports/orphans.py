@@ -10,8 +10,8 @@ stored by a transaction still open is never taken."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.core.files.storage import default_storage
@@ -52,13 +52,21 @@ def originals_sweep() -> int:
     removed = 0
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
-        for name in set(batch) - _named(batch):
-            try:
-                if default_storage.get_modified_time(name) < cutoff:
-                    default_storage.delete(name)
-                    removed += 1
-            except (FileNotFoundError, NotImplementedError):
-                logger.warning("Could not sweep the orphaned upload %s", name)
+        removed += delete_older(sorted(set(batch) - _named(batch)), cutoff, what="upload")
     if removed:
         logger.info("Deleted %s uploads that no row names", removed)
+    return removed
+
+
+def delete_older(names: Iterable[str], cutoff: datetime, *, what: str) -> int:
+    """Delete the stored files among `names` last written before `cutoff`; how many. One
+    that can't be read or deleted is logged and left for the next sweep."""
+    removed = 0
+    for name in names:
+        try:
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                removed += 1
+        except (FileNotFoundError, NotImplementedError):
+            logger.warning("Could not sweep the %s %s", what, name)
     return removed

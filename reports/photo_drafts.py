@@ -7,7 +7,6 @@ under random names; a token is signed, so no one can name another file, and expi
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,9 +19,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from reports.orphans import delete_older
 from reports.photos import validate_photo
-
-logger = logging.getLogger(__name__)
 
 DRAFT_FOLDER = "drafts"
 SALT = "reports.photo-draft"
@@ -89,13 +87,4 @@ def drafts_sweep() -> int:
         _, files = default_storage.listdir(DRAFT_FOLDER)
     except FileNotFoundError:
         return 0
-    removed = 0
-    for name in files:
-        path = f"{DRAFT_FOLDER}/{name}"
-        try:
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
-                removed += 1
-        except (FileNotFoundError, NotImplementedError):
-            logger.warning("Could not sweep the photo draft %s", path)
-    return removed
+    return delete_older((f"{DRAFT_FOLDER}/{name}" for name in files), cutoff, what="photo draft")

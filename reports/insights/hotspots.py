@@ -54,10 +54,7 @@ def grid_cells(filters: Filters, size: float) -> list[Cell]:
         rows = (
             in_period(filters)
             .with_location()
-            .annotate(
-                gy=Floor(F("lat") / Value(size)),
-                gx=Floor(F("long") / Value(size)),
-            )
+            .annotate(gy=grid_index("lat", size), gx=grid_index("long", size))
             .values_list("gy", "gx")
             .annotate(n=Count("pk"))
             .order_by("-n", "gy", "gx")
@@ -94,9 +91,13 @@ def in_cell(
     near = reports.filter(  # a range an index can read, a cell wide on every side
         lat__gte=south - size, lat__lt=north + size, long__gte=west - size, long__lt=east + size
     )
-    return near.annotate(
-        gy=Floor(F("lat") / Value(size)), gx=Floor(F("long") / Value(size))
-    ).filter(gy=row, gx=column)
+    indices = near.annotate(gy=grid_index("lat", size), gx=grid_index("long", size))
+    return indices.filter(gy=row, gx=column)
+
+
+def grid_index(coordinate: str, size: float) -> Floor:
+    """A report's row ("lat") or column ("long") in the grid of cells `size` degrees wide."""
+    return Floor(F(coordinate) / Value(size))
 
 
 def _summed_cells(filters: Filters, size: float) -> list[tuple[float, float, int]] | None:

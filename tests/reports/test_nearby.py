@@ -105,6 +105,8 @@ def test_a_follower_who_says_me_too_confirms_it_by_its_own_link(client):
     report.refresh_from_db()
     assert report.supporters == 0
     link = confirm_link("follower@example.net", "supporter_confirm")
+    body = OutboxMessage.objects.get(kind="supporter_confirm").body
+    assert "Confirm to add your voice (the link" in body  # it has the updates already
     assert "Yes, add my voice" in client.get(link).content.decode()
     client.post(link)
     report.refresh_from_db()
