@@ -9,6 +9,7 @@ from typing import Any, NoReturn, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -24,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from civic311.cors import from_another_site
-from reports.api import circles, documents, listing, params
+from reports.api import circles, documents, idempotency, listing, params
 from reports.api.errors import (
     Open311Error,
     bad_request,
@@ -57,6 +58,7 @@ from reports.models import (
     Service,
     ServiceAttribute,
     ServiceRequest,
+    Submission,
 )
 from reports.service_catalogue import active_service
 from reports.services.requests import report_create_via_api
@@ -331,6 +333,14 @@ class ServiceRequestListApi(Open311Api):
                 location=OpenApiParameter.HEADER,
                 description="The API key (instead of the api_key field or query parameter).",
             ),
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="Optional: a key of the client's own, new for each report. Sent "
+                "again with the same request, the answer is the report already made (header "
+                "Idempotent-Replayed: true); with another request, a 422.",
+            ),
         ],
         request={
             "application/x-www-form-urlencoded": _post_form(with_media=False),
@@ -340,6 +350,10 @@ class ServiceRequestListApi(Open311Api):
             200: PostedRequestSerializer(many=True),
             403: OpenApiResponse(ErrorSerializer(many=True), description="Bad api_key"),
             **ERRORS,
+            422: OpenApiResponse(
+                ErrorSerializer(many=True),
+                description="Idempotency-Key sent before with another request",
+            ),
             429: OpenApiResponse(
                 ErrorSerializer(many=True),
                 description="Too many posts from this API key or address; see Retry-After",
@@ -364,6 +378,14 @@ class ServiceRequestListApi(Open311Api):
         if api_key is None:
             message = "api_key is not valid." if raw_key else "api_key is missing."
             raise Open311Error(status.HTTP_403_FORBIDDEN, message)
+        media = request.FILES.getlist("media")
+        submission = idempotency.token_of(request, api_key)
+        fingerprint = ""
+        if submission is not None:
+            fingerprint = idempotency.fingerprint(data, media)
+            earlier = idempotency.sent_before(submission, fingerprint)
+            if earlier is not None:
+                return replayed(earlier)
         service_code = params.field(data, "service_code")
         if not service_code:
             raise bad_request("service_code is required.")
@@ -372,7 +394,6 @@ class ServiceRequestListApi(Open311Api):
         service = active_service(service_code)
         if service is None:
             raise not_found(f"service_code {service_code} not found.")
-        media = request.FILES.getlist("media")
         try:
             report, token = report_create_via_api(
                 service=service,
@@ -380,14 +401,32 @@ class ServiceRequestListApi(Open311Api):
                 fields=params.report_fields(data),
                 attributes=params.attributes_from(data),
                 photos=media,
+                submission=submission,
+                fingerprint=fingerprint,
             )
         except ValidationError as exc:
             raise bad_request(validation_error_messages(exc)) from exc
-        answer: dict[str, str] = (
-            {"token": str(token.token)} if token else {"service_request_id": str(report.pk)}
-        )
-        answer["service_notice"] = ""
-        return Response([answer])
+        except IntegrityError:
+            # Sent twice at once with one Idempotency-Key: the other sending made the report.
+            earlier = idempotency.sent_before(submission, fingerprint) if submission else None
+            if earlier is None:
+                raise
+            return replayed(earlier)
+        return posted(report, token)
+
+
+def posted(report: ServiceRequest, token: RequestToken | None) -> Response:
+    """POST's answer: the new service_request_id, or a batch service's token."""
+    answer = {"token": str(token.token)} if token else {"service_request_id": str(report.pk)}
+    return Response([{**answer, "service_notice": ""}])
+
+
+def replayed(earlier: Submission) -> Response:
+    """The answer an earlier sending with the same Idempotency-Key got, said in a header."""
+    token = RequestToken.objects.filter(request=earlier.request_id).first()
+    response = posted(earlier.request, token)
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class ServiceRequestDetailApi(Open311Api):

@@ -114,12 +114,15 @@ class Supporter(models.Model):
 
 
 class Submission(models.Model):
-    """One sending of the report form, named by the random token the form carries: sent
-    again (the back button, a retry after a timeout), it leads to the report it made
-    instead of making a second one. Unique, so two sendings at once make one report."""
+    """One sending of the report form, named by the random token the form carries, or of
+    an Open311 POST, by its Idempotency-Key (reports/api/idempotency.py): sent again (the
+    back button, a retry after a timeout), it leads to the report it made instead of making
+    a second one. Unique, so two sendings at once make one report."""
 
     token = models.UUIDField(unique=True)
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="+")
+    # An API sending's request, as a digest: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -280,9 +280,15 @@ def report_create_via_api(
     fields: Mapping[str, Any],
     attributes: Mapping[str, Sequence[str]],
     photos: Sequence[Any] = (),
+    submission: uuid.UUID | None = None,
+    fingerprint: str = "",
 ) -> tuple[ServiceRequest, RequestToken | None]:
     """File a report through the Open311 API: the report, a token for a batch service, and
-    the key's last use, in one transaction. Raises ValidationError (nothing saved)."""
+    the key's last use, in one transaction. Raises ValidationError (nothing saved).
+
+    `submission`: the sending's token from its Idempotency-Key, recorded with the request's
+    `fingerprint`; sent again at the same time, the second sending fails on it
+    (IntegrityError, nothing saved) and its caller answers with the first one's report."""
     with transaction.atomic():
         report = report_create(
             service=service,
@@ -294,6 +300,8 @@ def report_create_via_api(
             savepoint=False,
             **fields,
         )
+        if submission is not None:
+            Submission.objects.create(token=submission, request=report, fingerprint=fingerprint)
         token = None
         if service.type == Service.Type.BATCH:
             token = RequestToken.objects.create(request=report)
