@@ -20,6 +20,7 @@ from adoptions.coverage import coverage_by_area, coverage_by_type
 from adoptions.models import Adoption
 from adoptions.people import display_name
 from adoptions.services.adoptions import adoption_end
+from civic311.spreadsheets import Echo, inert
 from departments.permissions import is_superuser
 from reports.limits import MAX_REASON
 
@@ -68,11 +69,6 @@ EXPORT_COLUMNS = [
     "end_reason",
     "end_note",
 ]
-
-
-class Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 @admin.register(Adoption)
@@ -208,7 +204,7 @@ class AdoptionAdmin(admin.ModelAdmin):
                 ]
                 if with_email:
                     values.append(adoption.volunteer.email if adoption.volunteer else "")
-                yield writer.writerow(values)
+                yield writer.writerow([inert(value) for value in values])
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="adoptions.csv"'

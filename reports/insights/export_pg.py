@@ -31,6 +31,7 @@ from django.db import connection
 from django.db.models import Case, CharField, F, Func, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, NullIf
 
+from civic311.spreadsheets import inert_sql
 from reports.insights.export_columns import FIELDS, HEADER, REDACTED, Field
 from reports.models import ServiceRequest
 
@@ -73,7 +74,8 @@ def _rows_sql(queryset: QuerySet[ServiceRequest], for_json: bool) -> tuple[str, 
         elif f.kind == "number" and for_json:
             value = Cast(value, TextField())
         elif f.kind == "string" and not for_json:
-            value = NullIf(value, Value(""), output_field=TextField())
+            # A text a spreadsheet would run as a formula gets its apostrophe (spreadsheets.py).
+            value = inert_sql(NullIf(value, Value(""), output_field=TextField()))
         columns[f"c{i:02d}"] = value
     # Annotations only, in this order, so that the SQL's columns are in this order too.
     selected = (

@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, F, Func, QuerySet
 
 from civic311.queue import queue_after_commit
+from civic311.spreadsheets import FORMULA_STARTS, inert
 from departments.models import Boundary
 from reports.api.filters import ServiceRequestFilter
 from reports.insights import export_pg
@@ -50,6 +51,8 @@ _SOURCES = [f.source for f in FIELDS]
 _DESCRIPTION = COLUMNS.index("description")
 _DATETIMES = [i for i, f in enumerate(FIELDS) if f.kind == "datetime"]
 _LAT, _LONG = COLUMNS.index("lat"), COLUMNS.index("long")
+_TEXTS = [i for i, f in enumerate(FIELDS) if f.kind == "string"]
+FORMULA_FIRST = "".join(FORMULA_STARTS)
 
 
 class ExportFilterForm(forms.Form):
@@ -142,7 +145,12 @@ class _Lines(list[str]):
 def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
     lines = _Lines([HEADER.decode()[:-1]])
     writer = csv.writer(lines)
+    texts = _TEXTS
     for row in rows:
+        for i in texts:  # a text a spreadsheet would run as a formula: see spreadsheets.py
+            value = row[i]
+            if value and value[0] in FORMULA_FIRST:
+                row[i] = inert(value)
         writer.writerow(row)
         if len(lines) >= BLOCK:
             lines.append("")

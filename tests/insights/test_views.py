@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from departments.models import Department
 from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
     BoundaryFactory,
@@ -178,3 +179,12 @@ def test_a_report_on_a_grid_line_is_listed_in_the_cell_that_counts_it(client, ci
 )
 def test_hotspot_bad_cell_is_a_404(client, bounds) -> None:
     assert client.get(f"/insights/map/reports/?cell_bounds={bounds}").status_code == 404
+
+
+def test_figure_csv_keeps_a_formula_from_running(client, city) -> None:
+    """A name that starts a formula reaches a spreadsheet as text (CSV injection)."""
+    make_reports(city, 2)
+    Department.objects.filter(slug="health").update(name='=HYPERLINK("http://x.example")')
+    response = client.get("/insights/backlog.csv?department=health")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[0] for row in rows[1:]] == ['\'=HYPERLINK("http://x.example")']
