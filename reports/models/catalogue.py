@@ -7,6 +7,7 @@ import secrets
 from dataclasses import replace
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from departments.routing import RoutingDecision, route
@@ -14,6 +15,11 @@ from reports.querysets import (
     ApiKeyQuerySet,
     ServiceQuerySet,
 )
+
+# The longest target time a category may have: five years. Why a limit: a typo of a few
+# zeros (some 70 million hours) put every new report's expected time past the year 9999,
+# and filing one failed.
+MAX_SLA_HOURS = 5 * 366 * 24
 
 
 class Service(models.Model):
@@ -40,7 +46,9 @@ class Service(models.Model):
         "target time (hours)",
         null=True,
         blank=True,
-        help_text="How long the city aims to take to close a report of this kind.",
+        help_text="How long the city aims to take to close a report of this kind (at most "
+        f"{MAX_SLA_HOURS:,} hours, five years).",
+        validators=[MaxValueValidator(MAX_SLA_HOURS)],
     )
     active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=100)
@@ -49,6 +57,11 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["group", "order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sla_hours__lte=MAX_SLA_HOURS), name="service_sla_hours_max"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

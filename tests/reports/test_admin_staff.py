@@ -3,10 +3,15 @@ found when trying it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest
+from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
+from reports.models.catalogue import MAX_SLA_HOURS
+from reports.services.requests import report_create
 from tests.factories import (
     AttributeValueFactory,
     ServiceAttributeFactory,
@@ -46,6 +51,25 @@ def test_sla_only_editable_by_the_departments_manager(client, world, who, status
     assert (service.sla_hours == 12) == (status == 302)
     # Managers change the target time only; the category's name stays the city's.
     assert service.name == ("Renamed" if who == "superuser" else "Found syringe")
+
+
+def test_a_target_time_past_five_years_is_refused_and_reports_keep_being_filed(client, world):
+    """A few zeros too many (some 70 million hours) put new reports' expected time past the
+    year 9999: filing one failed with a 500. The form refuses it, and so does the database."""
+    service = world["report"].service
+    url = reverse("admin:reports_service_change", args=[service.pk])
+    data = {"sla_hours": 100_000_000, "attributes-TOTAL_FORMS": 0, "attributes-INITIAL_FORMS": 0}
+    response = login(client, world, "manager_a").post(url, data)
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 43920." in response.content.decode()
+    service.refresh_from_db()
+    assert service.sla_hours != 100_000_000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Service.objects.filter(pk=service.pk).update(sla_hours=MAX_SLA_HOURS + 1)
+    Service.objects.filter(pk=service.pk).update(sla_hours=MAX_SLA_HOURS)
+    service.refresh_from_db()
+    report = report_create(service=service, description="Needle", lat=35.78, long=-78.64)
+    assert report.expected_datetime == report.requested_datetime + timedelta(hours=MAX_SLA_HOURS)
 
 
 @pytest.mark.parametrize(
