@@ -21,6 +21,9 @@ DCAT_US_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
 DCAT_US_CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
 DCAT_US_DESCRIBED_BY = "https://project-open-data.cio.gov/v1.1/schema/catalog.json"
 MEDIA_TYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
+# DCAT-AP names a distribution's format by the EU's file-type vocabulary (the API's is JSON).
+EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+EU_FILE_TYPES = {"CSV": "CSV", "GEOJSON": "GEOJSON", "API": "JSON", "JSON": "JSON"}
 
 
 def publisher() -> str:
@@ -56,13 +59,23 @@ class Dataset:
     periodicity: str = "R/P1D"
 
 
+def last_change() -> datetime | None:
+    """When the published data last changed: the latest change to a report past its
+    preview window, hidden ones included. Why: hiding a report takes its row out of the
+    data, and a portal that harvests again when `modified` moves must see that move; the
+    public reports' own latest change stays where it was. One indexed single-row read."""
+    published = ServiceRequest.objects.filter(published_at__lte=timezone.now())
+    return (
+        published.order_by("-updated_datetime").values_list("updated_datetime", flat=True).first()
+    )
+
+
 def _span() -> tuple[datetime | None, datetime | None, datetime | None]:
     """First and last report, and the last change: three indexed single-row reads."""
     public = ServiceRequest.objects.public()
     first = public.order_by("requested_datetime").values_list("requested_datetime", flat=True)
     last = public.order_by("-requested_datetime").values_list("requested_datetime", flat=True)
-    changed = public.order_by("-updated_datetime").values_list("updated_datetime", flat=True)
-    return first.first(), last.first(), changed.first()
+    return first.first(), last.first(), last_change()
 
 
 def datasets(absolute: Callable[[str], str]) -> list[Dataset]:
@@ -227,6 +240,9 @@ DCAT_AP_CONTEXT = {
     "dcat:accessURL": {"@type": "@id"},
     "dcat:downloadURL": {"@type": "@id"},
     "dcat:landingPage": {"@type": "@id"},
+    # DCAT-AP: a media type and a format are resources (IANA's and the EU's file types).
+    "dcat:mediaType": {"@type": "@id"},
+    "dct:format": {"@type": "@id"},
     "dct:license": {"@type": "@id"},
     "dct:conformsTo": {"@type": "@id"},
     "vcard:hasEmail": {"@type": "@id"},
@@ -267,7 +283,7 @@ def dcat_ap(absolute: Callable[[str], str]) -> dict[str, Any]:
                     "dcat:accessURL": d.url,
                     **({"dcat:downloadURL": d.url} if d.download else {}),
                     "dcat:mediaType": f"http://www.iana.org/assignments/media-types/{d.media_type}",
-                    "dct:format": d.fmt,
+                    "dct:format": EU_FILE_TYPE + EU_FILE_TYPES[d.fmt],
                     "dct:license": url,
                     **({"dct:description": d.description} if d.description else {}),
                     **({"dct:conformsTo": d.conforms_to} if d.conforms_to else {}),

@@ -183,18 +183,12 @@ class DataView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         name, url = catalogue.licence()
-        changed = (
-            ServiceRequest.objects.public()
-            .order_by("-updated_datetime")
-            .values_list("updated_datetime", flat=True)
-            .first()
-        )
         context.update(
             fields=exports.FIELDS,
             licence_name=name,
             licence_url=url,
             publisher=catalogue.publisher(),
-            updated=changed,
+            updated=catalogue.last_change(),
             dumps=[info for fmt in ("csv", "geojson") if (info := exports.dump_info(fmt))],
             areas=Boundary.objects.exclude(kind=Boundary.Kind.CITY),
             services=Service.objects.all(),

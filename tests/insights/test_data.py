@@ -11,10 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import rdflib
 from django.utils import timezone
 from jsonschema import Draft7Validator, FormatChecker
 
-from reports.insights import exports
+from reports.insights import catalogue, exports
 from reports.insights.tasks import open_data_dump
 from reports.services import triage
 from tests.conftest import assert_no_private_data
@@ -311,9 +312,52 @@ def test_dcat_ap_json_ld_describes_the_same_distributions(client) -> None:
     assert "dcat" in data["@context"] and "dct" in data["@context"]
     dataset = data["dcat:dataset"][0]
     assert dataset["@type"] == "dcat:Dataset"
-    formats = {d["dct:format"] for d in dataset["dcat:distribution"]}
-    assert {"CSV", "GEOJSON", "API"} <= formats
     assert all(d["dct:license"] for d in dataset["dcat:distribution"])
+
+
+# rdflib's JSON-LD parser still uses its own deprecated ConjunctiveGraph.
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_dcat_ap_read_as_rdf_names_media_types_and_formats_by_iri(client) -> None:
+    """DCAT-AP wants a distribution's media type and format as resources (IANA's, the EU's
+    file types): as text, harvesters checking DCAT-AP refuse the distribution or drop it."""
+    ServiceRequestFactory()
+    graph = rdflib.Graph().parse(data=client.get("/data/catalog.jsonld").content, format="json-ld")
+    dcat, dct = rdflib.Namespace("http://www.w3.org/ns/dcat#"), rdflib.DCTERMS
+    distributions = set(graph.subjects(rdflib.RDF.type, dcat.Distribution))
+    media_types = {graph.value(d, dcat.mediaType) for d in distributions}
+    formats = {graph.value(d, dct.format) for d in distributions}
+    iana, eu = "http://www.iana.org/assignments/media-types/", catalogue.EU_FILE_TYPE
+    assert media_types == {
+        rdflib.URIRef(iana + kind)
+        for kind in ("text/csv", "application/geo+json", "application/json")
+    }
+    assert formats == {rdflib.URIRef(eu + kind) for kind in ("CSV", "GEOJSON", "JSON")}
+    [dataset] = graph.subjects(dcat.distribution, next(iter(distributions)), unique=True)
+    modified = graph.value(dataset, dct.modified)
+    assert isinstance(modified, rdflib.Literal) and modified.datatype == rdflib.XSD.dateTime
+
+
+def test_last_change_moves_when_a_report_is_hidden(client) -> None:
+    """Hiding a report takes its row out of the data: the catalogues' modified date and the
+    page's "last change" move with it, so a portal that harvests on a change takes it out too."""
+    kept = ServiceRequestFactory(updated_datetime=timezone.now() - timedelta(days=2))
+    hidden = ServiceRequestFactory(updated_datetime=timezone.now() - timedelta(days=3))
+    before = client.get("/data.json").json()["dataset"][0]["modified"]
+    assert before == catalogue._iso(kept.updated_datetime)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    triage.report_moderate(
+        report=hidden, author=staff, hidden=True, description_redacted=False, reason="Abusive"
+    )
+    hidden.refresh_from_db()
+    assert hidden.updated_datetime > kept.updated_datetime
+    after = client.get("/data.json").json()["dataset"][0]["modified"]
+    assert after == catalogue._iso(hidden.updated_datetime)
+    assert (
+        f"{timezone.localtime(hidden.updated_datetime):%H:%M}"
+        in client.get("/data/").content.decode()
+    )
+    jsonld = client.get("/data/catalog.jsonld").json()
+    assert jsonld["dcat:dataset"][0]["dct:modified"] == after
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson"])
