@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from production import PRODUCTION  # bench/, the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 QUERIES = ["120 fayetteville st", "fayetteville", "glenwod ave", "12 oak", "saint marys", "poole"]
@@ -31,9 +33,7 @@ def setup() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("BENCH_DATABASE_URL", "") or f"sqlite:///{RESULTS / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-0123")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
+    os.environ.update(PRODUCTION)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic311.settings")
     import django

@@ -4,8 +4,10 @@ value, because a typo in production should stop the boot, not quietly fall back.
 from __future__ import annotations
 
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from civic311.ratelimit import Rate
@@ -70,6 +72,48 @@ def env_cache(name: str) -> dict[str, object]:
     if urlsplit(raw).scheme in {"redis", "rediss"}:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
     raise ImproperlyConfigured(f"{name} must be a redis:// or rediss:// URL, got {raw!r}")
+
+
+def env_email(name: str, default: str) -> dict[str, Any]:
+    """EMAIL_URL (smtp://user:pass@host:587/?tls=True, console://, file:////dir, …) as
+    dj-email-url's settings; a scheme it does not know stops the boot with its name (it
+    failed with a KeyError that named neither)."""
+    raw = env_str(name, default)
+    parsed = dj_email_url.parse(raw)
+    if not parsed.get("EMAIL_BACKEND"):
+        schemes = ", ".join(sorted(dj_email_url.SCHEMES))
+        scheme = urlsplit(raw).scheme
+        raise ImproperlyConfigured(f"{name}: unknown scheme {scheme!r} (known: {schemes})")
+    return parsed
+
+
+# What a laptop serves: debug pages for these hosts show nothing to the public.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "testserver", "::1", "[::1]"})
+# A key the code or .env.example publishes, never a secret.
+PUBLISHED_KEYS = frozenset(
+    {"insecure-development-key-do-not-use-in-production", "change-me-to-a-long-random-string"}
+)
+MIN_SECRET_KEY_LENGTH = 50  # as Django's deployment check asks
+
+
+def refuse_unsafe_production(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    """Stop the boot of a server that would publish its secrets. Debug is on unless
+    DJANGO_DEBUG says otherwise (a laptop needs nothing set): a server for a public host
+    that forgot it would show its settings and code on every error page, and sign every
+    link with the development key that is in our code, so anyone could forge them. With
+    debug off, the key must be a secret of Django's recommended length."""
+    public = sorted(set(allowed_hosts) - LOCAL_HOSTS)
+    if debug and public:
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is on (its default) while ALLOWED_HOSTS names {', '.join(public)}: "
+            "set DJANGO_DEBUG=false on a server others can reach."
+        )
+    if not debug and (secret_key in PUBLISHED_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY must be a secret of at least {MIN_SECRET_KEY_LENGTH} characters, "
+            'not a published example; make one with: python -c "import secrets; '
+            'print(secrets.token_urlsafe(50))"'
+        )
 
 
 def url_origin(url: str) -> str | None:

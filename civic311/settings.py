@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-import dj_email_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -22,11 +21,13 @@ from django.core.exceptions import ImproperlyConfigured
 from civic311.env import (
     env_bool,
     env_cache,
+    env_email,
     env_floats,
     env_int,
     env_list,
     env_rate,
     env_str,
+    refuse_unsafe_production,
     url_origin,
 )
 
@@ -48,6 +49,7 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+refuse_unsafe_production(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # The absolute address of the site, for links in emails and Open311 media_url outside a request.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -127,6 +129,10 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The covering indexes' INCLUDE columns are PostgreSQL's; SQLite's indexes work without
+    # them, and the warning on every migrate looked like a fault to a newcomer.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # django-axes first: it refuses a locked-out username+address before any password is checked.
 # Then staff's username sign-in (the admin), then citizens' email sign-in (allauth).
@@ -264,7 +270,7 @@ CAPTCHA_TIMEOUT = 30  # minutes
 CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH", "") or None  # an audio version, if installed
 
 # Email: EMAIL_URL such as smtp://user:pass@host:587/?tls=True; console output by default.
-_email = dj_email_url.parse(env_str("EMAIL_URL", "console://"))
+_email = env_email("EMAIL_URL", "console://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"]
 EMAIL_PORT = _email["EMAIL_PORT"]
