@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
-from departments.services import geojson_single_area
+from departments.services import geojson_single_area, staff_access_sync
 
 BOUNDARY_MAP_LIMIT = 300
 
@@ -98,6 +98,14 @@ class DepartmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         return super().get_queryset(request).annotate(members=Count("memberships"))
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The staff added or removed here get or lose their admin access."""
+        department = form.instance
+        before = set(department.memberships.values_list("user_id", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(department.memberships.values_list("user_id", flat=True))
+        staff_access_sync(before | after)
+
     @admin.display(description="staff", ordering="members")
     def member_count(self, obj: Department) -> int:
         return obj.members  # type: ignore[attr-defined]
@@ -155,3 +163,20 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "department__name"]
     list_select_related = ["user", "department"]
     autocomplete_fields = ["user"]
+
+    # The member gets (or, with the last membership gone, loses) admin access.
+    def save_model(
+        self, request: HttpRequest, obj: StaffMembership, form: Any, change: bool
+    ) -> None:
+        before = form.initial.get("user") if change else None
+        super().save_model(request, obj, form, change)
+        staff_access_sync({obj.user_id} | ({before} if before else set()))
+
+    def delete_model(self, request: HttpRequest, obj: StaffMembership) -> None:
+        super().delete_model(request, obj)
+        staff_access_sync({obj.user_id})
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StaffMembership]) -> None:
+        users = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        staff_access_sync(users)

@@ -1,4 +1,5 @@
-"""Writes to departments data that are more than a form save: importing boundaries."""
+"""Writes to departments data that are more than a form save: importing boundaries, and
+the staff access that follows a person's department memberships."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from shapely.geometry import mapping
 
 from civic311.geo import parse_area
-from departments.models import BOUNDARY_NAME_MAX, Boundary
+from departments.models import BOUNDARY_NAME_MAX, Boundary, StaffMembership
+from departments.permissions import STAFF_GROUP_NAME
 
 
 def geojson_load(raw: bytes | str) -> dict[str, Any]:
@@ -126,3 +130,21 @@ def _same_geometry(stored: dict[str, Any], new: dict[str, Any]) -> bool:
         return parse_area(stored).equals(parse_area(new))
     except ValidationError:
         return False
+
+
+def staff_access_sync(user_ids: Iterable[int]) -> None:
+    """Give these users the admin access their department memberships call for: a member
+    of a department is staff and in the "Department staff" group (the models' view and
+    change rights); a user whose last membership went leaves the group (a superuser keeps
+    everything). Why: the membership alone let nobody in, and the admin said only that the
+    password was wrong; a city following "add each to a department" had staff locked out."""
+    ids = set(user_ids)
+    if not ids:
+        return
+    group = Group.objects.get(name=STAFF_GROUP_NAME)  # made by a departments migration
+    members = set(StaffMembership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+    User = get_user_model()
+    with transaction.atomic():
+        User.objects.filter(pk__in=members, is_staff=False).update(is_staff=True)
+        group.user_set.add(*members)
+        group.user_set.remove(*(ids - members))
