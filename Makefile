@@ -48,4 +48,4 @@ beat: install
 	$(BIN)/celery -A civic311 beat --loglevel INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts .pytest_cache .ruff_cache celerybeat-schedule*

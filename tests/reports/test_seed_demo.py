@@ -51,11 +51,14 @@ def test_seed_demo_builds_the_city_and_is_idempotent(capsys):
     assert get_user_model().objects.filter(username="health").count() == 1
 
 
-def test_seed_demo_dry_run_writes_nothing(capsys):
+def test_seed_demo_dry_run_writes_nothing(capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
     call_command("seed_demo", reports=10, dry_run=True)
     assert "Dry run" in capsys.readouterr().out
     assert not Department.objects.exists()
     assert not ServiceRequest.objects.exists()
+    # Not a file either: the volunteers' care photos were stored under MEDIA_ROOT for good.
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_seed_demo_reports_follow_the_report_rules(capsys):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import secrets
+import tempfile
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -74,6 +76,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["dry_run"]:
+            self._seed(options)
+            return
+        # A dry run stores what it would store (volunteers' care photos, …) in a folder
+        # of its own, deleted afterwards: rolling the rows back leaves no file behind.
+        with tempfile.TemporaryDirectory() as scratch, override_settings(MEDIA_ROOT=scratch):
+            self._seed(options)
+
+    def _seed(self, options: dict[str, Any]) -> None:
         self.verbosity = options["verbosity"]
         # The demo password is published (README, this output): with DEBUG off this is
         # presumably a real site, where a superuser with that password is a way in.
