@@ -7,14 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from reports.access import can_edit_report
 from reports.models import Comment, ServiceRequest
 from reports.services.comments import comment_moderate
+
+# Marks a request whose moderation wrote nothing (see CommentAdmin.save_model).
+UNSAVED = "comment_moderation_unsaved"
 
 
 class CommentModerationForm(forms.ModelForm):
@@ -85,10 +88,10 @@ class CommentAdmin(admin.ModelAdmin):
         return False  # hide instead: the record stays
 
     def save_model(self, request: HttpRequest, obj: Comment, form: Any, change: bool) -> None:
-        """Through the moderation service (timeline entry, photo files), not a bare save."""
+        """Through the moderation service (timeline entry, photo files), not a bare save. When
+        the service writes nothing (nothing changed, or it refused), the page says so and
+        neither Django's "changed successfully" nor its history entry follows."""
         stored = Comment.objects.get(pk=obj.pk)
-        if stored.hidden == obj.hidden:
-            return
         try:
             comment_moderate(
                 comment=stored,
@@ -97,4 +100,15 @@ class CommentAdmin(admin.ModelAdmin):
                 reason=obj.hidden_reason,
             )
         except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), level="error")
+            setattr(request, UNSAVED, True)
+            self.message_user(request, " ".join(exc.messages), level=messages.ERROR)
+
+    def log_change(self, request: HttpRequest, obj: Comment, message: Any) -> Any:
+        if getattr(request, UNSAVED, False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Comment) -> HttpResponse:
+        if getattr(request, UNSAVED, False):
+            return HttpResponseRedirect(request.path)  # the page again, with the message
+        return super().response_change(request, obj)

@@ -66,15 +66,30 @@ def comment_add(
 
 def comment_moderate(*, comment: Comment, author: Author, hidden: bool, reason: str) -> Comment:
     """Hide a comment (its photos' files leave the public folders with it) or show it
-    again; recorded on the report's internal timeline."""
+    again; recorded on the report's internal timeline. A hidden comment kept hidden with
+    another reason has its reason replaced, recorded on the timeline as the hiding was."""
     reason = clean_text(reason, field="reason", limit=MAX_REASON)
     with transaction.atomic():
         comment.refresh_from_db(from_queryset=Comment.objects.select_for_update())
-        if comment.hidden == hidden:
-            raise ValidationError("Nothing to change.")
         if hidden and not reason:
             raise ValidationError({"reason": ["Say why, for the record."]})
+        if comment.hidden == hidden and not (hidden and reason != comment.hidden_reason):
+            raise ValidationError("Nothing to change.")
         report = report_lock(comment.request)
+        if comment.hidden == hidden:
+            # The record says why it is hidden now, and the timeline why it was before.
+            comment.hidden_reason = reason
+            comment.save(update_fields=["hidden_reason"])
+            text = f"Comment {comment.pk} still hidden, now because: {reason}"
+            timeline_add(
+                report,
+                kind=Kind.MODERATION,
+                author=author,
+                public=False,
+                now=timezone.now(),
+                text=text,
+            )
+            return comment
         comment.hidden = hidden
         comment.hidden_reason = reason if hidden else ""
         comment.save(update_fields=["hidden", "hidden_reason"])

@@ -7,12 +7,14 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import Comment, OutboxMessage, Photo, RequestUpdate, ServiceRequest
-from reports.services.comments import comment_moderate
+from reports.services.comments import comment_add, comment_moderate
 from reports.services.photos import photo_moderate
 from tests.conftest import assert_no_private_data
 from tests.factories import (
@@ -242,3 +244,62 @@ def test_showing_the_photo_of_a_hidden_comment_keeps_its_files_hidden(client, re
     photo.refresh_from_db()
     assert not photo.image.name.startswith("hidden/") and default_storage.exists(photo.image.name)
     assert photo.thumbnail.name in client.get(report.get_absolute_url()).content.decode()
+
+
+@pytest.fixture
+def moderator(client, report, staff_group):
+    agent = StaffMembershipFactory(department=report.department).user
+    agent.groups.add(staff_group)
+    client.force_login(agent)
+    return agent
+
+
+def page_messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_a_hidden_comments_new_reason_is_recorded_on_the_timeline(client, report, moderator):
+    comment = comment_add(report=report, text="Call 555-0100 for the key.")
+    url = reverse("admin:reports_comment_change", args=[comment.pk])
+    client.post(url, {"hidden": "on", "hidden_reason": "abusive"}, follow=True)
+
+    response = client.post(
+        url, {"hidden": "on", "hidden_reason": "Contains a phone number"}, follow=True
+    )
+    comment.refresh_from_db()
+    assert comment.hidden and comment.hidden_reason == "Contains a phone number"
+    assert any("changed successfully" in m for m in page_messages(response))
+    entries = [u.text for u in report.updates.filter(kind=RequestUpdate.Kind.MODERATION)]
+    assert len(entries) == 2 and "abusive" in entries[0]
+    assert "Contains a phone number" in entries[1]
+
+
+def test_saving_an_unchanged_comment_says_nothing_changed(client, report, moderator):
+    comment = comment_add(report=report, text="Call 555-0100 for the key.")
+    url = reverse("admin:reports_comment_change", args=[comment.pk])
+    client.post(url, {"hidden": "on", "hidden_reason": "abusive"}, follow=True)
+
+    unchanged = client.post(url, {"hidden": "on", "hidden_reason": "abusive"}, follow=True)
+    client.post(url, {"hidden_reason": ""}, follow=True)  # shown again
+    still_shown = client.post(url, {"hidden_reason": "oops"}, follow=True)
+    for response in (unchanged, still_shown):
+        assert response.redirect_chain[-1][0] == url
+        assert page_messages(response) == ["Nothing to change."]
+    comment.refresh_from_db()
+    assert not comment.hidden and comment.hidden_reason == ""
+    assert report.updates.filter(kind=RequestUpdate.Kind.MODERATION).count() == 2
+
+
+def test_a_refused_moderation_shows_no_success(client, report, moderator, monkeypatch):
+    comment = comment_add(report=report, text="Call 555-0100 for the key.")
+    url = reverse("admin:reports_comment_change", args=[comment.pk])
+
+    def refuse(**kwargs):
+        raise ValidationError("This report is locked.")
+
+    monkeypatch.setattr("reports.admin.comments.comment_moderate", refuse)
+    response = client.post(url, {"hidden": "on", "hidden_reason": "abusive"}, follow=True)
+    assert page_messages(response) == ["This report is locked."]
+    comment.refresh_from_db()
+    assert not comment.hidden
+    assert not LogEntry.objects.exists()
