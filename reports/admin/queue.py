@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -348,6 +349,11 @@ class ServiceRequestQueueAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     change_list_template = "admin/reports/servicerequest/change_list.html"
+    # The search bar's "Show all" (search_form.html): every report one may see. Django's
+    # bare "?" is the queue's default view again ("Mine", "Open").
+    show_all_query = urlencode(
+        {DepartmentQueueFilter.parameter_name: "all", StatusQueueFilter.parameter_name: "all"}
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         reports = cast(ServiceRequestQuerySet, super().get_queryset(request))

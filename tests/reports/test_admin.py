@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import factory
@@ -307,6 +309,19 @@ def test_queue_search_by_number(client, world):
     other = ServiceRequestFactory(department=world["health"], description="Broken bench")
     page = login(client, world, "agent_a").get(f"{CHANGELIST}?q=%23{other.pk}").content.decode()
     assert f">#{other.pk}<" in page and f">#{world['report'].pk}<" not in page
+
+
+def test_queue_show_all_shows_every_report_not_the_default_queue(client, world):
+    foreign = ServiceRequestFactory(service__department=world["works"], department=world["works"])
+    closed = ServiceRequestFactory(department=world["health"], state=State.FIXED, status="closed")
+    login(client, world, "agent_a")
+    for query in ("", "?q=syringe&photo=yes"):
+        page = client.get(CHANGELIST + query).content.decode()
+        link = re.search(r'\(<a href="([^"]*)">Show all</a>\)', page)
+        assert link is not None
+        page = client.get(CHANGELIST + html.unescape(link.group(1))).content.decode()
+        shown = {r.pk for r in (world["report"], foreign, closed) if f">#{r.pk}<" in page}
+        assert shown == {world["report"].pk, foreign.pk, closed.pk}
 
 
 def test_queue_queries_do_not_grow_with_rows_and_map_lists_markers(
