@@ -61,15 +61,19 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
     # The report page -----------------------------------------------------------------------
 
     def get_fieldsets(self, request: HttpRequest, obj: ServiceRequest | None = None) -> Any:
+        editor = obj is not None and can_edit_report(request.user, obj)
+        # Only who may moderate the comments is offered to (another department's staff can
+        # open a comment, read-only).
+        comments = "comment_list" if editor else "comment_list_read_only"
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": REPORT_FIELDS}),
             ("Photos", {"fields": ["photo_gallery"]}),
             ("Timeline", {"fields": ["timeline"]}),
-            ("Comments", {"fields": ["comment_list"]}),
+            ("Comments", {"fields": [comments]}),
             ("Moderation", {"fields": MODERATION_FIELDS, "classes": ["collapse"]}),
         ]
         # Contact data is for the department that handles the report, nobody else.
-        if obj is not None and can_edit_report(request.user, obj):
+        if editor:
             fieldsets.append(("Reporter (private: never published)", {"fields": PRIVATE_FIELDS}))
         return fieldsets
 
@@ -81,6 +85,7 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
             "photo_gallery",
             "timeline",
             "comment_list",
+            "comment_list_read_only",
             *MODERATION_FIELDS,
             *PRIVATE_FIELDS,
         ]
@@ -130,12 +135,17 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
         return render_to_string("admin/reports/servicerequest/timeline.html", {"entries": entries})
 
     @admin.display(description="comments")
-    def comment_list(self, obj: ServiceRequest) -> SafeString:
+    def comment_list(self, obj: ServiceRequest, moderate: bool = True) -> SafeString:
         """Citizens' comments, hidden ones too, each linking to its moderation page."""
         return render_to_string(
             "admin/reports/servicerequest/comments.html",
-            {"comments": obj.comments.order_by("created", "pk")},
+            {"comments": obj.comments.order_by("created", "pk"), "moderate": moderate},
         )
+
+    @admin.display(description="comments")
+    def comment_list_read_only(self, obj: ServiceRequest) -> SafeString:
+        """The comments as another department's staff see them: to read, not to hide."""
+        return self.comment_list(obj, moderate=False)
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None

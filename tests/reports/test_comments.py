@@ -303,3 +303,21 @@ def test_a_refused_moderation_shows_no_success(client, report, moderator, monkey
     comment.refresh_from_db()
     assert not comment.hidden
     assert not LogEntry.objects.exists()
+
+
+def test_only_the_reports_department_is_offered_to_hide_its_comments(client, report, staff_group):
+    comment = comment_add(report=report, text="Another syringe appeared by the gate.")
+    comment_page = reverse("admin:reports_comment_change", args=[comment.pk])
+    report_page = reverse("admin:reports_servicerequest_change", args=[report.pk])
+    agent = StaffMembershipFactory(department=report.department).user
+    outsider = StaffMembershipFactory(department=DepartmentFactory(name="Works")).user
+    for user in (agent, outsider):
+        user.groups.add(staff_group)
+
+    client.force_login(agent)
+    assert f'<a href="{comment_page}">Hide</a>' in client.get(report_page).content.decode()
+
+    client.force_login(outsider)
+    html = client.get(report_page).content.decode()
+    assert "Another syringe appeared" in html and ">Hide<" not in html
+    assert f'<a href="{comment_page}">View</a>' in html
