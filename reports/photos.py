@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -405,6 +406,31 @@ def photo_files_sync_on_commit(
             report_photo_files_sync(report_id=report_id)
 
     transaction.on_commit(sync_photo_files, robust=True)
+
+
+def photo_files_delete_on_commit(photos: Iterable[Photo]) -> None:
+    """Once the current transaction (which deletes these photos' rows) commits, delete their
+    files: the original, and the image and thumbnail in the public folders and under
+    hidden/ alike (an interrupted move may have left a copy in either). A file that cannot
+    be deleted is logged; the others go all the same."""
+    names: set[tuple[Storage, str]] = set()
+    for photo in photos:
+        if photo.original.name:
+            names.add((photo.original.storage, photo.original.name))
+        for field in (photo.image, photo.thumbnail):
+            if field.name:
+                names.update(
+                    (field.storage, _placed(field.name, public=public)) for public in (True, False)
+                )
+
+    def delete_files() -> None:
+        for storage, name in sorted(names, key=lambda pair: pair[1]):
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.warning("Photo file %s could not be deleted", name, exc_info=True)
+
+    transaction.on_commit(delete_files, robust=True)
 
 
 def report_photo_files_sync(*, report_id: int) -> None:

@@ -18,6 +18,7 @@ HTML is in templates/admin/reports/, the styles in static/departments/staff.css.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 import reports.api.admin  # noqa: F401  (registers ApiKeyAdmin)
@@ -28,6 +29,7 @@ from reports.admin.actions import ServiceRequestActionsAdmin
 from reports.admin.queue import ServiceRequestQueueAdmin
 from reports.admin.triage import ServiceRequestTriageAdmin
 from reports.models import ServiceRequest
+from reports.services.triage import reports_delete
 
 
 @admin.register(ServiceRequest)
@@ -51,3 +53,11 @@ class ServiceRequestAdmin(
         self, request: HttpRequest, obj: ServiceRequest | None = None
     ) -> bool:
         return is_superuser(request.user)
+
+    # Deleting (the report page's Delete, the "Delete selected" action) goes through the
+    # service: a bare delete left the photos served and the report in the open-data dumps.
+    def delete_model(self, request: HttpRequest, obj: ServiceRequest) -> None:
+        reports_delete(reports=ServiceRequest.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceRequest]) -> None:
+        reports_delete(reports=queryset)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from reports.models import Photo, RequestToken, RequestUpdate, Subscription
+from reports.services.photos import photos_delete
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,6 +38,13 @@ class PhotoAdmin(ReadOnlyAdmin):
         if obj.state != Photo.State.PROCESSED:
             return obj.get_state_display()
         return render_to_string("admin/reports/cell_thumbnail.html", {"photo": obj})
+
+    # Superusers may delete a photo: through the service, which deletes its files too.
+    def delete_model(self, request: HttpRequest, obj: Photo) -> None:
+        photos_delete(photos=Photo.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        photos_delete(photos=queryset)
 
 
 @admin.register(RequestUpdate)

@@ -19,7 +19,7 @@ from reports import rules
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
 from reports.models import Comment, Photo, RequestUpdate, ServiceRequest
 from reports.notifications import outbox_reopened_by_reporter
-from reports.photos import validate_photo
+from reports.photos import photo_files_delete_on_commit, validate_photo
 from reports.rules import FixedAnswer
 from reports.services.requests import photo_save
 from reports.services.timeline import clean_text, report_lock, report_touch, timeline_add
@@ -79,9 +79,8 @@ def report_preview_photo_remove(*, report: ServiceRequest, photo_id: int) -> Ser
         photo = Photo.objects.select_for_update().filter(pk=photo_id, request=report).first()
         if photo is None:
             raise ValidationError("That photo is not part of this report.")
-        files = [f for f in (photo.original, photo.image, photo.thumbnail) if f.name]
-        names = [(f.storage, str(f.name)) for f in files]
         photo.delete()
+        photo_files_delete_on_commit([photo])
         timeline_add(
             report,
             kind=Kind.NOTE,
@@ -91,12 +90,6 @@ def report_preview_photo_remove(*, report: ServiceRequest, photo_id: int) -> Ser
             text="The reporter removed a photo before publication.",
         )
         report_touch(report, now)
-
-        def delete_files() -> None:
-            for storage, name in names:
-                storage.delete(name)
-
-        transaction.on_commit(delete_files, robust=True)
     return report
 
 

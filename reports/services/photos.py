@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reports.limits import MAX_REASON
-from reports.models import Photo, RequestUpdate
-from reports.photos import photo_files_sync_on_commit
+from reports.models import Photo, RequestUpdate, ServiceRequest
+from reports.photos import photo_files_delete_on_commit, photo_files_sync_on_commit
 from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
 
 Kind = RequestUpdate.Kind
@@ -35,3 +36,18 @@ def photo_moderate(*, photo: Photo, author: Author, hidden: bool, reason: str) -
         report_touch(report, now)
         photo_files_sync_on_commit(photo_id=photo.pk)
     return photo
+
+
+def photos_delete(*, photos: QuerySet[Photo]) -> int:
+    """Delete photos for good (superusers, in the admin), their files once this commits; their
+    reports count as updated (media_url changes for apps that sync). Returns how many."""
+    with transaction.atomic():
+        doomed = list(Photo.objects.filter(pk__in=photos.values("pk")).select_for_update())
+        Photo.objects.filter(pk__in=[photo.pk for photo in doomed]).delete()
+        photo_files_delete_on_commit(doomed)
+        now = timezone.now()
+        for report in ServiceRequest.objects.filter(
+            pk__in={photo.request_id for photo in doomed}
+        ).select_for_update():
+            report_touch(report, now)
+    return len(doomed)

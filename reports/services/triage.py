@@ -15,6 +15,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from departments.models import Department, StaffMembership
@@ -23,6 +24,7 @@ from reports.browse import clusters
 from reports.insights import exports
 from reports.limits import MAX_REASON
 from reports.models import (
+    Photo,
     RequestUpdate,
     ResponseTemplate,
     Service,
@@ -30,7 +32,7 @@ from reports.models import (
     Subscription,
 )
 from reports.notifications import notify_followers, notify_forwarded, outbox_fixed_question
-from reports.photos import photo_files_sync_on_commit
+from reports.photos import photo_files_delete_on_commit, photo_files_sync_on_commit
 from reports.rules import CLOSED_STATES, OPEN_STATES, TRANSITIONS
 from reports.services.subscriptions import subscriptions_move
 from reports.services.timeline import Author, clean_text, report_lock, report_touch, timeline_add
@@ -392,6 +394,21 @@ def report_moderate(
         if "report hidden" in changes:
             clusters.answers_forget_on_commit()  # the map's kept answers name it
     return report
+
+
+def reports_delete(*, reports: QuerySet[ServiceRequest]) -> int:
+    """Delete reports for good (superusers, in the admin) and take down what was published
+    of them: their photos' files once this commits, and, as a hiding does, the dumps (taken
+    down and written again) and the map's kept answers. Returns how many were deleted."""
+    with transaction.atomic():
+        # The same reports for the photos and the deletion, whatever is filed meanwhile.
+        ids = list(reports.values_list("pk", flat=True))
+        photos = list(Photo.objects.filter(request__in=ids).only("original", "image", "thumbnail"))
+        deleted = ServiceRequest.objects.filter(pk__in=ids).delete()[1]
+        photo_files_delete_on_commit(photos)
+        exports.dumps_retract_on_commit()
+        clusters.answers_forget_on_commit()
+    return deleted.get(ServiceRequest._meta.label, 0)
 
 
 def report_recategorise(

@@ -3,15 +3,20 @@ report) is not in the public folders at all, so no web server can serve it."""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import re
 from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 import reports.photos
+from reports.browse import clusters
+from reports.insights import exports
+from reports.insights.tasks import open_data_dump
 from reports.models import Photo
 from reports.photos import photo_files_sync, photo_process, photos_files_sync_misplaced
 from reports.services.photos import photo_moderate
@@ -251,3 +256,59 @@ def test_migration_gives_existing_files_random_names_and_hides_hidden_ones(setti
     # Nothing is left under an old, countable name (the lost image is simply gone).
     public = [p for folder in ("photos", "thumbnails") for p in (root / folder).rglob("*.jpg")]
     assert [p.name for p in public if not re.fullmatch(rf"{RANDOM}\.jpg", p.name)] == []
+
+
+@pytest.mark.parametrize("how", ["report page", "delete selected"])
+def test_a_report_deleted_in_the_admin_takes_its_files_and_dump_row_with_it(
+    client, agent, superuser, how, django_capture_on_commit_callbacks
+):
+    photos = _photos(2)
+    report = photos[0].request
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_moderate(photo=photos[1], author=agent, hidden=True, reason="A face")
+    photos[1].refresh_from_db()  # its files under hidden/
+    urls = _urls(photos[0])
+    names = [f.name for photo in photos for f in (photo.original, photo.image, photo.thumbnail)]
+    kept = _photos(1)[0]
+    open_data_dump()
+    assert _dump_ids() == {report.pk, kept.request_id}
+    generation = clusters.generation()
+
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "report page":
+            url = reverse("admin:reports_servicerequest_delete", args=[report.pk])
+            response = client.post(url, {"post": "yes"})
+        else:
+            response = client.post(
+                reverse("admin:reports_servicerequest_changelist"),
+                {"action": "delete_selected", "_selected_action": [report.pk], "post": "yes"},
+            )
+    assert response.status_code == 302
+    assert not Photo.objects.filter(request_id=report.pk).exists()
+    assert _status(client, urls) == [404, 404]
+    assert not any(default_storage.exists(name) for name in names)
+    assert _status(client, _urls(kept)) == [200, 200]
+    assert _dump_ids() == {kept.request_id}  # taken down, then written again
+    assert clusters.generation() != generation
+
+
+def _dump_ids() -> set[int]:
+    with exports.dump_path("csv").open(newline="") as dump:
+        return {int(row["service_request_id"]) for row in csv.DictReader(dump)}
+
+
+def test_a_photo_deleted_in_the_admin_takes_its_files_with_it(
+    client, superuser, django_capture_on_commit_callbacks
+):
+    photo, kept = _photos(2)
+    urls = _urls(photo)
+    names = [f.name for f in (photo.original, photo.image, photo.thumbnail)]
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        url = reverse("admin:reports_photo_delete", args=[photo.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    assert list(Photo.objects.all()) == [kept]
+    assert _status(client, urls) == [404, 404]
+    assert not any(default_storage.exists(name) for name in names)
+    assert _status(client, _urls(kept)) == [200, 200]
