@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -49,10 +52,38 @@ def profile_save(*, user: User, display_name: str, show_on_leaderboard: bool) ->
     return profile
 
 
+StaffCheck = Callable[[User], bool]
+
+_staff_checks: dict[str, StaffCheck] = {}
+
+
+def register_staff_check(*, key: str, check: StaffCheck) -> None:
+    """Let an app above say that a user works for the city (a department's staff, say), so
+    that their account is not deleted from the citizens' page. Called from AppConfig.ready();
+    registering a key again replaces it (ready() may run twice in tests)."""
+    _staff_checks[key] = check
+
+
+def account_is_staff(user: User) -> bool:
+    """Whether the account belongs to someone who works, or worked, in the admin. Deleting
+    such an account would take the admin's log of their changes, their memberships and
+    assignments with it, and could leave the city without a superuser, so an administrator
+    closes it instead (deactivating it keeps the record)."""
+    if user.is_staff or user.is_superuser:
+        return True
+    if LogEntry.objects.filter(user=user).exists():
+        return True
+    return any(check(user) for check in _staff_checks.values())
+
+
 def account_delete(*, user: User) -> None:
     """Delete an account and what hangs on it. Apps above clean up their own rows in
     `account_deleting` receivers, in this same transaction, before the user row goes (its
-    profile and email addresses go with it by cascade)."""
+    profile and email addresses go with it by cascade). Staff accounts are refused."""
+    if account_is_staff(user):
+        raise ValidationError(
+            "A staff account can't be deleted here: ask an administrator.", code="staff"
+        )
     with transaction.atomic():
         account_deleting.send(sender=type(user), user=user)
         user.delete()

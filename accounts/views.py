@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -21,7 +21,7 @@ from accounts.forms import AccountDeleteForm, ProfileForm
 from accounts.models import Profile
 from accounts.profiles import display_name_for
 from accounts.sections import render_sections
-from accounts.services import account_delete, profile_save
+from accounts.services import account_delete, account_is_staff, profile_save
 from civic311.ratelimit import rate_limit
 
 
@@ -39,9 +39,11 @@ def _profile(user: Any) -> Profile | None:
 
 
 def profile_section_context(request: HttpRequest) -> dict[str, Any]:
-    """The profile section: the public name and the private addresses (two queries)."""
+    """The profile section: the public name, the private addresses and whether the person
+    may delete the account here (a fixed handful of queries)."""
     return {
         "profile": _profile(request.user),
+        "may_delete_account": not account_is_staff(_signed_in(request)),
         "display_name": display_name_for(request.user),
         "email_addresses": list(
             EmailAddress.objects.filter(user=request.user).order_by("-primary", "email")
@@ -85,9 +87,17 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def account_delete_confirm(request: HttpRequest) -> HttpResponseBase:
+    """Staff are refused before anything else (their account carries the admin's record of
+    their work): an administrator closes it."""
+    if account_is_staff(_signed_in(request)):
+        return render(request, "accounts/account_delete_staff.html", status=403)
+    return _account_delete_form(request)
+
+
 @rate_limit("account-form", setting="RATELIMIT_ACCOUNT_FORM")
 @reauthentication_required(allow_get=True)
-def account_delete_confirm(request: HttpRequest) -> HttpResponse:
+def _account_delete_form(request: HttpRequest) -> HttpResponse:
     """Deleting asks for the password (or a code) again if the last sign-in is not recent,
     and for an explicit tick: it cannot be undone."""
     if request.method == "POST":

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,10 +16,16 @@ from django.utils import timezone
 from accounts import sections
 from accounts.models import Profile
 from accounts.profiles import FALLBACK_NAME, display_name_for
+from accounts.services import account_delete
 from accounts.signals import account_deleting
 from reports.models import ServiceRequest, Subscription
 from tests.accounts.conftest import PASSWORD, make_member, sign_in
-from tests.factories import ServiceFactory, ServiceRequestFactory, UserFactory
+from tests.factories import (
+    ServiceFactory,
+    ServiceRequestFactory,
+    StaffMembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +45,7 @@ def test_my_account_shows_the_profile_section(client, member):
     assert response.status_code == 200
     assert 'id="section-profile"' in html and 'id="section-reports"' in html
     assert "River Keeper" in html and "sam@example.org" in html
+    assert 'href="/account/delete/"' in html
     # Sections come in their registered order: reports before the profile.
     assert html.index('id="section-reports"') < html.index('id="section-profile"')
 
@@ -204,6 +213,54 @@ def test_account_deletion_needs_a_recent_sign_in(client, member):
     assert User.objects.filter(pk=member.pk).exists()
 
 
+def _staff_account(kind: str):
+    """A staff account with an email address to sign in with, of one kind: a superuser or
+    plain staff (each with a line in the admin's log), a department member whose staff flag
+    was taken away, or a former staff member who left only the admin's log behind."""
+    if kind == "member":
+        user = make_member("clerk@example.org")
+        StaffMembershipFactory(user=user)
+        return user
+    user = UserFactory(
+        username="clerk",
+        email="clerk@example.org",
+        is_staff=kind in ("su", "staff"),
+        is_superuser=kind == "su",
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    LogEntry.objects.create(
+        user=user, object_repr="Pothole", action_flag=CHANGE, change_message="Closed"
+    )
+    return user
+
+
+@pytest.mark.parametrize("kind", ["su", "staff", "member", "former"])
+def test_staff_cannot_delete_their_account_from_the_citizens_page(client, kind):
+    user = _staff_account(kind)
+    history = (LogEntry.objects.filter(user=user).count(), user.memberships.count())
+    sign_in(client, "clerk@example.org")  # a recent sign-in: no re-authentication stands in the way
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    html = client.get("/account/").content.decode()
+    assert 'href="/account/delete/"' not in html
+    assert "closed by an administrator" in html
+
+    response = client.get("/account/delete/")
+    assert response.status_code == 403
+    assert "Ask an administrator" in response.content.decode()
+    response = client.post("/account/delete/", {"confirm": "on"})
+    assert response.status_code == 403
+    assert User.objects.filter(pk=user.pk).exists()
+    assert (LogEntry.objects.filter(user=user).count(), user.memberships.count()) == history
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_account_delete_service_refuses_a_staff_account(superuser):
+    with pytest.raises(ValidationError):
+        account_delete(user=superuser)
+    assert User.objects.filter(pk=superuser.pk).exists()
+
+
 def test_account_deletion_rolls_back_when_a_receiver_fails(client, member):
     def receiver(sender, user, **kwargs):
         Profile.objects.filter(user=user).update(display_name="changed")
@@ -211,8 +268,6 @@ def test_account_deletion_rolls_back_when_a_receiver_fails(client, member):
 
     account_deleting.connect(receiver)
     try:
-        from accounts.services import account_delete
-
         with pytest.raises(RuntimeError):
             account_delete(user=member)
     finally:
