@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ReauthenticateForm as AllauthReauthenticateForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -53,6 +56,33 @@ class SignupForm(AllauthSignupForm, CitizenForm):
     def custom_signup(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         super().custom_signup(request, user)
         profile_create(user=cast(User, user), display_name=self.cleaned_data["display_name"])
+
+
+class ResetLinkAfterButtonsMixin(forms.Form):
+    """allauth offers "Forgot your password?" as the password field's help text. Printed
+    before the input, as every hint is, the link came between Email and Password in the Tab
+    order (WCAG 2.4.3), and aria-describedby made a screen reader read it as the field's
+    description. The form drops it from the field; the form template offers the link after
+    the buttons when `offers_password_reset` is set."""
+
+    reset_help_field = "password"
+    offers_password_reset = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.reset_help_field].help_text = ""
+
+
+class LoginForm(ResetLinkAfterButtonsMixin, AllauthLoginForm):
+    pass
+
+
+class ReauthenticateForm(ResetLinkAfterButtonsMixin, AllauthReauthenticateForm):
+    pass
+
+
+class ChangePasswordForm(ResetLinkAfterButtonsMixin, AllauthChangePasswordForm):
+    reset_help_field = "oldpassword"
 
 
 class ProfileForm(forms.Form):

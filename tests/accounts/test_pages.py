@@ -54,3 +54,62 @@ def test_signed_in_account_pages(client, member, path):
     response = client.get(path)
     assert response.status_code == 200
     assert_portal_page(response.content.decode(), path)
+
+
+def form_tab_order(html: str) -> list[str]:
+    """What Tab visits in the page's account form, in document order: inputs by id, links
+    by address, buttons as "button"."""
+    form = re.search(r'<form[^>]*class="account-form".*?</form>', html, re.S)
+    assert form, "no account form"
+    order = []
+    for tag in re.finditer(r"<(input|select|textarea|button|a)\b[^>]*>", form.group(0)):
+        text = tag.group(0)
+        if 'type="hidden"' in text:
+            continue
+        if tag.group(1) == "button":
+            order.append("button")
+        elif tag.group(1) == "a":
+            order.append(re.search(r'href="([^"]+)"', text).group(1))
+        else:
+            order.append(re.search(r'\bid="([^"]+)"', text).group(1))
+    return order
+
+
+def input_tag(html: str, input_id: str) -> str:
+    return re.search(rf'<input\b[^>]*\bid="{input_id}"[^>]*>', html).group(0)
+
+
+def test_sign_in_tabs_from_email_to_password_and_offers_the_reset_link_last(client):
+    """WCAG 2.4.3: the "Forgot your password?" link came between Email and Password, and
+    was read as the password field's description."""
+    html = client.get("/accounts/login/").content.decode()
+    assert form_tab_order(html) == [
+        "id_login",
+        "id_password",
+        "id_remember",
+        "button",
+        "/accounts/password/reset/",
+    ]
+    assert "aria-describedby" not in input_tag(html, "id_password")
+    assert ">Forgot your password?</a>" in html
+
+
+def test_reauthentication_and_password_change_put_the_reset_link_after_the_buttons(client, member):
+    sign_in(client, "sam@example.org")
+    html = client.get("/accounts/reauthenticate/").content.decode()
+    assert form_tab_order(html) == ["id_password", "button", "/accounts/password/reset/"]
+    assert "aria-describedby" not in input_tag(html, "id_password")
+
+    html = client.get("/accounts/password/change/").content.decode()
+    order = form_tab_order(html)
+    assert order[0] == "id_oldpassword" and order[-1] == "/accounts/password/reset/"
+    assert "aria-describedby" not in input_tag(html, "id_oldpassword")
+    # A hint that is text stays before its input and is named as its description.
+    assert 'aria-describedby="id_password1_helptext"' in input_tag(html, "id_password1")
+    assert html.index('id="id_password1_helptext"') < html.index('id="id_password1"')
+
+
+def test_signup_hint_stays_before_its_input_and_describes_it(client):
+    html = client.get("/accounts/signup/").content.decode()
+    assert 'aria-describedby="id_display_name_helptext"' in input_tag(html, "id_display_name")
+    assert html.index('id="id_display_name_helptext"') < html.index('id="id_display_name"')

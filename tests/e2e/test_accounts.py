@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from reports.models import OutboxMessage
+from tests.accounts.conftest import PASSWORD as MEMBER_PASSWORD
+from tests.accounts.conftest import make_member
 from tests.e2e.conftest import screenshot
 from tests.factories import ServiceFactory, ServiceRequestFactory
 
@@ -120,3 +122,24 @@ def test_sign_up_verify_and_see_my_account(page, e2e_site):  # type: ignore[no-u
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_sign_in_by_keyboard_goes_email_password_remember_sign_in(page, e2e_site):  # type: ignore[no-untyped-def]
+    """WCAG 2.4.3: Tab from Email went to "Forgot your password?", so the password was typed
+    into nothing and Enter followed the link."""
+    make_member("kim@example.org")
+    focused = "() => (document.activeElement.id || document.activeElement.innerText).trim()"
+    page.goto(f"{e2e_site}/accounts/login/")
+    page.locator("#id_login").focus()
+    page.keyboard.type("kim@example.org")
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "id_password"
+    page.keyboard.type(MEMBER_PASSWORD)
+    visited = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        visited.append(page.evaluate(focused))
+    assert visited == ["id_remember", "Sign In", "Forgot your password?"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My account", level=1)).to_be_visible()
