@@ -7,9 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import sections
+        from accounts import receivers, sections
         from accounts.views import profile_section_context
 
+        receivers.connect()
         sections.register(
             key="profile",
             template_name="accounts/_section_profile.html",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.models import DISPLAY_NAME_MAX, Profile
 from accounts.signals import account_deleting
@@ -87,3 +90,16 @@ def account_delete(*, user: User) -> None:
     with transaction.atomic():
         account_deleting.send(sender=type(user), user=user)
         user.delete()
+
+
+def email_added_notify(*, request: HttpRequest | None, user: User, added: EmailAddress) -> None:
+    """Tell the owner, at each of the account's other verified addresses, that an address was
+    added: allauth's own notices cover a removed address and a new primary, not this one, and
+    an address added by someone else (a session left open) would soon receive the password
+    resets. Sent the way allauth sends its notices, so it goes through the outbox too."""
+    adapter = get_adapter(request)
+    owners = EmailAddress.objects.filter(user=user, verified=True).exclude(pk=added.pk)
+    for owner in owners.order_by("-primary", "email"):
+        adapter.send_notification_mail(
+            "account/email/email_added", user, {"added_email": added.email}, email=owner.email
+        )

@@ -18,8 +18,8 @@ from accounts.models import Profile
 from accounts.profiles import FALLBACK_NAME, display_name_for
 from accounts.services import account_delete
 from accounts.signals import account_deleting
-from reports.models import ServiceRequest, Subscription
-from tests.accounts.conftest import PASSWORD, make_member, sign_in
+from reports.models import OutboxMessage, ServiceRequest, Subscription
+from tests.accounts.conftest import PASSWORD, last_mail_to, link_in, make_member, sign_in
 from tests.factories import (
     ServiceFactory,
     ServiceRequestFactory,
@@ -304,3 +304,40 @@ def test_report_in_its_preview_window_says_so(client, member):
     client.force_login(member)
     html = client.get("/account/").content.decode()
     assert f"#{waiting.pk}<" in html and "Not public yet" in html
+
+
+def test_adding_an_address_tells_the_owner_at_the_old_one(client, member):
+    sign_in(client, "sam@example.org")
+    response = client.post("/accounts/email/", {"email": "sam.new@example.org", "action_add": ""})
+    assert response.status_code == 302
+    assert EmailAddress.objects.filter(user=member, email="sam.new@example.org").exists()
+
+    notice = last_mail_to("sam@example.org")
+    assert notice.kind == "account_email_added"
+    assert notice.subject.endswith("Email address added")
+    assert "sam.new@example.org was added to your account" in notice.body
+    # The new address gets only its confirmation link, not the notice.
+    to_new = OutboxMessage.objects.filter(to="sam.new@example.org")
+    assert [m.kind for m in to_new] == ["account_email_confirmation"]
+
+    # Confirming it changes nothing for the owner's mailbox: the notice came once.
+    client.post(link_in(to_new.get().body))
+    assert EmailAddress.objects.get(email="sam.new@example.org").verified
+    assert (
+        OutboxMessage.objects.filter(to="sam@example.org", kind="account_email_added").count() == 1
+    )
+
+
+def test_signing_up_sends_no_added_address_notice(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "display_name": "Greenway Gus",
+            "email": "gus@example.org",
+            "password1": "a fresh long pass phrase 42",
+            "password2": "a fresh long pass phrase 42",
+            "website": "",
+        },
+    )
+    assert User.objects.filter(email="gus@example.org").exists()
+    assert not OutboxMessage.objects.filter(kind="account_email_added").exists()
