@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from axes.utils import reset as axes_reset
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -103,3 +104,16 @@ def email_added_notify(*, request: HttpRequest | None, user: User, added: EmailA
         adapter.send_notification_mail(
             "account/email/email_added", user, {"added_email": added.email}, email=owner.email
         )
+
+
+def sign_in_lockout_clear(*, user: User) -> None:
+    """Lift the lockout on the account's sign-in names after its password was reset: the
+    emailed link proved that the person owns the mailbox, and the lockout page tells them to
+    reset, so the new password must work at once rather than after the cool-off. The names
+    are those the lockout counts (civic311.security.login_username): every address of the
+    account in lower case, and the staff login's username."""
+    addresses = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    names = {email.strip().lower() for email in [*addresses, user.email] if email}
+    names.add(user.get_username())
+    for name in sorted(names):
+        axes_reset(username=name)

@@ -179,6 +179,27 @@ def test_lockout_after_repeated_failures(client, member, settings):
     assert "_auth_user_id" not in client.session
 
 
+def test_password_reset_lifts_the_lockout(client, member, settings):
+    """The lockout page says to reset the password: once reset by the emailed link, the new
+    password signs in at once, not after the cool-off."""
+    settings.ACCOUNT_RATE_LIMITS = False
+    settings.AXES_FAILURE_LIMIT = 5
+    for _ in range(5):
+        sign_in(client, "Sam@example.org", "wrong")
+    assert sign_in(client, "sam@example.org", PASSWORD).status_code == 429
+
+    client.post("/accounts/password/reset/", {"email": "sam@example.org"})
+    response = client.get(link_in(last_mail_to("sam@example.org").body))
+    response = client.post(
+        response["Location"], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+
+    response = sign_in(client, "sam@example.org", NEW_PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
 def test_lockout_holds_without_allauths_own_limits(client, member, settings):
     """django-axes alone refuses the locked-out pair (allauth's limits are another layer)."""
     settings.ACCOUNT_RATE_LIMITS = False
