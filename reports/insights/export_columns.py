@@ -70,4 +70,8 @@ FIELDS: tuple[Field, ...] = (
     Field("source", "source", "string", "How it arrived: web, api, staff, adoption, generated."),
 )
 COLUMNS = [f.name for f in FIELDS]
+# Texts from a fixed list the system sets, which never start a spreadsheet formula: the
+# writers leave them as they are (spreadsheets.py; checking them cost a CSV export time).
+FIXED_TEXTS = {"status", "state", "source"}
+TYPED_TEXTS = [f.name for f in FIELDS if f.kind == "string" and f.name not in FIXED_TEXTS]
 HEADER = (",".join(COLUMNS) + "\n").encode()  # no name needs quoting

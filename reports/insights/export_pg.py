@@ -32,7 +32,7 @@ from django.db.models import Case, CharField, F, Func, QuerySet, TextField, Valu
 from django.db.models.functions import Cast, NullIf
 
 from civic311.spreadsheets import inert_sql
-from reports.insights.export_columns import FIELDS, HEADER, REDACTED, Field
+from reports.insights.export_columns import FIELDS, HEADER, REDACTED, TYPED_TEXTS, Field
 from reports.models import ServiceRequest
 
 PIECE = 1 << 16  # bytes per piece of the response, about
@@ -74,8 +74,10 @@ def _rows_sql(queryset: QuerySet[ServiceRequest], for_json: bool) -> tuple[str, 
         elif f.kind == "number" and for_json:
             value = Cast(value, TextField())
         elif f.kind == "string" and not for_json:
-            # A text a spreadsheet would run as a formula gets its apostrophe (spreadsheets.py).
-            value = inert_sql(NullIf(value, Value(""), output_field=TextField()))
+            if f.name in TYPED_TEXTS:
+                # A text a spreadsheet would run as a formula gets its apostrophe.
+                value = inert_sql(value)
+            value = NullIf(value, Value(""), output_field=TextField())
         columns[f"c{i:02d}"] = value
     # Annotations only, in this order, so that the SQL's columns are in this order too.
     selected = (

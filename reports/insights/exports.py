@@ -40,7 +40,7 @@ from civic311.spreadsheets import FORMULA_STARTS, inert
 from departments.models import Boundary
 from reports.api.filters import ServiceRequestFilter
 from reports.insights import export_pg
-from reports.insights.export_columns import COLUMNS, FIELDS, HEADER, REDACTED
+from reports.insights.export_columns import COLUMNS, FIELDS, HEADER, REDACTED, TYPED_TEXTS
 from reports.insights.filters import area_condition
 from reports.models import ServiceRequest
 
@@ -51,7 +51,7 @@ _SOURCES = [f.source for f in FIELDS]
 _DESCRIPTION = COLUMNS.index("description")
 _DATETIMES = [i for i, f in enumerate(FIELDS) if f.kind == "datetime"]
 _LAT, _LONG = COLUMNS.index("lat"), COLUMNS.index("long")
-_TEXTS = [i for i, f in enumerate(FIELDS) if f.kind == "string"]
+_TEXTS = [COLUMNS.index(name) for name in TYPED_TEXTS]
 FORMULA_FIRST = "".join(FORMULA_STARTS)
 
 
