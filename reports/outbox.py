@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,6 +108,17 @@ def _insert_unless_taken(message: OutboxMessage) -> bool:
     return True
 
 
+# How a kind of message that shows public reports is written again from what is public
+# when it is sent (see outbox_send): it updates the message's subject and texts in place and
+# says whether anything is left to send. Registered by the app that writes that kind.
+Rewrite = Callable[[OutboxMessage], bool]
+_rewrites: dict[str, Rewrite] = {}
+
+
+def register_rewrite(kind: str, rewrite: Rewrite) -> None:
+    _rewrites[kind] = rewrite
+
+
 def outbox_add(
     *,
     to: str,
@@ -117,6 +129,7 @@ def outbox_add(
     dedupe_key: str = "",
     kind: str = "",
     unsubscribe_url: str = "",
+    reports: list[int] | None = None,
 ) -> OutboxMessage | None:
     """Record one email to one address; the worker sends it after the transaction commits.
 
@@ -127,30 +140,28 @@ def outbox_add(
     (a reminder, a digest) is never added twice, even by two workers at once.
 
     `unsubscribe_url` (absolute) adds the one-click unsubscribe headers
-    (`unsubscribe_headers`) and is passed to the templates as `unsubscribe_url`."""
+    (`unsubscribe_headers`) and is passed to the templates as `unsubscribe_url`.
+
+    `reports`: the ids of the public reports the message shows someone outside the city;
+    its kind's rewrite (register_rewrite) writes it again from them when it is sent."""
     to = to.strip()
     validate_email(to)
-    context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
     if unsubscribe_url:
-        context["unsubscribe_url"] = unsubscribe_url
         headers = {**(headers or {}), **unsubscribe_headers(unsubscribe_url)}
-    body = render_to_string(f"{template}.txt", context)
-    html: str
-    try:
-        html = render_to_string(f"{template}.html", context)
-    except TemplateDoesNotExist:
-        html = ""
+    subject, body, html = outbox_render(
+        subject=subject, template=template, context=context, unsubscribe_url=unsubscribe_url
+    )
     clean_headers = {_one_line(name): _one_line(value) for name, value in (headers or {}).items()}
-    subject = _one_line(f"[{settings.CITY_NAME} 311] {subject}")
     message = OutboxMessage(
         to=to,
-        subject=subject[:255],
+        subject=subject,
         body=body,
         html=html,
         headers=clean_headers,
         kind=kind[:40],
         dedupe_key=dedupe_key,
         next_attempt_at=timezone.now(),
+        reports=reports or [],
     )
     if dedupe_key:
         if not _insert_unless_taken(message):
@@ -159,6 +170,23 @@ def outbox_add(
         message.save(force_insert=True)
     queue_after_commit(DELIVER_TASK, message.pk)
     return message
+
+
+def outbox_render(
+    *, subject: str, template: str, context: dict[str, Any], unsubscribe_url: str = ""
+) -> tuple[str, str, str]:
+    """A message's subject (with the city's prefix, on one line), text and HTML (empty
+    without `<template>.html`), as outbox_add writes them."""
+    context = {"CITY_NAME": settings.CITY_NAME, "SITE_URL": settings.SITE_URL, **context}
+    if unsubscribe_url:
+        context["unsubscribe_url"] = unsubscribe_url
+    body = render_to_string(f"{template}.txt", context)
+    html: str
+    try:
+        html = render_to_string(f"{template}.html", context)
+    except TemplateDoesNotExist:
+        html = ""
+    return _one_line(f"[{settings.CITY_NAME} 311] {subject}")[:255], body, html
 
 
 def _email(message: OutboxMessage) -> EmailMultiAlternatives:
@@ -172,8 +200,10 @@ def _email(message: OutboxMessage) -> EmailMultiAlternatives:
 
 def outbox_send(*, message_id: int) -> str:
     """Send one message if it is still pending and due. Returns what happened: "sent",
-    "retry" (the attempt failed, tried again later), "failed" (attempts spent) or "skipped"
-    (already sent or failed, not due yet, or another worker is sending it right now)."""
+    "retry" (the attempt failed, tried again later), "failed" (attempts spent), "dropped"
+    (every report it showed was hidden since) or "skipped" (already sent or failed, not due
+    yet, or another worker is sending it right now). A message that shows public reports is
+    written again first, from what is public now."""
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -184,6 +214,12 @@ def outbox_send(*, message_id: int) -> str:
         if message is None:
             return "skipped"
         now = timezone.now()
+        rewrite = _rewrites.get(message.kind)
+        if rewrite is not None and message.reports and not rewrite(message):
+            # Every report it showed was hidden since it was queued (a retry can wait hours).
+            message.state = OutboxMessage.State.DROPPED
+            message.save(update_fields=["state"])
+            return "dropped"
         message.attempts += 1
         try:
             _email(message).send()

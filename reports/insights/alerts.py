@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,10 +23,11 @@ from civic311.geo import bbox_around, distance_metres
 from departments.models import Boundary
 from reports.insights.filters import area_condition, city_zone
 from reports.insights.models import AreaAlert
-from reports.models import Service, ServiceRequest
-from reports.outbox import outbox_add
+from reports.models import OutboxMessage, Service, ServiceRequest
+from reports.outbox import outbox_add, outbox_render
 
 DIGEST_LIMIT = 50  # reports listed in one email; the rest are counted
+KIND, TEMPLATE = "alert", "insights/emails/alert_reports"
 # A report is stamped before its transaction commits: look this far behind "now" so that a
 # report still committing during a run is picked up by the next one, not skipped.
 GRACE = timedelta(minutes=1)
@@ -165,23 +167,52 @@ def alerts_send_daily(*, now: datetime | None = None) -> int:
 
 def _send(alert: AreaAlert, reports: Iterable[ServiceRequest], key: str, until: datetime) -> int:
     reports = list(reports)
+    subject, context = _content(alert, reports)
+    message = outbox_add(
+        to=alert.email,
+        subject=subject,
+        template=TEMPLATE,
+        context={**context, "until": until},
+        unsubscribe_url=_absolute("insights:alert-unsubscribe", alert),
+        kind=KIND,
+        dedupe_key=key,
+        reports=[report.pk for report in reports],
+    )
+    return 1 if message is not None else 0
+
+
+def _content(alert: AreaAlert, reports: list[ServiceRequest]) -> tuple[str, dict[str, Any]]:
+    """An alert email's subject and its template's context for these reports."""
     subject = (
         f"New report: {reports[0].service.name} #{reports[0].pk}"
         if alert.frequency == AreaAlert.Frequency.IMMEDIATE
         else f"{len(reports)} new report{'s' if len(reports) != 1 else ''}: {alert.describe()}"
     )
-    message = outbox_add(
-        to=alert.email,
-        subject=subject,
-        template="insights/emails/alert_reports",
-        context={
-            "alert": alert,
-            "reports": reports[:DIGEST_LIMIT],
-            "more": max(0, len(reports) - DIGEST_LIMIT),
-            "until": until,
-        },
-        unsubscribe_url=_absolute("insights:alert-unsubscribe", alert),
-        kind="alert",
-        dedupe_key=key,
+    context = {
+        "alert": alert,
+        "reports": reports[:DIGEST_LIMIT],
+        "more": max(0, len(reports) - DIGEST_LIMIT),
+    }
+    return subject, context
+
+
+def alert_message_rewrite(message: OutboxMessage) -> bool:
+    """Write an alert email again, when it is sent, from those of its reports that are
+    still public, with their public text: a report hidden (or a description redacted) after
+    the email was queued, which a worker outage or a retry may leave pending for hours, is
+    not mailed. False when none is left (the email is dropped) or the alert is gone."""
+    alert_id = message.dedupe_key.split(":")[1]
+    alert = AreaAlert.objects.filter(pk=alert_id, cancelled__isnull=True).first()
+    public = ServiceRequest.objects.public().select_related("service").in_bulk(message.reports)
+    reports = [public[pk] for pk in message.reports if pk in public]
+    if alert is None or not reports:
+        return False
+    subject, context = _content(alert, reports)
+    unsubscribe = _absolute("insights:alert-unsubscribe", alert)
+    rewritten = outbox_render(
+        subject=subject, template=TEMPLATE, context=context, unsubscribe_url=unsubscribe
     )
-    return 1 if message is not None else 0
+    message.subject, message.body, message.html = rewritten
+    message.reports = [report.pk for report in reports]
+    message.save(update_fields=["subject", "body", "html", "reports"])
+    return True

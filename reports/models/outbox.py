@@ -18,6 +18,8 @@ class OutboxMessage(models.Model):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not sent: every report it showed was hidden before it went (reports/outbox.py).
+        DROPPED = "dropped", "Dropped"
 
     to = models.EmailField()
     subject = models.CharField(max_length=255)
@@ -36,6 +38,10 @@ class OutboxMessage(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField(help_text="When a pending message is due (again).")
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The public reports the message shows to someone outside the city (an area alert), by
+    # id: written again from what is public when it is sent, so that a report hidden or
+    # redacted in between is not mailed.
+    reports = models.JSONField(default=list, blank=True)
 
     objects = OutboxMessageQuerySet.as_manager()
 
@@ -49,7 +55,7 @@ class OutboxMessage(models.Model):
                 name="outbox_dedupe_key_unique",
             ),
             models.CheckConstraint(
-                condition=models.Q(state__in=["pending", "sent", "failed"]),
+                condition=models.Q(state__in=["pending", "sent", "failed", "dropped"]),
                 name="outbox_state_valid",
             ),
         ]

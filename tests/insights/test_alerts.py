@@ -15,7 +15,15 @@ from civic311.geo import EARTH_RADIUS
 from reports.insights import alerts
 from reports.insights.models import AreaAlert
 from reports.models import OutboxMessage, ServiceRequest
-from tests.factories import BoundaryFactory, ServiceFactory, ServiceRequestFactory, square
+from reports.outbox import outbox_send
+from reports.services import triage
+from tests.factories import (
+    BoundaryFactory,
+    ServiceFactory,
+    ServiceRequestFactory,
+    UserFactory,
+    square,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +173,59 @@ def test_digest_is_sent_through_the_outbox(oakwood, django_capture_on_commit_cal
         alerts.alerts_send_daily(now=timezone.now() + timedelta(hours=2))
     # Tasks run in-process in tests: after the commit the outbox worker has sent it.
     assert [m.to for m in mail.outbox] == [["n@example.org"]]
+
+
+def test_a_report_hidden_before_its_email_goes_is_not_mailed(oakwood) -> None:
+    """The email is written when queued; the worker may send it hours later (an outage, a
+    retry). Whatever a moderator hid or redacted meanwhile is left out when it goes, and an
+    email with nothing left is dropped."""
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    now = timezone.now()
+    AreaAlert.objects.update(
+        confirmed=now - timedelta(hours=3), sent_until=now - timedelta(hours=3)
+    )
+    kept, hidden, redacted = (
+        ServiceRequestFactory(
+            area=oakwood, description=text, requested_datetime=now - timedelta(minutes=minutes)
+        )
+        for minutes, text in ((90, "Kept pothole"), (80, "Neighbour's name"), (70, "Call 555-0100"))
+    )
+    assert alerts.alerts_send_daily(now=timezone.now() + timedelta(minutes=5)) == 1
+    message = OutboxMessage.objects.get(kind="alert")
+    assert "Neighbour's name" in message.body and "555-0100" in message.body
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    triage.report_moderate(
+        report=hidden, author=staff, hidden=True, description_redacted=False, reason="Names"
+    )
+    triage.report_moderate(
+        report=redacted, author=staff, hidden=False, description_redacted=True, reason="Phone"
+    )
+    mail.outbox.clear()
+
+    assert outbox_send(message_id=message.pk) == "sent"
+
+    [sent] = mail.outbox
+    assert "Kept pothole" in sent.body and f"/reports/{kept.pk}/" in sent.body
+    assert f"/reports/{hidden.pk}/" not in sent.body and "Neighbour's name" not in sent.body
+    assert f"/reports/{redacted.pk}/" in sent.body and "555-0100" not in sent.body
+    assert sent.subject.endswith("2 new reports: all reports in Oakwood")
+    message.refresh_from_db()
+    assert message.reports == [kept.pk, redacted.pk] and "555-0100" not in message.body
+
+
+def test_an_alert_email_whose_reports_were_all_hidden_is_dropped(oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="immediate", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    report = ServiceRequestFactory(area=oakwood, requested_datetime=timezone.now())
+    ServiceRequest.objects.update(published_at=timezone.now())
+    assert alerts.alerts_send_immediate(now=timezone.now() + timedelta(minutes=5)) == 1
+    ServiceRequest.objects.filter(pk=report.pk).update(hidden=True)
+    mail.outbox.clear()
+    message = OutboxMessage.objects.get(kind="alert")
+    assert outbox_send(message_id=message.pk) == "dropped"
+    assert mail.outbox == []
+    assert OutboxMessage.objects.get(pk=message.pk).state == OutboxMessage.State.DROPPED
 
 
 def test_one_click_unsubscribe_without_csrf_token(oakwood) -> None:
