@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
-from departments.services import geojson_single_area, staff_access_sync
+from departments.services import MISSING_GROUP, geojson_single_area, staff_access_sync
 
 BOUNDARY_MAP_LIMIT = 300
 
@@ -81,6 +81,12 @@ class BoundaryAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _sync(request: HttpRequest, user_ids: set[int]) -> None:
+    """staff_access_sync, and the admin told when the staff group is missing."""
+    if not staff_access_sync(user_ids):
+        messages.error(request, MISSING_GROUP)
+
+
 class StaffMembershipInline(admin.TabularInline):
     model = StaffMembership
     extra = 1
@@ -104,7 +110,22 @@ class DepartmentAdmin(admin.ModelAdmin):
         before = set(department.memberships.values_list("user_id", flat=True))
         super().save_related(request, form, formsets, change)
         after = set(department.memberships.values_list("user_id", flat=True))
-        staff_access_sync(before | after)
+        _sync(request, before | after)
+
+    # Deleting a department deletes its memberships: their staff lose the access with them.
+    def delete_model(self, request: HttpRequest, obj: Department) -> None:
+        users = set(obj.memberships.values_list("user_id", flat=True))
+        super().delete_model(request, obj)
+        _sync(request, users)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Department]) -> None:
+        users = set(
+            StaffMembership.objects.filter(department__in=queryset).values_list(
+                "user_id", flat=True
+            )
+        )
+        super().delete_queryset(request, queryset)
+        _sync(request, users)
 
     @admin.display(description="staff", ordering="members")
     def member_count(self, obj: Department) -> int:
@@ -170,13 +191,13 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     ) -> None:
         before = form.initial.get("user") if change else None
         super().save_model(request, obj, form, change)
-        staff_access_sync({obj.user_id} | ({before} if before else set()))
+        _sync(request, {obj.user_id} | ({before} if before else set()))
 
     def delete_model(self, request: HttpRequest, obj: StaffMembership) -> None:
         super().delete_model(request, obj)
-        staff_access_sync({obj.user_id})
+        _sync(request, {obj.user_id})
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StaffMembership]) -> None:
         users = set(queryset.values_list("user_id", flat=True))
         super().delete_queryset(request, queryset)
-        staff_access_sync(users)
+        _sync(request, users)

@@ -132,19 +132,30 @@ def _same_geometry(stored: dict[str, Any], new: dict[str, Any]) -> bool:
         return False
 
 
-def staff_access_sync(user_ids: Iterable[int]) -> None:
+def staff_access_sync(user_ids: Iterable[int]) -> bool:
     """Give these users the admin access their department memberships call for: a member
     of a department is staff and in the "Department staff" group (the models' view and
     change rights); a user whose last membership went leaves the group (a superuser keeps
     everything). Why: the membership alone let nobody in, and the admin said only that the
-    password was wrong; a city following "add each to a department" had staff locked out."""
+    password was wrong; a city following "add each to a department" had staff locked out.
+    False when the group is missing (its members are made staff all the same)."""
     ids = set(user_ids)
     if not ids:
-        return
-    group = Group.objects.get(name=STAFF_GROUP_NAME)  # made by a departments migration
+        return True
+    # Made by a departments migration with its rights; a superuser may rename or delete it.
+    group = Group.objects.filter(name=STAFF_GROUP_NAME).first()
     members = set(StaffMembership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
     User = get_user_model()
     with transaction.atomic():
         User.objects.filter(pk__in=members, is_staff=False).update(is_staff=True)
+        if group is None:
+            return False
         group.user_set.add(*members)
         group.user_set.remove(*(ids - members))
+    return True
+
+
+MISSING_GROUP = (
+    f'The "{STAFF_GROUP_NAME}" group is missing (renamed or deleted), so department staff '
+    "can't open the queue: give a group that name again, with its view and change rights."
+)

@@ -76,3 +76,42 @@ def test_staff_added_on_the_departments_page_get_access(client, superuser):
     person.refresh_from_db()
     assert person.is_staff and in_group(person)
     assert Group.objects.get(name=STAFF_GROUP_NAME).user_set.count() == 1
+
+
+def test_deleting_a_department_takes_its_staffs_access_away(client, superuser):
+    water = DepartmentFactory(name="Water")
+    person = UserFactory(username="water-only")
+    client.force_login(superuser)
+    client.post(
+        reverse("admin:departments_staffmembership_add"),
+        {"user": person.pk, "department": water.pk, "role": "agent"},
+    )
+    assert in_group(person)
+
+    response = client.post(
+        reverse("admin:departments_department_delete", args=[water.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302 and not StaffMembership.objects.exists()
+    assert not in_group(person)
+    client.force_login(person)
+    assert client.get(QUEUE).status_code == 403
+
+
+def test_a_missing_staff_group_is_said_not_a_500(client, superuser):
+    Group.objects.filter(name=STAFF_GROUP_NAME).update(name="Riverton staff")
+    water = DepartmentFactory(name="Water")
+    person = UserFactory(username="newhire")
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:departments_staffmembership_add"),
+        {"user": person.pk, "department": water.pk, "role": "agent"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "group is missing (renamed or deleted)" in response.content.decode()
+    assert StaffMembership.objects.filter(user=person).exists()
+    person.refresh_from_db()
+    assert person.is_staff
