@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,13 +63,25 @@ class Dataset:
 
 def last_change() -> datetime | None:
     """When the published data last changed: the latest change to a report past its
-    preview window, hidden ones included. Why: hiding a report takes its row out of the
-    data, and a portal that harvests again when `modified` moves must see that move; the
-    public reports' own latest change stays where it was. One indexed single-row read."""
+    preview window, hidden ones included, or the latest deletion of a report (superusers
+    delete in the admin, whose history records it). Why: hiding or deleting a report takes
+    its row out of the data, and a portal that harvests again when `modified` moves must
+    see that move; the public reports' own latest change stays where it was, or goes back.
+    Two indexed single-row reads."""
     published = ServiceRequest.objects.filter(published_at__lte=timezone.now())
-    return (
+    changed = (
         published.order_by("-updated_datetime").values_list("updated_datetime", flat=True).first()
     )
+    deleted = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(ServiceRequest),
+            action_flag=DELETION,
+        )
+        .order_by("-action_time")
+        .values_list("action_time", flat=True)
+        .first()
+    )
+    return max((moment for moment in (changed, deleted) if moment is not None), default=None)
 
 
 def _span() -> tuple[datetime | None, datetime | None, datetime | None]:

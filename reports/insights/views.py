@@ -42,7 +42,7 @@ from reports.views import MapMixin
 
 def table_csv_rows(table: queries.Table) -> Iterator[str]:
     writer = csv.writer(Echo())
-    yield writer.writerow(table.columns)
+    yield writer.writerow([inert(column) for column in table.columns])
     for row in table.rows:
         yield writer.writerow(["" if value is None else inert(value) for value in row])
 

@@ -370,3 +370,17 @@ def test_an_export_of_a_service_code_naming_nothing_is_empty(client, fmt: str) -
         assert len(text.strip().splitlines()) == 1  # the header alone
     else:
         assert json.loads(text)["features"] == []
+
+
+def test_last_change_moves_when_a_report_is_deleted(client) -> None:
+    """Deleting the latest-changed report takes its row out: modified must not go back."""
+    older = ServiceRequestFactory(updated_datetime=timezone.now() - timedelta(days=3))
+    newer = ServiceRequestFactory(updated_datetime=timezone.now() - timedelta(days=1))
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    url = f"/admin/reports/servicerequest/{newer.pk}/delete/"
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    client.logout()
+    modified = client.get("/data.json").json()["dataset"][0]["modified"]
+    assert modified > catalogue._iso(older.updated_datetime)
+    assert modified >= catalogue._iso(timezone.now() - timedelta(minutes=1))

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from departments.models import Department
+from reports.models import Service
 from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
     BoundaryFactory,
@@ -188,3 +189,12 @@ def test_figure_csv_keeps_a_formula_from_running(client, city) -> None:
     response = client.get("/insights/backlog.csv?department=health")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row[0] for row in rows[1:]] == ['\'=HYPERLINK("http://x.example")']
+
+
+def test_figure_csv_header_keeps_a_category_formula_from_running(client, city) -> None:
+    """The weekly figure's columns are category names: a header cell is a cell too."""
+    make_reports(city, 2)
+    Service.objects.update(name='=HYPERLINK("http://x.example")')
+    response = client.get("/insights/weekly-by-category.csv")
+    header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert header[1:] and all(cell.startswith("'=HYPERLINK") for cell in header[1:])
