@@ -22,6 +22,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import quote_etag
 
 View = Callable[..., HttpResponseBase]
+# How long a shared cache or a browser may keep a public page (and a feed) as it is.
+PAGE_CACHE_SECONDS = 60
 
 
 def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:

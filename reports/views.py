@@ -34,7 +34,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django.views.generic.edit import FormMixin
 
 from civic311.geo import in_city_bounds
-from civic311.http_cache import public_page
+from civic311.http_cache import PAGE_CACHE_SECONDS, public_page
 from civic311.input import FormInputProblemMixin
 from civic311.maps import marker_url_pattern
 from civic311.numbers import parse_number
@@ -68,7 +68,6 @@ from reports.services.support import report_support
 from reports.tokens import preview_url
 
 HOME_MAP_LIMIT = 300
-PAGE_CACHE_SECONDS = 60
 CITY_COUNTS_KEY = "city-counts"
 CITY_COUNTS_SECONDS = 60
 HOME_LATEST = 8

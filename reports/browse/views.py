@@ -17,7 +17,7 @@ from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
 from civic311.geo import metres_between
-from civic311.http_cache import public_page
+from civic311.http_cache import PAGE_CACHE_SECONDS, public_page
 from departments.models import Boundary
 from departments.querysets import area_ids_within, area_slug, neighbourhood_by_slug, neighbourhoods
 from reports.browse.clusters import generation, map_answer
@@ -28,7 +28,6 @@ from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
 from reports.views import MapMixin
 
-PAGE_CACHE_SECONDS = 60
 # Counts for the neighbourhood pages: cheap to keep, a full scan of an area to recompute.
 COUNTS_CACHE_SECONDS = 60
 AREA_LATEST = 10

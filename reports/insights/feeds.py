@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from departments.models import Boundary
 from reports.api.renderers import xml_characters
@@ -62,10 +63,21 @@ def _reports() -> QuerySet[ServiceRequest]:
     )
 
 
-class ReportsFeed(Feed):
-    """New reports in the whole city."""
+class CityFeed(Feed):
+    """The city's feeds: Atom, written by the city (Atom asks every feed for an author),
+    with citizens' and staff's text as text. Django's Atom writer marks a summary as HTML,
+    which a reader renders: the text goes in escaped, so that a description holding
+    `<a href=…>` or `<img src=…>` shows as typed rather than as a link or a tracking image
+    in everyone's reader."""
 
     feed_type = CleanAtom1Feed
+
+    def author_name(self, obj: object = None) -> str:
+        return f"{settings.CITY_NAME} 311"
+
+
+class ReportsFeed(CityFeed):
+    """New reports in the whole city."""
 
     def title(self, obj: object = None) -> str:
         return f"New reports to {settings.CITY_NAME} 311"
@@ -84,7 +96,7 @@ class ReportsFeed(Feed):
 
     def item_description(self, item: ServiceRequest) -> str:
         where = f" — {item.address}" if item.address else ""
-        return f"{item.public_description}{where} ({item.get_state_display()})"
+        return escape(f"{item.public_description}{where} ({item.get_state_display()})")
 
     def item_link(self, item: ServiceRequest) -> str:
         return item.get_absolute_url()
@@ -127,10 +139,8 @@ class AreaFeed(ReportsFeed):
         return _reports().filter(area_condition(obj))[:ITEMS]
 
 
-class ReportUpdatesFeed(Feed):
+class ReportUpdatesFeed(CityFeed):
     """One report's public timeline, newest first."""
-
-    feed_type = CleanAtom1Feed
 
     def get_object(self, request: HttpRequest, pk: int) -> ServiceRequest:
         return get_object_or_404(
@@ -155,7 +165,10 @@ class ReportUpdatesFeed(Feed):
         return title
 
     def item_description(self, item: RequestUpdate) -> str:
-        return item.text
+        return escape(item.text)
+
+    def item_updateddate(self, item: RequestUpdate) -> datetime:
+        return item.created  # an update is not edited: Atom asks each entry for its time
 
     def item_link(self, item: RequestUpdate) -> str:
         return reverse("reports:detail", args=[item.request_id]) + f"#update-{item.pk}"

@@ -1,6 +1,10 @@
 from django.urls import path, re_path
 
+from civic311.http_cache import PAGE_CACHE_SECONDS, public_page
 from reports.insights import feeds, views
+
+# Feeds are public pages: kept a minute, revalidated by ETag (a reader polling gets a 304).
+cached = public_page(PAGE_CACHE_SECONDS)
 
 app_name = "insights"
 
@@ -9,14 +13,14 @@ urlpatterns = [
     path("insights/<slug:slug>.csv", views.figure_csv, name="figure-csv"),
     path("insights/map/", views.HotspotMapView.as_view(), name="map"),
     path("insights/map/reports/", views.HotspotReportsView.as_view(), name="map-reports"),
-    path("insights/feeds/reports/", feeds.ReportsFeed(), name="feed-reports"),
+    path("insights/feeds/reports/", cached(feeds.ReportsFeed()), name="feed-reports"),
     path(
         "insights/feeds/category/<slug:service_code>/",
-        feeds.CategoryFeed(),
+        cached(feeds.CategoryFeed()),
         name="feed-category",
     ),
-    path("insights/feeds/area/<int:pk>/", feeds.AreaFeed(), name="feed-area"),
-    path("insights/feeds/report/<int:pk>/", feeds.ReportUpdatesFeed(), name="feed-report"),
+    path("insights/feeds/area/<int:pk>/", cached(feeds.AreaFeed()), name="feed-area"),
+    path("insights/feeds/report/<int:pk>/", cached(feeds.ReportUpdatesFeed()), name="feed-report"),
     path("insights/alerts/new/", views.AlertCreateView.as_view(), name="alert-new"),
     path(
         "insights/alerts/<uuid:token>/confirm/",

@@ -103,3 +103,38 @@ def test_feed_query_count_is_constant(client, django_assert_max_num_queries) -> 
     ServiceRequestFactory.create_batch(20)
     with django_assert_max_num_queries(2):
         client.get("/insights/feeds/reports/")
+
+
+def test_a_citizens_markup_reaches_a_reader_as_text(client) -> None:
+    """Atom's summary is marked as HTML: a reader decodes it once and renders the result.
+    A description's tags must come out as the characters typed, not a link or an image."""
+    text = 'See <a href="http://evil.example/">photo</a> <img src="http://t.example/p.gif"> & more'
+    report = ServiceRequestFactory(description=text, address="")
+    RequestUpdateFactory(request=report, text="<b>Crew</b> booked")
+    for url in ("/insights/feeds/reports/", f"/insights/feeds/report/{report.pk}/"):
+        entry = entries(client.get(url))[0]
+        summary = entry.find(f"{ATOM}summary")
+        assert summary.get("type") == "html"
+        # What a reader renders as HTML: the tags come escaped, so no element is made.
+        assert "<" not in summary.text and "&lt;" in summary.text
+
+
+def test_feeds_are_valid_atom_with_an_author_and_each_entrys_update(client) -> None:
+    report = ServiceRequestFactory()
+    RequestUpdateFactory(request=report, text="Crew booked for Tuesday.")
+    for url in ("/insights/feeds/reports/", f"/insights/feeds/report/{report.pk}/"):
+        feed = ElementTree.fromstring(client.get(url).content)
+        assert feed.findtext(f"{ATOM}author/{ATOM}name").endswith(" 311")
+        for entry in feed.findall(f"{ATOM}entry"):
+            assert len(entry.findall(f"{ATOM}updated")) == 1  # RFC 4287 4.1.2
+
+
+def test_feeds_are_cached_a_minute_and_revalidated_by_etag(client) -> None:
+    report = ServiceRequestFactory()
+    first = client.get("/insights/feeds/reports/")
+    assert "public" in first["Cache-Control"] and "max-age=60" in first["Cache-Control"]
+    again = client.get("/insights/feeds/reports/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    ServiceRequestFactory._meta.model.objects.filter(pk=report.pk).update(hidden=True)
+    changed = client.get("/insights/feeds/reports/", headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200 and not entries(changed)
