@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 
 class AreaAlert(models.Model):
@@ -74,3 +76,21 @@ class AreaAlert(models.Model):
         if self.area is not None:
             return f"{what} in {self.area.name}"
         return f"{what} within {self.radius_m} m of {self.lat:.5f}, {self.long:.5f}"
+
+    def reports_url(self) -> str:
+        """The public page that lists the alert's own reports (its area or circle, its
+        category), newest first for an area, nearest first for a circle; "" for a circle the
+        public list cannot draw (a radius it does not offer)."""
+        from reports.browse.forms import RADIUS_CHOICES
+
+        if self.area_id is not None:
+            query = {"area": str(self.area_id)}
+            if self.service is not None:
+                query["service"] = self.service.service_code
+            return f"{reverse('insights:map-reports')}?{urlencode(query)}"
+        if str(self.radius_m) not in dict(RADIUS_CHOICES):
+            return ""
+        query = {"lat": str(self.lat), "long": str(self.long), "radius": str(self.radius_m)}
+        if self.service_id is not None:
+            query["service"] = str(self.service_id)
+        return f"{reverse('reports:list')}?{urlencode(query)}"

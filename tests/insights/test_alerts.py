@@ -277,3 +277,93 @@ def test_alert_form_preselects_the_area_from_the_link(client, oakwood) -> None:
     assert response.status_code == 200
     assert f'<option value="{oakwood.pk}" selected>Oakwood' in response.content.decode()
     assert 'id="alert-map"' in response.content.decode()
+
+
+def more_url_from(message: OutboxMessage) -> str:
+    line = next(x for x in message.body.splitlines() if x.startswith("…and "))
+    return line.split(": ", 1)[1].split("127.0.0.1:8000")[-1].split("testserver")[-1]
+
+
+def test_digest_more_link_lists_the_alerts_own_reports(client, oakwood, monkeypatch) -> None:
+    """ "…and N more" leads to the alert's area and category, not to the whole city."""
+    monkeypatch.setattr(alerts, "DIGEST_LIMIT", 2)
+    syringe = ServiceFactory(name="Found syringe")
+    alert = alerts.alert_create(
+        email="n@example.org", frequency="daily", area=oakwood, service=syringe
+    )
+    alerts.alert_confirm(alert=alert)
+    # Confirmed an hour ago: the reports are public by the time the link is followed.
+    now = timezone.now() - timedelta(hours=1)
+    AreaAlert.objects.update(confirmed=now, sent_until=now)
+    ours = [
+        ServiceRequestFactory(
+            area=oakwood,
+            service=syringe,
+            lat=35.79,
+            long=-78.64,
+            requested_datetime=now + timedelta(minutes=m),
+        )  # fmt: skip
+        for m in (10, 20, 30)
+    ]
+    elsewhere = ServiceRequestFactory(service=syringe, requested_datetime=now)
+    other_category = ServiceRequestFactory(
+        area=oakwood, lat=35.79, long=-78.64, requested_datetime=now
+    )
+    assert alerts.alerts_send_daily(now=now + timedelta(minutes=45)) == 1
+    message = OutboxMessage.objects.get(kind="alert")
+    url = more_url_from(message)
+    assert url.startswith("/insights/map/reports/?")
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Reports in Oakwood" in page
+    assert {r.pk for r in response.context["reports"]} == {r.pk for r in ours}
+    assert f"/reports/{elsewhere.pk}/" not in page
+    assert f"/reports/{other_category.pk}/" not in page
+
+
+def test_circle_digest_more_link_lists_the_circles_reports(client, monkeypatch) -> None:
+    monkeypatch.setattr(alerts, "DIGEST_LIMIT", 1)
+    syringe = ServiceFactory(name="Found syringe")
+    alert = alerts.alert_create(
+        email="n@example.org", frequency="daily", lat=35.78, long=-78.64, radius_m=500,
+        service=syringe,
+    )  # fmt: skip
+    alerts.alert_confirm(alert=alert)
+    # Confirmed an hour ago: the reports are public by the time the link is followed.
+    now = timezone.now() - timedelta(hours=1)
+    AreaAlert.objects.update(confirmed=now, sent_until=now)
+    ours = [
+        ServiceRequestFactory(
+            service=syringe, lat=35.7810, long=-78.64, requested_datetime=now + timedelta(minutes=m)
+        )
+        for m in (10, 20)
+    ]
+    far = ServiceRequestFactory(service=syringe, lat=35.7860, long=-78.64, requested_datetime=now)
+    other_category = ServiceRequestFactory(lat=35.78, long=-78.64, requested_datetime=now)
+    assert alerts.alerts_send_daily(now=now + timedelta(minutes=45)) == 1
+    url = more_url_from(OutboxMessage.objects.get(kind="alert"))
+    assert url.startswith("/reports/?")
+    page = client.get(url).content.decode()
+    for report in ours:
+        assert f"/reports/{report.pk}/" in page
+    assert f"/reports/{far.pk}/" not in page
+    assert f"/reports/{other_category.pk}/" not in page
+
+
+def test_circle_digest_without_a_listable_radius_has_no_more_link(monkeypatch) -> None:
+    monkeypatch.setattr(alerts, "DIGEST_LIMIT", 1)
+    alert = alerts.alert_create(
+        email="n@example.org", frequency="daily", lat=35.78, long=-78.64, radius_m=300
+    )
+    alerts.alert_confirm(alert=alert)
+    # Confirmed an hour ago: the reports are public by the time the link is followed.
+    now = timezone.now() - timedelta(hours=1)
+    AreaAlert.objects.update(confirmed=now, sent_until=now)
+    for minutes in (10, 20):
+        ServiceRequestFactory(
+            lat=35.78, long=-78.64, requested_datetime=now + timedelta(minutes=minutes)
+        )
+    assert alerts.alerts_send_daily(now=now + timedelta(minutes=45)) == 1
+    body = OutboxMessage.objects.get(kind="alert").body
+    assert "…and 1 more." in body and "/insights/map/reports/" not in body
