@@ -383,7 +383,13 @@ class AlertTokenView(View):
 class AlertConfirmView(AlertTokenView):
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         alert = self.alert(token)
-        state = "confirmed" if alert.confirmed else "confirm"
+        # An old confirmation link, opened after unsubscribing, must not say the alert is on.
+        if alert.cancelled:
+            state = "cancelled"
+        elif alert.confirmed:
+            state = "confirmed"
+        else:
+            state = "confirm"
         return render(request, self.template_name, {"alert": alert, "state": state})
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:

@@ -367,3 +367,26 @@ def test_circle_digest_without_a_listable_radius_has_no_more_link(monkeypatch) -
     assert alerts.alerts_send_daily(now=now + timedelta(minutes=45)) == 1
     body = OutboxMessage.objects.get(kind="alert").body
     assert "…and 1 more." in body and "/insights/map/reports/" not in body
+
+
+def test_confirmation_link_after_unsubscribing_says_the_alert_is_off(client, oakwood) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    alerts.alert_cancel(alert=alert)
+    response = client.get(f"/insights/alerts/{alert.token}/confirm/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This alert is off" in page and "Your alert is on" not in page
+    assert "Confirm</button>" not in page
+    assert f'href="/insights/alerts/new/?area={oakwood.pk}"' in page
+    alert.refresh_from_db()
+    assert alert.cancelled is not None and not alert.is_active
+
+
+def test_confirmation_link_of_an_unconfirmed_cancelled_alert_offers_no_button(
+    client, oakwood
+) -> None:
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_cancel(alert=alert)
+    page = client.get(f"/insights/alerts/{alert.token}/confirm/").content.decode()
+    assert "This alert is off" in page and "Confirm</button>" not in page
