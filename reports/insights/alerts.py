@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -42,30 +42,59 @@ def alert_create(
     long: float | None = None,
     radius_m: int | None = None,
     service: Service | None = None,
+    now: datetime | None = None,
 ) -> AreaAlert:
-    """Record an alert and ask its address to confirm (nothing else is sent before)."""
-    alert = AreaAlert(
-        email=email.strip().lower(),
-        frequency=frequency,
-        area=area,
-        lat=lat,
-        long=long,
-        radius_m=radius_m,
-        service=service,
-    )
+    """Record an alert and ask its address to confirm (nothing else is sent before).
+
+    Idempotent: signing up again with the same settings (address, place, category,
+    frequency) leaves one alert, so each report is emailed once, and the form can answer the
+    same either way without revealing what a stranger's address is subscribed to. An alert
+    still unconfirmed gets its link again, at most once a day, so the form can't be used to
+    flood someone's inbox; one already confirmed gets no email. A cancelled alert stays
+    cancelled: signing up again makes a new one, which confirms afresh."""
+    same = {
+        "email": email.strip().lower(),
+        "frequency": frequency,
+        "area": area,
+        "lat": lat,
+        "long": long,
+        "radius_m": radius_m,
+        "service": service,
+    }
+    alert = AreaAlert(**same)
     if (area is None) == (lat is None or long is None or radius_m is None):
         raise ValidationError("Choose a neighbourhood or a circle on the map, not both.")
-    alert.full_clean()
+    # The one-alert-per-setting constraint is the lookup below, not an error for the form.
+    alert.full_clean(validate_constraints=False)
+    now = now or timezone.now()
     with transaction.atomic():
-        alert.save()
-        outbox_add(
-            to=alert.email,
-            subject="Confirm your alert",
-            template="insights/emails/alert_confirm",
-            context={"alert": alert, "confirm_url": _absolute("insights:alert-confirm", alert)},
-            kind="alert-confirm",
-            dedupe_key=f"alert:{alert.pk}:confirm",
+        existing = (
+            AreaAlert.objects.select_for_update()
+            .filter(cancelled__isnull=True, **same)
+            .order_by("pk")
+            .first()
         )
+        if existing is not None:
+            alert = existing
+        else:
+            try:
+                with transaction.atomic():
+                    alert.save()
+            except IntegrityError:
+                # The same sign-up sent twice at once: the one that got in first stands.
+                alert = AreaAlert.objects.get(cancelled__isnull=True, **same)
+        if alert.confirmed is None:
+            outbox_add(
+                to=alert.email,
+                subject="Confirm your alert",
+                template="insights/emails/alert_confirm",
+                context={
+                    "alert": alert,
+                    "confirm_url": _absolute("insights:alert-confirm", alert),
+                },
+                kind="alert-confirm",
+                dedupe_key=f"alert:{alert.pk}:confirm:{timezone.localdate(now).isoformat()}",
+            )
     return alert
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 
@@ -60,7 +61,21 @@ class AreaAlert(models.Model):
                     & models.Q(radius_m__isnull=False)
                 ),
                 name="areaalert_area_xor_circle",
-            )
+            ),
+            # One live alert per address and setting: a second sign-up would email every
+            # report twice. Coalesce because NULLs (no area, every category) never collide in
+            # a unique index; -1 is no id nor radius, 999 no latitude nor longitude.
+            models.UniqueConstraint(
+                "email",
+                "frequency",
+                Coalesce("area", -1, output_field=models.BigIntegerField()),
+                Coalesce("lat", 999.0, output_field=models.FloatField()),
+                Coalesce("long", 999.0, output_field=models.FloatField()),
+                Coalesce("radius_m", -1, output_field=models.BigIntegerField()),
+                Coalesce("service", -1, output_field=models.BigIntegerField()),
+                condition=models.Q(cancelled__isnull=True),
+                name="areaalert_one_per_setting",
+            ),
         ]
         indexes = [models.Index(fields=["frequency", "confirmed", "cancelled"])]
 

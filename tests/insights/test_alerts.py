@@ -390,3 +390,109 @@ def test_confirmation_link_of_an_unconfirmed_cancelled_alert_offers_no_button(
     alerts.alert_cancel(alert=alert)
     page = client.get(f"/insights/alerts/{alert.token}/confirm/").content.decode()
     assert "This alert is off" in page and "Confirm</button>" not in page
+
+
+def sign_up(client, area, email="n@example.org"):
+    return client.post(
+        "/insights/alerts/new/",
+        {"email": email, "where": "area", "area": area.pk, "radius_m": 500, "frequency": "daily"},
+    )
+
+
+def test_signing_up_twice_makes_one_alert_and_one_digest_per_report(client, oakwood) -> None:
+    first, second = sign_up(client, oakwood), sign_up(client, oakwood, email=" N@Example.org")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content  # the same answer either way
+    alert = AreaAlert.objects.get()
+    # Once a day at most: the form can't flood an address with confirmation links.
+    assert OutboxMessage.objects.filter(kind="alert-confirm").count() == 1
+    alerts.alert_confirm(alert=alert)
+    assert sign_up(client, oakwood).content == first.content
+    assert AreaAlert.objects.count() == 1
+    assert OutboxMessage.objects.filter(kind="alert-confirm").count() == 1  # confirmed: no mail
+
+    report = ServiceRequestFactory(area=oakwood, requested_datetime=timezone.now())
+    assert alerts.alerts_send_daily(now=timezone.now() + timedelta(hours=2)) == 1
+    [digest] = OutboxMessage.objects.filter(kind="alert")
+    assert f"/reports/{report.pk}/" in digest.body
+    alerts.alert_cancel(alert=alert)
+    assert not AreaAlert.objects.filter(cancelled__isnull=True).exists()
+
+
+def test_the_form_answers_a_stranger_the_same_whatever_the_address_has(client, oakwood) -> None:
+    alert = alerts.alert_create(email="owner@example.org", frequency="daily", area=oakwood)
+    alerts.alert_confirm(alert=alert)
+    known = sign_up(client, oakwood, email="owner@example.org")
+    unknown = sign_up(client, oakwood, email="nobody@example.org")
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content
+    assert OutboxMessage.objects.filter(to="owner@example.org", kind="alert-confirm").count() == 1
+
+
+def test_an_unconfirmed_alert_signed_up_again_gets_its_link_again_next_day(oakwood) -> None:
+    now = timezone.now()
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood, now=now)
+    again = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood, now=now)
+    later = alerts.alert_create(
+        email="n@example.org", frequency="daily", area=oakwood, now=now + timedelta(days=1)
+    )
+    assert alert.pk == again.pk == later.pk
+    links = OutboxMessage.objects.filter(kind="alert-confirm").values_list("body", flat=True)
+    assert len(links) == 2 and all(str(alert.token) in body for body in links)
+
+
+def test_other_settings_or_a_cancelled_alert_make_a_new_alert(oakwood) -> None:
+    syringe = ServiceFactory()
+    alert = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    alerts.alert_create(email="n@example.org", frequency="immediate", area=oakwood)
+    alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood, service=syringe)
+    alerts.alert_create(
+        email="n@example.org", frequency="daily", lat=35.78, long=-78.64, radius_m=500
+    )
+    alerts.alert_create(
+        email="n@example.org", frequency="daily", lat=35.78, long=-78.64, radius_m=500
+    )
+    assert AreaAlert.objects.count() == 4
+    alerts.alert_cancel(alert=alert)
+    new = alerts.alert_create(email="n@example.org", frequency="daily", area=oakwood)
+    assert new.pk != alert.pk and new.confirmed is None and AreaAlert.objects.count() == 5
+
+
+def test_the_database_refuses_a_second_live_alert_with_the_same_settings(oakwood) -> None:
+    from django.db import IntegrityError, transaction
+
+    AreaAlert.objects.create(email="n@example.org", frequency="daily", area=oakwood)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AreaAlert.objects.create(email="n@example.org", frequency="daily", area=oakwood)
+    AreaAlert.objects.create(
+        email="n@example.org", frequency="daily", lat=1.0, long=2.0, radius_m=500
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AreaAlert.objects.create(
+            email="n@example.org", frequency="daily", lat=1.0, long=2.0, radius_m=500
+        )
+
+
+def test_migration_cancels_duplicate_alerts_keeping_the_oldest_confirmed(oakwood) -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    migration = importlib.import_module("reports.insights.migrations.0008_one_alert_per_setting")
+    with connection.cursor() as cursor:  # as before the migration (rolled back with the test)
+        cursor.execute("DROP INDEX areaalert_one_per_setting")
+    now = timezone.now()
+    unconfirmed = AreaAlert.objects.create(email="n@example.org", frequency="daily", area=oakwood)
+    confirmed = AreaAlert.objects.create(
+        email="n@example.org", frequency="daily", area=oakwood, confirmed=now
+    )
+    confirmed_later = AreaAlert.objects.create(
+        email="n@example.org", frequency="daily", area=oakwood, confirmed=now
+    )
+    other = AreaAlert.objects.create(email="n@example.org", frequency="immediate", area=oakwood)
+    migration.cancel_duplicates(django_apps, None)
+    migration.cancel_duplicates(django_apps, None)  # again: nothing to do
+    live = set(AreaAlert.objects.filter(cancelled__isnull=True).values_list("pk", flat=True))
+    assert live == {confirmed.pk, other.pk}
+    assert unconfirmed.pk not in live and confirmed_later.pk not in live
