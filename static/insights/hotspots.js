@@ -1,7 +1,7 @@
 /* The hotspot map: grid cells and neighbourhoods, counted by the server (json_script
  * "hotspot-map-data"). Clicking a cell or a neighbourhood opens the list of its reports.
- * The ranked tables beside the map carry the same numbers for keyboard and screen-reader
- * users. */
+ * The ranked tables beside the map carry the same numbers and links for keyboard and
+ * screen-reader users, and a link before the map skips to them. */
 (function () {
   "use strict";
 
@@ -9,6 +9,19 @@
 
   function link(base, key, value) {
     return base + (base.indexOf("?") === -1 ? "?" : "&") + key + "=" + encodeURIComponent(value);
+  }
+
+  /* A tooltip makes its shape focusable (Leaflet listens for focus to show it), and a city
+   * has a few hundred cells: each was an unnamed Tab stop that Enter did not open, between
+   * the filters and the ranked lists. The shapes stay out of the Tab order and hidden from
+   * screen readers; the lists give every count and link in text. */
+  function pointerOnly(layer) {
+    layer.on("add", function () {
+      var shape = layer.getElement && layer.getElement();
+      if (!shape) { return; }
+      shape.setAttribute("tabindex", "-1");
+      shape.setAttribute("aria-hidden", "true");
+    });
   }
 
   function init(map) {
@@ -26,6 +39,7 @@
       rect.on("click", function () {
         window.location.href = link(data.listUrl, "cell_bounds", c.slice(0, 4).join(","));
       });
+      pointerOnly(rect);
       rect.addTo(cells);
       bounds = bounds ? bounds.extend(box) : L.latLngBounds(box);
     });
@@ -40,6 +54,7 @@
         var p = feature.properties;
         layer.bindTooltip(p.name + ": " + p.count + (p.count === 1 ? " report" : " reports"));
         layer.on("click", function () { window.location.href = link(data.listUrl, "area", p.id); });
+        pointerOnly(layer);
       },
     });
     data.areas.forEach(function (a) {

@@ -79,3 +79,52 @@ def test_hotspot_map_answers_where_in_two_clicks(page, e2e_site) -> None:
     first.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Reports in Mordecai")).to_be_visible()
     expect(page.locator(".report-row").first).to_contain_text("Found syringe")
+
+
+# The accessible name a screen reader gives the focused element, near enough for a check
+# that it has one: its label, labelling elements, form label, title, or the text of a link
+# or a button (a map's container takes no name from what it holds).
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const byIds = (e.getAttribute("aria-labelledby") || "").split(" ").filter(Boolean)
+    .map(id => document.getElementById(id)?.textContent || "").join(" ");
+  const text = ["A", "BUTTON", "SUMMARY"].includes(e.tagName) ? e.textContent : "";
+  const name = e.getAttribute("aria-label") || byIds || (e.labels && e.labels[0]?.textContent)
+    || text || e.title || "";
+  return {tag: e.tagName, name: name.trim(), listed: !!e.closest("#hotspot-lists table")};
+}"""
+
+
+def test_hotspot_map_leads_the_keyboard_to_the_ranked_lists(page, e2e_site) -> None:
+    """The ranked lists are the map's keyboard alternative: Tab from the filters reaches them
+    in a few presses, each stop on the way named (every grid cell was an unnamed stop that
+    Enter did not open), and the skip link before the map gets there in one."""
+    city_with_reports()
+    page.goto(f"{e2e_site}/insights/map/?period=365&cell=fine")
+    cells = page.locator("#hotspot-map .leaflet-overlay-pane path")
+    expect(cells.first).to_be_attached()
+    assert cells.count() > 10
+    show = page.get_by_role("button", name="Show")
+    show.focus()
+    stops = []
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+        if stops[-1]["listed"]:
+            break
+    assert stops[-1]["listed"], stops
+    assert all(stop["name"] for stop in stops), stops
+    assert not any(stop["tag"] == "path" for stop in stops), stops
+
+    page.get_by_role("link", name="Permalink to this view").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip the map to the ranked lists")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED)["listed"]
+
+    # The neighbourhoods, once shown, stay out of the Tab order too.
+    page.get_by_role("radio", name="Neighbourhoods").check()
+    expect(cells).to_have_count(2)
+    expect(page.locator("#hotspot-map .leaflet-overlay-pane path[tabindex='-1']")).to_have_count(2)
+    screenshot(page, "hotspots-keyboard")
