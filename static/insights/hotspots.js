@@ -5,7 +5,10 @@
 (function () {
   "use strict";
 
-  var HEAT = ["#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"];
+  // Fewer to more, as .heat-0 to .heat-4 in insights.css (the legend): each step at least
+  // 3:1 against white, and a dark outline sets every cell off the map's tiles.
+  var HEAT = ["#d66a00", "#c2410c", "#a3161a", "#700d0d", "#3d0505"];
+  var OUTLINE = "#1f2933";
 
   function link(base, key, value) {
     return base + (base.indexOf("?") === -1 ? "?" : "&") + key + "=" + encodeURIComponent(value);
@@ -33,7 +36,7 @@
     data.cells.forEach(function (c) {
       var box = [[c[0], c[1]], [c[2], c[3]]];
       var rect = L.rectangle(box, {
-        color: HEAT[c[5]], weight: 1, fillColor: HEAT[c[5]], fillOpacity: 0.75,
+        color: OUTLINE, weight: 1, opacity: 0.9, fillColor: HEAT[c[5]], fillOpacity: 0.85,
       });
       rect.bindTooltip(c[4] + (c[4] === 1 ? " report" : " reports"));
       rect.on("click", function () {
