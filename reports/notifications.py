@@ -31,7 +31,7 @@ from reports.models import (
 )
 from reports.outbox import outbox_add
 from reports.querysets import SubscriptionQuerySet
-from reports.tokens import fixed_token
+from reports.tokens import fixed_token, preview_url
 
 DIGEST_LIST_LIMIT = 25
 
@@ -274,6 +274,7 @@ def outbox_report_received(
     confirm_url = ""
     if subscription is not None and subscription.confirmed_at is None:
         confirm_url = subscription_link(subscription, "confirm")
+    in_preview = report.published_at > report.requested_datetime
     return outbox_add(
         to=report.reporter_email,
         subject=f"We received your report #{report.pk}: {report.service.name}",
@@ -281,7 +282,9 @@ def outbox_report_received(
         context={
             "report": report,
             "public_url": public_url(report),
-            "in_preview": report.published_at > report.requested_datetime,
+            "in_preview": in_preview,
+            # The reporter's own page until it is public: a phone's tab is soon closed.
+            "preview_url": absolute(preview_url(report)) if in_preview else "",
             "confirm_url": confirm_url,
             "days": confirm_max_age().days,
         },

@@ -339,8 +339,13 @@
       button.type = "button";
       button.addEventListener("click", function () {
         setPoint(point, { pan: true, message: "Pin placed where the photo was taken. Drag it to adjust." });
-        gpsOffer.replaceChildren(el("p", "notice notice--success", "Pin placed where the photo was taken."));
+        // The button goes with the offer: the notice that replaces it takes the focus, so a
+        // keyboard user stays in the photos step rather than starting again from the top.
+        var done = el("p", "notice notice--success", "Pin placed where the photo was taken.");
+        done.tabIndex = -1;
+        gpsOffer.replaceChildren(done);
         document.getElementById("report-map").scrollIntoView({ block: "center" });
+        done.focus({ preventScroll: true });
       });
       gpsOffer.append(el("span", "", "This photo records where it was taken. "), button);
       gpsOffer.hidden = false;

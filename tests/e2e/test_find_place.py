@@ -127,7 +127,12 @@ def test_a_photo_with_gps_offers_to_place_the_pin(page, e2e_site, tmp_path):
     page.set_input_files("#id_photos", str(photo))
     offer = page.get_by_role("button", name="Put the pin where the photo was taken")
     expect(offer).to_be_visible()
-    offer.click()
+    offer.focus()
+    page.keyboard.press("Enter")
+    # The button is gone: the notice in its place has the focus, in the photos step.
+    done = page.locator("#photo-gps-offer .notice")
+    expect(done).to_have_text("Pin placed where the photo was taken.")
+    expect(done).to_be_focused()
     lat, long = 35 + 46 / 60 + 48.6 / 3600, -(78 + 38 / 60 + 17.52 / 3600)
     assert float(page.input_value("#id_lat")) == pytest.approx(lat, abs=1e-5)
     assert float(page.input_value("#id_long")) == pytest.approx(long, abs=1e-5)

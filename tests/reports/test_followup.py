@@ -118,6 +118,11 @@ def test_web_report_is_acknowledged_with_its_reference_and_link(client, service)
     assert "becomes public at" in message.body
     # Sent by the outbox worker (in-process here).
     assert [m.to for m in mail.outbox if "We received" in m.subject] == [[REPORTER]]
+    # The reporter's own page until it is public, which a phone's closed tab had lost.
+    [edit_link] = [line for line in message.body.split() if "/preview/" in line]
+    page = client.get(edit_link.split("127.0.0.1:8000")[-1])
+    assert page.status_code == 200 and "Change the description" in page.content.decode()
+    assert f'href="{edit_link}"' in message.html
 
 
 def test_no_acknowledgement_without_an_email_or_for_a_refused_report(client, service):
