@@ -33,7 +33,10 @@
         fillColor: STATE_COLOURS[m.state] || "#52606d"
       });
       var name = "#" + m.id + " " + m.service + " · " + m.state_label;
-      marker.bindTooltip(name);
+      // As text: Leaflet reads a string tooltip as HTML, and a category's name is not HTML.
+      var tip = document.createElement("span");
+      tip.textContent = name;
+      marker.bindTooltip(tip);
       marker.on("click", function () { window.location.href = m.url; });
       marker.addTo(layer);
       // A link by keyboard too, named as the tooltip names it.

@@ -55,7 +55,11 @@
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties;
-        layer.bindTooltip(p.name + ": " + p.count + (p.count === 1 ? " report" : " reports"));
+        // As text: Leaflet reads a string tooltip as HTML, and an area's name (imported
+        // from the city's GeoJSON) is not HTML.
+        var tip = document.createElement("span");
+        tip.textContent = p.name + ": " + p.count + (p.count === 1 ? " report" : " reports");
+        layer.bindTooltip(tip);
         layer.on("click", function () { window.location.href = link(data.listUrl, "area", p.id); });
         pointerOnly(layer);
       },

@@ -128,3 +128,21 @@ def test_hotspot_map_leads_the_keyboard_to_the_ranked_lists(page, e2e_site) -> N
     expect(cells).to_have_count(2)
     expect(page.locator("#hotspot-map .leaflet-overlay-pane path[tabindex='-1']")).to_have_count(2)
     screenshot(page, "hotspots-keyboard")
+
+
+def test_an_areas_name_is_text_in_the_map_tooltip(page, e2e_site) -> None:
+    """A name imported from the city's GeoJSON is shown as typed: Leaflet reads a string
+    tooltip as HTML, which put a working link (and, but for the CSP, a script) on the map."""
+    BoundaryFactory(
+        name='Mordecai <a href="https://evil.example/">Log in again</a>',
+        kind="neighbourhood",
+        geometry=square(35.74, -78.66, 35.76, -78.62),
+    )
+    page.goto(f"{e2e_site}/insights/map/")
+    page.get_by_role("radio", name="Neighbourhoods").check()
+    area = page.locator("#hotspot-map .leaflet-overlay-pane path")
+    expect(area).to_have_count(1)
+    area.dispatch_event("mouseover")
+    tooltip = page.locator("#hotspot-map .leaflet-tooltip")
+    expect(tooltip).to_contain_text('Mordecai <a href="https://evil.example/">Log in again</a>')
+    assert tooltip.locator("a").count() == 0

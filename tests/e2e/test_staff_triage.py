@@ -17,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from departments.models import StaffMembership
-from reports.models import RequestUpdate, ResponseTemplate, ServiceRequest
+from reports.models import RequestUpdate, ResponseTemplate, Service, ServiceRequest
 from reports.services.requests import report_create
 from tests.e2e.conftest import OUTSIDE, screenshot
 from tests.factories import (
@@ -279,3 +279,16 @@ def test_clicking_a_dot_on_the_queue_map_opens_its_report(staff_page, e2e_site, 
     dot.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/admin/reports/servicerequest/{city['report'].pk}/change/")
+
+
+def test_a_category_name_is_text_in_the_queue_maps_tooltip(staff_page, e2e_site, city):
+    """Leaflet reads a string tooltip as HTML: a category named with markup put that
+    markup in every staff member's map (the CSP stopped its script)."""
+    page = staff_page
+    Service.objects.filter(pk=city["report"].service_id).update(name="Pipes <b>bold</b>")
+    login(page, e2e_site, city["agent"].username)
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/?q=%23{city['report'].pk}")
+    page.locator("#queue-map path.leaflet-interactive").first.dispatch_event("mouseover")
+    tooltip = page.locator("#queue-map .leaflet-tooltip")
+    expect(tooltip).to_contain_text("Pipes <b>bold</b>")
+    assert tooltip.locator("b").count() == 0
