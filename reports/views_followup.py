@@ -59,6 +59,8 @@ class ReportPreviewView(ReportDetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         report: ServiceRequest = self.object
+        if "late_text" in kwargs:  # the window has ended: the public page
+            return super().get_context_data(**kwargs)
         kwargs.setdefault("edit_form", PreviewEditForm(initial={"description": report.description}))
         return super().get_context_data(
             preview=True,
@@ -69,10 +71,9 @@ class ReportPreviewView(ReportDetailView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = report = self.get_object()
-        if not rules.in_preview(report, now=timezone.now()):
-            messages.info(request, "Your report is public now; it can no longer be changed.")
-            return redirect(report)
         action = request.POST.get("action", "")
+        if not rules.in_preview(report, now=timezone.now()):
+            return self._ended(action)
         try:
             if action == "publish":
                 report_publish(report=report)
@@ -93,6 +94,8 @@ class ReportPreviewView(ReportDetailView):
                 messages.success(request, "Your changes are saved.")
                 return HttpResponseRedirect(request.path)
         except ValidationError as exc:
+            if not rules.in_preview(report, now=timezone.now()):
+                return self._ended(action)  # the window ended while the service waited
             form = PreviewEditForm(request.POST if action == "edit" else None)
             if action == "edit":
                 form.is_valid()
@@ -105,6 +108,19 @@ class ReportPreviewView(ReportDetailView):
     def _invalid(self, form: PreviewEditForm) -> HttpResponse:
         context = self.get_context_data(edit_form=form)
         return self.render_to_response(context, status=400)
+
+    def _ended(self, action: str) -> HttpResponse:
+        """A change sent after the window ended. A new description is not thrown away:
+        the public page answers (409) with the text given back, ready to be sent as a
+        comment. Anything else had nothing typed to lose: the public page, with a note."""
+        if action != "edit":
+            messages.info(self.request, "Your report is public now; it can no longer be changed.")
+            return redirect(self.object)
+        text = self.request.POST.get("description", "").strip()
+        context = self.get_context_data(
+            late_text=text, comment_form=CommentForm(initial={"text": text})
+        )
+        return self.render_to_response(context, status=409)
 
 
 @method_decorator(rate_limit("comment", setting="RATELIMIT_COMMENT"), name="post")

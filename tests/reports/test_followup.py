@@ -278,6 +278,26 @@ def test_publish_now_ends_the_window_and_the_link_then_changes_nothing(client, s
     assert report.description.startswith("Syringe lying")
 
 
+def test_an_edit_sent_too_late_is_given_back_to_comment(client, service):
+    report, preview = file_report(client, service)
+    published(report)
+    new_text = "Two syringes next to the swings, one under the slide."
+    response = client.post(preview, {"action": "edit", "description": new_text})
+    assert response.status_code == 409
+    report.refresh_from_db()
+    assert report.description.startswith("Syringe lying")
+    html = response.content.decode()
+    assert "Your report is public now" in html
+    assert f'<textarea id="late-text" rows="6" readonly>{new_text}</textarea>' in html
+    assert 'href="#id_comment-text"' in html
+    # The comment form on the public page, filled in with it.
+    assert re.search(r'<textarea name="comment-text"[^>]*>\s*' + re.escape(new_text), html)
+    assert_no_private_data(html)
+    response = client.post(reverse("reports:comment", args=[report.pk]), {"comment-text": new_text})
+    assert response.status_code == 302
+    assert report.comments.get().text == new_text
+
+
 def test_preview_link_is_refused_when_forged_or_for_another_report(client, service):
     report, preview = file_report(client, service)
     other, _ = file_report(client, service)
