@@ -4,6 +4,7 @@ the key, checked here; the services check the report's state under its lock."""
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from django.contrib import messages
@@ -61,11 +62,15 @@ class ReportPreviewView(ReportDetailView):
         report: ServiceRequest = self.object
         if "late_text" in kwargs:  # the window has ended: the public page
             return super().get_context_data(**kwargs)
+        now = timezone.now()
         kwargs.setdefault("edit_form", PreviewEditForm(initial={"description": report.description}))
         return super().get_context_data(
             preview=True,
             preview_action=self.request.path,
             preview_photos=list(report.photos.filter(comment__isnull=True).order_by("order")),
+            # Whole minutes, rounded up: "in 1 minute" until the last second.
+            preview_minutes_left=ceil((report.published_at - now).total_seconds() / 60),
+            preview_seconds_left=int((report.published_at - now).total_seconds()),
             **kwargs,
         )
 

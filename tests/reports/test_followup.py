@@ -278,6 +278,21 @@ def test_publish_now_ends_the_window_and_the_link_then_changes_nothing(client, s
     assert report.description.startswith("Syringe lying")
 
 
+def test_preview_says_how_long_until_it_is_public(client, service):
+    report, preview = file_report(client, service)
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        published_at=timezone.now() + timedelta(minutes=6, seconds=30)
+    )
+    report.refresh_from_db()
+    html = client.get(preview).content.decode()
+    at = timezone.localtime(report.published_at)
+    assert "in <span data-preview-left>7 minutes</span>" in html
+    assert f"{at:%-I:%M %p} on {at:%B} {at.day}" in html
+    # The script that warns two minutes before the end, and its live region.
+    assert 'aria-live="polite" data-preview-alert' in html
+    assert "js/civic311-preview" in html and "<script>" not in html
+
+
 def test_an_edit_sent_too_late_is_given_back_to_comment(client, service):
     report, preview = file_report(client, service)
     published(report)
