@@ -127,6 +127,36 @@ def in_preview(report: ServiceRequest, *, now: datetime) -> bool:
     return now < report.published_at
 
 
+# How many more windows a reporter may add with "I need more time". WCAG 2.2.1 (Timing
+# Adjustable) asks that a time limit can be extended at least ten times; capping the total
+# (rather than counting clicks) keeps a report from staying private for ever, since the
+# public, followers and other reporters looking for duplicates are waiting for it, while
+# an early click, which gains less than a window, costs the reporter nothing.
+PREVIEW_EXTENSIONS = 10
+
+
+def preview_latest(report: ServiceRequest, preview_minutes: int) -> datetime:
+    """The latest a reporter may hold their report back: the first window and
+    PREVIEW_EXTENSIONS more, counted from its sending."""
+    return report.requested_datetime + timedelta(
+        minutes=max(0, preview_minutes) * (1 + PREVIEW_EXTENSIONS)
+    )
+
+
+def preview_extended(report: ServiceRequest, *, now: datetime, preview_minutes: int) -> datetime:
+    """When the report becomes public after "I need more time" at `now`: a whole window
+    from now, never earlier than already set nor later than `preview_latest`."""
+    later = min(now + timedelta(minutes=preview_minutes), preview_latest(report, preview_minutes))
+    return max(report.published_at, later)
+
+
+def can_extend_preview(report: ServiceRequest, *, now: datetime, preview_minutes: int) -> bool:
+    """Whether "I need more time" can still move the report's publication later."""
+    return in_preview(report, now=now) and report.published_at < preview_latest(
+        report, preview_minutes
+    )
+
+
 def updated_at(report: ServiceRequest, now: datetime) -> datetime:
     """The Open311 `updated_datetime` of a change at `now`: never before the report became
     public, so a client polling with `updated_after` sees a report once it is published

@@ -14,6 +14,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from reports import rules
 from reports.models import ServiceRequest
 
 PREVIEW_SALT = "reports.preview"
@@ -38,7 +39,9 @@ def preview_url(report: ServiceRequest) -> str:
 
 def preview_token_read(token: str) -> int:
     """The report a preview link is for."""
-    max_age = timedelta(minutes=settings.REPORT_PREVIEW_MINUTES) + PREVIEW_SLACK
+    # The window may be extended by its reporter, up to rules.preview_latest.
+    windows = 1 + rules.PREVIEW_EXTENSIONS
+    max_age = timedelta(minutes=settings.REPORT_PREVIEW_MINUTES * windows) + PREVIEW_SLACK
     try:
         data = signing.loads(token, salt=PREVIEW_SALT, max_age=max_age)
         return int(data["r"])

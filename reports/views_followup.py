@@ -7,12 +7,14 @@ from __future__ import annotations
 from math import ceil
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.views import View
 
 from civic311.ratelimit import rate_limit
@@ -25,6 +27,7 @@ from reports.services.followup import (
     report_fixed_confirm,
     report_fixed_deny,
     report_preview_edit,
+    report_preview_extend,
     report_preview_photo_remove,
     report_publish,
 )
@@ -35,8 +38,8 @@ from reports.views import ReportDetailView
 @method_decorator(rate_limit("followup", setting="RATELIMIT_FOLLOWUP"), name="dispatch")
 class ReportPreviewView(ReportDetailView):
     """The report exactly as it will be published (no contact data), with the reporter's
-    controls: edit the text, remove a photo, publish now. Once the window has ended the
-    link leads to the public page."""
+    controls: edit the text, remove a photo, ask for more time, publish now. Once the
+    window has ended the link leads to the public page."""
 
     def get_queryset(self) -> Any:
         return (
@@ -63,6 +66,7 @@ class ReportPreviewView(ReportDetailView):
         if "late_text" in kwargs:  # the window has ended: the public page
             return super().get_context_data(**kwargs)
         now = timezone.now()
+        minutes = settings.REPORT_PREVIEW_MINUTES
         kwargs.setdefault("edit_form", PreviewEditForm(initial={"description": report.description}))
         return super().get_context_data(
             preview=True,
@@ -71,6 +75,9 @@ class ReportPreviewView(ReportDetailView):
             # Whole minutes, rounded up: "in 1 minute" until the last second.
             preview_minutes_left=ceil((report.published_at - now).total_seconds() / 60),
             preview_seconds_left=int((report.published_at - now).total_seconds()),
+            preview_window=minutes,
+            preview_can_extend=rules.can_extend_preview(report, now=now, preview_minutes=minutes),
+            preview_latest=rules.preview_latest(report, minutes),
             **kwargs,
         )
 
@@ -80,6 +87,14 @@ class ReportPreviewView(ReportDetailView):
         if not rules.in_preview(report, now=timezone.now()):
             return self._ended(action)
         try:
+            if action == "extend":
+                report_preview_extend(report=report)
+                messages.success(
+                    request,
+                    "Your report stays private until "
+                    f"{date_format(timezone.localtime(report.published_at), 'g:i A')}.",
+                )
+                return HttpResponseRedirect(request.path)
             if action == "publish":
                 report_publish(report=report)
                 messages.success(request, f"Report #{report.pk} is now public.")

@@ -1,5 +1,6 @@
 """What a reporter does after filing: review the report in its preview window (edit the
-text, remove a photo, publish it now), and answer "Is it fixed?" after staff close it.
+text, remove a photo, ask for more time, publish it now), and answer "Is it fixed?" after
+staff close it.
 
 The reporter has no account here: the views check a signed link (reports/tokens.py) and
 call these functions, which check the report's own state under its row lock, so an old
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -90,6 +92,36 @@ def report_preview_photo_remove(*, report: ServiceRequest, photo_id: int) -> Ser
             text="The reporter removed a photo before publication.",
         )
         report_touch(report, now)
+    return report
+
+
+def report_preview_extend(*, report: ServiceRequest) -> ServiceRequest:
+    """The reporter's "I need more time": the report stays private REPORT_PREVIEW_MINUTES
+    from now, up to `rules.preview_latest`. Only `published_at` moves: everything public
+    reads it at the time of reading (the public() querysets, the insights' and Open311
+    list's subtraction of reports in their window, alerts' matching), and the touch moves
+    `updated_datetime` with it, so the report is new to Open311 pollers when it is public."""
+    minutes = settings.REPORT_PREVIEW_MINUTES
+    with transaction.atomic():
+        report_lock(report)
+        now = timezone.now()
+        _check_preview(report, now)
+        if not rules.can_extend_preview(report, now=now, preview_minutes=minutes):
+            raise ValidationError("Your report cannot be held back any longer.")
+        later = rules.preview_extended(report, now=now, preview_minutes=minutes)
+        if later == report.published_at:
+            return report
+        report.published_at = later
+        timeline_add(
+            report,
+            kind=Kind.NOTE,
+            author=None,
+            public=False,
+            now=now,
+            text="The reporter asked for more time before publication: public at "
+            f"{timezone.localtime(later):%H:%M}.",
+        )
+        report_touch(report, now, "published_at")
     return report
 
 

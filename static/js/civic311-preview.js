@@ -1,5 +1,6 @@
 /* The reporter's preview page: the time left before the report is public, kept current, and
- * a polite spoken warning two minutes before the end (WCAG 2.2.1). The page says it all without JavaScript; this only keeps it up to date. A file, not
+ * a polite spoken warning two minutes before the end (WCAG 2.2.1), with the way to get more
+ * time. The page says it all without JavaScript; this only keeps it up to date. A file, not
  * an inline script, because the Content-Security-Policy allows no inline script. */
 (function () {
   var WARN_SECONDS = 120;
@@ -12,6 +13,7 @@
     // The server's count of seconds, not the device's clock, which may be wrong.
     var end = Date.now() + 1000 * parseInt(time.getAttribute("data-preview-seconds"), 10);
     var at = time.getAttribute("data-preview-at");
+    var canExtend = time.hasAttribute("data-preview-extend");
     var warned = false;
     var ended = false;
 
@@ -30,7 +32,9 @@
         warned = true;
         alert.textContent = "Your report becomes public " +
           (seconds > 60 ? "in " + minutes + " minutes" : "in less than a minute") +
-          ", at " + at + ".";
+          ", at " + at + "." +
+          (canExtend ? " Press \u201cI need more time\u201d to keep it private for longer." :
+            " It cannot be held back longer.");
       }
       if (!ended) setTimeout(tick, 1000);
     }

@@ -6,16 +6,26 @@ public page and marked in the department's queue. Screenshots in test-artifacts/
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from reports.models import OutboxMessage, ServiceRequest
 from reports.services import triage
+from reports.services.requests import report_create
+from reports.tokens import preview_url
 from tests.e2e.conftest import screenshot
-from tests.factories import DepartmentFactory, ServiceFactory, StaffMembershipFactory, image_bytes
+from tests.factories import (
+    CITY_CENTRE,
+    DepartmentFactory,
+    ServiceFactory,
+    StaffMembershipFactory,
+    image_bytes,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +48,7 @@ def assert_accessible(page) -> None:
     assert found == [], f"{page.url}: {found}"
 
 
+LAT, LNG = CITY_CENTRE
 FIRST_TEXT = "Syringe lying in the grass next to the swings."
 BETTER_TEXT = "Two syringes in the grass next to the swings, one under the slide."
 
@@ -135,3 +146,28 @@ def test_reporter_previews_edits_and_later_says_not_fixed(page, e2e_site, staff_
     expect(row).to_have_count(1)
     expect(row.locator(".c311-badge.reopened")).to_have_text("Reopened by reporter")
     screenshot(page, "followup-queue-reopened")
+
+
+def test_reporter_is_warned_before_the_preview_ends_and_can_get_more_time(page, e2e_site):
+    health = DepartmentFactory(name="Health", email="health@city.example.org")
+    service = ServiceFactory(name="Found syringe", group="Health", department=health)
+    report = report_create(
+        service=service, description=FIRST_TEXT, lat=LAT, long=LNG, preview_minutes=10
+    )
+    # Two minutes and a few seconds left: the warning comes once they are down to two.
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        published_at=timezone.now() + timedelta(seconds=123)
+    )
+    page.goto(e2e_site + preview_url(report))
+    expect(page.locator("#preview-time")).to_contain_text("in 3 minutes")
+    alert = page.locator("[aria-live=polite][data-preview-alert]")
+    expect(alert).to_contain_text("becomes public in 2 minutes", timeout=10_000)
+    expect(alert).to_contain_text("I need more time")
+    screenshot(page, "followup-preview-warning")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="I need more time").click()
+    expect(page.get_by_text("Your report stays private until")).to_be_visible()
+    expect(page.locator("#preview-time")).to_contain_text("in 10 minutes")
+    report.refresh_from_db()
+    assert report.published_at > timezone.now() + timedelta(minutes=9)

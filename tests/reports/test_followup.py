@@ -293,6 +293,61 @@ def test_preview_says_how_long_until_it_is_public(client, service):
     assert "js/civic311-preview" in html and "<script>" not in html
 
 
+def test_more_time_moves_publication_later_and_keeps_it_private(client, service):
+    report, preview = file_report(client, service)
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        published_at=timezone.now() + timedelta(seconds=30)
+    )
+    assert "I need more time" in client.get(preview).content.decode()
+    before = timezone.now()
+    response = client.post(preview, {"action": "extend"})
+    assert response.status_code == 302 and response["Location"] == preview
+    report.refresh_from_db()
+    assert (
+        before + timedelta(minutes=10)
+        <= report.published_at
+        <= timezone.now() + timedelta(minutes=10)
+    )
+    assert report.updated_datetime == report.published_at  # new to Open311 pollers then
+    note = report.updates.get(kind=RequestUpdate.Kind.NOTE)
+    assert not note.public and "asked for more time" in note.text
+    assert "stays private until" in client.get(preview).content.decode()
+    marker = "Syringe lying next to the swings"
+    for name, text in public_pages(client, report).items():
+        assert marker not in text, f"{name} shows a report whose reporter asked for more time"
+    assert client.get(report.get_absolute_url()).status_code == 404
+
+
+def test_more_time_stops_at_ten_more_windows(client, service):
+    report, preview = file_report(client, service)
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        requested_datetime=timezone.now() - timedelta(minutes=105),
+        published_at=timezone.now() + timedelta(seconds=30),
+    )
+    report.refresh_from_db()
+    latest = report.requested_datetime + timedelta(minutes=110)
+    client.post(preview, {"action": "extend"})
+    report.refresh_from_db()
+    assert report.published_at == latest  # 5 minutes more, not 10
+    html = client.get(preview).content.decode()
+    assert "I need more time" not in html and "cannot be held back" in html
+    response = client.post(preview, {"action": "extend"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.published_at == latest
+    assert report.updates.filter(kind=RequestUpdate.Kind.NOTE).count() == 1
+    assert "cannot be held back any longer" in client.get(preview).content.decode()
+
+
+def test_the_link_works_as_long_as_the_longest_window(client, service):
+    report, preview = file_report(client, service)
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        published_at=timezone.now() + timedelta(minutes=100)
+    )
+    with mock.patch("django.core.signing.time.time", return_value=time.time() + 95 * 60):
+        assert client.get(preview).status_code == 200
+
+
 def test_an_edit_sent_too_late_is_given_back_to_comment(client, service):
     report, preview = file_report(client, service)
     published(report)
