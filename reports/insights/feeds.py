@@ -54,12 +54,15 @@ def _reports() -> QuerySet[ServiceRequest]:
             "description_redacted",
             "address",
             "requested_datetime",
+            "published_at",
             "updated_datetime",
             "state",
             "service__name",
             "department__name",
         )
-        .order_by("-requested_datetime", "-pk")
+        # Newest public first: a report its reporter held back (up to 110 minutes) enters
+        # the feed when it is public, not below the reports sent while it waited.
+        .order_by("-published_at", "-pk")
     )
 
 
@@ -102,7 +105,7 @@ class ReportsFeed(CityFeed):
         return item.get_absolute_url()
 
     def item_pubdate(self, item: ServiceRequest) -> datetime:
-        return item.requested_datetime
+        return item.published_at  # when the public could first see it
 
     def item_updateddate(self, item: ServiceRequest) -> datetime:
         return item.updated_datetime

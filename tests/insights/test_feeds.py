@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import assert_no_private_data
 from tests.factories import (
@@ -138,3 +140,16 @@ def test_feeds_are_cached_a_minute_and_revalidated_by_etag(client) -> None:
     ServiceRequestFactory._meta.model.objects.filter(pk=report.pk).update(hidden=True)
     changed = client.get("/insights/feeds/reports/", headers={"If-None-Match": first["ETag"]})
     assert changed.status_code == 200 and not entries(changed)
+
+
+def test_a_report_held_back_enters_the_feed_when_it_is_public(client) -> None:
+    """A reporter may keep a report private for up to 110 minutes: sent first but public
+    last, it comes first in the feed, not below the 50 reports sent while it waited."""
+    now = timezone.now()
+    held = ServiceRequestFactory(
+        requested_datetime=now - timedelta(minutes=110), published_at=now - timedelta(seconds=5)
+    )
+    for minutes in range(100, 50, -1):
+        ServiceRequestFactory(requested_datetime=now - timedelta(minutes=minutes))
+    [first, *_] = entries(client.get("/insights/feeds/reports/"))
+    assert first.find(f"{ATOM}link").get("href").endswith(f"/reports/{held.pk}/")
