@@ -39,6 +39,11 @@ def _check_preview(report: ServiceRequest, now: datetime) -> None:
         raise ValidationError("The report is public now; it can no longer be changed.")
 
 
+def _preview_note(report: ServiceRequest, now: datetime, text: str) -> None:
+    """What the reporter did in the preview window, on the report's internal timeline."""
+    timeline_add(report, kind=Kind.NOTE, author=None, public=False, now=now, text=text)
+
+
 def report_preview_edit(*, report: ServiceRequest, description: str) -> ServiceRequest:
     """The reporter's new text, before the report is public. The old text stays on the
     internal timeline for staff."""
@@ -60,13 +65,10 @@ def report_preview_edit(*, report: ServiceRequest, description: str) -> ServiceR
             return report
         previous = report.description
         report.description = description
-        timeline_add(
+        _preview_note(
             report,
-            kind=Kind.NOTE,
-            author=None,
-            public=False,
-            now=now,
-            text=f"The reporter changed the description before publication. It was:\n{previous}",
+            now,
+            f"The reporter changed the description before publication. It was:\n{previous}",
         )
         report_touch(report, now, "description")
     return report
@@ -83,14 +85,7 @@ def report_preview_photo_remove(*, report: ServiceRequest, photo_id: int) -> Ser
             raise ValidationError("That photo is not part of this report.")
         photo.delete()
         photo_files_delete_on_commit([photo])
-        timeline_add(
-            report,
-            kind=Kind.NOTE,
-            author=None,
-            public=False,
-            now=now,
-            text="The reporter removed a photo before publication.",
-        )
+        _preview_note(report, now, "The reporter removed a photo before publication.")
         report_touch(report, now)
     return report
 
@@ -112,13 +107,10 @@ def report_preview_extend(*, report: ServiceRequest) -> ServiceRequest:
         if later == report.published_at:
             return report
         report.published_at = later
-        timeline_add(
+        _preview_note(
             report,
-            kind=Kind.NOTE,
-            author=None,
-            public=False,
-            now=now,
-            text="The reporter asked for more time before publication: public at "
+            now,
+            "The reporter asked for more time before publication: public at "
             f"{timezone.localtime(later):%H:%M}.",
         )
         report_touch(report, now, "published_at")
