@@ -326,6 +326,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.tasks.photos_files_sync",
         "schedule": 5 * 60,
     },
+    # Reports around an area drawn, redrawn or deleted, located again (queued at the change;
+    # this catches a task lost while the broker was down).
+    "relocate-reports": {
+        "task": "reports.tasks.areas_relocate",
+        "schedule": 5 * 60,
+    },
     # Photos kept while a citizen corrected a report form that was then abandoned.
     "sweep-photo-drafts": {
         "task": "reports.tasks.photo_drafts_sweep",

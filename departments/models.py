@@ -89,6 +89,29 @@ class Boundary(models.Model):
         return parse_area(self.geometry)
 
 
+class AreaSet(models.Model):
+    """Every area one point lies in, as one row (`key`: their ids, ascending, by commas).
+
+    Why: areas need not nest. A neighbourhood can cross a district's line, and a service
+    area (a greenway) crosses neighbourhoods, so the smallest area a report lies in does
+    not say which larger areas hold it. A report keeps its set (ServiceRequest.area_set),
+    and a filter by any area reads the reports of the few sets that name it
+    (departments/areasets.py). A set is made the first time a point falls in it, and never
+    changes: when areas change, reports move to other sets (relocate_reports)."""
+
+    key = models.CharField(max_length=1000, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def area_ids(self) -> list[int]:
+        return [int(part) for part in self.key.split(",")]
+
+
 class RoutingRule(models.Model):
     """Sends reports of a service (or a whole group) in an area to a department.
 

@@ -37,22 +37,6 @@ def neighbourhood_by_slug(slug: str) -> Boundary | None:
     return None
 
 
-def area_ids_within(area: Boundary) -> list[int]:
-    """`area` and every boundary inside it. Each report stores the smallest area its point
-    lies in, so a report lies in `area` when its area is one of these (a neighbourhood
-    within a district). Computed on the few boundaries, never on reports."""
-    inside = [area.pk]
-    for other in Boundary.objects.exclude(pk=area.pk).filter(
-        min_lat__gte=area.min_lat,
-        max_lat__lte=area.max_lat,
-        min_long__gte=area.min_long,
-        max_long__lte=area.max_long,
-    ):
-        if area.shape.buffer(1e-9).contains(other.shape):
-            inside.append(other.pk)
-    return inside
-
-
 def neighbourhood_at(lat: float | None, long: float | None) -> dict[str, str] | None:
     """The name and slug of the neighbourhood the point lies in (the smallest, where two
     overlap), or None: one bounding-box query."""

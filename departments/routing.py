@@ -32,6 +32,9 @@ class RoutingDecision:
     # decision's identity.
     department: Department | None = field(default=None, compare=False, repr=False)
     area: Boundary | None = field(default=None, compare=False, repr=False)
+    # Every area the point lies in, smallest first (area_id is the first): the report's
+    # set of areas (departments/areasets.py).
+    area_ids: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
 
 class RoutingRows(NamedTuple):
@@ -142,8 +145,10 @@ def choose(
     if best is not None:
         rule = best[1]
         department = copy.copy(rule.department) if RoutingRule.department.is_cached(rule) else None
-        return RoutingDecision(rule.department_id, rule.pk, area_id, department=department)
-    return RoutingDecision(default_department_id, None, area_id)
+        return RoutingDecision(
+            rule.department_id, rule.pk, area_id, department=department, area_ids=tuple(area_ids)
+        )
+    return RoutingDecision(default_department_id, None, area_id, area_ids=tuple(area_ids))
 
 
 catalogue.register("routing", _routing_rows)

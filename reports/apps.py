@@ -7,13 +7,16 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
+        from django.db.models.signals import post_delete, post_save
 
         from accounts import sections
         from civic311.cors import open_data_reads
+        from departments.models import Boundary
         from places.locate import locate_address_id, locate_address_text
         from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
+        from reports.receivers import boundary_deleted, boundary_saved
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
         sections.register(
@@ -25,3 +28,6 @@ class ReportsConfig(AppConfig):
         # The city's gazetteer locates Open311 address ids and address strings.
         register_address_resolver(locate_address_id)
         register_address_string_resolver(locate_address_text)
+        # Reports follow their areas when one is drawn, redrawn or deleted.
+        post_save.connect(boundary_saved, sender=Boundary, dispatch_uid="reports-area-saved")
+        post_delete.connect(boundary_deleted, sender=Boundary, dispatch_uid="reports-area-deleted")

@@ -13,6 +13,7 @@ from django.db.models.lookups import In
 from django.utils import timezone
 
 from civic311.geo import METRES_PER_DEGREE, bbox_around
+from departments.areasets import area_sets_in
 from departments.permissions import department_ids, is_superuser
 
 if TYPE_CHECKING:
@@ -119,10 +120,10 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def closed_since(self, since: datetime) -> ServiceRequestQuerySet:
         return self.closed().filter(closed_datetime__gte=since)
 
-    def in_areas(self, area_ids: list[int]) -> ServiceRequestQuerySet:
-        """Reports whose smallest area is one of `area_ids` (see
-        departments.querysets.area_ids_within for an area and the areas inside it)."""
-        return self.filter(area_id__in=area_ids)
+    def in_area(self, area_id: int) -> ServiceRequestQuerySet:
+        """Reports whose point lies in the area (by their set of areas: whatever other areas
+        cross it, see departments.models.AreaSet)."""
+        return self.filter(area_set_id__in=area_sets_in(area_id))
 
     def requested_between(
         self, start: datetime | None, end: datetime | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from departments.areasets import area_set_for
 from departments.routing import RoutingDecision
 from reports.models import ServiceRequest
 
@@ -89,6 +90,7 @@ def apply_routing(report: ServiceRequest, decision: RoutingDecision) -> None:
     category (counted from when it was requested)."""
     report.department_id = decision.department_id
     report.area_id = decision.area_id
+    report.area_set_id = area_set_for(decision.area_ids)
     # The rows routing read, kept on the report: its email and timeline read them next.
     if decision.department is not None:
         report.department = decision.department

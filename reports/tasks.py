@@ -17,6 +17,7 @@ from reports.orphans import originals_sweep
 from reports.outbox import outbox_send, outbox_send_due, retry_delay
 from reports.photo_drafts import drafts_sweep
 from reports.photos import photo_mark_failed, photo_process, photos_files_sync_misplaced
+from reports.services.areas import areas_relocate_pending
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +140,10 @@ def subscriptions_expire() -> int:
     cutoff = timezone.now() - confirm_max_age()
     deleted, _ = Subscription.objects.expired(before=cutoff).delete()
     return deleted
+
+
+@shared_task
+def areas_relocate() -> int:
+    """When an area changed (queued then), and every five minutes (Celery beat, for a task
+    lost meanwhile): locate the reports around it again. Returns how many moved."""
+    return areas_relocate_pending()

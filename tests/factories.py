@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from departments.areasets import area_set_for
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from reports import rules
 from reports.models import (
@@ -59,6 +60,19 @@ def huge_png() -> bytes:
 def image_upload(name: str = "photo.jpg", fmt: str = "JPEG", **kwargs) -> SimpleUploadedFile:
     content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
     return SimpleUploadedFile(name, image_bytes(fmt, **kwargs), content_type=content_type)
+
+
+def area_set_of(area: Boundary | None) -> int | None:
+    """The set of areas of a report said to lie in `area`: it, and every area that holds
+    it whole (a report in a neighbourhood lies in its district, as in the city)."""
+    if area is None:
+        return None
+    holding = [b.pk for b in Boundary.objects.exclude(pk=area.pk) if covers(b, area)]
+    return area_set_for([area.pk, *holding])
+
+
+def covers(outer: Boundary, inner: Boundary) -> bool:
+    return bool(outer.shape.buffer(1e-9).contains(inner.shape))
 
 
 def square(south: float, west: float, north: float, east: float) -> dict:
@@ -174,6 +188,8 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     reporter_email = "private.person@example.net"
     reporter_phone = "+1 555 0100"
     device_id = "device-secret-123"
+    area = None
+    area_set_id = factory.LazyAttribute(lambda r: area_set_of(r.area))
 
 
 class PhotoFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language
 
 from civic311.maps import MAP_MEDIA, map_config, marker_url_pattern
+from departments.areasets import area_sets_in
 from departments.models import Boundary, Department
 from departments.permissions import department_ids
 from reports.admin.paging import EstimatedCountPaginator, QueueChangeList
@@ -279,11 +280,20 @@ class ChoiceListFilter(admin.SimpleListFilter):
 
 
 class AreaFilter(ChoiceListFilter):
+    """Every report whose point lies in the area (a district's include those of the
+    neighbourhoods that cross its line), not only those shown in it."""
+
     title = "area"
     parameter_name = field = "area__id__exact"
 
     def choices_from(self) -> list[tuple[str, str]]:
         return [(str(pk), name) for pk, name in Boundary.objects.values_list("pk", "name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(area_set_id__in=area_sets_in(int(value)))
+        return queryset
 
 
 class ServiceFilter(ChoiceListFilter):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from civic311.dates import validate_year
 from civic311.geo import validate_point
 from departments.models import Boundary
-from departments.querysets import area_ids_within, area_slug, neighbourhoods
+from departments.querysets import area_slug, neighbourhoods
 from reports.forms import grouped_service_choices
 from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -163,7 +163,7 @@ class BrowseForm(forms.Form):
         if data.get("status"):
             reports = reports.filter(status=data["status"])
         if self.chosen_area is not None:
-            reports = reports.in_areas(area_ids_within(self.chosen_area))
+            reports = reports.in_area(self.chosen_area.pk)
         if data.get("q"):
             reports = reports.matching_text(data["q"])
         reports = reports.requested_between(

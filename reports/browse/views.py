@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 from civic311.geo import metres_between
 from civic311.http_cache import PAGE_CACHE_SECONDS, public_page
 from departments.models import Boundary
-from departments.querysets import area_ids_within, area_slug, neighbourhood_by_slug, neighbourhoods
+from departments.querysets import area_slug, neighbourhood_by_slug, neighbourhoods
 from reports.browse.clusters import generation, map_answer
 from reports.browse.forms import BrowseForm
 from reports.browse.pages import Page, capped_count, keyset_page, moment_of, numbered_page
@@ -162,7 +162,7 @@ def area_counts(area: Boundary) -> dict[str, int]:
     counts = cache.get(key)
     if counts is None:
         month_ago = timezone.now() - timedelta(days=30)
-        reports = ServiceRequest.objects.public().in_areas(area_ids_within(area))
+        reports = ServiceRequest.objects.public().in_area(area.pk)
         counts = {
             "open": reports.open().count(),
             "reported_recently": reports.filter(requested_datetime__gte=month_ago).count(),
@@ -195,7 +195,7 @@ class AreaDetailView(MapMixin, TemplateView):
         open_reports = (
             ServiceRequest.objects.public()
             .open()
-            .in_areas(area_ids_within(area))
+            .in_area(area.pk)
             .with_public_related()
             .order_by("-requested_datetime", "-pk")
         )

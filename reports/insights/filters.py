@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from civic311.dates import validate_year
+from departments.areasets import area_sets_in
 from departments.models import Boundary, Department
-from departments.querysets import area_ids_within
 from reports.models import Service
 
 PERIODS = {"30": 30, "90": 90, "365": 365}
@@ -59,9 +59,10 @@ class Filters:
         return (self.end - timedelta(microseconds=1)).astimezone(city_zone()).date()
 
     @cached_property
-    def area_ids(self) -> list[int] | None:
-        """The area and the areas inside it, found once for every figure of a page."""
-        return None if self.area is None else area_ids_within(self.area)
+    def area_set_ids(self) -> list[int] | None:
+        """The sets of areas that name the area (departments.models.AreaSet), found once
+        for every figure of a page."""
+        return None if self.area is None else area_sets_in(self.area.pk)
 
     def scope(self) -> Q:
         """Category, department and area (not the period, which each figure applies to
@@ -71,14 +72,14 @@ class Filters:
             condition &= Q(service_id=self.service.pk)
         if self.department is not None:
             condition &= Q(department_id=self.department.pk)
-        if self.area_ids is not None:
-            condition &= Q(area_id__in=self.area_ids)
+        if self.area_set_ids is not None:
+            condition &= Q(area_set_id__in=self.area_set_ids)
         return condition
 
 
 def area_condition(area: Boundary) -> Q:
-    """Reports in `area` (or in an area inside it, a neighbourhood within a district)."""
-    return Q(area_id__in=area_ids_within(area))
+    """Reports whose point lies in `area` (whatever other areas cross it)."""
+    return Q(area_set_id__in=area_sets_in(area.pk))
 
 
 class InsightsFilterForm(forms.Form):

@@ -15,7 +15,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Floor
 from django.utils import timezone
 
-from departments.models import Boundary
+from departments.models import AreaSet, Boundary
 from reports.insights import rollups, summaries
 from reports.insights.filters import Filters
 from reports.models import ServiceRequest
@@ -147,30 +147,25 @@ class AreaCount:
 
 
 def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
-    """Reports per neighbourhood, most first (neighbourhoods with none included)."""
+    """Reports per neighbourhood, most first (neighbourhoods with none included): a report
+    counts in every neighbourhood its point lies in, whatever other areas cross them."""
     neighbourhoods = list(Boundary.objects.filter(kind=Boundary.Kind.NEIGHBOURHOOD))
-    others = list(Boundary.objects.exclude(kind=Boundary.Kind.NEIGHBOURHOOD))
-    owner: dict[int, int] = {n.pk: n.pk for n in neighbourhoods}
-    for other in others:
-        # A smaller area inside a neighbourhood (a park, a corridor's piece) counts there.
-        for n in neighbourhoods:
-            if n.shape.buffer(1e-9).contains(other.shape):
-                owner[other.pk] = n.pk
-                break
-    counts: dict[int, int] = dict.fromkeys(owner.values(), 0)
+    counts: dict[int, int] = {n.pk: 0 for n in neighbourhoods}
     found: dict[int, int]
     if rollups.usable():
-        found = summaries.area_counts(filters, list(owner), timezone.now())
+        found = summaries.area_set_counts(filters, timezone.now())
     else:
         found = dict(
             in_period(filters)
-            .filter(area_id__in=list(owner))
-            .values_list("area_id")
+            .filter(area_set__isnull=False)
+            .values_list("area_set_id")
             .annotate(n=Count("pk"))
             .order_by()
         )
-    for area_id, found_count in found.items():
-        counts[owner[area_id]] += found_count
+    for area_set in AreaSet.objects.filter(pk__in=list(found)):
+        for area_id in area_set.area_ids:
+            if area_id in counts:
+                counts[area_id] += found[area_set.pk]
     result = sorted(
         (AreaCount(n, counts[n.pk]) for n in neighbourhoods),
         key=lambda a: (-a.count, a.boundary.name),

@@ -49,8 +49,10 @@ DURATION = "((EXTRACT(EPOCH FROM (closed_datetime - requested_datetime)))::float
 BUCKET = f"(LEAST({BUCKETS - 1}, GREATEST(0, FLOOR(LN(GREATEST({DURATION}, 1)) * 4)))::int)"
 HISTOGRAM = [f"h{i}" for i in range(BUCKETS)]
 
-RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "hidden"]
-CLOSED_KEY = ["day", "service_id", "department_id", "area_id"]
+# The smallest area a report lies in, and its set of areas (departments.AreaSet): figures
+# by area are read by the sets that name it; the smallest area is what a report is shown in.
+RECEIVED_KEY = ["day", "service_id", "department_id", "area_id", "area_set_id", "hidden"]
+CLOSED_KEY = ["day", "service_id", "department_id", "area_id", "area_set_id"]
 CELL_KEY = ["month", "gy", "gx"]
 HOUR_KEY = ["hour"]
 WEEK_KEY = ["week"]
@@ -70,12 +72,14 @@ INDEXES = {
     # The exact percentile: the k-th close time of one department (or category) in a bucket.
     "insights_sr_closed_department": (
         f"(department_id, {BUCKET}, {DURATION}) "
-        "INCLUDE (requested_datetime, closed_datetime, published_at, service_id, area_id) "
+        "INCLUDE (requested_datetime, closed_datetime, published_at, service_id, area_id, "
+        "area_set_id) "
         "WHERE status = 'closed' AND NOT hidden"
     ),
     "insights_sr_closed_service": (
         f"(service_id, {BUCKET}, {DURATION}) "
-        "INCLUDE (requested_datetime, closed_datetime, published_at, department_id, area_id) "
+        "INCLUDE (requested_datetime, closed_datetime, published_at, department_id, area_id, "
+        "area_set_id) "
         "WHERE status = 'closed' AND NOT hidden"
     ),
     # Reports still in their preview window (published_at > now).
@@ -83,7 +87,7 @@ INDEXES = {
     # The open backlog (public and staff), read from the index alone.
     "insights_sr_open": (
         "(department_id, state) "
-        "INCLUDE (id, expected_datetime, service_id, area_id, hidden, published_at, "
+        "INCLUDE (id, expected_datetime, service_id, area_id, area_set_id, hidden, published_at, "
         "assigned_to_id) "
         "WHERE status = 'open'"
     ),
@@ -105,7 +109,8 @@ def received_rows(relation: str, sign: int, zone: str) -> str:
     return (
         f"SELECT {local_day('requested_datetime', zone)} AS day, service_id, "
         "COALESCE(department_id, 0) AS department_id, COALESCE(area_id, 0) AS area_id, "
-        f"hidden, {sign} AS n, {sign} * (status = 'closed')::int AS closed FROM {relation}"
+        f"COALESCE(area_set_id, 0) AS area_set_id, hidden, {sign} AS n, "
+        f"{sign} * (status = 'closed')::int AS closed FROM {relation}"
     )
 
 
@@ -114,7 +119,8 @@ def closed_rows(relation: str, sign: int, zone: str) -> str:
     return (
         f"SELECT {local_day('closed_datetime', zone)} AS day, service_id, "
         "COALESCE(department_id, 0) AS department_id, COALESCE(area_id, 0) AS area_id, "
-        f"{sign} AS n, {sign} * (expected_datetime IS NOT NULL)::int AS with_target, "
+        f"COALESCE(area_set_id, 0) AS area_set_id, {sign} AS n, "
+        f"{sign} * (expected_datetime IS NOT NULL)::int AS with_target, "
         f"{sign} * COALESCE(closed_datetime <= expected_datetime, false)::int AS within, "
         f"{BUCKET} AS bucket FROM {relation} WHERE status = 'closed' AND NOT hidden"
     )
@@ -236,11 +242,13 @@ def install_sql(zone: str) -> list[str]:
     return [
         "CREATE TABLE IF NOT EXISTS insights_received_day (day date NOT NULL, "
         "service_id bigint NOT NULL, department_id bigint NOT NULL, area_id bigint NOT NULL, "
-        "hidden boolean NOT NULL, n integer NOT NULL, closed integer NOT NULL, "
+        "area_set_id bigint NOT NULL, hidden boolean NOT NULL, n integer NOT NULL, "
+        "closed integer NOT NULL, "
         f"PRIMARY KEY ({', '.join(RECEIVED_KEY)}))",
         "CREATE TABLE IF NOT EXISTS insights_closed_day (day date NOT NULL, "
         "service_id bigint NOT NULL, department_id bigint NOT NULL, area_id bigint NOT NULL, "
-        "n integer NOT NULL, with_target integer NOT NULL, within integer NOT NULL, "
+        "area_set_id bigint NOT NULL, n integer NOT NULL, with_target integer NOT NULL, "
+        "within integer NOT NULL, "
         f"{histogram}, PRIMARY KEY ({', '.join(CLOSED_KEY)}))",
         "CREATE TABLE IF NOT EXISTS insights_cell_month (month date NOT NULL, "
         "gy integer NOT NULL, gx integer NOT NULL, n integer NOT NULL, "

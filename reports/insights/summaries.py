@@ -43,16 +43,17 @@ def scope_sql(filters: Filters, *, department: bool = True) -> tuple[str, Params
     if department and filters.department is not None:
         parts.append("department_id = %s")
         params.append(filters.department.pk)
-    if filters.area_ids is not None:
-        parts.append("area_id = ANY(%s)")
-        params.append(filters.area_ids)
+    if filters.area_set_ids is not None:
+        parts.append("area_set_id = ANY(%s)")
+        params.append(filters.area_set_ids)
     return " AND ".join(parts), params
 
 
 def received_public(
     filters: Filters, days: list[tuple[date, date]], now: datetime
 ) -> tuple[str, Params]:
-    """Rows (day, service_id, department_id, area_id, n) whose sums are the public reports
+    """Rows (day, service_id, department_id, area_id, area_set_id, n) whose sums are the
+    public reports
     requested on `days` (inclusive ranges) in the filters' scope."""
     scope, scope_params = scope_sql(filters)
     local = rollups.local_day("requested_datetime", settings.TIME_ZONE)
@@ -60,10 +61,10 @@ def received_public(
     report_days = " OR ".join([f"{local} BETWEEN %s AND %s"] * len(days))
     day_params = [d for pair in days for d in pair]
     sql = (
-        "SELECT day, service_id, department_id, area_id, n FROM insights_received_day "
-        f"WHERE NOT hidden AND ({summary_days}) AND {scope} "
+        "SELECT day, service_id, department_id, area_id, area_set_id, n "
+        f"FROM insights_received_day WHERE NOT hidden AND ({summary_days}) AND {scope} "
         f"UNION ALL SELECT {local}, service_id, COALESCE(department_id, 0), "
-        "COALESCE(area_id, 0), -1 FROM reports_servicerequest "
+        "COALESCE(area_id, 0), COALESCE(area_set_id, 0), -1 FROM reports_servicerequest "
         f"WHERE NOT hidden AND published_at > %s AND ({report_days}) AND {scope}"
     )
     return sql, [*day_params, *scope_params, now, *day_params, *scope_params]
@@ -77,7 +78,7 @@ def closed_public(filters: Filters, now: datetime) -> tuple[str, Params]:
     histogram = ", ".join(
         f"(bucket = {i})::int * n AS {h}" for i, h in enumerate(rollups.HISTOGRAM)
     )
-    columns = "day, service_id, department_id, area_id, n, with_target, within"
+    columns = "day, service_id, department_id, area_id, area_set_id, n, with_target, within"
     pending = rollups.closed_rows("reports_servicerequest", -1, settings.TIME_ZONE)
     local = rollups.local_day("closed_datetime", settings.TIME_ZONE)
     sql = (
@@ -211,13 +212,13 @@ def _read_ranks(
     return values
 
 
-def area_counts(filters: Filters, areas: list[int], now: datetime) -> dict[int, int]:
-    """Public reports per stored area (of `areas`) requested in the period."""
+def area_set_counts(filters: Filters, now: datetime) -> dict[int, int]:
+    """Public reports per set of areas (departments.AreaSet) requested in the period."""
     rows_sql, params = received_public(filters, [(filters.first_day, filters.last_day)], now)
     rows = _fetch(
-        f"SELECT area_id, sum(n) FROM ({rows_sql}) AS r WHERE area_id = ANY(%s) "
+        f"SELECT area_set_id, sum(n) FROM ({rows_sql}) AS r WHERE area_set_id <> 0 "
         "GROUP BY 1 HAVING sum(n) <> 0",
-        [*params, areas],
+        params,
     )
     return dict(rows)
 

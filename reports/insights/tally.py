@@ -99,16 +99,17 @@ class Tally:
         service: np.ndarray,
         department: np.ndarray,
         area: np.ndarray,
+        area_set: np.ndarray,
         lat: np.ndarray,
         long: np.ndarray,
     ) -> None:
         """One batch of reports, none hidden (no generated report is), each with a point.
-        `department` and `area` are 0 where there is none, as in the tables; `closed` and
-        `expected` are read where `is_closed` and `has_target` say so."""
+        `department`, `area` and `area_set` are 0 where there is none, as in the tables;
+        `closed` and `expected` are read where `is_closed` and `has_target` say so."""
         day = self.local_days(requested)
         ones = np.ones(len(day), dtype=np.int64)
         self.received.append(
-            grouped([day, service, department, area], [ones, is_closed.astype(np.int64)])
+            grouped([day, service, department, area, area_set], [ones, is_closed.astype(np.int64)])
         )
         month = (EPOCH_DAY + day).astype("datetime64[M]").astype("datetime64[D]") - EPOCH_DAY
         gy = np.floor(lat / rollups.FINE_CELL).astype(np.int64)
@@ -120,6 +121,7 @@ class Tally:
             done, target = closed[rows], has_target[rows]
             within = target & (done <= expected[rows])
             keys = [self.local_days(done), service[rows], department[rows], area[rows]]
+            keys.append(area_set[rows])
             distinct, which = distinct_rows(keys)
             sums = summed(which, np.column_stack([ones[rows], target, within]).astype(np.int64))
             # The histogram: one count per (group, bucket), in one pass.
@@ -131,8 +133,8 @@ class Tally:
 
     def write(self) -> None:
         """Add the counts to the tables (in the caller's transaction)."""
-        received = merged(self.received, 4, 2)
-        closed = merged(self.closed, 4, 3 + rollups.BUCKETS)
+        received = merged(self.received, 5, 2)
+        closed = merged(self.closed, 5, 3 + rollups.BUCKETS)
         cells = merged(self.cells, 3, 1)
         hours = merged(self.hours, 1, 1)
         weeks = grouped([hours[0][:, 0] // WEEK], [hours[1][:, 0]])  # floor, as rollups.WEEK
@@ -140,11 +142,12 @@ class Tally:
         tables = [
             # Generated reports are never hidden: `hidden` is false in every row.
             ("insights_received_day", rollups.RECEIVED_KEY, ["n", "closed"],
-             [*columns(received[0], [date, number, number, number]),
+             [*columns(received[0], [date, number, number, number, number]),
               np.zeros(len(received[0]), dtype=bool), *columns(received[1], count)]),
             ("insights_closed_day", rollups.CLOSED_KEY,
              ["n", "with_target", "within", *rollups.HISTOGRAM],
-             [*columns(closed[0], [date, number, number, number]), *columns(closed[1], count)]),
+             [*columns(closed[0], [date, number, number, number, number]),
+              *columns(closed[1], count)]),
             ("insights_cell_month", rollups.CELL_KEY, ["n"],
              [*columns(cells[0], [date, count, count]), *columns(cells[1], count)]),
             ("insights_public_hour", rollups.HOUR_KEY, ["n"],

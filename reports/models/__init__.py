@@ -1,6 +1,12 @@
 """The reports app's models, one module per part of the domain; import them from here."""
 
-from reports.models.catalogue import ApiKey, AttributeValue, Service, ServiceAttribute
+from reports.models.catalogue import (
+    ApiKey,
+    AreaChange,
+    AttributeValue,
+    Service,
+    ServiceAttribute,
+)
 from reports.models.citizens import Comment, Submission, Subscription, Supporter
 from reports.models.documents import Open311Document
 from reports.models.outbox import OutboxMessage
@@ -17,6 +23,7 @@ from reports.models.requests import (
 __all__ = [
     "PHOTO_EXTENSIONS",
     "ApiKey",
+    "AreaChange",
     "AttributeValue",
     "Comment",
     "Open311Document",

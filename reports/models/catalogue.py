@@ -170,3 +170,18 @@ class ApiKey(models.Model):
     @staticmethod
     def generate_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class AreaChange(models.Model):
+    """An area was drawn, redrawn or deleted: the reports around it are to be located again
+    (reports/services/areas.py). Recorded in the transaction of the change, so that the
+    work is not lost should the task that does it never run (the beat sweep does it)."""
+
+    area_id = models.BigIntegerField()  # not a key: the area may be gone
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"area {self.area_id} changed"

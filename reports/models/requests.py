@@ -102,6 +102,16 @@ class ServiceRequest(models.Model):
         related_name="+",
         help_text="The most specific area the point lies in.",
     )
+    # Every area the point lies in (departments.AreaSet): what a filter by area reads.
+    area_set = models.ForeignKey(
+        "departments.AreaSet",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -221,10 +231,10 @@ class ServiceRequest(models.Model):
                 name="sr_open_newest",
             ),
             models.Index(
-                fields=["area", "status", "requested_datetime"],
+                fields=["area_set", "status", "requested_datetime"],
                 condition=models.Q(hidden=False),
                 include=["published_at"],
-                name="sr_area_status_requested",
+                name="sr_area_set_status_requested",
             ),
             models.Index(
                 fields=["closed_datetime"],

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from departments.areasets import area_set_for
 from departments.models import Department, StaffMembership
 from reports import rules
 from reports.browse import clusters
@@ -438,6 +439,7 @@ def report_recategorise(
             )
         report.service = service
         report.area_id = decision.area_id
+        report.area_set_id = area_set_for(decision.area_ids)
         report.expected_datetime = rules.expected_datetime(
             report.requested_datetime, service.sla_hours
         )
@@ -454,6 +456,6 @@ def report_recategorise(
         )
         if target.pk != report.department_id:
             _forward_in_lock(report, target, author=author, now=now)
-        fields = ["service", "area", "expected_datetime", "department", "assigned_to"]
+        fields = ["service", "area", "area_set", "expected_datetime", "department", "assigned_to"]
         report_touch(report, now, *fields)
     return report

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from civic311.geo import parse_area
 from departments import routing
-from departments.models import Boundary, Department
+from departments.models import AreaSet, Boundary, Department
 from reports import demo, rules
 from reports.bulk import Table, loading, reserve_ids
 from reports.insights import rollups
@@ -79,6 +79,7 @@ CLUSTER_SHARE = 0.7  # the rest is spread evenly over the city
 ANSWER_SETS = 32  # distinct answer sets drawn per category, reused across its rows
 DAY = 86400.0
 ENTRIES_PER_REPORT = 3  # CREATED, ROUTED, STATE: the most a generated report has
+SPARE_SETS = 1000  # ids reserved for combinations of areas not seen before
 HOUR_MICROS = 3600 * 10**6
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # PostgreSQL's epoch
 
@@ -89,7 +90,7 @@ UNENTERED_INDEXES = [
 ]  # fmt: skip
 REPORT_FIELDS = [
     "id", "service_id", "description", "attributes", "lat", "long", "address", "status",
-    "state", "status_notes", "department_id", "area_id", "duplicate_of_id",
+    "state", "status_notes", "department_id", "area_id", "area_set_id", "duplicate_of_id",
     "requested_datetime", "updated_datetime", "expected_datetime", "closed_datetime", "source",
     "published_at",
 ]  # fmt: skip
@@ -112,6 +113,7 @@ class Routed:
 
     department_id: int | None
     area_id: int | None
+    area_set_id: int | None
     text: str
 
 
@@ -206,9 +208,13 @@ class Command(BaseCommand):
             # loading() holds both tables against other writers: each batch's ids are one
             # move of the sequence, its timeline's a block of ENTRIES_PER_REPORT per report.
             made = 0
+            generator.spare = reserve_ids(AreaSet, SPARE_SETS)[::-1]
             coming = ahead.submit(generator.batch, 0, *self.reserve(sizes[0]))
             for size, next_size in zip(sizes, [*sizes[1:], 0], strict=True):
                 rows, entries = coming.result()
+                # Before the next batch starts adding to them.
+                AreaSet.objects.bulk_create(generator.new_sets)
+                generator.new_sets = []
                 if next_size:
                     coming = ahead.submit(generator.batch, made + size, *self.reserve(next_size))
                 reports.write(rows)
@@ -282,6 +288,11 @@ class Generator:
         # Each category's routing rules, read once (the ones route() reads for it).
         self.rules = {s.pk: routing.rules_for(s.pk, s.group) for s in services}
         self.routed: dict[tuple[int, bytes], Routed] = {}
+        # Each combination of areas a point lies in (departments.AreaSet): the known ones,
+        # ids reserved for new ones (the dry run's are never saved), and those not saved yet.
+        self.set_ids: dict[str, int] = dict(AreaSet.objects.values_list("key", "pk"))
+        self.spare: list[int] = list(range(-SPARE_SETS, 0))
+        self.new_sets: list[AreaSet] = []
         self.department_names = dict(Department.objects.values_list("pk", "name"))
         self.route_calls = 0
         # Ages of every report to make, oldest first: more recent than old.
@@ -356,9 +367,23 @@ class Generator:
             if decision.department_id is not None:
                 name = self.department_names[decision.department_id]
                 text = rules.routed_text(name, decision)
-            found = Routed(decision.department_id, decision.area_id, text)
+            areas = ",".join(str(pk) for pk in sorted(a.pk for a in covering))
+            found = Routed(decision.department_id, decision.area_id, self.area_set(areas), text)
             self.routed[key] = found
         return found
+
+    def area_set(self, key: str) -> int | None:
+        """The AreaSet id of a combination of areas (ids by commas), None for none. A new
+        combination takes one of the ids reserved for it (`spare`): its row is saved by the
+        loading thread (save_sets), since this one has no database."""
+        if not key:
+            return None
+        if key not in self.set_ids:
+            if not self.spare:
+                raise CommandError("The areas overlap in more ways than ids were reserved for.")
+            self.set_ids[key] = self.spare.pop()
+            self.new_sets.append(AreaSet(pk=self.set_ids[key], key=key))
+        return self.set_ids[key]
 
     def routes(self, service_index: np.ndarray, inside: np.ndarray) -> list[Routed]:
         """route() for every row, one call per distinct (service, areas) in the batch."""
@@ -461,6 +486,7 @@ class Generator:
                 notes,
                 departments,
                 [r.area_id for r in routed],
+                [r.area_set_id for r in routed],
                 masters,
                 requested_list,
                 updated_list,
@@ -482,6 +508,7 @@ class Generator:
                 service=self.service_pks[service_index],
                 department=np.array([d or 0 for d in departments], dtype=np.int64),
                 area=np.array([r.area_id or 0 for r in routed], dtype=np.int64),
+                area_set=np.array([r.area_set_id or 0 for r in routed], dtype=np.int64),
                 lat=lat,
                 long=long,
             )

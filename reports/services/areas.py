@@ -1,0 +1,156 @@
+"""Reports located again in the areas as they are now (ServiceRequest.area and area_set).
+
+Routing gives a new report its smallest area and its set of areas (departments.AreaSet).
+When an area is drawn, redrawn or deleted, the reports around it are located again here,
+so that a filter by any area (a district, a neighbourhood, a service area) keeps finding
+exactly the reports inside it. Only the location moves: no report is routed to another
+department, and nothing is written on a timeline.
+
+`relocate` takes the model classes, so that a migration can call it with its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from kombu.exceptions import OperationalError as BrokerError
+
+from civic311.geo import parse_area
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Shape:
+    pk: int
+    size: float
+    shape: Any
+
+
+def shapes(boundaries: QuerySet[Any]) -> list[Shape]:
+    """Every boundary's shape, prepared, with its size (routing's order: smallest first)."""
+    found = []
+    for area in boundaries.order_by("pk"):
+        shape = parse_area(area.geometry)
+        shapely.prepare(shape)
+        found.append(Shape(area.pk, shape.area, shape))
+    return found
+
+
+def locate(areas: list[Shape], lat: list[float], long: list[float]) -> list[list[int]]:
+    """Each point's areas, smallest first (then the older), as routing finds them: a point
+    on an edge lies in both areas."""
+    lats, longs = np.asarray(lat, dtype=float), np.asarray(long, dtype=float)
+    inside = [shapely.intersects_xy(area.shape, longs, lats) for area in areas]
+    order = sorted(range(len(areas)), key=lambda i: (areas[i].size, areas[i].pk))
+    return [[areas[i].pk for i in order if inside[i][row]] for row in range(len(lats))]
+
+
+class SetIds:
+    """The AreaSet id of each combination of areas, made the first time it is needed."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.known: dict[str, int] = dict(model.objects.values_list("key", "pk"))
+
+    def __call__(self, area_ids: list[int]) -> int | None:
+        key = ",".join(str(pk) for pk in sorted(area_ids))
+        if not key:
+            return None
+        if key not in self.known:
+            try:
+                with transaction.atomic():
+                    self.known[key] = self.model.objects.create(key=key).pk
+            except IntegrityError:  # made meanwhile
+                self.known[key] = self.model.objects.get(key=key).pk
+        return self.known[key]
+
+
+def relocate(reports: QuerySet[Any], *, boundaries: QuerySet[Any], area_sets: Any) -> int:
+    """Give each report of `reports` that has a point the smallest area and the set of
+    areas its point lies in now (of `boundaries`; `area_sets` is the AreaSet model), a
+    few thousand reports per transaction. Returns how many changed."""
+    areas = shapes(boundaries)
+    set_ids = SetIds(area_sets)
+    model = reports.model
+    rows = reports.filter(lat__isnull=False, long__isnull=False).order_by("pk")
+    changed, after = 0, 0
+    while True:
+        chunk = list(
+            rows.filter(pk__gt=after).values_list("pk", "lat", "long", "area_id", "area_set_id")[
+                :CHUNK
+            ]
+        )
+        if not chunk:
+            return changed
+        after = chunk[-1][0]
+        found = locate(areas, [r[1] for r in chunk], [r[2] for r in chunk])
+        moves: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+        for (pk, _lat, _long, area_id, set_id), inside in zip(chunk, found, strict=True):
+            target = (inside[0] if inside else None, set_ids(inside))
+            if target != (area_id, set_id):
+                moves[target].append(pk)
+        with transaction.atomic():
+            for (area_id, set_id), pks in moves.items():
+                model.objects.filter(pk__in=pks).update(area_id=area_id, area_set_id=set_id)
+        changed += sum(len(pks) for pks in moves.values())
+
+
+def around(area_id: int, area_set_ids: list[int], box: tuple[float, ...] | None) -> Q:
+    """The reports an area's change may move: those of the sets that name it (inside it
+    before), and those inside its box now (south, west, north, east), if it still exists."""
+    condition = Q(area_set_id__in=area_set_ids)
+    if box is not None:
+        south, west, north, east = box
+        condition |= Q(lat__gte=south, lat__lte=north, long__gte=west, long__lte=east)
+    return condition
+
+
+def areas_changed(area_id: int) -> None:
+    """Record that an area changed (in the caller's transaction), and locate the reports
+    around it again once that commits."""
+    from reports.models import AreaChange
+    from reports.tasks import areas_relocate
+
+    AreaChange.objects.create(area_id=area_id)
+
+    def queue() -> None:
+        try:
+            areas_relocate.delay()
+        except BrokerError:
+            logger.warning("Broker unreachable; area %s left for the sweep", area_id)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def areas_relocate_pending() -> int:
+    """Locate again the reports around every area recorded as changed, one area at a time
+    (each in one transaction, with its record deleted there). Returns how many moved."""
+    from departments.areasets import area_sets_in
+    from departments.models import AreaSet, Boundary
+    from reports.models import AreaChange, ServiceRequest
+
+    moved = 0
+    while True:
+        with transaction.atomic():
+            change = AreaChange.objects.select_for_update(skip_locked=True).first()
+            if change is None:
+                return moved
+            area = Boundary.objects.filter(pk=change.area_id).first()
+            box = None if area is None else (
+                area.min_lat, area.min_long, area.max_lat, area.max_long
+            )  # fmt: skip
+            reports = ServiceRequest.objects.filter(
+                around(change.area_id, area_sets_in(change.area_id), box)
+            )
+            moved += relocate(reports, boundaries=Boundary.objects.all(), area_sets=AreaSet)
+            AreaChange.objects.filter(area_id=change.area_id, pk__lte=change.pk).delete()
