@@ -236,6 +236,13 @@ class ServiceRequest(models.Model):
                 include=["published_at"],
                 name="sr_area_set_status_requested",
             ),
+            # An area's reports closed lately (its page's counts), few of its closed ones.
+            models.Index(
+                fields=["area_set", "closed_datetime"],
+                condition=models.Q(status="closed", hidden=False),
+                include=["published_at"],
+                name="sr_area_set_closed",
+            ),
             models.Index(
                 fields=["closed_datetime"],
                 condition=models.Q(status="closed", hidden=False),
