@@ -189,6 +189,12 @@ def test_web_report_about_an_asset_links_both_ways(client, settings, asset_type,
     assert f"#{report.pk}" in client.get(asset.get_absolute_url()).content.decode()
 
 
+def test_asset_page_sign_in_link_comes_back_to_the_shelter(client, asset):
+    # The site menu's own sign-in link must not replace the page's (which has ?next=).
+    text = client.get(asset.get_absolute_url()).content.decode()
+    assert f'href="/accounts/login/?next={asset.get_absolute_url().replace("/", "%2F")}"' in text
+
+
 def test_asset_page_lists_only_open_public_reports(client, asset):
     open_one = ServiceRequestFactory(address_id=asset.external_id)
     closed = ServiceRequestFactory(address_id=asset.external_id, state="fixed")

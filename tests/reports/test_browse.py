@@ -410,6 +410,13 @@ def test_area_page_shows_open_reports_counts_and_map(client):
     assert_no_private_data(html)
 
 
+def test_area_page_links_to_its_own_open_reports(client):
+    # The site menu's "Reports" link must not replace the page's filtered list link.
+    ServiceRequestFactory(area=BoundaryFactory(name="Oakwood"))
+    html = client.get(reverse("reports:area", args=["oakwood"])).content.decode()
+    assert f'href="{LIST_URL}?area=oakwood&amp;status=open">All 1 open report in' in html
+
+
 def test_unknown_area_is_404(client):
     BoundaryFactory(name="Downtown", kind="district")  # a district has no page
     assert client.get(reverse("reports:area", args=["downtown"])).status_code == 404
