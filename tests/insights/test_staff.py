@@ -4,8 +4,10 @@ for staff."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from departments.permissions import STAFF_GROUP_NAME
 from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
@@ -25,10 +27,20 @@ def test_outsiders_are_sent_to_the_login(client, citizen) -> None:
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_staff_who_may_not_view_reports_are_refused(client) -> None:
+    # A staff account with no permission on reports (say, a volunteer coordinator's).
+    ServiceRequestFactory(hidden=True, assigned_to=UserFactory(username="agent-smith"))
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get("/admin/insights/")
+    assert response.status_code == 403
+    assert b"agent-smith" not in response.content
+
+
 def test_staff_see_hidden_counts_workload_and_other_departments(client) -> None:
     health = DepartmentFactory(name="Health")
     police = DepartmentFactory(name="Police")
     agent = StaffMembershipFactory(department=health).user
+    agent.groups.add(Group.objects.get(name=STAFF_GROUP_NAME))
     syringe = ServiceFactory(name="Found syringe", department=health)
     corner = BoundaryFactory(name="Main and 5th")
     ServiceRequestFactory(service=syringe, area=corner, assigned_to=agent)
