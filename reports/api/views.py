@@ -71,6 +71,9 @@ STARTED = datetime.now(UTC).replace(microsecond=0)
 JURISDICTION = OpenApiParameter(
     "jurisdiction_id", str, description="Optional; a jurisdiction other than ours is a 404."
 )
+EXTENSIONS = OpenApiParameter(
+    "extensions", bool, description="Extension: notes, attributes, photos, supporters."
+)
 # Error answers are lists (ENABLE_LIST_MECHANICS_ON_NON_2XX makes the schema say so).
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer(many=True), description="Bad parameter"),
@@ -158,7 +161,7 @@ class ServiceListApi(Open311Api):
     @extend_schema(
         summary="List services",
         parameters=[JURISDICTION],
-        responses={200: ServiceSerializer(many=True)},
+        responses={200: ServiceSerializer(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, fmt: str | None = None) -> Response:
         """The active service types (categories) a report can be filed under;
@@ -259,9 +262,7 @@ class ServiceRequestListApi(Open311Api):
                 description="Extension: requested (newest first, the default) or distance "
                 "(nearest first; needs lat, long and radius).",
             ),
-            OpenApiParameter(
-                "extensions", bool, description="Extension: notes, attributes, photos."
-            ),
+            EXTENSIONS,
         ],
         responses={200: ServiceRequestSerializer(many=True), **ERRORS},
     )
@@ -354,6 +355,10 @@ class ServiceRequestListApi(Open311Api):
                 ErrorSerializer(many=True),
                 description="Idempotency-Key sent before with another request",
             ),
+            413: OpenApiResponse(
+                ErrorSerializer(many=True),
+                description="Body over the limits (5 MB of form data, 35 MB in all)",
+            ),
             429: OpenApiResponse(
                 ErrorSerializer(many=True),
                 description="Too many posts from this API key or address; see Retry-After",
@@ -434,7 +439,7 @@ class ServiceRequestDetailApi(Open311Api):
 
     @extend_schema(
         summary="Get a service request",
-        parameters=[JURISDICTION, OpenApiParameter("extensions", bool)],
+        parameters=[JURISDICTION, EXTENSIONS],
         responses={200: ServiceRequestSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, service_request_id: str, fmt: str | None = None) -> Response:

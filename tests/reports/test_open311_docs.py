@@ -65,6 +65,21 @@ def test_openapi_schema_documents_formats_errors_and_the_post_form(client):
     assert multipart["required"] == urlencoded["required"] == ["service_code"]
 
 
+def test_openapi_schema_documents_the_errors_the_api_answers(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            if any(p["name"] == "jurisdiction_id" for p in operation.get("parameters", [])):
+                # Another jurisdiction is a 404 (services.json said only 200).
+                assert "404" in operation["responses"], (path, method)
+    assert "413" in schema["paths"]["/open311/v2/requests.{fmt}"]["post"]["responses"]
+    for path in ("/open311/v2/requests.{fmt}", "/open311/v2/requests/{service_request_id}.{fmt}"):
+        names = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        assert "supporters" in names["extensions"]["description"], path
+    response = client.get("/open311/v2/services.json?jurisdiction_id=elsewhere")
+    assert response.status_code == 404
+
+
 def test_docs_page_uses_vendored_swagger_ui(client):
     response = client.get("/api/docs/")
 
