@@ -59,6 +59,15 @@ def test_staff_see_hidden_counts_workload_and_other_departments(client) -> None:
     assert "Across departments" in text and "Police" in text
 
 
+def test_admin_pages_link_the_dashboard_for_staff_who_may_see_it(client) -> None:
+    agent = StaffMembershipFactory().user
+    agent.groups.add(Group.objects.get(name=STAFF_GROUP_NAME))
+    client.force_login(agent)
+    assert 'href="/admin/insights/"' in client.get("/admin/").content.decode()
+    client.force_login(UserFactory(is_staff=True))  # may view no reports
+    assert 'href="/admin/insights/"' not in client.get("/admin/").content.decode()
+
+
 def test_staff_dashboard_query_count_is_constant(client, django_assert_max_num_queries) -> None:
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
