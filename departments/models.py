@@ -5,6 +5,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import slugify
 from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
@@ -83,6 +84,27 @@ class Boundary(models.Model):
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
         self.min_long, self.min_lat, self.max_long, self.max_lat = shape.bounds
+        self._check_address_is_free()
+
+    def _check_address_is_free(self) -> None:
+        """A neighbourhood's page is /areas/<slugified name>/ (querysets.area_slug): two names
+        that differ only in punctuation or case ("St. John's", "St Johns") would share one
+        address, and the second could never be reached, so the second is refused."""
+        slug = slugify(self.name)
+        if self.kind != self.Kind.NEIGHBOURHOOD or not slug:
+            return
+        others = Boundary.objects.filter(kind=self.kind).exclude(name=self.name)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        for other in others.only("name"):
+            if slugify(other.name) == slug:
+                raise ValidationError(
+                    {
+                        "name": f"The neighbourhood {other.name} already has the address "
+                        f"/areas/{slug}/; choose a name that differs in more than "
+                        "punctuation or capitals."
+                    }
+                )
 
     @cached_property
     def shape(self) -> BaseGeometry:

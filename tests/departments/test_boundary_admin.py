@@ -26,6 +26,18 @@ def test_add_boundary_from_drawn_geojson(client, superuser):
     assert (boundary.min_lat, boundary.max_lat, boundary.min_long) == (35.77, 35.79, -78.66)
 
 
+def test_neighbourhood_whose_address_is_taken_is_refused(client, superuser):
+    # Both would be /areas/st-johns/, and the second page could never be reached.
+    Boundary.objects.create(name="St. John's", kind="neighbourhood", geometry=AREA)
+    client.force_login(superuser)
+    data = {"name": "St Johns", "kind": "neighbourhood", "geometry": json.dumps(AREA)}
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    assert "already has the address /areas/st-johns/" in response.content.decode()
+    assert not Boundary.objects.filter(name="St Johns").exists()
+    assert client.post(ADD, {**data, "kind": "district"}).status_code == 302  # no page
+
+
 def test_add_boundary_from_uploaded_file(client, superuser):
     client.force_login(superuser)
     upload = SimpleUploadedFile(

@@ -56,6 +56,13 @@ def test_import_creates_then_is_idempotent_then_updates(tmp_path):
     assert Boundary.objects.count() == 2
 
 
+def test_names_sharing_one_address_are_refused_and_nothing_imported(tmp_path):
+    clash = [*AREAS, feature("OAKWOOD", square(35.70, -78.66, 35.72, -78.64))]
+    with pytest.raises(CommandError, match="/areas/oakwood/"):
+        run(write(tmp_path, clash))
+    assert not Boundary.objects.exists()
+
+
 def test_dry_run_saves_nothing(tmp_path):
     output = run(write(tmp_path, AREAS), "--dry-run")
     assert "Dry run, nothing saved: 2 created" in output
