@@ -33,7 +33,11 @@ def test_staff_who_may_not_view_reports_are_refused(client) -> None:
     client.force_login(UserFactory(is_staff=True))
     response = client.get("/admin/insights/")
     assert response.status_code == 403
-    assert b"agent-smith" not in response.content
+    text = response.content.decode()
+    assert "agent-smith" not in text
+    # A page that says why and what to do, not a bare "403 Forbidden".
+    assert "Only staff who may view reports see their figures." in text
+    assert "ask your department's manager" in text
 
 
 def test_staff_see_hidden_counts_workload_and_other_departments(client) -> None:
