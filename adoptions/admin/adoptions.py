@@ -117,7 +117,8 @@ class AdoptionAdmin(admin.ModelAdmin):
                 name="adoptions_adoption_coverage",
             ),
             path(
-                "<path:object_id>/end/",
+                # An int: a mistyped id is a 404, not a failed lookup (500).
+                "<int:object_id>/end/",
                 self.admin_site.admin_view(self.end_view),
                 name="adoptions_adoption_end",
             ),
@@ -141,7 +142,7 @@ class AdoptionAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/adoptions/adoption/coverage.html", context)
 
-    def end_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def end_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         adoption = get_object_or_404(Adoption.objects.select_related("asset"), pk=object_id)
         if not self.has_change_permission(request, adoption):
             raise PermissionDenied

@@ -98,6 +98,13 @@ def test_staff_end_an_adoption_with_a_reason(client, department_staff, adoption)
     )  # fmt: skip
 
 
+def test_end_page_with_a_mistyped_id_is_not_an_error(client, department_staff, adoption):
+    client.force_login(department_staff)
+    response = client.post(f"{CHANGELIST}{adoption.pk}x/end/", {"note": "x"}, follow=True)
+    assert response.status_code == 200  # the admin's "doesn't exist" message, not a 500
+    assert Adoption.objects.get().is_active
+
+
 def test_citizen_cannot_end_an_adoption(client, citizen, adoption):
     client.force_login(citizen)
     client.post(reverse("admin:adoptions_adoption_end", args=[adoption.pk]), {"note": "x"})
