@@ -145,6 +145,8 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
         "asset": asset,
         "asset_type": asset_type,
         "adoption": adoption,
+        # What adoption_start accepts: the asset is listed and its type offered for adoption.
+        "adoptable": asset.active and asset_type.active,
         "adopter_name": display_name(adoption.volunteer) if adoption else "",
         "mine": mine,
         "missed": rules.missed_periods(

@@ -86,6 +86,15 @@ def test_adopt_through_the_page(client, asset, volunteer):
     assert "Log a care visit" in page and "Release this shelter" in page
 
 
+def test_a_type_not_offered_shows_no_adopt_form(client, asset, volunteer):
+    asset.asset_type.active = False
+    asset.asset_type.save()
+    client.force_login(volunteer)
+    page = client.get(asset.get_absolute_url()).content.decode()
+    assert "Adopt this shelter" not in page and "badge--available" not in page
+    assert "not offered for adoption" in page
+
+
 def test_honeypot_refuses_adopt(client, asset, volunteer):
     client.force_login(volunteer)
     response = client.post(
