@@ -9,7 +9,7 @@ import pytest
 
 from adoptions import rules
 from adoptions.models import Adoption, ReminderSent
-from adoptions.services.adoptions import adoption_start
+from adoptions.services.adoptions import adoption_release, adoption_start
 from adoptions.services.care import care_log_add
 from adoptions.services.reminders import reminders_send
 from reports.models import OutboxMessage
@@ -108,6 +108,14 @@ def test_unsubscribe_get_asks_first(client, adoption):
     assert adoption.reminders
     unknown = "/adopt/unsubscribe/00000000-0000-0000-0000-000000000000/"
     assert client.post(unknown).status_code == 404
+
+
+def test_unsubscribe_link_of_an_ended_adoption_says_it_has_ended(client, adoption, volunteer):
+    adoption_release(adoption=adoption, volunteer=volunteer)
+    response = client.get(f"/adopt/unsubscribe/{adoption.reminder_token}/")
+    assert response.status_code == 200 and b"has ended" in response.content
+    assert b"Your adoption stays as it is" not in response.content
+    assert b"Stop reminders" not in response.content
 
 
 def test_the_daily_task_runs_the_reminders(adoption):
