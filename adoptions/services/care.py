@@ -31,9 +31,9 @@ def care_log_add(
     now: datetime | None = None,
 ) -> CareLog:
     """Record a care visit on an active adoption, by its volunteer only. The date may not be
-    in the future nor before the adoption; the tasks come from the asset type's checklist;
-    the photo is checked now and processed after the commit. The next visit falls due one
-    cadence after the latest visit."""
+    in the future nor before the adoption, and has one visit at most; the tasks come from the
+    asset type's checklist; the photo is checked now and processed after the commit. The next
+    visit falls due one cadence after the latest visit."""
     now = now or timezone.now()
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
@@ -61,6 +61,12 @@ def care_log_add(
         locked = Adoption.objects.select_for_update().get(pk=adoption.pk)
         if locked.ended is not None:
             raise ValidationError({"adoption": ["This adoption has ended."]})
+        # One visit a day: a second tap on "Log this visit" (or a resent form) would list
+        # the visit twice and count it twice on the thanks page. Checked under the lock.
+        if CareLog.objects.filter(adoption=locked, date=day).exists():
+            raise ValidationError(
+                {"date": [f"A visit on {day:%b %-d, %Y} is already logged (see the care history)."]}
+            )
         log = CareLog(
             adoption=locked,
             volunteer=volunteer,

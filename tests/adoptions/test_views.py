@@ -138,6 +138,16 @@ def test_care_date_in_the_future_is_a_form_error(client, adoption, volunteer):
     assert response.status_code == 400 and b"cannot be in the future" in response.content
 
 
+def test_a_visit_sent_twice_is_logged_once(client, adoption, volunteer):
+    client.force_login(volunteer)
+    url = f"{adoption.asset.get_absolute_url()}care/"
+    visit = {"date": timezone.localdate().isoformat(), "tasks": [CHECKLIST[0]]}
+    assert client.post(url, visit).status_code == 302
+    again = client.post(url, visit)  # a double tap on "Log this visit"
+    assert again.status_code == 400 and b"is already logged" in again.content
+    assert CareLog.objects.count() == 1
+
+
 def test_release_through_the_page(client, adoption, volunteer):
     client.force_login(volunteer)
     response = client.post(f"{adoption.asset.get_absolute_url()}release/")
