@@ -155,10 +155,13 @@ def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
     (they stay, as the asset's history, without a name). Returns how many adoptions ended."""
     now = now or timezone.now()
     with transaction.atomic():
-        ended = (
-            Adoption.objects.active()
-            .of_volunteer(user)
-            .update(ended=now, end_reason=Adoption.EndReason.ACCOUNT_DELETED, reminders=False)
+        active = Adoption.objects.active().of_volunteer(user)
+        # As in adoption_end: a removed asset's flag asked staff to sort out this adoption.
+        Asset.objects.filter(
+            pk__in=active.values("asset_id"), active=False, flagged_for_staff=True
+        ).update(flagged_for_staff=False)
+        ended = active.update(
+            ended=now, end_reason=Adoption.EndReason.ACCOUNT_DELETED, reminders=False
         )
         CareLog.objects.filter(volunteer=user).update(volunteer=None)
         Adoption.objects.of_volunteer(user).update(volunteer=None)

@@ -1,4 +1,4 @@
-"""Rules of the programme that cross its parts: a re-import's comeback, the coverage
+"""Rules of the programme that cross its parts: a re-import's comeback and its flag, the coverage
 tables agreeing, the leaderboard's window, and reports about assets that share an id."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
+from accounts.services import account_delete
 from adoptions.coverage import coverage_by_area, coverage_by_type
 from adoptions.importer import read_assets
 from adoptions.models import Asset, AssetType
@@ -35,6 +36,14 @@ def test_an_adopted_asset_back_in_the_file_is_no_longer_flagged(asset_type, volu
     assets_import(asset_type=asset_type, parsed=read_assets(BOTH, fmt="csv"))
     s1.refresh_from_db()
     assert s1.active and not s1.flagged_for_staff  # nothing left to decide
+
+
+def test_deleting_the_account_of_a_removed_assets_adopter_clears_its_flag(asset, volunteer):
+    adoption_start(asset=asset, volunteer=volunteer, accept_terms=True, now=local(2026, 3, 1))
+    Asset.objects.filter(pk=asset.pk).update(active=False, flagged_for_staff=True)  # left the file
+    account_delete(user=volunteer)
+    asset.refresh_from_db()
+    assert not asset.flagged_for_staff  # its adoption ended: nothing left for staff to decide
 
 
 def test_coverage_by_type_and_by_area_count_the_same_assets(asset_type, volunteer):
