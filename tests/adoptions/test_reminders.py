@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from adoptions import rules
-from adoptions.models import Adoption, ReminderSent
+from adoptions.models import Adoption, Asset, ReminderSent
 from adoptions.services.adoptions import adoption_release, adoption_start
 from adoptions.services.care import care_log_add
 from adoptions.services.reminders import reminders_send
@@ -72,6 +72,15 @@ def test_overdue_once_per_period_then_lapse(client, adoption, volunteer):
     assert reminders_send(now=local(2026, 5, 2)) == {}
     # The asset is available again.
     assert adoption_start(asset=adoption.asset, volunteer=volunteer, accept_terms=True)
+
+
+def test_a_removed_shelter_lapses_without_being_offered_again(adoption):
+    Asset.objects.filter(pk=adoption.asset_id).update(active=False, flagged_for_staff=True)
+    assert reminders_send(now=local(2026, 5, 1)) == {"lapsed": 1}
+    (notice,) = reminders("lapsed")
+    assert "has lapsed" in notice.body and "no longer offered for adoption" in notice.body
+    assert "available for adoption again" not in notice.body
+    assert "adopt it again" not in notice.body
 
 
 def test_a_care_visit_resets_the_schedule(adoption, volunteer):
