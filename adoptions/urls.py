@@ -24,6 +24,11 @@ urlpatterns = [
         name="release",
     ),
     path(
+        "adopt/<slug:type_slug>/<str:external_id>/reminders/",
+        views.RemindersOnView.as_view(),
+        name="reminders_on",
+    ),
+    path(
         "adopt/<slug:type_slug>/<str:external_id>/care/",
         views.CareLogView.as_view(),
         name="care",

@@ -29,7 +29,12 @@ from adoptions.forms import AdoptForm, CareLogForm, ReleaseForm
 from adoptions.hooks import address_ids
 from adoptions.models import Adoption, Asset, AssetType, CareLog
 from adoptions.people import display_name, leaderboard_filter
-from adoptions.services.adoptions import adoption_release, adoption_start, adoption_unsubscribe
+from adoptions.services.adoptions import (
+    adoption_release,
+    adoption_resubscribe,
+    adoption_start,
+    adoption_unsubscribe,
+)
 from adoptions.services.care import care_log_add
 from civic311.ratelimit import rate_limit
 from reports.models import ServiceRequest
@@ -225,6 +230,21 @@ class ReleaseView(AssetActionView):
             return self.again(asset)
         adoption_release(adoption=adoption, volunteer=request.user)
         messages.success(request, f"You released {asset.name}. Thank you for your care.")
+        return HttpResponseRedirect(asset.get_absolute_url())
+
+
+@limited
+@signed_in
+class RemindersOnView(AssetActionView):
+    """The adopter turns the reminders back on (the emails' link turned them off)."""
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        asset = self.asset()
+        adoption = get_object_or_404(
+            Adoption.objects.active(), asset=asset, volunteer_id=request.user.pk
+        )
+        adoption_resubscribe(adoption=adoption)
+        messages.success(request, f"Reminders about {asset.name} are on again.")
         return HttpResponseRedirect(asset.get_absolute_url())
 
 

@@ -2,7 +2,7 @@
 through a function here (validate, save in one transaction, queue work after the commit).
 
 - `adoptions`: adopting, releasing, ending (by staff, by lapse, by account deletion),
-  unsubscribing from reminders.
+  unsubscribing from reminders and subscribing again.
 - `care`: logging a care visit (with its photo), hiding a care photo.
 - `assets`: importing assets from a city's file (upsert, deactivate the missing).
 - `reminders`: the daily reminders and lapses.
@@ -11,6 +11,7 @@ through a function here (validate, save in one transaction, queue work after the
 from adoptions.services.adoptions import (
     adoption_end,
     adoption_release,
+    adoption_resubscribe,
     adoption_start,
     adoption_unsubscribe,
     adoptions_end_for_account,
@@ -22,6 +23,7 @@ from adoptions.services.reminders import reminders_send
 __all__ = [
     "adoption_end",
     "adoption_release",
+    "adoption_resubscribe",
     "adoption_start",
     "adoption_unsubscribe",
     "adoptions_end_for_account",

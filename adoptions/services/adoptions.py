@@ -150,6 +150,16 @@ def adoption_unsubscribe(*, adoption: Adoption) -> Adoption:
     return adoption
 
 
+def adoption_resubscribe(*, adoption: Adoption) -> Adoption:
+    """Turn an active adoption's reminders back on (its volunteer, from the asset's page)."""
+    if adoption.ended is not None:
+        raise ValidationError({"adoption": ["This adoption has ended."]})
+    if not adoption.reminders:
+        adoption.reminders = True
+        adoption.save(update_fields=["reminders"])
+    return adoption
+
+
 def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
     """Before an account is deleted: end its active adoptions and anonymise its care visits
     (they stay, as the asset's history, without a name). Returns how many adoptions ended."""

@@ -119,6 +119,23 @@ def test_unsubscribe_get_asks_first(client, adoption):
     assert client.post(unknown).status_code == 404
 
 
+def test_the_adopter_turns_reminders_back_on(client, adoption, volunteer, other_volunteer):
+    client.post(f"/adopt/unsubscribe/{adoption.reminder_token}/")
+    url = f"{adoption.asset.get_absolute_url()}reminders/"
+    client.force_login(other_volunteer)
+    assert client.post(url).status_code == 404  # not theirs
+    client.force_login(volunteer)
+    page = client.get(adoption.asset.get_absolute_url()).content.decode()
+    assert "Turn reminders back on" in page
+    assert client.post(url).status_code == 302
+    adoption.refresh_from_db()
+    assert adoption.reminders
+    page = client.get(adoption.asset.get_absolute_url()).content.decode()
+    assert "Turn reminders back on" not in page
+    assert reminders_send(now=local(2026, 3, 28)) == {"due_soon": 1}
+    assert len(reminders("due_soon")) == 1
+
+
 def test_unsubscribe_link_of_an_ended_adoption_says_it_has_ended(client, adoption, volunteer):
     adoption_release(adoption=adoption, volunteer=volunteer)
     response = client.get(f"/adopt/unsubscribe/{adoption.reminder_token}/")
