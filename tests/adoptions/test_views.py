@@ -86,6 +86,19 @@ def test_adopt_through_the_page(client, asset, volunteer):
     assert "Log a care visit" in page and "Release this shelter" in page
 
 
+def test_adopting_a_shelter_just_adopted_says_so(client, adoption, other_volunteer, monkeypatch):
+    client.force_login(other_volunteer)
+    url = f"{adoption.asset.get_absolute_url()}adopt/"
+    response = client.post(url, {"accept_terms": "on"})  # from a page loaded before
+    assert response.status_code == 400 and b"already adopted" in response.content
+    # Both at once: the database's constraint decides, and the loser is told.
+    monkeypatch.setattr("adoptions.services.adoptions._check_adoptable", lambda *args: None)
+    response = client.post(url, {"accept_terms": "on"})
+    assert response.status_code == 400 and b"adopted this a moment ago" in response.content
+    assert b"Maya R." in response.content  # who has it
+    assert Adoption.objects.active().get() == adoption
+
+
 def test_a_type_not_offered_shows_no_adopt_form(client, asset, volunteer):
     asset.asset_type.active = False
     asset.asset_type.save()
