@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from adoptions.services.adoptions import (
 )
 from adoptions.services.care import care_log_add
 from civic311.ratelimit import rate_limit
+from reports.limits import MAX_TEXT
 from reports.models import ServiceRequest
 from reports.views import MapMixin
 
@@ -254,11 +255,13 @@ class CareLogView(AssetActionView):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         asset = self.asset()
         # Only the adopter's own active adoption: anyone else gets a 404, not a hint.
-        adoption = get_object_or_404(
-            Adoption.objects.active().select_related("asset__asset_type"),
-            asset=asset,
-            volunteer_id=request.user.pk,
-        )
+        mine = Adoption.objects.filter(asset=asset, volunteer_id=request.user.pk)
+        adoption = mine.active().select_related("asset__asset_type").first()
+        if adoption is None:
+            ended = mine.order_by("-ended").first()
+            if ended is None:
+                raise Http404("No adoption of yours")
+            return self.ended(asset, ended)
         form = CareLogForm(request.POST, request.FILES, asset_type=asset.asset_type)
         if form.is_valid():
             data = form.cleaned_data
@@ -272,11 +275,23 @@ class CareLogView(AssetActionView):
                     photo=data["photo"],
                 )
             except ValidationError as exc:
+                if "adoption" in exc.message_dict:  # it ended while this was being sent
+                    return self.ended(asset, mine.order_by("-ended").first() or adoption)
                 form.add_service_errors(exc)
         if form.errors:
             return self.again(asset, care_form=form)
         messages.success(request, "Care visit logged. Thank you!")
         return HttpResponseRedirect(asset.get_absolute_url() + "#history")
+
+    def ended(self, asset: Asset, adoption: Adoption) -> HttpResponse:
+        """The visit of a page opened before the adoption ended (it lapsed, staff ended it):
+        say why nothing was logged and give the note back to copy, rather than a bare 404."""
+        view = AssetDetailView()
+        view.setup(self.request, **self.kwargs)
+        context = view.get_context_data(
+            ended_adoption=adoption, unsent_note=self.request.POST.get("note", "")[:MAX_TEXT]
+        )
+        return render(self.request, AssetDetailView.template_name, context, status=409)
 
 
 class ThanksView(MapMixin, TemplateView):

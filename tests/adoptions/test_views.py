@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from adoptions.models import Adoption, CareLog
+from adoptions.services.adoptions import adoption_end
 from adoptions.services.care import care_log_add
 from reports.models import ServiceRequest
 from tests.adoptions.conftest import CHECKLIST, AssetFactory, volunteer_with_profile
@@ -159,6 +160,17 @@ def test_a_visit_sent_twice_is_logged_once(client, adoption, volunteer):
     again = client.post(url, visit)  # a double tap on "Log this visit"
     assert again.status_code == 400 and b"is already logged" in again.content
     assert CareLog.objects.count() == 1
+
+
+def test_a_visit_sent_after_the_adoption_ended_says_why(client, adoption, volunteer):
+    adoption_end(adoption=adoption, reason="lapsed")  # while the page was open
+    client.force_login(volunteer)
+    url = f"{adoption.asset.get_absolute_url()}care/"
+    response = client.post(url, {"date": timezone.localdate().isoformat(), "note": "Swept."})
+    assert response.status_code == 409 and not CareLog.objects.exists()
+    page = response.content.decode()
+    assert "so this care visit was not logged" in page and "lapsed" in page
+    assert "Swept." in page  # given back to copy
 
 
 def test_release_through_the_page(client, adoption, volunteer):
