@@ -334,6 +334,7 @@ class ThanksView(MapMixin, TemplateView):
             since=since,
             month_start=month_start,
             cared_count=len(cared_list),
+            cared=sorted(cared_list, key=lambda asset: (asset.name, asset.pk)),
             visits_this_month=CareLog.objects.since(month_start).count(),
             markers=asset_markers(cared_list),
             **kwargs,

@@ -202,6 +202,9 @@ def test_thanks_page_respects_the_leaderboard_opt_out(client, adoption, voluntee
     text = client.get("/adopt/thanks/").content.decode()
     assert "Maya R." in text and "Shy Person" not in text
     assert volunteer.email not in text
+    # The shelters cared for this month are on the map and, for everyone, in a list.
+    cared = text.split('class="map-text"')[1]
+    assert adoption.asset.get_absolute_url() in cared and theirs.asset.name in cared
 
 
 def test_report_a_problem_link_prefills_the_report_form(client, asset_type, asset):
