@@ -6,16 +6,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from departments.models import Department
 from departments.permissions import can_manage_department, is_superuser, managed_department_ids
 from reports.models import AttributeValue, ResponseTemplate, Service, ServiceAttribute
 
+LIST_TYPES = {ServiceAttribute.Datatype.SINGLEVALUELIST, ServiceAttribute.Datatype.MULTIVALUELIST}
+# Why: a required list question without values has no answer a form or an app may give, so
+# every report of its category was refused ("not one of the allowed keys").
+NO_VALUES = (
+    "A required list question needs its values first: save it not required, add its values "
+    "on its own page (the link beside it), then make it required there."
+)
+
+
+def _asks_a_list(data: dict[str, Any]) -> bool:
+    return bool(
+        data.get("required") and data.get("variable") and data.get("datatype") in LIST_TYPES
+    )
+
+
+class ServiceAttributeInlineForm(forms.ModelForm):
+    """A category's question, in the category's page, where its values are not shown."""
+
+    class Meta:
+        model = ServiceAttribute
+        fields = [
+            "code", "variable", "datatype", "required", "datatype_description", "order",
+            "description",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        deleting = cleaned.get("DELETE")
+        has_values = self.instance.pk is not None and self.instance.values.exists()
+        if _asks_a_list(cleaned) and not deleting and not has_values:
+            self.add_error("required", NO_VALUES)
+        return cleaned
+
 
 class ServiceAttributeInline(admin.TabularInline):
     model = ServiceAttribute
+    form = ServiceAttributeInlineForm
     extra = 0
     show_change_link = True
 
@@ -44,8 +80,28 @@ class ServiceAdmin(admin.ModelAdmin):
         return self.inlines if is_superuser(request.user) else []
 
 
+class AttributeValueFormSet(forms.BaseInlineFormSet):
+    """The values of a question on its own page, checked against the question as saved with
+    them: a required list question keeps at least one value."""
+
+    def clean(self) -> None:
+        super().clean()
+        attribute = self.instance
+        kept = [
+            f for f in self.forms
+            if f.has_changed() or f.instance.pk
+            if not (self.can_delete and f.cleaned_data.get("DELETE"))
+        ]  # fmt: skip
+        asks = {"required": attribute.required, "variable": attribute.variable}
+        if _asks_a_list({**asks, "datatype": attribute.datatype}) and not kept:
+            raise ValidationError(
+                "A required list question needs at least one value: add one, or untick required."
+            )
+
+
 class AttributeValueInline(admin.TabularInline):
     model = AttributeValue
+    formset = AttributeValueFormSet
     extra = 0
 
 
