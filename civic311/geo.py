@@ -67,6 +67,29 @@ def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
     return geometry
 
 
+def validate_area_in_city(area: BaseGeometry) -> None:
+    """Raise a ValidationError when the area lies wholly outside the city's bounds: no report
+    can ever fall in it (points outside MAP_BOUNDS are refused), so a routing rule to it would
+    never apply. Why: a file with latitude and longitude swapped, or another city's file, was
+    imported without a word."""
+    south, west, north, east = settings.MAP_BOUNDS
+    if area.intersects(shapely.box(west, south, east, north)):
+        return
+    minx, miny, maxx, maxy = area.bounds
+    swapped = area.intersects(shapely.box(south, west, north, east))
+    hint = (
+        " Its coordinates look like latitude, longitude: GeoJSON wants longitude first."
+        if swapped
+        else ""
+    )
+    raise ValidationError(
+        f"The area lies wholly outside {settings.CITY_NAME} (longitude {minx:g} to {maxx:g}, "
+        f"latitude {miny:g} to {maxy:g}; the city's bounds, MAP_BOUNDS, are latitude {south:g} "
+        f"to {north:g}, longitude {west:g} to {east:g}), so no report could lie in it.{hint}",
+        code="outside_city",
+    )
+
+
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius of WGS84's ellipsoid
 # Metres in one degree of latitude (and of longitude at the equator) on that radius.
 METRES_PER_DEGREE = math.radians(EARTH_RADIUS)  # 111,195 m

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from civic311.geo import parse_area, validate_area_in_city
 from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.services import MISSING_GROUP, geojson_single_area, staff_access_sync
@@ -61,6 +62,16 @@ class BoundaryAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "geometry" in self.fields:  # absent on the read-only view for staff
             self.fields["geometry"].required = False
+
+    def clean_geometry(self) -> Any:
+        geometry = self.cleaned_data.get("geometry")
+        try:
+            area = parse_area(geometry) if geometry else None
+        except ValidationError:
+            return geometry  # the model says what is wrong with it
+        if area is not None:
+            validate_area_in_city(area)
+        return geometry
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from shapely.geometry import mapping
 
-from civic311.geo import parse_area
+from civic311.geo import parse_area, validate_area_in_city
 from departments.models import BOUNDARY_NAME_MAX, Boundary, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
 
@@ -54,7 +54,9 @@ def geojson_single_area(raw: bytes | str) -> dict[str, Any]:
         )
     feature = features[0]
     geometry = feature.get("geometry") if isinstance(feature, dict) else None
-    return dict(mapping(parse_area(geometry or {})))
+    area = parse_area(geometry or {})
+    validate_area_in_city(area)
+    return dict(mapping(area))
 
 
 @dataclass
@@ -90,7 +92,9 @@ def boundaries_import(
             errors.append(f"Feature {number} ({name[:40]}…): the name is too long.")
             continue
         try:
-            geometry = dict(mapping(parse_area(feature.get("geometry") or {})))
+            area = parse_area(feature.get("geometry") or {})
+            validate_area_in_city(area)
+            geometry = dict(mapping(area))
         except ValidationError as exc:
             errors.append(f"Feature {number} ({name}): {' '.join(exc.messages)}")
             continue

@@ -129,3 +129,17 @@ def test_staff_view_boundaries_but_cannot_change_them(client):
         == 403
     )
     assert Boundary.objects.get().name == boundary.name
+
+
+def test_an_area_outside_the_city_is_a_form_error_drawn_or_uploaded(client, superuser):
+    client.force_login(superuser)
+    far = square(48.8, 2.3, 48.9, 2.4)
+    response = client.post(ADD, {"name": "Far", "kind": "district", "geometry": json.dumps(far)})
+    assert response.status_code == 200
+    assert "The area lies wholly outside" in response.content.decode()
+    upload = SimpleUploadedFile("far.geojson", json.dumps(far).encode())
+    data = {"name": "Far", "kind": "district", "geometry": "", "geojson_file": upload}
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    assert "The area lies wholly outside" in response.content.decode()
+    assert not Boundary.objects.exists()

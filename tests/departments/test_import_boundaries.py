@@ -116,3 +116,21 @@ def test_verbose_import_lists_every_area_with_its_outcome(tmp_path):
     output = run(write(tmp_path, moved), "--verbosity", "2")
     assert "  updated: Oakwood" in output
     assert "  unchanged: Mordecai" in output
+
+
+def test_an_area_outside_the_city_is_refused_and_swapped_coordinates_are_named(tmp_path):
+    """No report can lie outside MAP_BOUNDS, so such an area would never route anything."""
+    swapped = {
+        "type": "Polygon",
+        "coordinates": [[[35.77, -78.65], [35.77, -78.62], [35.79, -78.62], [35.77, -78.65]]],
+    }
+    paris = square(48.8, 2.3, 48.9, 2.4)
+    path = write(tmp_path, [AREAS[0], feature("Swapped", swapped), feature("Paris", paris)])
+    with pytest.raises(CommandError) as info:
+        run(path)
+    message = str(info.value)
+    assert "Feature 2 (Swapped): The area lies wholly outside" in message
+    assert "look like latitude, longitude" in message
+    assert "Feature 3 (Paris): The area lies wholly outside" in message
+    assert message.count("look like latitude") == 1
+    assert not Boundary.objects.exists()
