@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -179,6 +180,26 @@ class RoutingRule(models.Model):
     def clean(self) -> None:
         if bool(self.service_id) == bool(self.group):
             raise ValidationError("Choose either a service or a group, not both.")
+        if self.group:
+            # Groups match exactly: a rule for "Street" (or "streets") when the categories are
+            # in "Streets" was saved and never routed a report. The model by its field, as
+            # departments does not import reports.
+            model = cast("type[models.Model]", self._meta.get_field("service").related_model)
+            services = model._default_manager
+            if not services.filter(group=self.group).exists():
+                groups = services.exclude(group="").order_by("group").values_list("group")
+                known = [g for (g,) in groups.distinct()[:20]]
+                raise ValidationError(
+                    {
+                        "group": f"No category is in the group “{self.group}” (groups match "
+                        "exactly, capitals included). "
+                        + (
+                            f"The groups: {', '.join(known)}."
+                            if known
+                            else "No category has a group yet."
+                        )
+                    }
+                )
 
 
 class StaffMembership(models.Model):
