@@ -169,6 +169,8 @@ class RoutingRule(models.Model):
                 condition=(models.Q(service__isnull=False) & models.Q(group=""))
                 | (models.Q(service__isnull=True) & ~models.Q(group="")),
                 name="routingrule_service_xor_group",
+                # Said in words: the default is "Constraint … is violated".
+                violation_error_message="Choose a service or a group: one of them, not both.",
             )
         ]
 
@@ -178,9 +180,8 @@ class RoutingRule(models.Model):
         return f"{target}{where} → {self.department}"
 
     def clean(self) -> None:
-        if bool(self.service_id) == bool(self.group):
-            raise ValidationError("Choose either a service or a group, not both.")
-        if self.group:
+        # Neither or both: the constraint says so (full_clean checks it after clean).
+        if self.group and not self.service_id:
             # Groups match exactly: a rule for "Street" (or "streets") when the categories are
             # in "Streets" was saved and never routed a report. The model by its field, as
             # departments does not import reports.

@@ -31,3 +31,18 @@ def test_a_rule_for_a_group_no_category_is_in_is_refused_with_the_groups(client,
     assert not RoutingRule.objects.exists()
     assert client.post(ADD, _rule(department.pk, "Streets")).status_code == 302
     assert RoutingRule.objects.get().group == "Streets"
+
+
+@pytest.mark.parametrize("with_service", [True, False])
+def test_a_rule_needs_a_service_or_a_group_said_once_in_words(client, superuser, with_service):
+    client.force_login(superuser)
+    service = ServiceFactory(group="Streets")
+    data = _rule(DepartmentFactory().pk, "Streets" if with_service else "")
+    if with_service:
+        data["service"] = service.pk
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("Choose a service or a group: one of them, not both.") == 1
+    assert "is violated" not in page
+    assert not RoutingRule.objects.exists()
