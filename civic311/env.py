@@ -79,11 +79,21 @@ def env_email(name: str, default: str) -> dict[str, Any]:
     dj-email-url's settings; a scheme it does not know stops the boot with its name (it
     failed with a KeyError that named neither)."""
     raw = env_str(name, default)
-    parsed = dj_email_url.parse(raw)
+    try:
+        parsed = dj_email_url.parse(raw)
+    except ValueError as exc:  # a port that is not a number: a traceback that named neither
+        raise ImproperlyConfigured(f"{name}: {exc}.") from exc
+    scheme = urlsplit(raw).scheme
     if not parsed.get("EMAIL_BACKEND"):
         schemes = ", ".join(sorted(dj_email_url.SCHEMES))
-        scheme = urlsplit(raw).scheme
         raise ImproperlyConfigured(f"{name}: unknown scheme {scheme!r} (known: {schemes})")
+    # file:///var/mail is the relative folder "var/mail" to dj-email-url (file://mail/out is
+    # host "mail" and folder "out"): mail went, without a word, to a folder nobody named.
+    if scheme == "file" and not os.path.isabs(parsed.get("EMAIL_FILE_PATH") or ""):
+        raise ImproperlyConfigured(
+            f"{name}: file:// needs an absolute folder after it, e.g. file:////var/mail/civic311 "
+            "(four slashes)."
+        )
     return parsed
 
 

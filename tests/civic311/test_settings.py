@@ -67,6 +67,25 @@ def test_a_mistyped_email_url_names_the_variable(monkeypatch) -> None:
     assert env_email("EMAIL_URL", "console://")["EMAIL_HOST"] == "smtp.example.org"
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://smtp.example.org:58a7", "EMAIL_URL: Port could not be cast"),
+        ("file://var/mail", "EMAIL_URL: file:// needs an absolute folder"),
+        ("file:///var/mail", "EMAIL_URL: file:// needs an absolute folder"),
+        ("file://", "EMAIL_URL: file:// needs an absolute folder"),
+    ],
+)
+def test_an_email_url_that_cannot_work_stops_the_boot_naming_it(monkeypatch, url, expected):
+    """A port that is not a number failed with a bare traceback; file:///var/mail (three
+    slashes) wrote the mail to var/mail under the working folder, without a word."""
+    monkeypatch.setenv("EMAIL_URL", url)
+    with pytest.raises(ImproperlyConfigured, match=expected):
+        env_email("EMAIL_URL", "console://")
+    monkeypatch.setenv("EMAIL_URL", "file:////var/mail/civic311")
+    assert env_email("EMAIL_URL", "console://")["EMAIL_FILE_PATH"] == "/var/mail/civic311"
+
+
 def test_env_example_loads_in_a_posix_shell() -> None:
     """The command .env.example's header gives loads every variable it lists (unquoted
     values with spaces, < or & broke it at the first one, and the rest never loaded)."""
