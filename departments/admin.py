@@ -115,6 +115,17 @@ class DepartmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         return super().get_queryset(request).annotate(members=Count("memberships"))
 
+    def save_model(self, request: HttpRequest, obj: Department, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.active and not obj.email:
+            # Every message to a department goes to this address: without one, its new
+            # reports, forwards and citizens' comments arrive with no email at all.
+            messages.warning(
+                request,
+                f"{obj} has no contact email: its new reports, forwarded reports and "
+                "citizens' comments send no email (its staff see them in the queue).",
+            )
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """The staff added or removed here get or lose their admin access."""
         department = form.instance
