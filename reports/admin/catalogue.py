@@ -42,9 +42,9 @@ class ServiceAttributeInlineForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
-        deleting = cleaned.get("DELETE")
-        has_values = self.instance.pk is not None and self.instance.values.exists()
-        if _asks_a_list(cleaned) and not deleting and not has_values:
+        if not _asks_a_list(cleaned) or cleaned.get("DELETE"):
+            return cleaned
+        if self.instance.pk is None or not self.instance.values.exists():
             self.add_error("required", NO_VALUES)
         return cleaned
 
