@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from civic311.admin_inlines import LabelledTabularInline
 from civic311.geo import parse_area, validate_area_in_city
 from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
@@ -98,7 +99,7 @@ def _sync(request: HttpRequest, user_ids: set[int]) -> None:
         messages.error(request, MISSING_GROUP)
 
 
-class StaffMembershipInline(admin.TabularInline):
+class StaffMembershipInline(LabelledTabularInline):
     model = StaffMembership
     extra = 1
     autocomplete_fields = ["user"]

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from civic311.admin_inlines import LabelledTabularInline
 from departments.models import Department
 from departments.permissions import can_manage_department, is_superuser, managed_department_ids
 from reports.models import AttributeValue, ResponseTemplate, Service, ServiceAttribute
@@ -49,7 +50,7 @@ class ServiceAttributeInlineForm(forms.ModelForm):
         return cleaned
 
 
-class ServiceAttributeInline(admin.TabularInline):
+class ServiceAttributeInline(LabelledTabularInline):
     model = ServiceAttribute
     form = ServiceAttributeInlineForm
     extra = 0
@@ -99,7 +100,7 @@ class AttributeValueFormSet(forms.BaseInlineFormSet):
             )
 
 
-class AttributeValueInline(admin.TabularInline):
+class AttributeValueInline(LabelledTabularInline):
     model = AttributeValue
     formset = AttributeValueFormSet
     extra = 0

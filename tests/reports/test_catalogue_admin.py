@@ -3,6 +3,8 @@ forms accept must let citizens and apps file reports."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -128,3 +130,21 @@ def test_a_list_question_with_values_may_be_made_required_on_the_category_page(c
     assert client.post(url, data).status_code == 302
     attribute.refresh_from_db()
     assert attribute.required
+
+
+def test_the_inline_questions_and_values_are_named_for_screen_readers(client, superuser):
+    """Django's tabular inlines label no input: a screen reader said "edit text"."""
+    client.force_login(superuser)
+    value = AttributeValueFactory(attribute__datatype=LIST)
+    attribute = value.attribute
+    pages = {
+        "admin:reports_service_change": (attribute.service_id, "attributes"),
+        "admin:reports_serviceattribute_change": (attribute.pk, "values"),
+    }
+    for url_name, (pk, prefix) in pages.items():
+        page = client.get(reverse(url_name, args=[pk])).content.decode()
+        for name, label in [("0-DELETE", "Delete"), ("0-order", "Order")]:
+            tag = re.search(rf'<[^>]*id="id_{prefix}-{name}"[^>]*>', page)
+            assert tag is not None and f'aria-label="{label}"' in tag.group(0), (prefix, name)
+    page = client.get(reverse("admin:reports_service_change", args=[attribute.service_id]))
+    assert 'aria-label="Datatype"' in page.content.decode()
