@@ -316,7 +316,9 @@ class ReportForm(CitizenForm):
         at = next((i + 1 for i, b in enumerate(fields) if b.name == "service"), len(fields))
         for bound in fields[:at] + questions + fields[at:]:
             name = bound.name
-            anchor = "#id_photos" if name == "kept_photos" else f"#{bound.id_for_label}"
+            # A list of boxes or buttons has no one input its label names: its first one.
+            first = bound.id_for_label or f"{bound.auto_id}_0"
+            anchor = "#id_photos" if name == "kept_photos" else f"#{first}"
             for error in bound.errors:
                 if name.startswith(f"{ATTRIBUTE_PREFIX}-"):
                     items.append((anchor, str(error)))

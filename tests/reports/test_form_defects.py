@@ -193,3 +193,19 @@ def test_the_sweep_removes_old_drafts_only(settings):
     assert draft_read(fresh.token)
     with pytest.raises(FileNotFoundError):
         draft_read(old.token)
+
+
+def test_an_unanswered_list_of_checkboxes_is_linked_from_the_error_summary(client):
+    """A question answered by ticking boxes has no one input named by its label: its link
+    in the summary goes to its first box (it went to '#', nowhere)."""
+    service = ServiceFactory()
+    where = ServiceAttributeFactory(
+        service=service, code="where", datatype="multivaluelist", required=True
+    )
+    AttributeValueFactory(attribute=where, key="lane", name="Traffic lane")
+    AttributeValueFactory(attribute=where, key="kerb", name="Kerb")
+    response = client.post(NEW_URL, form_data(service))
+    assert response.status_code == 400
+    page = parse(response.content.decode())
+    anchors = [a.attrs["href"] for a in find_all(by_id(page, "error-summary"), "a")]
+    assert anchors and all(len(href) > 1 and by_id(page, href[1:]) for href in anchors), anchors
