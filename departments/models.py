@@ -120,7 +120,7 @@ class AreaSet(models.Model):
     not say which larger areas hold it. A report keeps its set (ServiceRequest.area_set),
     and a filter by any area reads the reports of the few sets that name it
     (departments/areasets.py). A set is made the first time a point falls in it, and never
-    changes: when areas change, reports move to other sets (relocate_reports)."""
+    changes: when areas change, reports move to other sets (reports/services/areas.py)."""
 
     key = models.CharField(max_length=1000, unique=True, editable=False)
 

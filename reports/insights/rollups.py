@@ -337,8 +337,12 @@ def install() -> None:
 
     Outside a transaction the indexes are built CONCURRENTLY, so that a live site keeps
     taking reports meanwhile; the triggers and the first fill then go in one transaction
-    (the fill holds writers back for a few seconds at a million reports)."""
-    if connection.vendor != "postgresql":
+    (the fill holds writers back for a few seconds at a million reports).
+
+    The tables are keyed by the reports' sets of areas, which reports migration 0032 adds:
+    an earlier migration that installs them before that one has run leaves them to insights
+    0009, which comes after it."""
+    if connection.vendor != "postgresql" or not _reports_have_area_sets():
         return
     concurrently = not connection.in_atomic_block
     with connection.cursor() as cursor:
@@ -348,6 +352,12 @@ def install() -> None:
         for statement in [*install_sql(settings.TIME_ZONE), *_triggers()]:
             cursor.execute(statement)
         rebuild()
+
+
+def _reports_have_area_sets() -> bool:
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, REPORTS)
+    return any(column.name == "area_set_id" for column in columns)
 
 
 def rebuild() -> None:

@@ -53,8 +53,7 @@ def received_public(
     filters: Filters, days: list[tuple[date, date]], now: datetime
 ) -> tuple[str, Params]:
     """Rows (day, service_id, department_id, area_id, area_set_id, n) whose sums are the
-    public reports
-    requested on `days` (inclusive ranges) in the filters' scope."""
+    public reports requested on `days` (inclusive ranges) in the filters' scope."""
     scope, scope_params = scope_sql(filters)
     local = rollups.local_day("requested_datetime", settings.TIME_ZONE)
     summary_days = " OR ".join(["day BETWEEN %s AND %s"] * len(days))

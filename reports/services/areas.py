@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import shapely
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from civic311.geo import parse_area
@@ -27,6 +29,14 @@ from civic311.geo import parse_area
 logger = logging.getLogger(__name__)
 
 CHUNK = 5000
+# Reports filed this recently are located again by every relocation, whatever changed: one
+# filed while an area was being redrawn was routed with the area as it was, and the
+# relocation that the change queued could not see it before it committed.
+RECENT = timedelta(minutes=15)
+# One relocation at a time (PostgreSQL's transaction-level advisory lock; SQLite writes one
+# at a time anyway): two at once could each read another version of an area, and the one
+# that read the older could write last.
+LOCK = 3110032
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,9 @@ class SetIds:
 
 def relocate(reports: QuerySet[Any], *, boundaries: QuerySet[Any], area_sets: Any) -> int:
     """Give each report of `reports` that has a point the smallest area and the set of
-    areas its point lies in now (of `boundaries`; `area_sets` is the AreaSet model), a
-    few thousand reports per transaction. Returns how many changed."""
+    areas its point lies in now (of `boundaries`; `area_sets` is the AreaSet model),
+    reading CHUNK reports at a time and writing only those that move (their department,
+    timeline and updated_datetime stay). Returns how many moved."""
     areas = shapes(boundaries)
     set_ids = SetIds(area_sets)
     model = reports.model
@@ -132,25 +143,30 @@ def areas_changed(area_id: int) -> None:
     transaction.on_commit(queue, robust=True)
 
 
-def areas_relocate_pending() -> int:
-    """Locate again the reports around every area recorded as changed, one area at a time
-    (each in one transaction, with its record deleted there). Returns how many moved."""
+def areas_relocate_pending(*, now: datetime | None = None) -> int:
+    """Locate again the reports around every area recorded as changed, and the reports
+    filed in the last RECENT whatever changed, in one transaction that deletes the records
+    it handled. Returns how many reports moved."""
     from departments.areasets import area_sets_in
     from departments.models import AreaSet, Boundary
     from reports.models import AreaChange, ServiceRequest
 
+    now = now or timezone.now()
+    boundaries = Boundary.objects.all()
     moved = 0
-    while True:
-        with transaction.atomic():
-            change = AreaChange.objects.select_for_update(skip_locked=True).first()
-            if change is None:
-                return moved
-            area = Boundary.objects.filter(pk=change.area_id).first()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+        changes = list(AreaChange.objects.order_by("pk"))
+        for area_id in dict.fromkeys(change.area_id for change in changes):
+            area = boundaries.filter(pk=area_id).first()
             box = None if area is None else (
                 area.min_lat, area.min_long, area.max_lat, area.max_long
             )  # fmt: skip
-            reports = ServiceRequest.objects.filter(
-                around(change.area_id, area_sets_in(change.area_id), box)
-            )
-            moved += relocate(reports, boundaries=Boundary.objects.all(), area_sets=AreaSet)
-            AreaChange.objects.filter(area_id=change.area_id, pk__lte=change.pk).delete()
+            reports = ServiceRequest.objects.filter(around(area_id, area_sets_in(area_id), box))
+            moved += relocate(reports, boundaries=boundaries, area_sets=AreaSet)
+        recent = ServiceRequest.objects.filter(requested_datetime__gte=now - RECENT)
+        moved += relocate(recent, boundaries=boundaries, area_sets=AreaSet)
+        AreaChange.objects.filter(pk__in=[change.pk for change in changes]).delete()
+    return moved

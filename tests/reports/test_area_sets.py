@@ -161,3 +161,23 @@ def test_the_admin_queue_filters_by_every_report_inside_an_area(admin_client, ar
     ).content.decode()
     shown = {name for name, report in filed.items() if f">#{report.pk}<" in page}
     assert shown == {"district and neighbourhood", "district and greenway"}
+
+
+def test_a_rename_moves_nothing(areas, filed) -> None:
+    recorded = AreaChange.objects.count()  # the areas' creation
+    areas["district"].name = "South-West District"
+    areas["district"].save()
+    assert AreaChange.objects.count() == recorded
+
+
+def test_a_report_filed_while_an_area_was_redrawn_is_located_by_the_next_sweep(areas, filed):
+    """Routed with the area as it was, committed after the relocation ran: every sweep
+    locates the reports of the last minutes again."""
+    from reports.tasks import areas_relocate
+
+    report = filed["district and greenway"]
+    stale = AreaSet.objects.create(key=str(areas["district"].pk))
+    ServiceRequest.objects.filter(pk=report.pk).update(area=areas["district"], area_set=stale)
+    assert "district and greenway" not in found(areas["greenway"])
+    assert areas_relocate() == 1
+    assert "district and greenway" in found(areas["greenway"])

@@ -31,4 +31,5 @@ class Migration(migrations.Migration):
         ("reports", "0032_area_sets"),
     ]
 
-    operations = [migrations.RunPython(install, migrations.RunPython.noop)]
+    # One way: the earlier tables, triggers and indexes are not kept to go back to.
+    operations = [migrations.RunPython(install)]

@@ -375,7 +375,7 @@ class Generator:
     def area_set(self, key: str) -> int | None:
         """The AreaSet id of a combination of areas (ids by commas), None for none. A new
         combination takes one of the ids reserved for it (`spare`): its row is saved by the
-        loading thread (save_sets), since this one has no database."""
+        loading thread (Command._load), since this one has no database."""
         if not key:
             return None
         if key not in self.set_ids:
