@@ -24,21 +24,18 @@ import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import shapely
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from civic311.geo import parse_area
-from departments import routing
-from departments.models import AreaSet, Boundary, Department
+from departments.models import AreaSet
 from reports import demo, rules
 from reports.bulk import Table, loading, reserve_ids
+from reports.generated_routing import SPARE_SETS, Routed, Router
 from reports.insights import rollups
 from reports.insights.tally import Tally
 from reports.models import RequestUpdate, Service, ServiceRequest
@@ -79,7 +76,6 @@ CLUSTER_SHARE = 0.7  # the rest is spread evenly over the city
 ANSWER_SETS = 32  # distinct answer sets drawn per category, reused across its rows
 DAY = 86400.0
 ENTRIES_PER_REPORT = 3  # CREATED, ROUTED, STATE: the most a generated report has
-SPARE_SETS = 1000  # ids reserved for combinations of areas not seen before
 HOUR_MICROS = 3600 * 10**6
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # PostgreSQL's epoch
 
@@ -98,23 +94,6 @@ TIMELINE_FIELDS = [
     "id", "request_id", "kind", "public", "text", "state_from", "state_to", "department_to_id",
     "created",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Area:
-    pk: int
-    size: float
-    shape: Any
-
-
-@dataclass(frozen=True)
-class Routed:
-    """What routing decided for a (service, areas) pair, and the timeline text saying so."""
-
-    department_id: int | None
-    area_id: int | None
-    area_set_id: int | None
-    text: str
 
 
 class Command(BaseCommand):
@@ -160,7 +139,7 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"{verb} {count} reports in {elapsed:.1f} s "
-                f"({count / elapsed:,.0f}/s; {generator.route_calls} routing decisions)."
+                f"({count / elapsed:,.0f}/s; {generator.router.route_calls} routing decisions)."
             )
 
     def write(self, generator: Generator, *, count: int, batch: int, verbosity: int) -> None:
@@ -208,13 +187,13 @@ class Command(BaseCommand):
             # loading() holds both tables against other writers: each batch's ids are one
             # move of the sequence, its timeline's a block of ENTRIES_PER_REPORT per report.
             made = 0
-            generator.spare = reserve_ids(AreaSet, SPARE_SETS)[::-1]
+            generator.router.spare = reserve_ids(AreaSet, SPARE_SETS)[::-1]
             coming = ahead.submit(generator.batch, 0, *self.reserve(sizes[0]))
             for size, next_size in zip(sizes, [*sizes[1:], 0], strict=True):
                 rows, entries = coming.result()
                 # Before the next batch starts adding to them.
-                AreaSet.objects.bulk_create(generator.new_sets)
-                generator.new_sets = []
+                AreaSet.objects.bulk_create(generator.router.new_sets)
+                generator.router.new_sets = []
                 if next_size:
                     coming = ahead.submit(generator.batch, made + size, *self.reserve(next_size))
                 reports.write(rows)
@@ -278,23 +257,7 @@ class Generator:
             dtype=object,
         )
         self.notes = np.array([CLOSED_NOTES.get(state, "") for state in STATES], dtype=object)
-        self.areas = [
-            Area(b.pk, shape.area, shape)
-            for b in Boundary.objects.order_by("pk")
-            for shape in [parse_area(b.geometry)]
-        ]
-        for area in self.areas:
-            shapely.prepare(area.shape)
-        # Each category's routing rules, read once (the ones route() reads for it).
-        self.rules = {s.pk: routing.rules_for(s.pk, s.group) for s in services}
-        self.routed: dict[tuple[int, bytes], Routed] = {}
-        # Each combination of areas a point lies in (departments.AreaSet): the known ones,
-        # ids reserved for new ones (the dry run's are never saved), and those not saved yet.
-        self.set_ids: dict[str, int] = dict(AreaSet.objects.values_list("key", "pk"))
-        self.spare: list[int] = list(range(-SPARE_SETS, 0))
-        self.new_sets: list[AreaSet] = []
-        self.department_names = dict(Department.objects.values_list("pk", "name"))
-        self.route_calls = 0
+        self.router = Router(services)
         # Ages of every report to make, oldest first: more recent than old.
         ages = days * DAY * (self.numbers.random(count) ** 1.3)
         self.ages = np.sort(ages)[::-1]
@@ -338,65 +301,6 @@ class Generator:
             np.round(np.clip(long, west, east), 6),
             np.where(clustered, cluster, -1),
         )
-
-    def containing(self, lat: np.ndarray, long: np.ndarray) -> np.ndarray:
-        """For each point, which areas cover it: one row of booleans (one per area)."""
-        inside = np.zeros((len(lat), len(self.areas)), dtype=bool)
-        for column, area in enumerate(self.areas):
-            inside[:, column] = shapely.intersects_xy(area.shape, long, lat)
-        return inside
-
-    def route(self, service_index: int, inside: np.ndarray) -> Routed:
-        """What Service.route decides for the service at a point inside the areas marked
-        in `inside`: it depends only on those, so each combination is decided once."""
-        key = (service_index, inside.tobytes())
-        found = self.routed.get(key)
-        if found is None:
-            service = self.services[service_index]
-            covering = sorted(
-                (area for area, hit in zip(self.areas, inside.tolist(), strict=True) if hit),
-                key=lambda a: (a.size, a.pk),
-            )
-            decision = routing.choose(
-                self.rules[service.pk],
-                area_ids=[a.pk for a in covering],
-                default_department_id=service.department_id,
-            )
-            self.route_calls += 1
-            text = ""
-            if decision.department_id is not None:
-                name = self.department_names[decision.department_id]
-                text = rules.routed_text(name, decision)
-            areas = ",".join(str(pk) for pk in sorted(a.pk for a in covering))
-            found = Routed(decision.department_id, decision.area_id, self.area_set(areas), text)
-            self.routed[key] = found
-        return found
-
-    def area_set(self, key: str) -> int | None:
-        """The AreaSet id of a combination of areas (ids by commas), None for none. A new
-        combination takes one of the ids reserved for it (`spare`): its row is saved by the
-        loading thread (Command._load), since this one has no database."""
-        if not key:
-            return None
-        if key not in self.set_ids:
-            if not self.spare:
-                raise CommandError("The areas overlap in more ways than ids were reserved for.")
-            self.set_ids[key] = self.spare.pop()
-            self.new_sets.append(AreaSet(pk=self.set_ids[key], key=key))
-        return self.set_ids[key]
-
-    def routes(self, service_index: np.ndarray, inside: np.ndarray) -> list[Routed]:
-        """route() for every row, one call per distinct (service, areas) in the batch."""
-        size = len(service_index)
-        service_bytes = service_index.astype(">u4").view(np.uint8).reshape(size, 4)
-        keys = np.ascontiguousarray(np.column_stack([service_bytes, np.packbits(inside, axis=1)]))
-        _, first, which = np.unique(
-            keys.view(np.dtype((np.void, keys.shape[1]))).ravel(),
-            return_index=True,
-            return_inverse=True,
-        )
-        decided = [self.route(int(service_index[i]), inside[i]) for i in first.tolist()]
-        return [decided[i] for i in which.ravel().tolist()]
 
     def states(self, ages: np.ndarray) -> np.ndarray:
         """Old reports are mostly closed; this week's are mostly still open. Indexes into
@@ -445,7 +349,7 @@ class Generator:
         size = len(ids)
         ages = self.ages[start : start + size]
         lat, long, cluster = self.points(size)
-        inside = self.containing(lat, long)
+        inside = self.router.containing(lat, long)
         service_index = self.service_indexes(cluster)
         state = self.states(ages)
         now_ts = self.now.timestamp()
@@ -460,7 +364,7 @@ class Generator:
 
         pks = np.array(ids, dtype=np.int64)
         masters = self.duplicates(pks, service_index, state)
-        routed = self.routes(service_index, inside)
+        routed = self.router.routes(service_index, inside)
         is_closed = state >= len(OPEN_CHOICES[0])
         requested = micros(requested_ts)
         closed = np.where(is_closed, micros(closed_ts), 0)
