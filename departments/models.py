@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -78,6 +78,16 @@ class Boundary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The box routing and relocation narrow areas by follows the shape, however it was
+        # saved (a data migration or the shell need not call clean()).
+        self.__dict__.pop("shape", None)
+        self.min_long, self.min_lat, self.max_long, self.max_lat = self.shape.bounds
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "geometry" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "min_lat", "min_long", "max_lat", "max_long"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:

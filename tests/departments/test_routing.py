@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from departments.models import Boundary
 from departments.routing import boundaries_containing, route
 from tests.factories import (
     BoundaryFactory,
@@ -143,3 +144,14 @@ def test_inactive_rules_and_departments_are_ignored():
     RoutingRuleFactory(service=service, active=False)
     RoutingRuleFactory(service=service, department=DepartmentFactory(active=False))
     assert decide(service, 35.78, -78.65).department_id == service.department_id
+
+
+def test_an_area_saved_without_clean_is_found_by_routing():
+    """A data migration or the shell may save an area without clean(): its box, which
+    routing narrows areas by, follows its shape all the same."""
+    service = ServiceFactory()
+    area = Boundary.objects.create(name="Saved plainly", kind="district", geometry=WEST)
+    assert (area.min_lat, area.min_long, area.max_lat, area.max_long) == (
+        35.77, -78.66, 35.79, -78.64,
+    )  # fmt: skip
+    assert decide(service, 35.78, -78.65).area_id == area.pk
