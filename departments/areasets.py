@@ -1,9 +1,10 @@
 """Which set of areas a point lies in, and which sets lie in an area (models.AreaSet).
 
 A report's set is found when it is routed (reports/rules.py), from the areas routing found
-around its point anyway: one indexed read, and one insert the first time a combination
-occurs. The sets are few (one per combination of overlapping areas that holds a report),
-so the sets inside an area are found by reading them all."""
+around its point anyway, in routing's copy of the catalogue, which holds every set (a new
+set changes the catalogue's version: migration 0008): no query, and one insert the first
+time a combination occurs. The sets are few (one per combination of overlapping areas that
+holds a report), so the sets inside an area are found by reading them all."""
 
 from __future__ import annotations
 

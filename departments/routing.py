@@ -19,7 +19,8 @@ from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
 from departments import catalogue
-from departments.models import Boundary, Department, RoutingRule
+from departments.areasets import set_key
+from departments.models import AreaSet, Boundary, Department, RoutingRule
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class RoutingDecision:
     # Every area the point lies in, smallest first (area_id is the first): the report's
     # set of areas (departments/areasets.py).
     area_ids: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # Their set's id, when the set exists already (departments/areasets.py makes new ones).
+    area_set_id: int | None = field(default=None, compare=False, repr=False)
 
 
 class RoutingRows(NamedTuple):
@@ -46,6 +49,8 @@ class RoutingRows(NamedTuple):
     rules: list[RoutingRule]
     areas: list[Boundary]
     shapes: dict[int, BaseGeometry]
+    # Every set of areas (key → id), so that filing a report needs no query for its set.
+    area_sets: dict[str, int]
 
 
 def _routing_rows() -> RoutingRows:
@@ -57,7 +62,8 @@ def _routing_rows() -> RoutingRows:
         shapely.prepare(shape)
         shape.covers(Point(area.min_long, area.min_lat))  # GEOS prepares lazily: now
         shapes[area.pk] = shape
-    return RoutingRows(list(rules), areas, shapes)
+    area_sets = dict(AreaSet.objects.values_list("key", "pk"))
+    return RoutingRows(list(rules), areas, shapes, area_sets)
 
 
 def boundaries_containing(lat: float, long: float) -> list[Boundary]:
@@ -100,7 +106,10 @@ def route(
         area_ids=[b.pk for b in areas],
         default_department_id=default_department_id,
     )
-    return replace(decision, area=areas[0]) if areas else decision
+    if not areas:
+        return decision
+    area_set_id = rows.area_sets.get(set_key(b.pk for b in areas))
+    return replace(decision, area=areas[0], area_set_id=area_set_id)
 
 
 def active_rules() -> Q:

@@ -90,7 +90,7 @@ def apply_routing(report: ServiceRequest, decision: RoutingDecision) -> None:
     category (counted from when it was requested)."""
     report.department_id = decision.department_id
     report.area_id = decision.area_id
-    report.area_set_id = area_set_for(decision.area_ids)
+    report.area_set_id = decision.area_set_id or area_set_for(decision.area_ids)
     # The rows routing read, kept on the report: its email and timeline read them next.
     if decision.department is not None:
         report.department = decision.department

@@ -39,7 +39,9 @@ from reports.tasks import process_request_photos
 
 # How precisely an API key's last use is kept.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-FOREIGN_KEYS = ["service", "department", "area", "assigned_to", "duplicate_of", "api_key"]
+FOREIGN_KEYS = [
+    "service", "department", "area", "area_set", "assigned_to", "duplicate_of", "api_key",
+]  # fmt: skip
 
 
 def report_create(

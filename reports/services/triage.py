@@ -439,7 +439,7 @@ def report_recategorise(
             )
         report.service = service
         report.area_id = decision.area_id
-        report.area_set_id = area_set_for(decision.area_ids)
+        report.area_set_id = decision.area_set_id or area_set_for(decision.area_ids)
         report.expected_datetime = rules.expected_datetime(
             report.requested_datetime, service.sla_hours
         )

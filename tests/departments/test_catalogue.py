@@ -80,11 +80,15 @@ def test_a_kept_catalogue_costs_a_submission_one_query_for_it(client):
     ServiceAttributeFactory(service=service, code="size", required=False)
     RoutingRuleFactory(service=service, boundary=BoundaryFactory(geometry=AROUND_CENTRE))
     raw_key = api_key_create()[1]
-    assert post(client, raw_key, "glass").status_code == 200
+    # The first report at that place makes its set of areas, which changes the version:
+    # the second reads the catalogue again, with the set.
+    for _ in range(2):
+        assert post(client, raw_key, "glass").status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert post(client, raw_key, "glass").status_code == 200
     read = " ".join(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT"))
-    for table in catalogue.TABLES + ("reports_service", "reports_serviceattribute"):
+    kept = ("reports_service", "reports_serviceattribute", "departments_areaset")
+    for table in catalogue.TABLES + kept:
         assert f'FROM "{table}"' not in read
     assert read.count(catalogue.VERSION_TABLE) == 2  # the service, then its routing
     report = ServiceRequest.objects.order_by("pk").last()
