@@ -19,7 +19,12 @@ from civic311.admin_inlines import LabelledTabularInline
 from civic311.geo import parse_area, validate_area_in_city
 from civic311.maps import DRAW_MEDIA, MAP_MEDIA, map_config
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
-from departments.services import MISSING_GROUP, geojson_single_area, staff_access_sync
+from departments.services import (
+    MISSING_GROUP,
+    areas_changed_on_commit,
+    geojson_single_area,
+    staff_access_sync,
+)
 
 BOUNDARY_MAP_LIMIT = 300
 
@@ -162,6 +167,19 @@ class BoundaryAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     change_list_template = "admin/departments/boundary/change_list.html"
+
+    # The reports around an area drawn, redrawn or deleted are located again (services).
+    def save_model(self, request: HttpRequest, obj: Boundary, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        areas_changed_on_commit()
+
+    def delete_model(self, request: HttpRequest, obj: Boundary) -> None:
+        super().delete_model(request, obj)
+        areas_changed_on_commit()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Boundary]) -> None:
+        super().delete_queryset(request, queryset)
+        areas_changed_on_commit()
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -9,6 +9,7 @@ holds a report), so the sets inside an area are found by reading them all."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -25,13 +26,17 @@ def area_set_for(area_ids: Iterable[int]) -> int | None:
     if not key:
         return None
     found = AreaSet.objects.filter(key=key).values_list("pk", flat=True).first()
-    if found is not None:
-        return found
+    return found if found is not None else set_made(AreaSet, key)
+
+
+def set_made(model: Any, key: str) -> int:
+    """Make the set `key` (of `model`: AreaSet, or a migration's), or read it if another
+    transaction made it meanwhile."""
     try:
         with transaction.atomic():
-            return AreaSet.objects.create(key=key).pk
-    except IntegrityError:  # made meanwhile by another report
-        return AreaSet.objects.get(key=key).pk
+            return int(model.objects.create(key=key).pk)
+    except IntegrityError:
+        return int(model.objects.get(key=key).pk)
 
 
 def area_sets_in(area_id: int) -> list[int]:

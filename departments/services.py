@@ -4,7 +4,7 @@ the staff access that follows a person's department memberships."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,6 +125,8 @@ def boundaries_import(
             boundary.save()
         if dry_run:
             transaction.set_rollback(True)
+        elif result.created or result.updated:
+            areas_changed_on_commit()
     return result
 
 
@@ -134,6 +136,23 @@ def _same_geometry(stored: dict[str, Any], new: dict[str, Any]) -> bool:
         return parse_area(stored).equals(parse_area(new))
     except ValidationError:
         return False
+
+
+# What other apps do once a change to areas has committed (reports: locate the reports
+# around them again; registered in ReportsConfig.ready). The change itself is recorded by a
+# database trigger, whoever writes it (reports migration 0033).
+_after_areas_change: list[Callable[[], None]] = []
+
+
+def register_after_areas_change(action: Callable[[], None]) -> None:
+    _after_areas_change.append(action)
+
+
+def areas_changed_on_commit() -> None:
+    """Once the current transaction (which drew, redrew or deleted areas) commits, run what
+    the other apps registered for it."""
+    for action in _after_areas_change:
+        transaction.on_commit(action, robust=True)
 
 
 def staff_access_sync(user_ids: Iterable[int]) -> bool:

@@ -7,16 +7,15 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
-        from django.db.models.signals import post_delete, post_save, pre_save
 
         from accounts import sections
         from civic311.cors import open_data_reads
-        from departments.models import Boundary
+        from departments.services import register_after_areas_change
         from places.locate import locate_address_id, locate_address_text
         from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
-        from reports.receivers import boundary_deleted, boundary_saved, boundary_saving
+        from reports.services.areas import areas_relocate_soon
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
         sections.register(
@@ -29,6 +28,4 @@ class ReportsConfig(AppConfig):
         register_address_resolver(locate_address_id)
         register_address_string_resolver(locate_address_text)
         # Reports follow their areas when one is drawn, redrawn or deleted.
-        pre_save.connect(boundary_saving, sender=Boundary, dispatch_uid="reports-area-saving")
-        post_save.connect(boundary_saved, sender=Boundary, dispatch_uid="reports-area-saved")
-        post_delete.connect(boundary_deleted, sender=Boundary, dispatch_uid="reports-area-deleted")
+        register_after_areas_change(areas_relocate_soon)

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 
 from civic311.geo import parse_area
 from departments import routing
+from departments.areasets import set_key
 from departments.models import AreaSet, Boundary, Department
 from reports import rules
 from reports.models import Service
@@ -89,7 +90,7 @@ class Router:
             if decision.department_id is not None:
                 name = self.department_names[decision.department_id]
                 text = rules.routed_text(name, decision)
-            areas = ",".join(str(pk) for pk in sorted(a.pk for a in covering))
+            areas = set_key(a.pk for a in covering)
             found = Routed(decision.department_id, decision.area_id, self.area_set(areas), text)
             self.routed[key] = found
         return found

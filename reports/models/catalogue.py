@@ -9,6 +9,7 @@ from dataclasses import replace
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Now
 
 from departments.routing import RoutingDecision, route
 from reports.querysets import (
@@ -174,11 +175,12 @@ class ApiKey(models.Model):
 
 class AreaChange(models.Model):
     """An area was drawn, redrawn or deleted: the reports around it are to be located again
-    (reports/services/areas.py). Recorded in the transaction of the change, so that the
-    work is not lost should the task that does it never run (the beat sweep does it)."""
+    (reports/services/areas.py). Written by a database trigger in the transaction of the
+    change, whoever made it, so that the work is not lost should the task that does it
+    never run (the beat sweep does it)."""
 
     area_id = models.BigIntegerField()  # not a key: the area may be gone
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(db_default=Now())
 
     class Meta:
         ordering = ["pk"]

@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 import shapely
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from civic311.geo import parse_area
+from departments.areasets import set_key, set_made
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +74,11 @@ class SetIds:
         self.known: dict[str, int] = dict(model.objects.values_list("key", "pk"))
 
     def __call__(self, area_ids: list[int]) -> int | None:
-        key = ",".join(str(pk) for pk in sorted(area_ids))
+        key = set_key(area_ids)
         if not key:
             return None
         if key not in self.known:
-            try:
-                with transaction.atomic():
-                    self.known[key] = self.model.objects.create(key=key).pk
-            except IntegrityError:  # made meanwhile
-                self.known[key] = self.model.objects.get(key=key).pk
+            self.known[key] = set_made(self.model, key)
         return self.known[key]
 
 
@@ -126,21 +123,57 @@ def around(area_id: int, area_set_ids: list[int], box: tuple[float, ...] | None)
     return condition
 
 
-def areas_changed(area_id: int) -> None:
-    """Record that an area changed (in the caller's transaction), and locate the reports
-    around it again once that commits."""
-    from reports.models import AreaChange
+# Every area drawn (inserted), redrawn (its shape changed) or deleted is recorded in the
+# same transaction by the database, whatever wrote it (the admin, import_boundaries, a data
+# migration, the shell), as the catalogue's version is (departments/catalogue.py). Installed
+# by migration 0033.
+AREA_CHANGE_TRIGGERS = {
+    "postgresql": [
+        """
+        CREATE FUNCTION reports_area_change() RETURNS trigger AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                INSERT INTO reports_areachange (area_id) VALUES (OLD.id);
+            ELSIF TG_OP = 'INSERT' OR NEW.geometry IS DISTINCT FROM OLD.geometry THEN
+                INSERT INTO reports_areachange (area_id) VALUES (NEW.id);
+            END IF;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql
+        """,
+        "CREATE TRIGGER reports_area_change AFTER INSERT OR UPDATE OR DELETE "
+        "ON departments_boundary FOR EACH ROW EXECUTE FUNCTION reports_area_change()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER reports_area_change_insert AFTER INSERT ON departments_boundary "
+        "BEGIN INSERT INTO reports_areachange (area_id) VALUES (NEW.id); END",
+        "CREATE TRIGGER reports_area_change_update AFTER UPDATE ON departments_boundary "
+        "WHEN NEW.geometry IS NOT OLD.geometry "
+        "BEGIN INSERT INTO reports_areachange (area_id) VALUES (NEW.id); END",
+        "CREATE TRIGGER reports_area_change_delete AFTER DELETE ON departments_boundary "
+        "BEGIN INSERT INTO reports_areachange (area_id) VALUES (OLD.id); END",
+    ],
+}
+AREA_CHANGE_DROP = {
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS reports_area_change ON departments_boundary",
+        "DROP FUNCTION IF EXISTS reports_area_change()",
+    ],
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS reports_area_change_{op}" for op in ("insert", "update", "delete")
+    ],
+}
+
+
+def areas_relocate_soon() -> None:
+    """Queue the relocation of what the triggers recorded (run once a change to areas has
+    committed: departments.services.areas_changed_on_commit). A task the broker can't take
+    is left to the beat sweep."""
     from reports.tasks import areas_relocate
 
-    AreaChange.objects.create(area_id=area_id)
-
-    def queue() -> None:
-        try:
-            areas_relocate.delay()
-        except BrokerError:
-            logger.warning("Broker unreachable; area %s left for the sweep", area_id)
-
-    transaction.on_commit(queue, robust=True)
+    try:
+        areas_relocate.delay()
+    except BrokerError:
+        logger.warning("Broker unreachable; the areas changed are left for the sweep")
 
 
 def areas_relocate_pending(*, now: datetime | None = None) -> int:
