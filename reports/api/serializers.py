@@ -6,11 +6,10 @@ contact fields are never read here."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rest_framework import serializers
 
-from reports.models import ServiceAttribute, ServiceRequest
+from reports.models import RequestUpdate, ServiceAttribute, ServiceRequest
 
 
 class W3CDateTimeField(serializers.DateTimeField):
@@ -53,15 +52,44 @@ class ServiceDefinitionSerializer(serializers.Serializer):
     attributes = ServiceAttributeSerializer(many=True, source="attributes.all")
 
 
+EXTENSION = "With extensions=true only."
+
+
+class AnswerSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The question's code (services/{code}.json).")
+    values = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The answer: one value, or the keys chosen in a multivaluelist.",
+    )
+
+
+class NoteSerializer(serializers.Serializer):
+    datetime = W3CDateTimeField()
+    kind = serializers.ChoiceField(choices=RequestUpdate.Kind.choices)
+    status = serializers.CharField(help_text="open or closed after it, or empty.")
+    state = serializers.CharField(help_text="The workflow state after it, or empty.")
+    department = serializers.CharField(help_text="The department it was forwarded to, or empty.")
+    text = serializers.CharField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    thumbnail_url = serializers.URLField(allow_null=True)
+
+
 class ServiceRequestSerializer(serializers.Serializer):
-    service_request_id = serializers.CharField(source="pk")
+    """A report as GET requests answers it. The answers themselves are the stored documents
+    (reports/api/documents.py); this describes them for the OpenAPI schema, extensions
+    included, and is not used to build them."""
+
+    service_request_id = serializers.CharField()
     status = serializers.ChoiceField(choices=ServiceRequest.Status.choices)
     status_notes = serializers.CharField()
-    service_name = serializers.CharField(source="service.name")
-    service_code = serializers.CharField(source="service.service_code")
-    description = serializers.CharField(source="public_description")
-    agency_responsible = serializers.SerializerMethodField()
-    service_notice = serializers.SerializerMethodField()
+    service_name = serializers.CharField()
+    service_code = serializers.CharField()
+    description = serializers.CharField()
+    agency_responsible = serializers.CharField(help_text="The department it is routed to.")
+    service_notice = serializers.CharField()
     requested_datetime = W3CDateTimeField()
     updated_datetime = W3CDateTimeField()
     expected_datetime = W3CDateTimeField(allow_null=True)
@@ -70,68 +98,25 @@ class ServiceRequestSerializer(serializers.Serializer):
     zipcode = serializers.CharField()
     lat = serializers.FloatField(allow_null=True)
     long = serializers.FloatField(allow_null=True)
-    media_url = serializers.SerializerMethodField()
-
-    def get_agency_responsible(self, obj: ServiceRequest) -> str:
-        return obj.department.name if obj.department else ""
-
-    def get_service_notice(self, obj: ServiceRequest) -> str:
-        return ""
-
-    def get_media_url(self, obj: ServiceRequest) -> str | None:
-        """The first public processed photo, else the URL the client gave, else null (the
-        spec's schema: a URI or null, never an empty string)."""
-        photos = obj.public_photos  # prefetched by with_public_related()
-        if photos:
-            return self._absolute(photos[0].image.url)
-        return obj.media_url or None
-
-    def _absolute(self, url: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
-
-
-class NoteSerializer(serializers.Serializer):
-    datetime = W3CDateTimeField(source="created")
-    kind = serializers.CharField()
-    status = serializers.SerializerMethodField()
-    state = serializers.CharField(source="state_to")
-    department = serializers.SerializerMethodField()
-    text = serializers.CharField()
-
-    def get_status(self, obj: Any) -> str:
-        if obj.state_to in ServiceRequest.CLOSED_STATES:
-            return ServiceRequest.Status.CLOSED
-        return ServiceRequest.Status.OPEN if obj.state_to else ""
-
-    def get_department(self, obj: Any) -> str:
-        return obj.department_to.name if obj.department_to_id else ""
-
-
-class ServiceRequestExtendedSerializer(ServiceRequestSerializer):
-    """extensions=true: public timeline notes, attribute answers, photo URLs and how many
-    people said "this is my problem too"."""
-
-    attributes = serializers.SerializerMethodField()
-    supporters = serializers.IntegerField()
-    notes = NoteSerializer(many=True, source="public_updates")
-    photos = serializers.SerializerMethodField()
-
-    def get_attributes(self, obj: ServiceRequest) -> list[dict[str, Any]]:
-        answers = obj.attributes or {}
-        return [
-            {"code": code, "values": value if isinstance(value, list) else [value]}
-            for code, value in answers.items()
-        ]
-
-    def get_photos(self, obj: ServiceRequest) -> list[dict[str, str | None]]:
-        return [
-            {
-                "url": self._absolute(photo.image.url),
-                "thumbnail_url": self._absolute(photo.thumbnail.url) if photo.thumbnail else None,
-            }
-            for photo in obj.public_photos
-        ]
+    media_url = serializers.URLField(
+        allow_null=True,
+        help_text="The first public photo, else the URL the client gave, else null (never "
+        "an empty string).",
+    )
+    # extensions=true only (the README's "Open311 API" section).
+    attributes = AnswerSerializer(
+        many=True, required=False, help_text=f"{EXTENSION} The answers to the category's questions."
+    )
+    supporters = serializers.IntegerField(
+        required=False,
+        help_text=f'{EXTENSION} How many people said "this is my problem too".',
+    )
+    notes = NoteSerializer(
+        many=True, required=False, help_text=f"{EXTENSION} The public timeline, oldest first."
+    )
+    photos = PhotoSerializer(
+        many=True, required=False, help_text=f"{EXTENSION} The public photos, in order."
+    )
 
 
 class PostedRequestSerializer(serializers.Serializer):

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import jsonschema
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
+from django.utils import timezone
+
+from reports.photos import photo_process
+from tests.factories import (
+    PhotoFactory,
+    RequestUpdateFactory,
+    ServiceAttributeFactory,
+    ServiceRequestFactory,
+)
+from tests.reports.open311_support import FORMATS
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +103,51 @@ def test_docs_page_uses_vendored_swagger_ui(client):
     assert "cdn" not in html.lower()
     for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
         assert finders.find(f"vendor/swagger-ui/{name}")
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable` becomes a null type, and
+    every object is closed, so that a field the API answers but the schema leaves out fails."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    schema = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        if "type" in schema:
+            schema["type"] = [schema["type"], "null"]
+        else:  # a $ref or a combination
+            schema = {"anyOf": [schema, {"type": "null"}]}
+    if schema.get("type") == "object" and "properties" in schema:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def test_the_schema_describes_a_report_as_answered_with_and_without_extensions(client):
+    openapi = yaml.safe_load(client.get("/api/schema/").content)
+    components = _json_schema(openapi["components"]["schemas"])
+    report = ServiceRequestFactory(description="Bench slats broken.", attributes={"depth": "4"})
+    ServiceAttributeFactory(service=report.service, code="depth")
+    RequestUpdateFactory(request=report, public=True, text="Crew booked.", created=timezone.now())
+    photo_process(photo=PhotoFactory(request=report))
+    listing = openapi["paths"]["/open311/v2/requests.{fmt}"]["get"]["responses"]["200"]
+    one = openapi["paths"]["/open311/v2/requests/{service_request_id}.{fmt}"]["get"]
+    for operation in (listing, one["responses"]["200"]):
+        assert operation["content"]["application/json"]["schema"] == {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/ServiceRequest"},
+        }
+    schema = {
+        **components["ServiceRequest"],
+        "$defs": components,
+    }
+    schema = json.loads(json.dumps(schema).replace("#/components/schemas/", "#/$defs/"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+    extended = json.loads(client.get("/open311/v2/requests.json?extensions=true").content)
+    plain = json.loads(client.get("/open311/v2/requests.json").content)
+    for answer in (*extended, *plain):
+        validator.validate(answer)
+    assert extended[0]["notes"] and extended[0]["photos"] and extended[0]["attributes"]
+    described = set(components["ServiceRequest"]["properties"])
+    assert set(extended[0]) == described  # every extension is described
+    assert set(plain[0]) == set(components["ServiceRequest"]["required"])
