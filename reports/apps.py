@@ -15,6 +15,8 @@ class ReportsConfig(AppConfig):
         from reports import checks  # noqa: F401  (registers the system checks)
         from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
+        from reports.notifications import FOLLOWER_UPDATE_KIND, follower_update_rewrite
+        from reports.outbox import register_rewrite
         from reports.services.areas import areas_relocate_soon
 
         check_request_enabled.connect(open_data_reads, dispatch_uid="civic311-open-data-cors")
@@ -29,3 +31,5 @@ class ReportsConfig(AppConfig):
         register_address_string_resolver(locate_address_text)
         # Reports follow their areas when one is drawn, redrawn or deleted.
         register_after_areas_change(areas_relocate_soon)
+        # A follower's email is written again from what is public when it is sent.
+        register_rewrite(FOLLOWER_UPDATE_KIND, follower_update_rewrite)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,11 +30,12 @@ from reports.models import (
     Subscription,
     Supporter,
 )
-from reports.outbox import outbox_add
+from reports.outbox import outbox_add, outbox_render
 from reports.querysets import SubscriptionQuerySet
 from reports.tokens import fixed_token, preview_url
 
 DIGEST_LIST_LIMIT = 25
+FOLLOWER_UPDATE, FOLLOWER_UPDATE_KIND = "reports/emails/update", "follower_update"
 
 
 def absolute(path: str) -> str:
@@ -95,23 +97,58 @@ def notify_followers(
         subscriptions = Subscription.objects.filter(request_id=report.pk)
     added = 0
     for subscription in subscriptions.receiving().select_related("request"):
-        followed = subscription.request
+        subject, context = _follower_update(update, subscription)
         message = outbox_add(
             to=subscription.email,
-            subject=f"Update on report #{report.pk}: {report.get_state_display()}",
-            template="reports/emails/update",
-            context={
-                "report": report,
-                "update": update,
-                "followed": followed if followed.pk != report.pk else None,
-                "public_url": public_url(report),
-            },
+            subject=subject,
+            template=FOLLOWER_UPDATE,
+            context=context,
             unsubscribe_url=subscription_link(subscription, "unsubscribe"),
-            kind="follower_update",
+            kind=FOLLOWER_UPDATE_KIND,
             dedupe_key=f"update:{update.pk}:subscription:{subscription.pk}",
+            reports=[report.pk],
         )
         added += message is not None
     return added
+
+
+def _follower_update(
+    update: RequestUpdate, subscription: Subscription
+) -> tuple[str, dict[str, Any]]:
+    """A follower's email about one timeline entry: its subject and template context."""
+    report, followed = update.request, subscription.request
+    context = {
+        "report": report,
+        "update": update,
+        "followed": followed if followed.pk != report.pk else None,
+        "public_url": public_url(report),
+    }
+    return f"Update on report #{report.pk}: {report.get_state_display()}", context
+
+
+def follower_update_rewrite(message: OutboxMessage) -> bool:
+    """Write a follower's email again when it is sent, as notify_followers would write it
+    now: an entry made internal, a report hidden or an entry's text edited after the email
+    was queued (a worker outage or a retry can keep it pending for hours) is not mailed as
+    it was, and a follower who unsubscribed meanwhile gets nothing. False drops it."""
+    _update, update_id, _subscription, subscription_id = message.dedupe_key.split(":")
+    update = (
+        RequestUpdate.objects.filter(pk=update_id, public=True, request__hidden=False)
+        .select_related("request__service")
+        .first()
+    )
+    subscription = (
+        Subscription.objects.receiving().filter(pk=subscription_id).select_related("request")
+    ).first()
+    if update is None or subscription is None or subscription.email.strip() != message.to:
+        return False
+    subject, context = _follower_update(update, subscription)
+    unsubscribe = subscription_link(subscription, "unsubscribe")
+    message.subject, message.body, message.html = outbox_render(
+        subject=subject, template=FOLLOWER_UPDATE, context=context, unsubscribe_url=unsubscribe
+    )
+    message.save(update_fields=["subject", "body", "html"])
+    return True
 
 
 def notify_subscription_confirm(*, subscription: Subscription, now: datetime) -> int:

@@ -22,6 +22,7 @@ from reports.notifications import notify_department_digest
 from reports.outbox import outbox_send_due
 from reports.services import triage
 from reports.services.requests import report_create
+from reports.services.subscriptions import subscription_cancel
 from reports.tasks import send_department_digests
 from tests.conftest import PRIVATE_VALUES, assert_no_private_data
 from tests.factories import (
@@ -388,3 +389,38 @@ def test_deploy_check_wants_an_https_site_url(settings):
     assert [m.id for m in site_url_is_https()] == ["civic311.W001"]
     settings.SITE_URL = "https://311.example.org"
     assert site_url_is_https() == []
+
+
+def test_a_follower_email_queued_in_an_outage_is_written_again_when_sent(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Sent hours later (a broker outage, retries), a follower's email is checked against
+    what is public then: an unsubscribed follower or a report hidden meanwhile gets nothing."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    import reports.tasks
+
+    def refuse(*args, **kwargs):
+        raise BrokerError("Connection refused.")
+
+    report = ServiceRequestFactory()
+    stays, leaves = SubscriptionFactory.create_batch(2, request=report)
+    monkeypatch.setattr(reports.tasks.outbox_deliver, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_note_add(report=report, author=None, text="Crew booked.", public=True)
+    subscription_cancel(subscription=leaves)
+    later = timezone.now() + timedelta(minutes=2)
+    assert outbox_send_due(now=later) == 1
+    assert [m.to[0] for m in mail.outbox] == [stays.email]
+    assert "Crew booked." in mail.outbox[0].body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.report_note_add(report=report, author=None, text="Second visit.", public=True)
+        triage.report_moderate(
+            report=report, author=None, hidden=True, description_redacted=False, reason="Spam"
+        )
+    assert outbox_send_due(now=later + timedelta(minutes=2)) == 0
+    assert mail.outbox == []
+    dropped = OutboxMessage.objects.filter(state=OutboxMessage.State.DROPPED)
+    assert sorted(dropped.values_list("to", flat=True)) == sorted([leaves.email, stays.email])
