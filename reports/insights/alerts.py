@@ -217,10 +217,12 @@ def _content(alert: AreaAlert, reports: list[ServiceRequest]) -> tuple[str, dict
         if alert.frequency == AreaAlert.Frequency.IMMEDIATE
         else f"{len(reports)} new report{'s' if len(reports) != 1 else ''}: {alert.describe()}"
     )
+    first = min(timezone.localdate(report.requested_datetime) for report in reports)
     context = {
         "alert": alert,
         "reports": reports[:DIGEST_LIMIT],
         "more": max(0, len(reports) - DIGEST_LIMIT),
+        "more_url": alert.reports_url(since=first),
     }
     return subject, context
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from urllib.parse import urlencode
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -92,10 +93,12 @@ class AreaAlert(models.Model):
             return f"{what} in {self.area.name}"
         return f"{what} within {self.radius_m} m of {self.lat:.5f}, {self.long:.5f}"
 
-    def reports_url(self) -> str:
+    def reports_url(self, *, since: date | None = None) -> str:
         """The public page that lists the alert's own reports (its area or circle, its
         category), newest first for an area, nearest first for a circle; "" for a circle the
-        public list cannot draw (a radius it does not offer)."""
+        public list cannot draw (a radius it does not offer). A circle's list starts on the
+        day `since`, when given: nearest first over every year, an email's new reports
+        would be lost among the old ones nearer the centre."""
         from reports.browse.forms import RADIUS_CHOICES
 
         if self.area_id is not None:
@@ -108,4 +111,6 @@ class AreaAlert(models.Model):
         query = {"lat": str(self.lat), "long": str(self.long), "radius": str(self.radius_m)}
         if self.service_id is not None:
             query["service"] = str(self.service_id)
+        if since is not None:
+            query["start"] = since.isoformat()
         return f"{reverse('reports:list')}?{urlencode(query)}"

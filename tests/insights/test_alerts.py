@@ -341,14 +341,20 @@ def test_circle_digest_more_link_lists_the_circles_reports(client, monkeypatch) 
     ]
     far = ServiceRequestFactory(service=syringe, lat=35.7860, long=-78.64, requested_datetime=now)
     other_category = ServiceRequestFactory(lat=35.78, long=-78.64, requested_datetime=now)
+    # Nearer the centre, but from before the email's reports: the list starts on their day.
+    last_year = ServiceRequestFactory(
+        service=syringe, lat=35.7801, long=-78.64, requested_datetime=now - timedelta(days=365)
+    )
     assert alerts.alerts_send_daily(now=now + timedelta(minutes=45)) == 1
     url = more_url_from(OutboxMessage.objects.get(kind="alert"))
     assert url.startswith("/reports/?")
+    assert f"start={timezone.localdate(ours[0].requested_datetime).isoformat()}" in url
     page = client.get(url).content.decode()
     for report in ours:
         assert f"/reports/{report.pk}/" in page
     assert f"/reports/{far.pk}/" not in page
     assert f"/reports/{other_category.pk}/" not in page
+    assert f"/reports/{last_year.pk}/" not in page
 
 
 def test_circle_digest_without_a_listable_radius_has_no_more_link(monkeypatch) -> None:
