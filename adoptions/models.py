@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from adoptions import rules
 from adoptions.querysets import AdoptionQuerySet, AssetQuerySet, CareLogQuerySet
 from reports.limits import MAX_REASON, MAX_TEXT
 from reports.models import photo_original_name
@@ -32,11 +33,15 @@ class AssetType(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=64, unique=True)
-    cadence_days = models.PositiveSmallIntegerField(
-        "care cadence (days)",
-        default=30,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="A volunteer promises one care visit in each period of this many days.",
+    cadence_months = models.PositiveSmallIntegerField(
+        "care cadence (months)",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=(
+            "A volunteer promises one care visit in each period of this many calendar months: "
+            "the next visit is due on the same day of the month as the last one (or the "
+            "month's last day)."
+        ),
     )
     care_instructions = models.TextField(blank=True, max_length=MAX_TEXT)
     checklist = models.JSONField(
@@ -61,6 +66,11 @@ class AssetType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def cadence_phrase(self) -> str:
+        """The promise in words: "once a month", "every 3 months"."""
+        return rules.cadence_phrase(self.cadence_months)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

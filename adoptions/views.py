@@ -156,7 +156,10 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
         "adopter_name": display_name(adoption.volunteer) if adoption else "",
         "mine": mine,
         "missed": rules.missed_periods(
-            due_on=adoption.due_on, today=today, cadence_days=asset_type.cadence_days
+            started=timezone.localdate(adoption.started),
+            last_cared_on=adoption.last_cared_on,
+            today=today,
+            cadence_months=asset_type.cadence_months,
         )
         if adoption
         else 0,

@@ -22,7 +22,7 @@ UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
 @admin.register(AssetType)
 class AssetTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "cadence_days", "service", "active"]
+    list_display = ["name", "slug", "cadence_months", "service", "active"]
     list_select_related = ["service"]
     prepopulated_fields = {"slug": ["name"]}
 

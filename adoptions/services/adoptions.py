@@ -33,10 +33,11 @@ def adoption_start(
     notify: bool = True,
 ) -> Adoption:
     """Adopt `asset` for `volunteer`, who accepts the care terms. The first visit is due
-    one cadence from today. Raises ValidationError (nothing saved) when the terms are not
-    accepted, the asset is not adoptable or already adopted, or the volunteer is at the
-    limit. Two people pressing "Adopt" at once: the database's partial unique constraint
-    lets one win, the other gets the "already adopted" error."""
+    one cadence (a calendar month for bus shelters) from today. Raises ValidationError
+    (nothing saved) when the terms are not accepted, the asset is not adoptable or already
+    adopted, or the volunteer is at the limit. Two people pressing "Adopt" at once: the
+    database's partial unique constraint lets one win, the other gets the "already adopted"
+    error."""
     now = now or timezone.now()
     nickname = " ".join(nickname.split())
     errors: dict[str, list[str]] = {}
@@ -64,7 +65,7 @@ def adoption_start(
                 due_on=rules.next_due(
                     started=timezone.localdate(now),
                     last_cared_on=None,
-                    cadence_days=asset.asset_type.cadence_days,
+                    cadence_months=asset.asset_type.cadence_months,
                 ),
             )
             adoption.full_clean(validate_constraints=False)

@@ -33,7 +33,7 @@ def care_log_add(
     """Record a care visit on an active adoption, by its volunteer only. The date may not be
     in the future nor before the adoption, and has one visit at most; the tasks come from the
     asset type's checklist; the photo is checked now and processed after the commit. The next
-    visit falls due one cadence after the latest visit."""
+    visit falls due one cadence after the latest visit (adoptions/rules.py)."""
     now = now or timezone.now()
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
@@ -84,7 +84,7 @@ def care_log_add(
         locked.due_on = rules.next_due(
             started=timezone.localdate(locked.started),
             last_cared_on=latest,
-            cadence_days=asset_type.cadence_days,
+            cadence_months=asset_type.cadence_months,
         )
         locked.save(update_fields=["last_cared_on", "due_on"])
         adoption.last_cared_on, adoption.due_on = locked.last_cared_on, locked.due_on

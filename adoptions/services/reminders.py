@@ -1,6 +1,7 @@
-"""The daily reminders: a few days before a care visit is due, once per missed period after
-that, and, after ADOPTION_LAPSE_AFTER_MISSED missed periods, the lapse (the adoption ends,
-the asset is available again, and the volunteer is told why and invited to adopt again).
+"""The daily reminders: a few days before a care visit is due, once per missed period (a
+calendar month for bus shelters, adoptions/rules.py) after that, and, after
+ADOPTION_LAPSE_AFTER_MISSED missed periods, the lapse (the adoption ends, the asset is
+available again, and the volunteer is told why and invited to adopt again).
 
 Each (adoption, kind, period) is recorded in ReminderSent under a unique constraint, in the
 same transaction as its email in the outbox: running the job twice, or twice at once, sends
@@ -31,22 +32,27 @@ def reminders_send(*, now: datetime | None = None) -> Counter[str]:
     today = timezone.localdate(now)
     days_before = int(settings.ADOPTION_REMINDER_DAYS_BEFORE)
     lapse_after = int(settings.ADOPTION_LAPSE_AFTER_MISSED)
+    # The stored due date (rules.next_due) picks the candidates in SQL; the rules say what
+    # each is owed from the same dates.
     candidates = list(
         Adoption.objects.due_by(today + timedelta(days=days_before))
         .order_by("pk")
-        .values_list("pk", "due_on", "asset__asset_type__cadence_days")
+        .values_list(
+            "pk", "due_on", "started", "last_cared_on", "asset__asset_type__cadence_months"
+        )
     )
     recorded = set(
-        ReminderSent.objects.filter(adoption_id__in=[pk for pk, _, _ in candidates])
-        .filter(period__gte=min((due for _, due, _ in candidates), default=today))
+        ReminderSent.objects.filter(adoption_id__in=[row[0] for row in candidates])
+        .filter(period__gte=min((row[1] for row in candidates), default=today))
         .values_list("adoption_id", "kind", "period")
     )
     done: Counter[str] = Counter()
-    for adoption_id, due_on, cadence_days in candidates:
+    for adoption_id, _, started, last_cared_on, cadence_months in candidates:
         owed = rules.reminder_for(
-            due_on=due_on,
+            started=timezone.localdate(started),
+            last_cared_on=last_cared_on,
             today=today,
-            cadence_days=cadence_days,
+            cadence_months=cadence_months,
             days_before=days_before,
             lapse_after=lapse_after,
         )
@@ -69,9 +75,10 @@ def _remind(adoption_id: int, *, now: datetime, days_before: int) -> str | None:
         if adoption is None:
             return None
         reminder = rules.reminder_for(
-            due_on=adoption.due_on,
+            started=timezone.localdate(adoption.started),
+            last_cared_on=adoption.last_cared_on,
             today=timezone.localdate(now),
-            cadence_days=adoption.asset.asset_type.cadence_days,
+            cadence_months=adoption.asset.asset_type.cadence_months,
             days_before=days_before,
             lapse_after=int(settings.ADOPTION_LAPSE_AFTER_MISSED),
         )

@@ -23,7 +23,7 @@ class AssetTypeFactory(factory.django.DjangoModelFactory):
 
     name = "Bus shelter"
     slug = "bus-shelter"
-    cadence_days = 30
+    cadence_months = 1
     care_instructions = "Pick up litter and wipe the bench."
     checklist = factory.LazyFunction(lambda: list(CHECKLIST))
     icon = AssetType.Icon.BUS_SHELTER

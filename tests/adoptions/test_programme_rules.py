@@ -72,7 +72,7 @@ def test_the_leaderboard_counts_the_last_90_days_today_included(client, asset_ty
 
 
 def test_reports_about_assets_of_two_types_that_share_an_id(client, asset_type):
-    benches = AssetType.objects.create(name="Bench", slug="bench", cadence_days=30)
+    benches = AssetType.objects.create(name="Bench", slug="bench", cadence_months=1)
     shelter = AssetFactory(asset_type=asset_type, external_id="S1", name="Shelter S1")
     bench = AssetFactory(asset_type=benches, external_id="S1", name="Bench S1")
     link = client.get(bench.get_absolute_url()).context["report_url"]

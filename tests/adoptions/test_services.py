@@ -27,7 +27,7 @@ def test_adopting_sets_the_first_due_date_and_emails_the_volunteer(asset, volunt
         now=local(2026, 3, 1),
     )  # fmt: skip
     assert adoption.is_active and adoption.nickname == "Our stop"
-    assert adoption.due_on == date(2026, 3, 31)  # 30-day cadence
+    assert adoption.due_on == date(2026, 4, 1)  # a calendar month
     message = OutboxMessage.objects.get(kind="adoption-adopted")
     assert message.to == volunteer.email and asset.name in message.subject
 
@@ -104,13 +104,13 @@ def test_care_log_moves_the_due_date(adoption, volunteer):
         tasks=[CHECKLIST[2], CHECKLIST[0]], note="All clean.", now=local(2026, 3, 21),
     )  # fmt: skip
     adoption.refresh_from_db()
-    assert adoption.last_cared_on == date(2026, 3, 20) and adoption.due_on == date(2026, 4, 19)
+    assert adoption.last_cared_on == date(2026, 3, 20) and adoption.due_on == date(2026, 4, 20)
     assert log.tasks == [CHECKLIST[0], CHECKLIST[2]]  # checklist order
     # An older visit logged late does not pull the due date back.
     care_log_add(adoption=adoption, volunteer=volunteer, day=date(2026, 3, 5),
                  now=local(2026, 3, 22))  # fmt: skip
     adoption.refresh_from_db()
-    assert adoption.due_on == date(2026, 4, 19)
+    assert adoption.due_on == date(2026, 4, 20)
 
 
 @pytest.mark.parametrize(
