@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.apps import apps as django_apps
+from django.utils import timezone
 
 from adoptions.models import Adoption, ReminderSent
 from adoptions.services.adoptions import adoption_release, adoption_start
@@ -17,6 +18,7 @@ from adoptions.services.care import care_log_add
 from adoptions.services.reminders import reminders_send
 from reports.models import OutboxMessage
 from tests.adoptions.conftest import AssetFactory, local
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +174,35 @@ def test_migration_moves_due_dates_and_their_reminders_to_calendar_months(asset,
     }
     assert reminders_send(now=local(2026, 2, 2, 8)) == {}  # told already
     assert reminders_send(now=local(2026, 3, 2, 8)) == {"lapsed": 1}
+
+
+def test_the_pages_show_the_calendar_due_date(client, monkeypatch, asset, volunteer):
+    """On February 1st the volunteer who cleaned on January 1st is due today, not overdue,
+    on the shelter's page and in "My account"; the staff's overdue filter agrees."""
+    adoption = adoption_start(
+        asset=asset, volunteer=volunteer, accept_terms=True, now=local(2025, 12, 20)
+    )
+    care_log_add(adoption=adoption, volunteer=volunteer, day=date(2026, 1, 1),
+                 now=local(2026, 1, 1, 12))  # fmt: skip
+    monkeypatch.setattr(timezone, "now", lambda: local(2026, 2, 1, 12))
+    client.force_login(volunteer)
+    page = client.get(asset.get_absolute_url()).content.decode()
+    assert "Next care visit due by <strong>Feb 1, 2026</strong>." in page
+    assert "(overdue)" not in page
+    account = client.get("/account/").content.decode()
+    assert "Next care visit by Feb 1, 2026" in account and "Care visit overdue" not in account
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/adoptions/adoption/", {"state": "overdue"})
+    assert list(response.context["cl"].result_list) == []
+    monkeypatch.setattr(timezone, "now", lambda: local(2026, 2, 2, 12))
+    response = client.get("/admin/adoptions/adoption/", {"state": "overdue"})
+    assert list(response.context["cl"].result_list) == [adoption]
+
+
+def test_pages_and_emails_say_once_a_month(client, asset, volunteer):
+    page = client.get(asset.get_absolute_url()).content.decode()
+    assert "promise a care visit once a month." in page and "every 30 days" not in page
+    adoption_start(asset=asset, volunteer=volunteer, accept_terms=True, now=local(2026, 1, 31))
+    body = OutboxMessage.objects.get(kind="adoption-adopted").body
+    assert "Please visit it once a month" in body and "30 days" not in body
+    assert "The first care visit is due by February 28, 2026." in body
