@@ -14,6 +14,7 @@ from django.urls import URLPattern, path
 
 from adoptions.importer import FORMATS, FileRefused, detect_format, read_assets
 from adoptions.models import Asset, AssetType, CareLog
+from adoptions.services.adoptions import adoptions_reschedule
 from adoptions.services.assets import assets_import
 from adoptions.services.care import care_photo_hide
 
@@ -25,6 +26,12 @@ class AssetTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "cadence_months", "service", "active"]
     list_select_related = ["service"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request: HttpRequest, obj: AssetType, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "cadence_months" in form.changed_data:
+            moved = adoptions_reschedule(asset_type=obj)
+            self.message_user(request, f"Due dates of {moved} current adoption(s) moved.")
 
 
 class ImportForm(forms.Form):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from adoptions import rules
 from adoptions.emails import adoption_email
-from adoptions.models import Adoption, Asset, CareLog
+from adoptions.models import Adoption, Asset, AssetType, CareLog
 from reports.limits import MAX_REASON
 
 NICKNAME_MAX = 60
@@ -177,3 +177,28 @@ def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
         CareLog.objects.filter(volunteer=user).update(volunteer=None)
         Adoption.objects.of_volunteer(user).update(volunteer=None)
     return ended
+
+
+def adoptions_reschedule(*, asset_type: AssetType) -> int:
+    """After `asset_type`'s cadence changed: the due date of each of its current adoptions
+    again, by the rule (rules.next_due), so that the lists and the overdue filters, which
+    read the stored date, agree with the reminders. Returns how many moved."""
+    changed = []
+    with transaction.atomic():
+        adoptions = (
+            Adoption.objects.active()
+            .filter(asset__asset_type=asset_type)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        for adoption in adoptions:
+            due_on = rules.next_due(
+                started=timezone.localdate(adoption.started),
+                last_cared_on=adoption.last_cared_on,
+                cadence_months=asset_type.cadence_months,
+            )
+            if due_on != adoption.due_on:
+                adoption.due_on = due_on
+                changed.append(adoption)
+        Adoption.objects.bulk_update(changed, ["due_on"], batch_size=500)
+    return len(changed)

