@@ -65,6 +65,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from adoptions import rules
     from adoptions.importer import read_assets
     from adoptions.models import Adoption, Asset, AssetType, ReminderSent
     from adoptions.services.assets import assets_import
@@ -100,13 +101,18 @@ def main() -> None:
     ]
     assets = list(Asset.objects.filter(asset_type=shelters).order_by("pk")[: options.adoptions])
     now = timezone.now()
+    # Adopted 30 to 99 days ago, never visited: due dates (by the rule) spread over the
+    # last ten weeks, as the reminders would find them.
+    starts = [now - timedelta(days=30 + i % 70) for i in range(len(assets))]
     Adoption.objects.bulk_create(
         Adoption(
             asset=asset,
             volunteer=volunteers[i % len(volunteers)],
-            started=now - timedelta(days=40),
-            terms_accepted_at=now - timedelta(days=40),
-            due_on=(now - timedelta(days=i % 70)).date(),
+            started=starts[i],
+            terms_accepted_at=starts[i],
+            due_on=rules.next_due(
+                started=timezone.localdate(starts[i]), last_cared_on=None, cadence_months=1
+            ),
         )
         for i, asset in enumerate(assets)
     )
