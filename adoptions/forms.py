@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 
 from adoptions.models import AssetType
@@ -69,3 +70,16 @@ class CareLogForm(ServiceErrorsMixin, CitizenForm):
         kwargs.setdefault("initial", {"date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["tasks"].choices = [(task, task) for task in asset_type.checklist]  # type: ignore[attr-defined]
+        # A task taken off the checklist while the form was open: the visit still counts,
+        # without it (the view says which), rather than "not one of the available choices"
+        # and a photo to choose again.
+        self.dropped_tasks: list[str] = []
+        if isinstance(self.data, QueryDict):
+            ticked = self.data.getlist(self.add_prefix("tasks"))
+            self.dropped_tasks = [task for task in ticked if task not in asset_type.checklist]
+            if self.dropped_tasks:
+                data = self.data.copy()
+                data.setlist(
+                    self.add_prefix("tasks"), [t for t in ticked if t in asset_type.checklist]
+                )
+                self.data = data

@@ -283,7 +283,11 @@ class CareLogView(AssetActionView):
                 form.add_service_errors(exc)
         if form.errors:
             return self.again(asset, care_form=form)
-        messages.success(request, "Care visit logged. Thank you!")
+        logged = "Care visit logged. Thank you!"
+        if form.dropped_tasks:
+            gone = ", ".join(f"“{task}”" for task in form.dropped_tasks)
+            logged += f" {gone} left the checklist while you were logging it and was not recorded."
+        messages.success(request, logged)
         return HttpResponseRedirect(asset.get_absolute_url() + "#history")
 
     def ended(self, asset: Asset, adoption: Adoption) -> HttpResponse:

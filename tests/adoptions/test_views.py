@@ -283,3 +283,23 @@ def test_my_account_lists_my_adoptions(client, adoption, volunteer, other_volunt
     assert adoption.asset.name in client.get("/account/").content.decode()
     client.force_login(other_volunteer)
     assert adoption.asset.name not in client.get("/account/").content.decode()
+
+
+def test_a_task_taken_off_the_checklist_while_the_form_was_open_does_not_lose_the_visit(
+    client, adoption, volunteer
+):
+    asset_type = adoption.asset.asset_type
+    gone = asset_type.checklist[0]
+    asset_type.checklist = asset_type.checklist[1:]  # staff edit it while the page is open
+    asset_type.save()
+    client.force_login(volunteer)
+    url = f"{adoption.asset.get_absolute_url()}care/"
+    response = client.post(url, {
+        "date": timezone.localdate().isoformat(), "tasks": [gone, asset_type.checklist[0]],
+        "note": "Swept.",
+    }, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    log = CareLog.objects.get()
+    assert log.tasks == [asset_type.checklist[0]] and log.note == "Swept."
+    page = response.content.decode()
+    assert "Care visit logged" in page and f"{gone}” left the checklist" in page
