@@ -4,11 +4,13 @@ value, because a typo in production should stop the boot, not quietly fall back.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import dj_email_url
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 from civic311.ratelimit import Rate
 
@@ -95,6 +97,30 @@ def env_email(name: str, default: str) -> dict[str, Any]:
             "(four slashes)."
         )
     return parsed
+
+
+# "Name <address>" or a bare address; the name may be quoted ("Riverton, 311" <…>).
+_FROM_ADDRESS = re.compile(r"(?:(?P<name>[^<>]*?)\s*<(?P<inside>[^<>]*)>|(?P<bare>[^<>]*))")
+
+
+def env_from_email(name: str, default: str) -> str:
+    """A sender such as DEFAULT_FROM_EMAIL: "Civic311 <noreply@city.example>" or a bare
+    address. Why strict: a value that is not an address was accepted at start-up, and
+    every email (to departments, followers, volunteers) then failed when it was sent, long
+    after the deploy."""
+    raw = env_str(name, default).strip()
+    match = _FROM_ADDRESS.fullmatch(raw)
+    address = ""
+    if match and "\n" not in raw and "\r" not in raw:
+        address = (match.group("inside") or match.group("bare") or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"{name} must be an email address, alone or as Name <address> (e.g. "
+            f"Civic311 <noreply@city.example>), got {raw!r}"
+        ) from None
+    return raw
 
 
 # What a laptop serves: debug pages for these hosts show nothing to the public.

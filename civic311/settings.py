@@ -23,6 +23,7 @@ from civic311.env import (
     env_cache,
     env_email,
     env_floats,
+    env_from_email,
     env_int,
     env_list,
     env_rate,
@@ -285,7 +286,7 @@ EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 # file:////absolute/dir writes each message to a file there instead (CI's real worker).
 EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
+DEFAULT_FROM_EMAIL = env_from_email("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A mail server that hangs must not hold a worker (and the outbox row's lock) for ever.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)

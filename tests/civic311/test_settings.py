@@ -99,3 +99,24 @@ def test_env_example_loads_in_a_posix_shell() -> None:
             name, value = line.split("=", 1)
             listed[name] = value.strip('"')
     assert {name: loaded.get(name) for name in listed} == listed
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["not an address", "Name <not-an-address>", "Civic311 <noreply@city.example", "noreply@",
+     "Civic311 <a@city.example>\nBcc: x@evil.example", ""],
+)  # fmt: skip
+def test_an_invalid_from_address_stops_the_boot_naming_it(sender: str) -> None:
+    """DEFAULT_FROM_EMAIL was taken as given: every email failed later, when it was sent."""
+    result = boot(DEFAULT_FROM_EMAIL=sender or " ")
+    assert result.returncode != 0
+    assert "DEFAULT_FROM_EMAIL must be an email address" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "sender", ["Civic311 <noreply@city.example>", "noreply@city.example",
+               '"Riverton, 311" <311@riverton.example.org>'],
+)  # fmt: skip
+def test_a_from_address_alone_or_with_a_name_boots(sender: str) -> None:
+    result = boot(DEFAULT_FROM_EMAIL=sender)
+    assert result.returncode == 0, result.stderr
