@@ -9,7 +9,7 @@ from dataclasses import replace
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 from departments.routing import RoutingDecision, route
 from reports.querysets import (
@@ -31,7 +31,11 @@ class Service(models.Model):
         BATCH = "batch", "Batch (answers a token)"
         BLACKBOX = "blackbox", "Blackbox"
 
-    service_code = models.SlugField(max_length=64, unique=True)
+    service_code = models.SlugField(
+        max_length=64,
+        unique=True,
+        help_text="The category's identifier in the API; unique, capitals ignored.",
+    )
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     group = models.CharField(max_length=100, blank=True)
@@ -61,7 +65,14 @@ class Service(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(sla_hours__lte=MAX_SLA_HOURS), name="service_sla_hours_max"
-            )
+            ),
+            # Apps treat codes as identifiers: POTHOLE and pothole confused them, and the
+            # API matches a code exactly (clean() says which category has it).
+            models.UniqueConstraint(
+                Lower("service_code"),
+                name="service_code_unique_ignoring_case",
+                violation_error_message="Another category has this code, in other capitals.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,11 +80,29 @@ class Service(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        self._check_code_is_free()
         if self.active and self.department_id and not self.department.active:
             # Not tied to a field: a manager's form has no department field to show it by.
             raise ValidationError(
                 f"{self.department} is inactive: an active category needs a department that "
                 "works on its reports."
+            )
+
+    def _check_code_is_free(self) -> None:
+        """A code equal, capitals ignored, to another category's is refused, naming it."""
+        if not self.service_code:
+            return
+        others = Service.objects.filter(service_code__iexact=self.service_code)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        other = others.only("name", "service_code").first()
+        if other is not None and other.service_code != self.service_code:
+            raise ValidationError(
+                {
+                    "service_code": f"The category “{other.name}” has the code "
+                    f"{other.service_code}; codes must differ in more than capitals, as apps "
+                    "treat them as one."
+                }
             )
 
     def route(self, *, lat: float | None, long: float | None) -> RoutingDecision:
