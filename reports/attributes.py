@@ -66,7 +66,9 @@ def check_answers(
             continue
         values = [v.strip() for v in raw.get(code, []) if v is not None and v.strip()]
         if not values:
-            if attribute.required:
+            # A retired question is asked no more; an app that still sends its answer (from
+            # a definition it kept) is not refused for it.
+            if attribute.required and attribute.active:
                 problems.append(
                     AnswerProblem(
                         code,
@@ -139,11 +141,16 @@ def _clean_value(attribute: ServiceAttribute, values: list[str]) -> Answer:
 
 def attribute_answers(report: ServiceRequest) -> list[dict[str, str]]:
     """The category questions and the answers given, in the question order, with list
-    answers shown by name rather than key."""
+    answers shown by name rather than key. Retired questions' answers are shown like the
+    others; an answer whose question is gone (deleted before deleting an answered question
+    was refused, or the report's category changed) follows, under its code: staff must see
+    everything the citizen said."""
     if not report.attributes:
         return []
     answers = []
+    shown = set()
     for attribute in report.service.attributes.prefetch_related("values"):
+        shown.add(attribute.code)
         given = report.attributes.get(attribute.code)
         if given in (None, "", []):
             continue
@@ -152,4 +159,32 @@ def attribute_answers(report: ServiceRequest) -> list[dict[str, str]]:
             names = {v.key: v.name for v in attribute.values.all()}
             values = [names.get(v, v) for v in values]
         answers.append({"question": attribute.description, "answer": ", ".join(map(str, values))})
+    for code, given in report.attributes.items():
+        if code in shown or given in (None, "", []):
+            continue
+        values = given if isinstance(given, list) else [given]
+        answers.append({"question": code, "answer": ", ".join(map(str, values))})
     return answers
+
+
+def reports_answering(attribute: ServiceAttribute) -> int:
+    """How many reports of the question's category hold an answer to it."""
+    return ServiceRequest.objects.filter(
+        service_id=attribute.service_id, attributes__has_key=attribute.code
+    ).count()
+
+
+def answered_question_refusal(attribute: ServiceAttribute) -> str | None:
+    """Why this question may not be deleted (its answers would vanish from its reports'
+    pages), or None when no report answers it."""
+    if attribute.pk is None:
+        return None
+    count = reports_answering(attribute)
+    if not count:
+        return None
+    reports = "1 report answers" if count == 1 else f"{count:,} reports answer"
+    return (
+        f"{reports} the question “{attribute.description}” ({attribute.code}): untick "
+        "“Active” to retire it instead. It is then no longer asked, and its answers stay on "
+        "the reports."
+    )

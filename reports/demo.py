@@ -295,7 +295,9 @@ def sample_answers(
     datatype = ServiceAttribute.Datatype
     answers: dict[str, list[str]] = {}
     for attribute in attributes:
-        if not attribute.variable or (not attribute.required and rng.random() < 0.2):
+        if not (attribute.variable and attribute.active):
+            continue
+        if not attribute.required and rng.random() < 0.2:
             continue
         keys = [v.key for v in attribute.values.all()]
         if attribute.datatype == datatype.NUMBER:

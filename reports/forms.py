@@ -233,7 +233,7 @@ class ReportForm(CitizenForm):
         for service in self.services:
             names = []
             for attribute in service.attributes.all():
-                if not attribute.variable:
+                if not (attribute.variable and attribute.active):
                     continue
                 name = f"{ATTRIBUTE_PREFIX}-{service.pk}-{attribute.code}"
                 self.fields[name] = AnswerField(
@@ -342,7 +342,7 @@ class ReportForm(CitizenForm):
         chosen = self.chosen_service_id
         sets = []
         for service in self.services:
-            notes = [a.description for a in service.attributes.all() if not a.variable]
+            notes = [a.description for a in service.attributes.all() if a.active and not a.variable]
             fields = [self[name] for name in self._answer_fields[service.pk]]
             if not (fields or notes or service.description):
                 continue

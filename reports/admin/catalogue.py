@@ -4,16 +4,19 @@ response templates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from civic311.admin_inlines import LabelledTabularInline
 from departments.models import Department
 from departments.permissions import can_manage_department, is_superuser, managed_department_ids
+from reports.attributes import answered_question_refusal
 from reports.models import AttributeValue, ResponseTemplate, Service, ServiceAttribute
 
 LIST_TYPES = {ServiceAttribute.Datatype.SINGLEVALUELIST, ServiceAttribute.Datatype.MULTIVALUELIST}
@@ -38,7 +41,7 @@ class ServiceAttributeInlineForm(forms.ModelForm):
         model = ServiceAttribute
         fields = [
             "code", "variable", "datatype", "required", "datatype_description", "order",
-            "description",
+            "description", "active",
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -50,9 +53,21 @@ class ServiceAttributeInlineForm(forms.ModelForm):
         return cleaned
 
 
+class ServiceAttributeFormSet(forms.BaseInlineFormSet):
+    """A category's questions: one with answers is not deleted (its answers would vanish from
+    the reports' pages), but retired. (A deleted row's own errors are not shown, so here.)"""
+
+    def clean(self) -> None:
+        super().clean()
+        refusals = [answered_question_refusal(form.instance) for form in self.deleted_forms]
+        if any(refusals):
+            raise ValidationError([r for r in refusals if r])
+
+
 class ServiceAttributeInline(LabelledTabularInline):
     model = ServiceAttribute
     form = ServiceAttributeInlineForm
+    formset = ServiceAttributeFormSet
     extra = 0
     show_change_link = True
 
@@ -108,11 +123,20 @@ class AttributeValueInline(LabelledTabularInline):
 
 @admin.register(ServiceAttribute)
 class ServiceAttributeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "service", "datatype", "required", "order"]
-    list_filter = ["datatype", "required"]
+    list_display = ["__str__", "service", "datatype", "required", "order", "active"]
+    list_filter = ["active", "datatype", "required"]
     search_fields = ["code", "description", "service__name"]
     list_select_related = ["service"]
     inlines = [AttributeValueInline]
+
+    def get_deleted_objects(
+        self, objs: Sequence[ServiceAttribute] | QuerySet[ServiceAttribute], request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """A question with answers is listed as what stops the deletion (its page and the
+        "Delete selected" action then delete nothing), with how to retire it instead."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        refusals = [answered_question_refusal(attribute) for attribute in objs]
+        return deleted, counts, needed, [*protected, *filter(None, refusals)]
 
 
 @admin.register(ResponseTemplate)

@@ -167,7 +167,7 @@ class ServiceListApi(Open311Api):
         """The active service types (categories) a report can be filed under;
         `metadata` says whether the service has attributes to answer."""
         services = Service.objects.active().annotate(
-            metadata=Exists(ServiceAttribute.objects.filter(service=OuterRef("pk")))
+            metadata=Exists(ServiceAttribute.objects.filter(service=OuterRef("pk"), active=True))
         )
         return Response(ServiceSerializer(services, many=True).data)
 
@@ -182,14 +182,15 @@ class ServiceDefinitionApi(Open311Api):
     )
     def get(self, request: Request, service_code: str, fmt: str | None = None) -> Response:
         """A service's attributes (the questions a report answers), in order, with the
-        allowed values of list attributes. An unknown or inactive service is a 404."""
+        allowed values of list attributes (retired questions are not asked). An unknown or
+        inactive service is a 404."""
         service = (
             Service.objects.active()
             .filter(service_code=service_code)
             .prefetch_related(
                 Prefetch(
                     "attributes",
-                    queryset=ServiceAttribute.objects.prefetch_related(
+                    queryset=ServiceAttribute.objects.filter(active=True).prefetch_related(
                         Prefetch("values", queryset=AttributeValue.objects.order_by("order", "pk"))
                     ),
                 )

@@ -141,6 +141,11 @@ class ServiceAttribute(models.Model):
     datatype_description = models.CharField(max_length=255, blank=True)
     order = models.PositiveSmallIntegerField(default=1)
     description = models.CharField(max_length=255, help_text="The question shown to the user.")
+    active = models.BooleanField(
+        default=True,
+        help_text="Untick to retire the question: it is no longer asked, and the answers "
+        "already given stay on their reports. (A question with answers can't be deleted.)",
+    )
 
     class Meta:
         ordering = ["service", "order", "pk"]
