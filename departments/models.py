@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -191,26 +192,35 @@ class RoutingRule(models.Model):
 
     def clean(self) -> None:
         # Neither or both: the constraint says so (full_clean checks it after clean).
-        if self.group and not self.service_id:
-            # Groups match exactly: a rule for "Street" (or "streets") when the categories are
-            # in "Streets" was saved and never routed a report. The model by its field, as
-            # departments does not import reports.
-            model = cast("type[models.Model]", self._meta.get_field("service").related_model)
-            services = model._default_manager
-            if not services.filter(group=self.group).exists():
-                groups = services.exclude(group="").order_by("group").values_list("group")
-                known = [g for (g,) in groups.distinct()[:20]]
-                raise ValidationError(
-                    {
-                        "group": f"No category is in the group “{self.group}” (groups match "
-                        "exactly, capitals included). "
-                        + (
-                            f"The groups: {', '.join(known)}."
-                            if known
-                            else "No category has a group yet."
-                        )
-                    }
-                )
+        # Groups match exactly: a rule for "Street" (or "streets") when the categories are in
+        # "Streets" was saved and never routed a report.
+        if self.group and not self.service_id and not group_has_categories(self.group):
+            groups = _categories().exclude(group="").order_by("group").values_list("group")
+            known = [g for (g,) in groups.distinct()[:20]]
+            raise ValidationError(
+                {
+                    "group": f"No category is in the group “{self.group}” (groups match "
+                    "exactly, capitals included). "
+                    + (
+                        f"The groups: {', '.join(known)}."
+                        if known
+                        else "No category has a group yet."
+                    )
+                }
+            )
+
+
+def _categories() -> models.Manager[models.Model]:
+    # The categories by the rule's field, as departments does not import reports.
+    model = RoutingRule._meta.get_field("service").related_model
+    return model._default_manager
+
+
+def group_has_categories(group: str, *, besides: Collection[int] = ()) -> bool:
+    """Whether a category (other than those with the ids `besides`) is in this group, as
+    spelled (groups match exactly, capitals included): a rule naming a group none is in
+    routes nothing."""
+    return _categories().filter(group=group).exclude(pk__in=besides).exists()
 
 
 class StaffMembership(models.Model):

@@ -8,16 +8,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from civic311.admin_inlines import LabelledTabularInline
 from departments.models import Department
 from departments.permissions import can_manage_department, is_superuser, managed_department_ids
 from reports.attributes import answered_question_refusal
 from reports.models import AttributeValue, ResponseTemplate, Service, ServiceAttribute
+from reports.services.catalogue import (
+    GroupMove,
+    group_move_of,
+    service_delete_refusals,
+    service_save,
+    services_group_set,
+)
 
 LIST_TYPES = {ServiceAttribute.Datatype.SINGLEVALUELIST, ServiceAttribute.Datatype.MULTIVALUELIST}
 # Why: a required list question without values has no answer a form or an app may give, so
@@ -72,8 +80,46 @@ class ServiceAttributeInline(LabelledTabularInline):
     show_change_link = True
 
 
+class ServiceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "service_code", "name", "description", "group", "keywords", "type", "department",
+            "sla_hours", "active", "order",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if "group" in cleaned:  # a manager's form has no group to change
+            ids = [self.instance.pk] if self.instance.pk is not None else []
+            move = group_move_of(service_ids=ids, group=cleaned["group"])
+            if move is not None and not move.carried:
+                self.add_error("group", move.refusal())
+        return cleaned
+
+
+class GroupForm(forms.Form):
+    group = forms.CharField(
+        label="New group",
+        max_length=Service._meta.get_field("group").max_length,
+        required=False,
+        help_text="Exactly as it should be spelled (groups match exactly, capitals included); "
+        "empty for no group.",
+    )
+
+
+def _carried_message(move: GroupMove) -> str:
+    rules = "; ".join(str(rule) for rule in move.rules)
+    return (
+        f"The last categories of the group “{move.old}” are now in “{move.new}”, so the "
+        f"routing rules that named “{move.old}” now name “{move.new}”: {rules}."
+    )
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    form = ServiceAdminForm
+    actions = ["move_to_group"]
     list_display = ["name", "service_code", "group", "department", "sla_hours", "type", "active"]
     list_filter = ["active", "group", "department", "type"]
     search_fields = ["name", "service_code", "keywords", "group"]
@@ -94,6 +140,58 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Service | None) -> list[Any]:
         return self.inlines if is_superuser(request.user) else []
+
+    def get_deleted_objects(
+        self, objs: Sequence[Service] | QuerySet[Service], request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """Deleting the last categories of a group that routing rules name is refused (the
+        page lists why, and deletes nothing), as is moving them out of it."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        refusals = service_delete_refusals(service_ids=[service.pk for service in objs])
+        return deleted, counts, needed, [*protected, *refusals]
+
+    def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
+        # The group's routing rules follow a rename (or the form refused the move).
+        move = service_save(service=obj)
+        if move is not None:
+            self.message_user(request, _carried_message(move), messages.WARNING)
+
+    def has_configure_permission(self, request: HttpRequest) -> bool:
+        return is_superuser(request.user)  # groups are the city's configuration
+
+    @admin.action(
+        description="Move selected categories to another group…", permissions=["configure"]
+    )
+    def move_to_group(
+        self, request: HttpRequest, queryset: QuerySet[Service]
+    ) -> HttpResponse | None:
+        """All of a group's categories at once, so its routing rules go with them (moved one
+        by one, the last would join the others in a group that is no longer new)."""
+        services = list(queryset.order_by("group", "name"))
+        form = GroupForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                move = services_group_set(services=services, group=form.cleaned_data["group"])
+            except ValidationError as exc:
+                form.add_error("group", exc.messages)
+            else:
+                if move is not None:
+                    self.message_user(request, _carried_message(move), messages.WARNING)
+                count = len(services)
+                self.message_user(
+                    request,
+                    f"Moved {count} categor{'y' if count == 1 else 'ies'}.",
+                    messages.SUCCESS,
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Move categories to another group",
+            "form": form,
+            "services": services,
+        }
+        return TemplateResponse(request, "admin/reports/service/group_form.html", context)
 
 
 class AttributeValueFormSet(forms.BaseInlineFormSet):

@@ -8,5 +8,7 @@ queues background work only once that transaction has committed.
 - `photos`: photo moderation (processing lives in `reports.photos`, run by the tasks).
 - `subscriptions`: following a report by email.
 - `api_keys`: issuing keys to Open311 clients.
+- `catalogue`: saving a category whose move to another group reaches its group's routing
+  rules.
 - `timeline`: the timeline entries and row locking the others share.
 """
