@@ -20,7 +20,7 @@ def refuse_codes_differing_in_capitals(apps, schema_editor):
         listed = "; ".join(", ".join(codes) for codes in clashes)
         raise RuntimeError(
             "These categories' codes differ only in capitals, which apps treat as one code: "
-            f"{listed}. Change all but one of each (in the admin, Categories), then run "
+            f"{listed}. Change all but one of each (in the admin, Reports › Services), then run "
             "migrate again."
         )
 

@@ -135,6 +135,9 @@ def test_a_group_of_several_categories_is_renamed_with_its_rules_at_once(client,
     streets = [ServiceFactory(group="Streets"), ServiceFactory(group="Streets")]
     rule = _group_rule("Streets")
     client.force_login(superuser)
+    data = {"action": "move_to_group", "_selected_action": [s.pk for s in streets]}
+    page = client.post(reverse("admin:reports_service_changelist"), data).content.decode()
+    assert "2 categories will move:" in page and 'name="group"' in page
     # Not all of the group: the rules stay with the category left in it.
     _move(client, streets[:1], "Roads")
     assert RoutingRule.objects.get().group == "Streets"
