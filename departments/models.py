@@ -7,10 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.text import slugify
 from shapely.geometry.base import BaseGeometry
 
 from civic311.geo import parse_area
+from departments.addresses import name_address
 
 BOUNDARY_NAME_MAX = 160
 
@@ -99,17 +99,18 @@ class Boundary(models.Model):
         self._check_address_is_free()
 
     def _check_address_is_free(self) -> None:
-        """A neighbourhood's page is /areas/<slugified name>/ (querysets.area_slug): two names
-        that differ only in punctuation or case ("St. John's", "St Johns") would share one
-        address, and the second could never be reached, so the second is refused."""
-        slug = slugify(self.name)
-        if self.kind != self.Kind.NEIGHBOURHOOD or not slug:
+        """A neighbourhood's page is /areas/<slugified name>/ (departments/addresses.py): two
+        names that differ only in punctuation or case ("St. John's", "St Johns") would share
+        one address, and the second could never be reached, so the second is refused. A name
+        without an address of its own (no Latin letter) has its id's, which no other has."""
+        slug = name_address(self.name)
+        if self.kind != self.Kind.NEIGHBOURHOOD or slug is None:
             return
         others = Boundary.objects.filter(kind=self.kind).exclude(name=self.name)
         if self.pk is not None:
             others = others.exclude(pk=self.pk)
         for other in others.only("name"):
-            if slugify(other.name) == slug:
+            if name_address(other.name) == slug:
                 raise ValidationError(
                     {
                         "name": f"The neighbourhood {other.name} already has the address "

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.utils.text import slugify
 
+from departments import addresses
 from departments.models import Boundary
 from departments.routing import boundaries_containing
 
@@ -24,17 +24,25 @@ def neighbourhoods() -> QuerySet[Boundary]:
 
 
 def area_slug(area: Boundary) -> str:
-    """The name in a URL (`/areas/boylan-heights/`); names are unique per kind."""
-    return slugify(area.name) or str(area.pk)
+    """The address of a neighbourhood's page, `/areas/<this>/`: its name slugified, or
+    `area-<id>` (departments/addresses.py). Every link to the page is built with this."""
+    return addresses.address(name=area.name, pk=area.pk)
 
 
 def neighbourhood_by_slug(slug: str) -> Boundary | None:
-    """The neighbourhood whose name slugifies to `slug` (the oldest, should two names
-    differ only in punctuation). There are few neighbourhoods, so they are read whole."""
-    for area in neighbourhoods().order_by("pk"):
+    """The neighbourhood at `/areas/<slug>/`; failing that, the one that had `slug` as its
+    address before (a bare id, a name of digits) or whose id the id form names (an area
+    renamed since): for those, area_slug(area) differs from `slug` and the page redirects.
+    There are few neighbourhoods, so they are read whole, oldest first."""
+    areas = list(neighbourhoods().order_by("pk"))
+    for area in areas:
         if area_slug(area) == slug:
             return area
-    return None
+    for area in areas:
+        if addresses.former_address(name=area.name, pk=area.pk) == slug:
+            return area
+    pk = addresses.id_in_address(slug)
+    return next((area for area in areas if area.pk == pk), None)
 
 
 def neighbourhood_at(lat: float | None, long: float | None) -> dict[str, str] | None:

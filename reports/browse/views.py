@@ -10,7 +10,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -187,10 +193,14 @@ class AreaDetailView(MapMixin, TemplateView):
 
     template_name = "reports/area_detail.html"
 
-    def get(self, request: HttpRequest, *args: Any, slug: str, **kwargs: Any) -> HttpResponse:
+    def get(
+        self, request: HttpRequest, *args: Any, slug: str, **kwargs: Any
+    ) -> HttpResponse | HttpResponsePermanentRedirect:
         area = neighbourhood_by_slug(slug)
         if area is None:
             raise Http404("No such neighbourhood.")
+        if area_slug(area) != slug:  # an address it had before: links elsewhere keep working
+            return HttpResponsePermanentRedirect(reverse("reports:area", args=[area_slug(area)]))
         query = urlencode({"area": slug, "status": "open"})
         open_reports = (
             ServiceRequest.objects.public()
