@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from axes.utils import reset as axes_reset
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,40 +55,48 @@ def profile_save(*, user: User, display_name: str, show_on_leaderboard: bool) ->
     return profile
 
 
-StaffCheck = Callable[[User], bool]
-
-_staff_checks: dict[str, StaffCheck] = {}
-
-
-def register_staff_check(*, key: str, check: StaffCheck) -> None:
-    """Let an app above say that a user works for the city (a department's staff, say), so
-    that their account is not deleted from the citizens' page. Called from AppConfig.ready();
-    registering a key again replaces it (ready() may run twice in tests)."""
-    _staff_checks[key] = check
+# The account a former staff member's work is credited to once theirs is deleted. The space
+# makes it a name no form accepts (sign-up, the admin's user form), so nobody can sign up as
+# it; it is inactive and has no usable password, so nobody signs in as it.
+FORMER_STAFF_USERNAME = "Former staff"
 
 
 def account_is_staff(user: User) -> bool:
-    """Whether the account belongs to someone who works, or worked, in the admin. Deleting
-    such an account would take the admin's log of their changes, their memberships and
-    assignments with it, and could leave the city without a superuser, so an administrator
-    closes it instead (deactivating it keeps the record)."""
-    if user.is_staff or user.is_superuser:
-        return True
-    if LogEntry.objects.filter(user=user).exists():
-        return True
-    return any(check(user) for check in _staff_checks.values())
+    """Whether the account is a current staff account (staff or superuser). Deleting one
+    would take the admin's log of their changes and their memberships with it, and could
+    leave the city without a superuser, so an administrator closes it instead (deactivating
+    it keeps the record). Someone whose staff flag was taken away is a citizen again."""
+    return user.is_staff or user.is_superuser
+
+
+def former_staff_account() -> User:
+    """The account that stands, in the records, for staff whose own accounts are deleted:
+    made the first time one is needed."""
+    account, _ = User.objects.get_or_create(
+        username=FORMER_STAFF_USERNAME,
+        defaults={"is_active": False, "password": make_password(None)},
+    )
+    return account
 
 
 def account_delete(*, user: User) -> None:
     """Delete an account and what hangs on it. Apps above clean up their own rows in
     `account_deleting` receivers, in this same transaction, before the user row goes (its
-    profile and email addresses go with it by cascade). Staff accounts are refused."""
+    profile, email addresses, groups, permissions and department memberships go with it by
+    cascade). The work of a former staff member (the admin's log here; their replies and
+    notes in reports) stays, credited to `former_staff_account()`. Current staff accounts
+    are refused."""
     if account_is_staff(user):
         raise ValidationError(
             "A staff account can't be deleted here: ask an administrator.", code="staff"
         )
+    if user.username == FORMER_STAFF_USERNAME:
+        raise ValidationError("This account keeps former staff's record.", code="former_staff")
     with transaction.atomic():
         account_deleting.send(sender=type(user), user=user)
+        history = LogEntry.objects.filter(user=user)
+        if history.exists():
+            history.update(user=former_staff_account())
         user.delete()
 
 

@@ -12,7 +12,7 @@ class ReportsConfig(AppConfig):
         from civic311.cors import open_data_reads
         from departments.services import register_after_areas_change
         from places.locate import locate_address_id, locate_address_text
-        from reports import checks  # noqa: F401  (registers the system checks)
+        from reports import account_hooks, checks  # noqa: F401  (checks: system checks)
         from reports.account_section import my_reports_context
         from reports.locators import register_address_resolver, register_address_string_resolver
         from reports.notifications import FOLLOWER_UPDATE_KIND, follower_update_rewrite
@@ -33,3 +33,5 @@ class ReportsConfig(AppConfig):
         register_after_areas_change(areas_relocate_soon)
         # A follower's email is written again from what is public when it is sent.
         register_rewrite(FOLLOWER_UPDATE_KIND, follower_update_rewrite)
+        # A deleted account's work stays on the timelines, credited to former staff.
+        account_hooks.connect()

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.services import former_staff_account
 from adoptions import rules
 from adoptions.emails import adoption_email
 from adoptions.models import Adoption, Asset, AssetType, CareLog
@@ -163,7 +164,8 @@ def adoption_resubscribe(*, adoption: Adoption) -> Adoption:
 
 def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
     """Before an account is deleted: end its active adoptions and anonymise its care visits
-    (they stay, as the asset's history, without a name). Returns how many adoptions ended."""
+    (they stay, as the asset's history, without a name); adoptions it ended as staff are
+    credited to former staff. Returns how many adoptions ended."""
     now = now or timezone.now()
     with transaction.atomic():
         active = Adoption.objects.active().of_volunteer(user)
@@ -176,6 +178,10 @@ def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
         )
         CareLog.objects.filter(volunteer=user).update(volunteer=None)
         Adoption.objects.of_volunteer(user).update(volunteer=None)
+        # Adoptions a former staff member ended stay ended by "former staff", not by nobody.
+        ended_by_them = Adoption.objects.filter(ended_by=user)
+        if ended_by_them.exists():
+            ended_by_them.update(ended_by=former_staff_account())
     return ended
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 
+from accounts.services import former_staff_account
 from departments.models import Department
 from reports import rules
 from reports.limits import MAX_TEXT
@@ -86,3 +87,13 @@ def report_touch(report: ServiceRequest, now: datetime, *fields: str) -> None:
     before the report is public, see `rules.updated_at`)."""
     report.updated_datetime = rules.updated_at(report, now)
     report.save(update_fields=["updated_datetime", *fields])
+
+
+def timeline_credit_former_staff(*, user: User) -> int:
+    """Before `user`'s account is deleted: their entries (replies, notes, state changes,
+    forwards) stay on the timelines, credited to the neutral former-staff account rather
+    than to nobody, which the admin would show as the system's. Returns how many."""
+    entries = RequestUpdate.objects.filter(author=user)
+    if not entries.exists():
+        return 0
+    return entries.update(author=former_staff_account())

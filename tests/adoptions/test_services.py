@@ -10,13 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from accounts.services import account_delete
+from accounts.services import account_delete, former_staff_account
 from adoptions.models import Adoption, CareLog
 from adoptions.services.adoptions import adoption_end, adoption_release, adoption_start
 from adoptions.services.care import care_log_add, care_photo_hide
 from reports.models import OutboxMessage
 from tests.adoptions.conftest import CHECKLIST, AssetFactory, local
-from tests.factories import image_upload
+from tests.factories import UserFactory, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +185,16 @@ def test_account_deletion_ends_adoptions_and_keeps_anonymous_care_logs(adoption,
     assert adoption.end_reason == "account_deleted" and adoption.volunteer is None
     log = CareLog.objects.get()
     assert log.volunteer is None and log.adoption == adoption
+
+
+def test_an_adoption_ended_by_former_staff_stays_ended_by_former_staff(adoption):
+    clerk = UserFactory(username="shelters-clerk", is_staff=True)
+    adoption_end(adoption=adoption, reason="staff", by=clerk, note="Shelter removed.")
+    clerk.is_staff = False
+    clerk.save(update_fields=["is_staff"])
+    account_delete(user=clerk)
+    adoption.refresh_from_db()
+    assert adoption.ended_by == former_staff_account()
 
 
 def test_the_sweep_processes_photos_whose_task_was_lost(adoption, volunteer):
