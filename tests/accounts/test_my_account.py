@@ -23,7 +23,6 @@ from tests.accounts.conftest import PASSWORD, last_mail_to, link_in, make_member
 from tests.factories import (
     ServiceFactory,
     ServiceRequestFactory,
-    StaffMembershipFactory,
     UserFactory,
 )
 

@@ -91,6 +91,7 @@ NO_TEXT = {
     ".c311-dot.referred",
 }
 
+
 @dataclass
 class Rule:
     selectors: list[str]
@@ -145,9 +146,10 @@ def variables(theme: str) -> dict[str, str]:
             matching = [s for s in (specificity(x, data_theme) for x in rule.selectors) if s]
             if not matching:
                 continue
+            rank = (max(matching), order)
             for name, value in rule.declarations.items():
-                if name.startswith("--") and (max(matching), order) >= won.get(name, ((0, 0), 0))[:2]:
-                    won[name] = (max(matching), order, value)
+                if name.startswith("--") and rank >= won.get(name, ((0, 0), 0))[:2]:
+                    won[name] = (*rank, value)
     return {name: value for name, (_, _, value) in won.items()}
 
 
