@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from civic311.dates import validate_year
 from civic311.geo import validate_point
 from departments.models import Boundary
-from departments.querysets import area_slug, neighbourhoods
+from departments.querysets import area_slug, neighbourhood_by_slug, neighbourhoods
 from reports.forms import grouped_service_choices
 from reports.models import Service, ServiceRequest
 from reports.querysets import ServiceRequestQuerySet
@@ -84,6 +85,15 @@ class BrowseForm(forms.Form):
     def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.areas = {area_slug(a): a for a in neighbourhoods()}
+        asked = self.data.get("area") if self.is_bound else None
+        if asked and asked not in self.areas:
+            # An address the neighbourhood had before (/areas/12/): a list linked from
+            # elsewhere then still shows its reports.
+            moved = neighbourhood_by_slug(asked)
+            if moved is not None:
+                data = cast(QueryDict, self.data).copy()
+                data["area"] = area_slug(moved)
+                self.data = data
         area_field: Any = self.fields["area"]
         area_field.choices = [("", "The whole city"), *((s, a.name) for s, a in self.areas.items())]
         self.fields["service"].widget.choices = grouped_service_choices(services, "All categories")

@@ -87,3 +87,13 @@ def test_unknown_id_form_address_is_404(client):
     assert client.get(f"/areas/area-{district.pk}/").status_code == 404
     assert client.get("/areas/area-99999/").status_code == 404
     assert client.get("/areas/99999/").status_code == 404
+
+
+def test_list_filtered_by_an_old_address_shows_that_neighbourhoods_reports(client):
+    north = BoundaryFactory(name="北区", geometry=square(35.77, -78.65, 35.78, -78.64))
+    inside = ServiceRequestFactory(area=north, lat=35.775, long=-78.645)
+    ServiceRequestFactory(lat=35.85, long=-78.55)
+    response = client.get(LIST_URL, {"area": str(north.pk), "status": "open"})
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    assert [r.pk for r in response.context["page"].reports] == [inside.pk]
