@@ -9,6 +9,8 @@ contact data and other followers' addresses never appear (one message per recipi
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +38,10 @@ from reports.tokens import fixed_token, preview_url
 
 DIGEST_LIST_LIMIT = 25
 FOLLOWER_UPDATE, FOLLOWER_UPDATE_KIND = "reports/emails/update", "follower_update"
+# notify_followers' dedupe key, which follower_update_rewrite reads the message's rows from.
+FOLLOWER_UPDATE_KEY = re.compile(r"update:([0-9]{1,18}):subscription:([0-9]{1,18})")
+
+logger = logging.getLogger(__name__)
 
 
 def absolute(path: str) -> str:
@@ -130,8 +136,16 @@ def follower_update_rewrite(message: OutboxMessage) -> bool:
     """Write a follower's email again when it is sent, as notify_followers would write it
     now: an entry made internal, a report hidden or an entry's text edited after the email
     was queued (a worker outage or a retry can keep it pending for hours) is not mailed as
-    it was, and a follower who unsubscribed meanwhile gets nothing. False drops it."""
-    _update, update_id, _subscription, subscription_id = message.dedupe_key.split(":")
+    it was, and a follower who unsubscribed meanwhile gets nothing. False drops it.
+
+    It works from the dedupe key alone, so a row queued before messages named their
+    reports is checked too; one whose key is not notify_followers' can't be checked and is
+    dropped (staff see it in the outbox) rather than stopping every sweep at it."""
+    match = FOLLOWER_UPDATE_KEY.fullmatch(message.dedupe_key)
+    if match is None:
+        logger.warning("Outbox message %s: follower update key %r", message.pk, message.dedupe_key)
+        return False
+    update_id, subscription_id = (int(found) for found in match.groups())
     update = (
         RequestUpdate.objects.filter(pk=update_id, public=True, request__hidden=False)
         .select_related("request__service")
@@ -140,15 +154,21 @@ def follower_update_rewrite(message: OutboxMessage) -> bool:
     subscription = (
         Subscription.objects.receiving().filter(pk=subscription_id).select_related("request")
     ).first()
-    if update is None or subscription is None or subscription.email.strip() != message.to:
+    # Addresses are matched in lower case, as everywhere (an admin may tidy one's case).
+    if update is None or subscription is None or not _same_address(subscription.email, message.to):
         return False
     subject, context = _follower_update(update, subscription)
     unsubscribe = subscription_link(subscription, "unsubscribe")
     message.subject, message.body, message.html = outbox_render(
         subject=subject, template=FOLLOWER_UPDATE, context=context, unsubscribe_url=unsubscribe
     )
-    message.save(update_fields=["subject", "body", "html"])
+    message.reports = [update.request_id]
+    message.save(update_fields=["subject", "body", "html", "reports"])
     return True
+
+
+def _same_address(one: str, other: str) -> bool:
+    return one.strip().lower() == other.strip().lower()
 
 
 def notify_subscription_confirm(*, subscription: Subscription, now: datetime) -> int:

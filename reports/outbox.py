@@ -110,7 +110,8 @@ def _insert_unless_taken(message: OutboxMessage) -> bool:
 
 # How a kind of message that shows public reports is written again from what is public
 # when it is sent (see outbox_send): it updates the message's subject and texts in place and
-# says whether anything is left to send. Registered by the app that writes that kind.
+# says whether anything is left to send. Registered by the app that writes that kind, and
+# called for every message of that kind, also one queued before it named its `reports`.
 Rewrite = Callable[[OutboxMessage], bool]
 _rewrites: dict[str, Rewrite] = {}
 
@@ -201,9 +202,9 @@ def _email(message: OutboxMessage) -> EmailMultiAlternatives:
 def outbox_send(*, message_id: int) -> str:
     """Send one message if it is still pending and due. Returns what happened: "sent",
     "retry" (the attempt failed, tried again later), "failed" (attempts spent), "dropped"
-    (every report it showed was hidden since) or "skipped" (already sent or failed, not due
-    yet, or another worker is sending it right now). A message that shows public reports is
-    written again first, from what is public now."""
+    (what it showed was hidden since, or its recipient stopped it) or "skipped" (already
+    sent or failed, not due yet, or another worker is sending it right now). A message that
+    shows public reports is written again first, from what is public now."""
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -215,8 +216,9 @@ def outbox_send(*, message_id: int) -> str:
             return "skipped"
         now = timezone.now()
         rewrite = _rewrites.get(message.kind)
-        if rewrite is not None and message.reports and not rewrite(message):
-            # Every report it showed was hidden since it was queued (a retry can wait hours).
+        if rewrite is not None and not rewrite(message):
+            # What it showed was hidden since it was queued (a retry can wait hours), or
+            # its recipient no longer asks for it.
             message.state = OutboxMessage.State.DROPPED
             message.save(update_fields=["state"])
             return "dropped"

@@ -231,7 +231,10 @@ def alert_message_rewrite(message: OutboxMessage) -> bool:
     """Write an alert email again, when it is sent, from those of its reports that are
     still public, with their public text: a report hidden (or a description redacted) after
     the email was queued, which a worker outage or a retry may leave pending for hours, is
-    not mailed. False when none is left (the email is dropped) or the alert is gone."""
+    not mailed. False when none is left (the email is dropped) or the alert is gone. One
+    queued before alert emails named their reports is sent as it was written."""
+    if not message.reports:
+        return True
     alert_id = message.dedupe_key.split(":")[1]
     alert = AreaAlert.objects.filter(pk=alert_id, cancelled__isnull=True).first()
     public = ServiceRequest.objects.public().select_related("service").in_bulk(message.reports)
