@@ -55,8 +55,6 @@ def reschedule(apps, old_days: dict[int, int]) -> int:
         months, days = asset_type.cadence_months, old_days.get(asset_type.pk, 30)
         anchor = adoption.last_cared_on or timezone.localdate(adoption.started)
         due_on = add_months(anchor, months)
-        if due_on == adoption.due_on:
-            continue
         reminders = list(
             ReminderSent.objects.filter(
                 adoption=adoption, kind__in=REMINDER_KINDS, period__gte=adoption.due_on
@@ -65,13 +63,18 @@ def reschedule(apps, old_days: dict[int, int]) -> int:
         moved = {}
         for r in reminders:
             # The n-th care period after the anchor, by the old count and by the new one.
+            # Later periods move even when the first due date stays (April 1st: May 1st
+            # either way, but May 31st becomes June 1st).
             n = (r.period - adoption.due_on).days // days + 1
             moved[(r.kind, add_months(anchor, n * months))] = r
-        ReminderSent.objects.filter(pk__in=[r.pk for r in reminders]).delete()
-        ReminderSent.objects.bulk_create(
-            ReminderSent(adoption=adoption, kind=kind, period=period, sent_at=r.sent_at)
-            for (kind, period), r in moved.items()
-        )
+        if set(moved) != {(r.kind, r.period) for r in reminders}:
+            ReminderSent.objects.filter(pk__in=[r.pk for r in reminders]).delete()
+            ReminderSent.objects.bulk_create(
+                ReminderSent(adoption=adoption, kind=kind, period=period, sent_at=r.sent_at)
+                for (kind, period), r in moved.items()
+            )
+        elif due_on == adoption.due_on:
+            continue
         adoption.due_on = due_on
         changed.append(adoption)
     Adoption.objects.bulk_update(changed, ["due_on"], batch_size=500)

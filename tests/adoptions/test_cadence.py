@@ -206,3 +206,35 @@ def test_pages_and_emails_say_once_a_month(client, asset, volunteer):
     body = OutboxMessage.objects.get(kind="adoption-adopted").body
     assert "Please visit it once a month" in body and "30 days" not in body
     assert "The first care visit is due by February 28, 2026." in body
+
+
+def test_migration_moves_later_periods_reminders_when_the_first_due_date_stays(
+    settings, asset, volunteer
+):
+    """Adopted on April 1st: due May 1st by either rule, but the second period ended on May
+    31st by 30 days and ends on June 1st by the calendar. A city that lapses after three
+    missed periods had already told the volunteer about both; the overdue email for the
+    second is not sent again the day after the upgrade."""
+    settings.ADOPTION_LAPSE_AFTER_MISSED = 3
+    migration = importlib.import_module("adoptions.migrations.0003_cadence_in_calendar_months")
+    adoption = adoption_start(
+        asset=asset, volunteer=volunteer, accept_terms=True, now=local(2026, 4, 1)
+    )
+    assert adoption.due_on == date(2026, 5, 1)
+    for kind, period in [("due_soon", date(2026, 5, 1)), ("overdue", date(2026, 5, 1)),
+                         ("overdue", date(2026, 5, 31))]:  # fmt: skip
+        ReminderSent.objects.create(
+            adoption=adoption, kind=kind, period=period, sent_at=local(2026, 6, 1, 8)
+        )
+
+    assert migration.reschedule(django_apps, {asset.asset_type_id: 30}) == 1
+    assert migration.reschedule(django_apps, {asset.asset_type_id: 30}) == 0  # done
+    adoption.refresh_from_db()
+    assert adoption.due_on == date(2026, 5, 1)
+    assert set(adoption.reminders_sent.values_list("kind", "period")) == {
+        ("due_soon", date(2026, 5, 1)),
+        ("overdue", date(2026, 5, 1)),
+        ("overdue", date(2026, 6, 1)),
+    }
+    assert reminders_send(now=local(2026, 6, 2, 8)) == {}  # told already
+    assert reminders_send(now=local(2026, 7, 2, 8)) == {"lapsed": 1}
