@@ -43,6 +43,15 @@ class ReleaseForm(ServiceErrorsMixin, CitizenForm):
     pass
 
 
+# How many tasks taken off the checklist a care visit's message names, and how long each.
+DROPPED_NAMED, DROPPED_NAME_CHARS = 5, 80
+
+
+def _shortened(task: str) -> str:
+    task = " ".join(task.split())
+    return task if len(task) <= DROPPED_NAME_CHARS else f"{task[: DROPPED_NAME_CHARS - 1]}…"
+
+
 class CareLogForm(ServiceErrorsMixin, CitizenForm):
     date = forms.DateField(
         label="Date of the visit",
@@ -73,11 +82,14 @@ class CareLogForm(ServiceErrorsMixin, CitizenForm):
         # A task taken off the checklist while the form was open: the visit still counts,
         # without it (the view says which), rather than "not one of the available choices"
         # and a photo to choose again.
+        # The names come from the POST: each once, cut short, blank ones left unnamed.
         self.dropped_tasks: list[str] = []
         if isinstance(self.data, QueryDict):
             ticked = self.data.getlist(self.add_prefix("tasks"))
-            self.dropped_tasks = [task for task in ticked if task not in asset_type.checklist]
-            if self.dropped_tasks:
+            dropped = [task for task in ticked if task not in asset_type.checklist]
+            named = dict.fromkeys(_shortened(task) for task in dropped if task.strip())
+            self.dropped_tasks = list(named)[:DROPPED_NAMED]
+            if dropped:
                 data = self.data.copy()
                 data.setlist(
                     self.add_prefix("tasks"), [t for t in ticked if t in asset_type.checklist]

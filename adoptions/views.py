@@ -286,7 +286,11 @@ class CareLogView(AssetActionView):
         logged = "Care visit logged. Thank you!"
         if form.dropped_tasks:
             gone = ", ".join(f"“{task}”" for task in form.dropped_tasks)
-            logged += f" {gone} left the checklist while you were logging it and was not recorded."
+            if len(form.dropped_tasks) == 1:
+                logged += f" {gone} left the checklist while you were logging it and was not "
+            else:
+                logged += f" {gone} left the checklist while you were logging them and were not "
+            logged += "recorded."
         messages.success(request, logged)
         return HttpResponseRedirect(asset.get_absolute_url() + "#history")
 

@@ -303,3 +303,24 @@ def test_a_task_taken_off_the_checklist_while_the_form_was_open_does_not_lose_th
     assert log.tasks == [asset_type.checklist[0]] and log.note == "Swept."
     page = response.content.decode()
     assert "Care visit logged" in page and f"{gone}” left the checklist" in page
+
+
+def test_the_tasks_said_to_have_left_the_checklist_are_named_once_and_briefly(
+    client, adoption, volunteer
+):
+    """The names come from the POST, not from the city: a task sent twice is named once,
+    a very long one is cut short, markup is shown as text, and two take "were"."""
+    client.force_login(volunteer)
+    url = f"{adoption.asset.get_absolute_url()}care/"
+    long_name = "<b>Scrubbed</b> " + "x" * 100_000
+    response = client.post(url, {
+        "date": timezone.localdate().isoformat(),
+        "tasks": ["Old task", "Old task", long_name, "  "],
+    }, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    assert CareLog.objects.get().tasks == []
+    page = response.content.decode()
+    assert page.count("“Old task”") == 1
+    assert "&lt;b&gt;Scrubbed&lt;/b&gt;" in page and "<b>Scrubbed" not in page
+    assert "x" * 200 not in page and len(page) < 50_000
+    assert "left the checklist while you were logging them and were not recorded" in page
