@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from adoptions import rules
-from adoptions.models import Adoption, CareLog
+from adoptions.models import Adoption, AssetType, CareLog
 from adoptions.photos import care_photo_files_sync
 from civic311.queue import queue_after_commit
 from reports.limits import MAX_TEXT
@@ -81,10 +81,15 @@ def care_log_add(
         log.save()
         latest = max(day, locked.last_cared_on or day)
         locked.last_cared_on = latest
+        # The cadence as it is now, read under the adoption's lock: a new cadence saved in
+        # the admin since `adoption` was read has rescheduled the other adoptions already.
+        cadence_months = AssetType.objects.values_list("cadence_months", flat=True).get(
+            pk=asset_type.pk
+        )
         locked.due_on = rules.next_due(
             started=timezone.localdate(locked.started),
             last_cared_on=latest,
-            cadence_months=asset_type.cadence_months,
+            cadence_months=cadence_months,
         )
         locked.save(update_fields=["last_cared_on", "due_on"])
         adoption.last_cared_on, adoption.due_on = locked.last_cared_on, locked.due_on

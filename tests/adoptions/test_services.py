@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.services import account_delete, former_staff_account
-from adoptions.models import Adoption, CareLog
+from adoptions.models import Adoption, AssetType, CareLog
 from adoptions.services.adoptions import adoption_end, adoption_release, adoption_start
 from adoptions.services.care import care_log_add, care_photo_hide
 from reports.models import OutboxMessage
@@ -211,3 +211,15 @@ def test_the_sweep_processes_photos_whose_task_was_lost(adoption, volunteer):
     CareLog.objects.filter(pk=log.pk).update(created=timezone.now() - timedelta(minutes=5))
     assert care_photos_process_pending() == 1
     assert CareLog.objects.get().photo_public
+
+
+def test_a_visit_logged_while_the_cadence_changes_is_due_by_the_new_cadence(adoption, volunteer):
+    """The visit's page read the asset type before staff saved a new cadence (the admin's
+    reschedule then waited for nothing: the visit was not in yet): the due date the visit
+    stores follows the cadence in force when it is written, as the reminders do."""
+    adoption = Adoption.objects.select_related("asset__asset_type").get(pk=adoption.pk)
+    AssetType.objects.filter(pk=adoption.asset.asset_type_id).update(cadence_months=3)
+    care_log_add(adoption=adoption, volunteer=volunteer, day=date(2026, 3, 20),
+                 now=local(2026, 3, 20, 12))  # fmt: skip
+    adoption.refresh_from_db()
+    assert adoption.due_on == date(2026, 6, 20)
