@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from places.models import AddressPoint, Street
@@ -77,3 +77,23 @@ def test_seed_demo_reports_follow_the_report_rules(capsys):
         last = report.updates.filter(kind=RequestUpdate.Kind.STATE).last()
         if report.status == "closed":
             assert report.closed_datetime == last.created
+
+
+@pytest.mark.parametrize("count", [60, 500])
+def test_seed_demo_any_report_count_keeps_every_point_in_the_city(capsys, settings, count):
+    """--reports 60 and --reports 500 drew a point past MAP_BOUNDS and stopped with a
+    traceback; the point is drawn again instead."""
+    call_command("seed_demo", reports=count, photos=0)
+
+    south, west, north, east = settings.MAP_BOUNDS
+    reports = ServiceRequest.objects.all()
+    assert reports.count() >= count * 0.9
+    assert not reports.exclude(lat__range=(south, north), long__range=(west, east)).exists()
+
+
+def test_seed_demo_refuses_another_citys_bounds_with_a_message(capsys, settings):
+    settings.MAP_BOUNDS = (51.2, -0.5, 51.7, 0.3)  # London: no Riverton point lies there
+
+    with pytest.raises(CommandError, match="outside MAP_BOUNDS"):
+        call_command("seed_demo", reports=10, photos=0)
+    assert not ServiceRequest.objects.exists()

@@ -26,6 +26,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from civic311.geo import in_city_bounds
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
 from places.demo import DEMO_FILE
@@ -45,6 +46,7 @@ from reports.photos import photo_process
 from reports.services.requests import report_create
 
 DEMO_PASSWORD = "civic311-demo"
+POINT_TRIES = 100  # draws of a report's point before deciding MAP_BOUNDS is another city's
 
 
 class Command(BaseCommand):
@@ -356,6 +358,19 @@ class Command(BaseCommand):
         return created
 
     def _point(self, code: str, rng: random.Random) -> tuple[float, float]:
+        """A point for a report of this category. A draw outside the city's bounds (a tail
+        of the bell curves below) is drawn again: report_create refuses it, and did so with
+        a traceback for some --reports counts."""
+        for _ in range(POINT_TRIES):
+            lat, long = self._draw_point(code, rng)
+            if in_city_bounds(lat, long):
+                return lat, long
+        raise CommandError(
+            f"The demo city's points fall outside MAP_BOUNDS {settings.MAP_BOUNDS}: "
+            "seed_demo builds Riverton and needs its default map settings."
+        )
+
+    def _draw_point(self, code: str, rng: random.Random) -> tuple[float, float]:
         for weight, kind, where in demo.HOTSPOTS.get(code, []):
             if rng.random() > weight:
                 continue
