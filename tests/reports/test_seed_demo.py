@@ -97,3 +97,27 @@ def test_seed_demo_refuses_another_citys_bounds_with_a_message(capsys, settings)
     with pytest.raises(CommandError, match="outside MAP_BOUNDS"):
         call_command("seed_demo", reports=10, photos=0)
     assert not ServiceRequest.objects.exists()
+
+
+def test_seed_demo_citizen_signs_in_and_sees_their_reports(client, capsys):
+    call_command("seed_demo", reports=60, photos=0)
+    assert "citizen@example.net" in capsys.readouterr().out
+    theirs = ServiceRequest.objects.filter(reporter_email="citizen@example.net")
+    assert theirs.exists()
+
+    response = client.post(
+        "/accounts/login/", {"login": "citizen@example.net", "password": "civic311-demo"}
+    )
+
+    assert response.status_code == 302 and response["Location"] != "/accounts/confirm-email/"
+    page = client.get("/account/")
+    assert page.status_code == 200
+    assert page.context["user"].username == "citizen"
+    for report in theirs:
+        assert f"/reports/{report.pk}/" in page.content.decode()
+    # A citizen, not staff: the admin stays shut.
+    assert not page.context["user"].is_staff
+    assert client.get("/admin/").status_code == 302
+
+    call_command("seed_demo", reports=60, photos=0)  # a re-run keeps one account
+    assert get_user_model().objects.filter(email="citizen@example.net").count() == 1

@@ -16,6 +16,7 @@ import tempfile
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -26,6 +27,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from accounts.models import Profile
+from accounts.services import profile_save
 from civic311.geo import in_city_bounds
 from departments.models import Boundary, Department, RoutingRule, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
@@ -47,6 +50,18 @@ from reports.services.requests import report_create
 
 DEMO_PASSWORD = "civic311-demo"
 POINT_TRIES = 100  # draws of a report's point before deciding MAP_BOUNDS is another city's
+# A resident with an account, to try "My account" and adopting a shelter: sign-up needs an
+# emailed link, and the demo volunteers have no password.
+CITIZEN_USERNAME = "citizen"
+CITIZEN_EMAIL = "citizen@example.net"
+CITIZEN_REPORT_EVERY = 40  # one demo report in this many is the citizen's
+
+
+def demo_reporter_email(index: int, resident: int) -> str:
+    """The nth demo report's reporter: now and then the demo citizen, else one of 400."""
+    if index % CITIZEN_REPORT_EVERY == 7:
+        return CITIZEN_EMAIL
+    return f"resident{resident}@example.net"
 
 
 class Command(BaseCommand):
@@ -294,7 +309,21 @@ class Command(BaseCommand):
                     user=user, department=department, defaults={"role": role}
                 )
                 logins.append((username, f"{role.label} of {department.name}"))
+        self._citizen()
+        logins.append(
+            (CITIZEN_USERNAME, f"citizen, signs in at /accounts/login/ as {CITIZEN_EMAIL}")
+        )
         return logins
+
+    def _citizen(self) -> None:
+        """A citizen's account as sign-up leaves it once the address is confirmed, so that
+        it signs in on the public site (not the admin) and "My reports" lists its reports."""
+        user = self._user(CITIZEN_USERNAME, email=CITIZEN_EMAIL, is_staff=False)
+        EmailAddress.objects.update_or_create(
+            user=user, email=CITIZEN_EMAIL, defaults={"verified": True, "primary": True}
+        )
+        if not Profile.objects.filter(user=user).exists():
+            profile_save(user=user, display_name="Demo Citizen", show_on_leaderboard=True)
 
     def _user(self, username: str, **fields: Any) -> Any:
         User = get_user_model()
@@ -349,7 +378,7 @@ class Command(BaseCommand):
                     ),
                     photos=photos,
                     reporter_name="Demo Resident",
-                    reporter_email=f"resident{rng.randint(1, 400)}@example.net",
+                    reporter_email=demo_reporter_email(len(created), rng.randint(1, 400)),
                     requested_datetime=requested,
                     notify=False,  # history, not news: no email per demo report
                 )
