@@ -8,8 +8,15 @@ STAMP := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
+# A .venv made by an older Python (a first try with the wrong one) is made again, and a
+# Python older than 3.11 is refused before anything is installed, saying which to give.
+NEEDS_311 := import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+	"Civic311 needs Python 3.11 or newer; $(PYTHON) is Python %s. Name another: " \
+	"make run PYTHON=python3.12" % sys.version.split()[0])
+
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		$(PYTHON) -c '$(NEEDS_311)' && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
