@@ -485,7 +485,10 @@ class TokenApi(Open311Api):
 class DiscoveryApi(Open311Api):
     xml_root = "discovery"
 
-    @extend_schema(summary="Service discovery", responses={200: OpenApiTypes.OBJECT})
+    # Tagged by hand: the automatic tag is the path's first segment, "discovery." here.
+    @extend_schema(
+        summary="Service discovery", tags=["discovery"], responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request: Request, fmt: str | None = None) -> Response:
         """Where this Open311 endpoint is, its formats, contact and how to get a key;
         `changeset` changes when the service list may have changed."""

@@ -151,3 +151,18 @@ def test_the_schema_describes_a_report_as_answered_with_and_without_extensions(c
     described = set(components["ServiceRequest"]["properties"])
     assert set(extended[0]) == described  # every extension is described
     assert set(plain[0]) == set(components["ServiceRequest"]["required"])
+
+
+def test_openapi_schema_groups_the_operations_under_plain_tags(client):
+    """The docs page heads each group with its tag: the top-level discovery was "discovery."
+    (the path's first segment, suffix dot and all)."""
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    tags = {
+        path: operation["tags"]
+        for path, methods in schema["paths"].items()
+        for operation in methods.values()
+    }
+    assert tags["/open311/discovery.{fmt}"] == ["discovery"]
+    assert tags["/open311/v2/discovery.{fmt}"] == ["discovery"]
+    assert tags["/open311/v2/requests.{fmt}"] == ["v2"]
