@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from places import geocoder
 from places.models import AddressPoint
+from places.search import nearest_address
 from places.text import first_part, normalize
 
 Location = tuple[float, float, str]
@@ -30,3 +31,11 @@ def locate_address_text(text: str) -> Location | None:
         return None
     found = geocoder.external_search(text, limit=1)
     return (found[0].lat, found[0].long, found[0].label) if found else None
+
+
+def locate_point(lat: float, long: float) -> tuple[str, str] | None:
+    """The city's own address nearest to a point (within PLACES_REVERSE_MAX_METRES), as
+    (label, address id). Not the external geocoder: this is asked while an app's POST waits,
+    and must not hang on another site."""
+    place = nearest_address(lat, long, external=False)
+    return None if place is None else (place.label, place.address_id)

@@ -78,3 +78,26 @@ def resolve_address_string(text: str) -> Location | None:
         if found is not None:
             return found
     return None
+
+
+# The other way round: the address at a point. An Open311 report that comes with a point and
+# no address (nor address id) takes the address a registered resolver gives, as the web
+# form's pin does, so that crews and the public list read a street. (label, address id)
+PointResolver = Callable[[float, float], tuple[str, str] | None]
+
+_point_resolvers: list[PointResolver] = []
+
+
+def register_point_address_resolver(resolver: PointResolver) -> None:
+    """Add a resolver of points (idempotent)."""
+    if resolver not in _point_resolvers:
+        _point_resolvers.append(resolver)
+
+
+def address_at(lat: float, long: float) -> tuple[str, str] | None:
+    """(address, address id) at the point, or None when no resolver knows one near it."""
+    for resolver in _point_resolvers:
+        found = resolver(lat, long)
+        if found is not None:
+            return found
+    return None

@@ -3,6 +3,7 @@ every report is validated, routed and given its timeline the same way."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
-from reports.locators import resolve_address_id, resolve_address_string
+from reports.locators import address_at, resolve_address_id, resolve_address_string
 from reports.models import (
     ApiKey,
     Comment,
@@ -291,6 +292,17 @@ def report_create_via_api(
     `submission`: the sending's token from its Idempotency-Key, recorded with the request's
     `fingerprint`; sent again at the same time, the second sending fails on it
     (IntegrityError, nothing saved) and its caller answers with the first one's report."""
+    fields = dict(fields)
+    lat, long = fields.get("lat"), fields.get("long")
+    given = str(fields.get("address", "")).strip() or str(fields.get("address_id", "")).strip()
+    if lat is not None and long is not None and not given:
+        # The point's address, as the web form's pin gets it (reports/locators.py); a bad
+        # point is report_create's to refuse.
+        with contextlib.suppress(ValidationError):
+            validate_point(lat, long)
+            found = address_at(lat, long)
+            if found is not None:
+                fields["address"], fields["address_id"] = found
     with transaction.atomic():
         report = report_create(
             service=service,

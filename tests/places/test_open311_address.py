@@ -61,3 +61,23 @@ def test_an_unknown_address_is_kept_without_a_point(client, posting):
     assert posting(client, address_string="99 Nowhere Lane").status_code == 200
     report = ServiceRequest.objects.get()
     assert report.lat is None and report.address == "99 Nowhere Lane"
+
+
+def test_a_point_without_an_address_gets_the_nearest_address_of_the_city(client, posting):
+    """As the web form's pin does: crews and the public list read a street."""
+    assert posting(client, lat="35.78025", long="-78.64012").status_code == 200
+    report = ServiceRequest.objects.get()
+    assert (report.address, report.address_id) == ("14 Oak Street", "RVT-14")
+    assert (report.lat, report.long) == (35.78025, -78.64012)  # the point stays the app's
+    listed = client.get(f"/open311/v2/requests/{report.pk}.json").json()
+    assert listed[0]["address"] == "14 Oak Street"
+
+
+def test_a_point_with_an_address_or_far_from_any_keeps_what_was_sent(client, posting):
+    assert posting(client, lat="35.78025", long="-78.64012", address_string="By the pond")
+    assert posting(client, lat="35.79", long="-78.64").status_code == 200  # 1 km away
+    assert posting(client, lat="99", long="-78.64").status_code == 400
+    assert set(ServiceRequest.objects.values_list("address", "address_id")) == {
+        ("By the pond", ""),
+        ("", ""),
+    }
