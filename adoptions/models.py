@@ -43,6 +43,14 @@ class AssetType(models.Model):
             "month's last day)."
         ),
     )
+    cadence_since = models.DateField(
+        "cadence changed on",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day the cadence last changed: current adoptions' periods count from "
+        "then, so a shorter cadence does not make the months before it missed ones.",
+    )
     care_instructions = models.TextField(blank=True, max_length=MAX_TEXT)
     checklist = models.JSONField(
         default=list,

@@ -31,24 +31,53 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def period_due(*, started: date, last_cared_on: date | None, cadence_months: int, n: int) -> date:
+def anchor_of(*, started: date, last_cared_on: date | None, since: date | None = None) -> date:
+    """Where the care periods are counted from: the last visit (or the start), or the day
+    the asset type's cadence last changed when that is later (`since`): a cadence made
+    shorter does not turn the months before the change into missed periods (from every
+    12 months to every month, an adoption visited 10 months ago would lapse the next
+    morning), and a longer one starts its first period that day."""
+    anchor = last_cared_on or started
+    return max(anchor, since) if since is not None else anchor
+
+
+def period_due(
+    *,
+    started: date,
+    last_cared_on: date | None,
+    cadence_months: int,
+    n: int,
+    since: date | None = None,
+) -> date:
     """The due date of the n-th care period (n >= 1) after the last visit (or the start)."""
-    return add_months(last_cared_on or started, n * cadence_months)
+    anchor = anchor_of(started=started, last_cared_on=last_cared_on, since=since)
+    return add_months(anchor, n * cadence_months)
 
 
-def next_due(*, started: date, last_cared_on: date | None, cadence_months: int) -> date:
+def next_due(
+    *, started: date, last_cared_on: date | None, cadence_months: int, since: date | None = None
+) -> date:
     """A visit is due one cadence after the last one (or after the adoption started)."""
     return period_due(
-        started=started, last_cared_on=last_cared_on, cadence_months=cadence_months, n=1
+        started=started,
+        last_cared_on=last_cared_on,
+        cadence_months=cadence_months,
+        n=1,
+        since=since,
     )
 
 
 def missed_periods(
-    *, started: date, last_cared_on: date | None, today: date, cadence_months: int
+    *,
+    started: date,
+    last_cared_on: date | None,
+    today: date,
+    cadence_months: int,
+    since: date | None = None,
 ) -> int:
     """How many care periods have passed without a visit: 0 up to the due date, 1 the day
     after it, 2 the day after the next period's due date, and so on."""
-    anchor = last_cared_on or started
+    anchor = anchor_of(started=started, last_cared_on=last_cared_on, since=since)
     months = (today.year - anchor.year) * 12 + today.month - anchor.month
     missed = max(0, months // cadence_months)  # one too many when in today's month
 
@@ -79,14 +108,19 @@ def reminder_for(
     cadence_months: int,
     days_before: int,
     lapse_after: int,
+    since: date | None = None,
 ) -> Reminder | None:
     """The reminder owed today, if any: "due soon" within `days_before` days of the due
     date, "overdue" once per missed period, and "lapsed" once `lapse_after` periods are
     missed (the adoption then ends). The caller records each (kind, period) once."""
-    anchor = last_cared_on or started
+    anchor = anchor_of(started=started, last_cared_on=last_cared_on, since=since)
     due_on = add_months(anchor, cadence_months)
     missed = missed_periods(
-        started=started, last_cared_on=last_cared_on, today=today, cadence_months=cadence_months
+        started=started,
+        last_cared_on=last_cared_on,
+        today=today,
+        cadence_months=cadence_months,
+        since=since,
     )
     if missed >= lapse_after:
         return Reminder(LAPSED, due_on)

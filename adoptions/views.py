@@ -160,6 +160,7 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
             last_cared_on=adoption.last_cared_on,
             today=today,
             cadence_months=asset_type.cadence_months,
+            since=asset_type.cadence_since,
         )
         if adoption
         else 0,

@@ -185,12 +185,15 @@ def adoptions_end_for_account(*, user: Any, now: datetime | None = None) -> int:
     return ended
 
 
-def adoptions_reschedule(*, asset_type: AssetType) -> int:
-    """After `asset_type`'s cadence changed: the due date of each of its current adoptions
-    again, by the rule (rules.next_due), so that the lists and the overdue filters, which
+def adoptions_reschedule(*, asset_type: AssetType, now: datetime | None = None) -> int:
+    """After `asset_type`'s cadence changed: its current adoptions' periods count from today
+    (`AssetType.cadence_since`, rules.anchor_of) or from their last visit if later, and the
+    due date of each is worked out again, so that the lists and the overdue filters, which
     read the stored date, agree with the reminders. Returns how many moved."""
     changed = []
     with transaction.atomic():
+        asset_type.cadence_since = timezone.localdate(now or timezone.now())
+        asset_type.save(update_fields=["cadence_since"])
         adoptions = (
             Adoption.objects.active()
             .filter(asset__asset_type=asset_type)
@@ -202,6 +205,7 @@ def adoptions_reschedule(*, asset_type: AssetType) -> int:
                 started=timezone.localdate(adoption.started),
                 last_cared_on=adoption.last_cared_on,
                 cadence_months=asset_type.cadence_months,
+                since=asset_type.cadence_since,
             )
             if due_on != adoption.due_on:
                 adoption.due_on = due_on

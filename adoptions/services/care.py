@@ -83,13 +83,14 @@ def care_log_add(
         locked.last_cared_on = latest
         # The cadence as it is now, read under the adoption's lock: a new cadence saved in
         # the admin since `adoption` was read has rescheduled the other adoptions already.
-        cadence_months = AssetType.objects.values_list("cadence_months", flat=True).get(
-            pk=asset_type.pk
-        )
+        cadence_months, since = AssetType.objects.values_list(
+            "cadence_months", "cadence_since"
+        ).get(pk=asset_type.pk)
         locked.due_on = rules.next_due(
             started=timezone.localdate(locked.started),
             last_cared_on=latest,
             cadence_months=cadence_months,
+            since=since,
         )
         locked.save(update_fields=["last_cared_on", "due_on"])
         adoption.last_cared_on, adoption.due_on = locked.last_cared_on, locked.due_on

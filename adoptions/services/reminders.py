@@ -38,7 +38,12 @@ def reminders_send(*, now: datetime | None = None) -> Counter[str]:
         Adoption.objects.due_by(today + timedelta(days=days_before))
         .order_by("pk")
         .values_list(
-            "pk", "due_on", "started", "last_cared_on", "asset__asset_type__cadence_months"
+            "pk",
+            "due_on",
+            "started",
+            "last_cared_on",
+            "asset__asset_type__cadence_months",
+            "asset__asset_type__cadence_since",
         )
     )
     recorded = set(
@@ -47,7 +52,7 @@ def reminders_send(*, now: datetime | None = None) -> Counter[str]:
         .values_list("adoption_id", "kind", "period")
     )
     done: Counter[str] = Counter()
-    for adoption_id, _, started, last_cared_on, cadence_months in candidates:
+    for adoption_id, _, started, last_cared_on, cadence_months, since in candidates:
         owed = rules.reminder_for(
             started=timezone.localdate(started),
             last_cared_on=last_cared_on,
@@ -55,6 +60,7 @@ def reminders_send(*, now: datetime | None = None) -> Counter[str]:
             cadence_months=cadence_months,
             days_before=days_before,
             lapse_after=lapse_after,
+            since=since,
         )
         if owed is None or (adoption_id, owed.kind, owed.period) in recorded:
             continue
@@ -81,6 +87,7 @@ def _remind(adoption_id: int, *, now: datetime, days_before: int) -> str | None:
             cadence_months=adoption.asset.asset_type.cadence_months,
             days_before=days_before,
             lapse_after=int(settings.ADOPTION_LAPSE_AFTER_MISSED),
+            since=adoption.asset.asset_type.cadence_since,
         )
         if reminder is None:
             return None

