@@ -71,6 +71,14 @@ class AssetType(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # The reminder job divides by it: a 0 from the shell would stop it for everyone.
+            models.CheckConstraint(
+                condition=models.Q(cadence_months__gte=1, cadence_months__lte=12),
+                name="assettype_cadence_months_1_to_12",
+                violation_error_message="The care cadence is 1 to 12 months.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

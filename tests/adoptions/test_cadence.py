@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from adoptions.models import Adoption, ReminderSent
+from adoptions.models import Adoption, AssetType, ReminderSent
 from adoptions.services.adoptions import adoption_release, adoption_start
 from adoptions.services.care import care_log_add
 from adoptions.services.reminders import reminders_send
@@ -238,3 +239,12 @@ def test_migration_moves_later_periods_reminders_when_the_first_due_date_stays(
     }
     assert reminders_send(now=local(2026, 6, 2, 8)) == {}  # told already
     assert reminders_send(now=local(2026, 7, 2, 8)) == {"lapsed": 1}
+
+
+@pytest.mark.parametrize("months", [0, 13])
+def test_the_database_refuses_a_cadence_out_of_range(asset_type, months):
+    """A 0 set from the shell would stop the reminder job for every adoption (it divides)."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AssetType.objects.filter(pk=asset_type.pk).update(cadence_months=months)
+    asset_type.refresh_from_db()
+    assert asset_type.cadence_months == 1
