@@ -190,6 +190,9 @@ class ServiceAdmin(admin.ModelAdmin):
             "title": "Move categories to another group",
             "form": form,
             "services": services,
+            "action": "move_to_group",
+            "selected": [service.pk for service in services],
+            "submit_label": "Move",
         }
         return TemplateResponse(request, "admin/reports/service/group_form.html", context)
 
