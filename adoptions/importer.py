@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from django.core.exceptions import ValidationError
 
 from adoptions.models import EXTERNAL_ID_MAX
 from civic311.geo import validate_point
-from civic311.input import NUL, NUL_IN_ROW, holds_nul
+from civic311.input import NUL, NUL_IN_ROW
 
 FORMATS = ("csv", "geojson", "gtfs")
 # Accepted spellings of each column when none is named, tried in order.
@@ -42,6 +43,11 @@ TRUE_VALUES = {"1", "yes", "y", "true", "t"}
 GTFS_REQUIRED = ("stop_id", "stop_lat", "stop_lon")
 GTFS_ASSET_LOCATION_TYPES = {"", "0"}
 NAME_MAX, ADDRESS_MAX = 200, 255
+# GeoJSON properties deeper than this are not a city's asset data; far deeper ones would
+# exhaust Python's recursion when they are saved.
+PROPERTIES_DEPTH_MAX = 32
+# A lone UTF-16 surrogate ("\\ud800" in JSON) is valid JSON but cannot be written as UTF-8.
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FileRefused(Exception):
@@ -234,6 +240,10 @@ def _read_geojson(text: str, columns: Columns) -> Parsed:
         raise FileRefused(
             f"The file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
         ) from exc
+    except ValueError as exc:  # a number of over 4,300 digits
+        raise FileRefused(f"The file's JSON cannot be read: {exc}.") from exc
+    except RecursionError as exc:
+        raise FileRefused("The file's JSON is nested too deeply to be GeoJSON.") from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise FileRefused("A GeoJSON file must be a FeatureCollection of Point features.")
     features = document.get("features")
@@ -257,6 +267,11 @@ def _read_geojson(text: str, columns: Columns) -> Parsed:
         }
         if picked["id"] is None and feature.get("id") not in (None, ""):
             values["@id"], picked["id"] = str(feature["id"]), "@id"
+        raw_id = properties[picked["id"]] if picked["id"] in properties else feature.get("id")
+        if isinstance(raw_id, bool | dict | list):
+            # str() would make an id of Python's spelling ("True", "{'a': 1}").
+            parsed.errors.append(RowError(number, "its id is not text or a number"))
+            continue
         geometry = feature.get("geometry") or {}
         coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
         if (
@@ -295,9 +310,10 @@ def _add(
     elif len(external_id) > EXTERNAL_ID_MAX or "/" in external_id:
         problems.append(f"the id {external_id[:20]!r} is longer than 64 characters or has a /")
         external_id = ""
-    if holds_nul([external_id, value("name"), value("address"), extra]):
-        problems.append(NUL_IN_ROW)
-        external_id = external_id.replace(NUL, "\\x00")
+    unstorable = _unstorable([external_id, value("name"), value("address"), extra])
+    if unstorable:
+        problems.append(unstorable)
+        external_id = SURROGATE.sub("\ufffd", external_id.replace(NUL, "\\x00"))
     lat, long = _number(value("lat")), _number(value("long"))
     if lat is None or long is None:
         problems.append("latitude and longitude must be numbers")
@@ -321,6 +337,31 @@ def _add(
             attributes=extra,
         )
     )
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a row's values (GeoJSON's lists and objects, keys included) cannot be stored, if
+    they cannot: a NUL character (PostgreSQL's text and jsonb refuse it); NaN and Infinity,
+    which json.loads accepts (reading 1e999 as infinity) and neither PostgreSQL's jsonb nor
+    SQLite's JSON check takes; lone surrogates, which cannot be encoded; nesting deep enough
+    to exhaust Python's recursion. Each failed the whole import with a traceback. Walked
+    without recursion, for that last reason."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > PROPERTIES_DEPTH_MAX:
+            return f"its properties are nested more than {PROPERTIES_DEPTH_MAX} levels deep"
+        if isinstance(item, float) and not math.isfinite(item):
+            return "it holds a number that is not finite (NaN or Infinity)"
+        if isinstance(item, str) and NUL in item:
+            return NUL_IN_ROW
+        if isinstance(item, str) and SURROGATE.search(item):
+            return "it holds an invalid character (a lone UTF-16 surrogate such as \\ud800)"
+        if isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
+    return None
 
 
 def _number(text: str) -> float | None:

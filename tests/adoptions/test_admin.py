@@ -160,6 +160,21 @@ def test_import_upload_with_a_nul_character_lists_its_row(client, superuser, ass
     assert not Asset.objects.exists()
 
 
+def test_import_upload_with_nan_in_a_feature_lists_it(client, superuser, asset_type):
+    client.force_login(superuser)
+    point = '"geometry": {"type": "Point", "coordinates": [-78.64, 35.78]}'
+    good = f'{{"type": "Feature", "id": "U1", "properties": {{"depth": 2}}, {point}}}'
+    bad = f'{{"type": "Feature", "id": "U2", "properties": {{"depth": NaN}}, {point}}}'
+    text = f'{{"type": "FeatureCollection", "features": [{good}, {bad}]}}'
+    upload = SimpleUploadedFile("s.geojson", text.encode())
+    response = client.post(
+        reverse("admin:adoptions_asset_import"), {"asset_type": asset_type.pk, "file": upload}
+    )
+    assert response.status_code == 200  # a 500: the database refused NaN
+    assert "Feature 2: it holds a number that is not finite" in response.content.decode()
+    assert list(Asset.objects.values_list("external_id", flat=True)) == ["U1"]
+
+
 def test_department_staff_cannot_import(client, department_staff, asset_type):
     client.force_login(department_staff)
     assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403

@@ -228,3 +228,47 @@ def test_service_dry_run_reports_deactivations(asset_type):
     one = read_assets(b"id,lat,long\nS1,35.78,-78.64\n", fmt="csv")
     summary = assets_import(asset_type=asset_type, parsed=one, dry_run=True)
     assert summary.deactivated == 2 and Asset.objects.filter(active=True).count() == 3
+
+
+def feature_text(fid: str, properties: str, geometry: str = "[-78.64, 35.78]") -> str:
+    return (
+        f'{{"type": "Feature", "id": {fid}, "properties": {properties}, '
+        f'"geometry": {{"type": "Point", "coordinates": {geometry}}}}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (feature_text('"G2"', '{"depth": NaN}'), "not finite (NaN or Infinity)"),
+        (feature_text('"G2"', '{"depth": -Infinity}'), "not finite (NaN or Infinity)"),
+        (feature_text('"G2"', '{"depth": [1e999]}'), "not finite (NaN or Infinity)"),
+        (feature_text('"G2"', '{"name": "Oak \\ud800"}'), "lone UTF-16 surrogate"),
+        (feature_text('"G2"', '{"\\udfff": 1}'), "lone UTF-16 surrogate"),
+        (feature_text('"G2"', '{"a": ' + "[" * 900 + "]" * 900 + "}"), "nested more than 32"),
+        (feature_text("true", "{}"), "its id is not text or a number"),
+        (feature_text('{"a": 1}', "{}"), "its id is not text or a number"),
+        (feature_text('"x"', '{"id": ["G2"]}'), "its id is not text or a number"),
+    ],
+)
+def test_geojson_values_no_database_can_hold_skip_their_feature(asset_type, tmp_path, bad, message):
+    # json.loads takes NaN, Infinity and lone surrogates, which neither database can store:
+    # the import failed with a traceback, and the admin's upload with a 500.
+    good = feature_text('"G1"', '{"name": "Oak"}')
+    text = f'{{"type": "FeatureCollection", "features": [{good}, {bad}]}}'
+    output = run(write(tmp_path, "shelters.geojson", text))
+    assert "created 1" in output and "Feature 2: " in output and message in output
+    assert list(Asset.objects.values_list("external_id", flat=True)) == ["G1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"type": "FeatureCollection", "n": 1' + "0" * 5000 + "}", "cannot be read"),
+    ],
+)
+def test_geojson_python_cannot_parse_is_refused_whole(asset_type, tmp_path, text, message):
+    with pytest.raises(CommandError, match=message):
+        run(write(tmp_path, "shelters.geojson", text))
+    assert not Asset.objects.exists()
