@@ -176,6 +176,10 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
     }
 
 
+def _looks_after(request: HttpRequest, asset: Asset) -> bool:
+    return Adoption.objects.active().filter(asset=asset, volunteer_id=request.user.pk).exists()
+
+
 limited = method_decorator(
     rate_limit("adoption-form", setting="RATELIMIT_ADOPTION_FORM"), name="dispatch"
 )
@@ -215,6 +219,11 @@ class AdoptView(AssetActionView):
                     nickname=form.cleaned_data["nickname"],
                 )
             except ValidationError as exc:
+                # A double tap on "Adopt" (or a resent form): the first adopted it, and the
+                # second must not say "already adopted, choose another" to its adopter.
+                if _looks_after(request, asset):
+                    messages.info(request, f"You look after {asset.name}.")
+                    return HttpResponseRedirect(asset.get_absolute_url())
                 form.add_service_errors(exc)
         if not form.is_valid() or form.errors:
             return self.again(asset, adopt_form=form)
@@ -227,14 +236,26 @@ class AdoptView(AssetActionView):
 class ReleaseView(AssetActionView):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         asset = self.asset()
-        adoption = get_object_or_404(
-            Adoption.objects.active(), asset=asset, volunteer_id=request.user.pk
-        )
+        mine = Adoption.objects.filter(asset=asset, volunteer_id=request.user.pk)
+        adoption = mine.active().first()
+        if adoption is None:
+            if not mine.exists():
+                raise Http404("No adoption of yours")
+            return self.ended(asset)
         form = ReleaseForm(request.POST)
         if not form.is_valid():
             return self.again(asset)
-        adoption_release(adoption=adoption, volunteer=request.user)
+        try:
+            adoption_release(adoption=adoption, volunteer=request.user)
+        except ValidationError:
+            return self.ended(asset)  # it ended (lapsed, staff) while this was being sent
         messages.success(request, f"You released {asset.name}. Thank you for your care.")
+        return HttpResponseRedirect(asset.get_absolute_url())
+
+    def ended(self, asset: Asset) -> HttpResponse:
+        """A second tap on "Release" (or a page opened before the adoption ended): it is
+        not theirs any more, which is what they asked; say so rather than "Not found"."""
+        messages.info(request=self.request, message=f"You no longer look after {asset.name}.")
         return HttpResponseRedirect(asset.get_absolute_url())
 
 

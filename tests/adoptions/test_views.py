@@ -11,7 +11,7 @@ from django.utils import timezone
 from adoptions.models import Adoption, CareLog
 from adoptions.services.adoptions import adoption_end
 from adoptions.services.care import care_log_add
-from reports.models import ServiceRequest
+from reports.models import OutboxMessage, ServiceRequest
 from tests.adoptions.conftest import CHECKLIST, AssetFactory, volunteer_with_profile
 from tests.conftest import assert_errors_described
 from tests.factories import ServiceFactory, ServiceRequestFactory, api_key_create, image_upload
@@ -178,6 +178,44 @@ def test_release_through_the_page(client, adoption, volunteer):
     response = client.post(f"{adoption.asset.get_absolute_url()}release/")
     assert response.status_code == 302
     assert Adoption.objects.get().end_reason == "released"
+
+
+def test_adopt_sent_twice_keeps_one_adoption_and_tells_its_adopter(client, asset, volunteer):
+    client.force_login(volunteer)
+    url = f"{asset.get_absolute_url()}adopt/"
+    assert client.post(url, {"accept_terms": "on"}).status_code == 302
+    again = client.post(url, {"accept_terms": "on"}, follow=True)  # a double tap on "Adopt"
+    page = again.content.decode()
+    assert again.status_code == 200 and f"You look after {asset.name}." in page
+    assert "already adopted" not in page and "Choose another" not in page
+    assert Adoption.objects.get().volunteer == volunteer
+    assert OutboxMessage.objects.filter(kind="adoption-adopted").count() == 1
+
+
+def test_release_sent_twice_says_it_is_released_not_not_found(client, adoption, volunteer):
+    client.force_login(volunteer)
+    url = f"{adoption.asset.get_absolute_url()}release/"
+    assert client.post(url).status_code == 302
+    again = client.post(url, follow=True)  # a double tap on "Release this shelter"
+    assert again.status_code == 200  # was a 404, as if the shelter did not exist
+    assert f"You no longer look after {adoption.asset.name}." in again.content.decode()
+    assert Adoption.objects.get().end_reason == "released"
+
+
+def test_release_of_an_adoption_ended_meanwhile_says_so(client, adoption, volunteer, monkeypatch):
+    client.force_login(volunteer)
+    # Ended between the view's read and the service's lock (the reminder job's lapse).
+    real = adoption_end
+
+    def lapse_first(**kwargs):
+        real(adoption=kwargs["adoption"], reason="lapsed")
+        return real(**kwargs)
+
+    monkeypatch.setattr("adoptions.services.adoptions.adoption_end", lapse_first)
+    response = client.post(f"{adoption.asset.get_absolute_url()}release/", follow=True)
+    assert response.status_code == 200  # was a 500
+    assert "You no longer look after" in response.content.decode()
+    assert Adoption.objects.get().end_reason == "lapsed"
 
 
 def test_actions_are_rate_limited(client, settings, asset, volunteer):
