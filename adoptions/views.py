@@ -169,7 +169,8 @@ def asset_context(request: HttpRequest, asset: Asset, **forms: Any) -> dict[str,
         "report_url": report_problem_url(asset),
         "adopt_form": forms.get("adopt_form") or AdoptForm(),
         "care_form": forms.get("care_form") or CareLogForm(asset_type=asset_type),
-        "release_form": ReleaseForm(),
+        # Its own prefix: the care form above it has a honeypot too, and ids are unique.
+        "release_form": ReleaseForm(prefix="release"),
         "markers": [{**asset_markers([asset])[0], "adopted": adoption is not None}],
         "today": today,
         "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
@@ -242,7 +243,7 @@ class ReleaseView(AssetActionView):
             if not mine.exists():
                 raise Http404("No adoption of yours")
             return self.ended(asset)
-        form = ReleaseForm(request.POST)
+        form = ReleaseForm(request.POST, prefix="release")
         if not form.is_valid():
             return self.again(asset)
         try:

@@ -3,6 +3,7 @@ and "Report a problem" (the web form prefilled, Open311 address_id)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -216,6 +217,20 @@ def test_release_of_an_adoption_ended_meanwhile_says_so(client, adoption, volunt
     assert response.status_code == 200  # was a 500
     assert "You no longer look after" in response.content.decode()
     assert Adoption.objects.get().end_reason == "lapsed"
+
+
+def test_adopters_page_has_unique_ids_and_the_release_honeypot_still_works(
+    client, adoption, volunteer
+):
+    # The care and release forms each carry a honeypot: both were id="id_website", so the
+    # release form's label named the care form's field (WCAG 4.1.1, 1.3.1).
+    client.force_login(volunteer)
+    page = client.get(adoption.asset.get_absolute_url()).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert "Release this shelter" in page and len(ids) == len(set(ids))
+    url = f"{adoption.asset.get_absolute_url()}release/"
+    assert client.post(url, {"release-website": "http://spam"}).status_code == 400
+    assert Adoption.objects.get().is_active
 
 
 def test_actions_are_rate_limited(client, settings, asset, volunteer):
