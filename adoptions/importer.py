@@ -186,7 +186,11 @@ def _read_csv(text: str, columns: Columns) -> Parsed:
     parsed = Parsed(unit="line")
     for line, row in rows:
         if None in row:
-            parsed.errors.append(RowError(line, "more values than columns"))
+            # Its id is still readable (an unquoted comma in a name shifts only the columns
+            # after it): a listed asset, not one to deactivate, as for any other bad row.
+            ident = (row.get(picked["id"] or "") or "").strip()
+            listed = ident if ident and len(ident) <= EXTERNAL_ID_MAX else ""
+            parsed.errors.append(RowError(line, "more values than columns", listed))
             continue
         values = {key: (value or "").strip() for key, value in row.items()}
         if not any(values.values()):

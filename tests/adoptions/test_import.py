@@ -97,6 +97,22 @@ def test_a_bad_row_does_not_deactivate_its_asset(asset_type, tmp_path):
     assert Asset.objects.get(external_id="S3").active
 
 
+def test_a_row_with_more_values_than_columns_does_not_deactivate_its_asset(
+    asset_type, tmp_path, volunteer
+):
+    path = write(tmp_path, "shelters.csv", GOOD_CSV)
+    run(path)
+    adoption_start(
+        asset=Asset.objects.get(external_id="S2"), volunteer=volunteer, accept_terms=True
+    )
+    # An unquoted comma in a name: the row has one value too many, its id is still first.
+    path.write_text(GOOD_CSV.replace("Main St at 2nd", "Main St, at 2nd"), encoding="utf-8")
+    output = run(path)
+    assert "deactivated 0" in output and "Line 3: more values than columns" in output
+    s2 = Asset.objects.get(external_id="S2")
+    assert s2.active and not s2.flagged_for_staff  # it left the map, flagged for staff
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
