@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from adoptions.models import EXTERNAL_ID_MAX
+from adoptions.models import EXTERNAL_ID_MAX, external_id_error
 from civic311.geo import validate_point
 from civic311.input import NUL, NUL_IN_ROW
 
@@ -311,8 +311,11 @@ def _add(
     problems = []
     if not external_id:
         problems.append("no id")
-    elif len(external_id) > EXTERNAL_ID_MAX or "/" in external_id:
-        problems.append(f"the id {external_id[:20]!r} is longer than 64 characters or has a /")
+    elif len(external_id) > EXTERNAL_ID_MAX:
+        problems.append(f"the id {external_id[:20]!r} is longer than 64 characters")
+        external_id = ""
+    elif external_id_error(external_id):
+        problems.append(f"the id {external_id!r} has a / or is only dots")
         external_id = ""
     unstorable = _unstorable([external_id, value("name"), value("address"), extra])
     if unstorable:

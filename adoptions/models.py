@@ -21,6 +21,18 @@ from reports.models import photo_original_name
 EXTERNAL_ID_MAX = 64
 
 
+def external_id_error(external_id: str) -> str | None:
+    """Why `external_id` cannot be an asset's id, or None. The id is the last part of the
+    asset's address (/adopt/<type>/<id>/): with a / in it no address can be made (the map
+    of every asset fails), and browsers read "." or ".." as a folder (the page is out of
+    reach)."""
+    if "/" in external_id:
+        return "An asset id cannot contain a /: it is part of the asset's web address."
+    if external_id and not external_id.strip("."):
+        return "An asset id cannot be only dots: it is part of the asset's web address."
+    return None
+
+
 class AssetType(models.Model):
     """A kind of asset volunteers may adopt (bus shelters first)."""
 
@@ -138,6 +150,13 @@ class Asset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("adoptions:asset", args=[self.asset_type.slug, self.external_id])
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        problem = external_id_error(self.external_id or "")
+        if problem:
+            raise ValidationError({"external_id": problem})
 
 
 class Adoption(models.Model):

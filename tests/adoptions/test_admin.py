@@ -175,6 +175,22 @@ def test_import_upload_with_nan_in_a_feature_lists_it(client, superuser, asset_t
     assert list(Asset.objects.values_list("external_id", flat=True)) == ["U1"]
 
 
+@pytest.mark.parametrize("typed", ["BS/12", ".."])
+def test_an_asset_id_typed_in_the_admin_must_make_a_web_address(client, superuser, typed):
+    asset = AssetFactory(external_id="BS-12")
+    client.force_login(superuser)
+    url = reverse("admin:adoptions_asset_change", args=[asset.pk])
+    data = {"asset_type": asset.asset_type_id, "external_id": typed, "name": asset.name}
+    data |= {"lat": asset.lat, "long": asset.long, "attributes": "{}", "active": "on"}
+    response = client.post(url, data)
+    assert response.status_code == 200 and "part of the asset&#x27;s web address" in (
+        response.content.decode()
+    )
+    assert Asset.objects.get().external_id == "BS-12"
+    # Saved, "BS/12" made /adopt/ a 500 for everyone (no address for its marker).
+    assert client.get(reverse("adoptions:map")).status_code == 200
+
+
 def test_department_staff_cannot_import(client, department_staff, asset_type):
     client.force_login(department_staff)
     assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403

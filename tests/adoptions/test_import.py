@@ -113,6 +113,15 @@ def test_a_row_with_more_values_than_columns_does_not_deactivate_its_asset(
     assert s2.active and not s2.flagged_for_staff  # it left the map, flagged for staff
 
 
+def test_an_id_that_cannot_be_a_web_address_is_a_bad_row(asset_type, tmp_path):
+    text = GOOD_CSV.replace("S2,", "..,").replace("S3,", "S/3,")
+    output = run(write(tmp_path, "shelters.csv", text))
+    assert "created 1" in output
+    assert "Line 3: the id '..' has a / or is only dots" in output
+    assert "Line 4: the id 'S/3' has a / or is only dots" in output
+    assert list(Asset.objects.values_list("external_id", flat=True)) == ["S1"]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
