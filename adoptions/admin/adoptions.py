@@ -156,7 +156,9 @@ class AdoptionAdmin(admin.ModelAdmin):
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                # "already ended" (released or lapsed since the page opened) is the form's.
+                for key, errors in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
             else:
                 self.message_user(request, f"{adoption} ended.", messages.SUCCESS)
                 return HttpResponseRedirect(

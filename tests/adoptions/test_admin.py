@@ -103,6 +103,17 @@ def test_staff_end_an_adoption_with_a_reason(client, department_staff, adoption)
     )  # fmt: skip
 
 
+def test_ending_an_adoption_that_ended_meanwhile_says_so(client, department_staff, adoption):
+    client.force_login(department_staff)
+    url = reverse("admin:adoptions_adoption_end", args=[adoption.pk])
+    assert client.get(url).status_code == 200  # the form is open...
+    adoption_end(adoption=adoption, reason="released")  # ...when the volunteer releases it
+    response = client.post(url, {"note": "The shelter is being replaced."})
+    assert response.status_code == 200  # was a 500 (an error about no "adoption" field)
+    assert "This adoption has already ended." in response.content.decode()
+    assert Adoption.objects.get().end_reason == "released"
+
+
 def test_end_page_with_a_mistyped_id_is_not_an_error(client, department_staff, adoption):
     client.force_login(department_staff)
     response = client.post(f"{CHANGELIST}{adoption.pk}x/end/", {"note": "x"}, follow=True)
