@@ -259,6 +259,9 @@ class CareLog(models.Model):
         max_length=10, choices=PhotoState.choices, default=PhotoState.NONE, blank=True
     )
     photo_hidden = models.BooleanField(default=False)
+    # A care note is published at once; staff hide one that should not be (abuse, a phone
+    # number), as they hide a photo or a citizen's comment.
+    note_hidden = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = CareLogQuerySet.as_manager()

@@ -16,7 +16,7 @@ from adoptions.importer import FORMATS, FileRefused, detect_format, read_assets
 from adoptions.models import Asset, AssetType, CareLog
 from adoptions.services.adoptions import adoptions_reschedule
 from adoptions.services.assets import assets_import
-from adoptions.services.care import care_photo_hide
+from adoptions.services.care import care_note_hide, care_photo_hide
 
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
@@ -106,13 +106,13 @@ class AssetAdmin(admin.ModelAdmin):
 
 @admin.register(CareLog)
 class CareLogAdmin(admin.ModelAdmin):
-    list_display = ["date", "adoption", "photo_state", "photo_hidden", "created"]
-    list_filter = ["photo_state", "photo_hidden"]
+    list_display = ["date", "adoption", "photo_state", "photo_hidden", "note_hidden", "created"]
+    list_filter = ["photo_state", "photo_hidden", "note_hidden"]
     list_select_related = ["adoption__asset"]
     search_fields = ["adoption__asset__name", "adoption__asset__external_id", "note"]
     date_hierarchy = "date"
     exclude = ["original", "volunteer"]  # the original may carry EXIF/GPS
-    actions = ["hide_photos", "show_photos"]
+    actions = ["hide_photos", "show_photos", "hide_notes", "show_notes"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -131,6 +131,18 @@ class CareLogAdmin(admin.ModelAdmin):
         for log in queryset:
             care_photo_hide(log=log, hidden=False)
         self.message_user(request, f"{queryset.count()} photos shown.")
+
+    @admin.action(description="Hide the notes of the selected visits", permissions=["hide"])
+    def hide_notes(self, request: HttpRequest, queryset: QuerySet[CareLog]) -> None:
+        for log in queryset:
+            care_note_hide(log=log, hidden=True)
+        self.message_user(request, f"{queryset.count()} notes hidden.")
+
+    @admin.action(description="Show the notes of the selected visits again", permissions=["hide"])
+    def show_notes(self, request: HttpRequest, queryset: QuerySet[CareLog]) -> None:
+        for log in queryset:
+            care_note_hide(log=log, hidden=False)
+        self.message_user(request, f"{queryset.count()} notes shown.")
 
     def has_hide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("adoptions.change_carelog")

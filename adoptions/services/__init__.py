@@ -3,7 +3,7 @@ through a function here (validate, save in one transaction, queue work after the
 
 - `adoptions`: adopting, releasing, ending (by staff, by lapse, by account deletion),
   unsubscribing from reminders and subscribing again, new due dates after a cadence change.
-- `care`: logging a care visit (with its photo), hiding a care photo.
+- `care`: logging a care visit (with its photo), hiding a care photo or note.
 - `assets`: importing assets from a city's file (upsert, deactivate the missing).
 - `reminders`: the daily reminders and lapses.
 """
@@ -18,7 +18,7 @@ from adoptions.services.adoptions import (
     adoptions_reschedule,
 )
 from adoptions.services.assets import assets_import
-from adoptions.services.care import care_log_add, care_photo_hide
+from adoptions.services.care import care_log_add, care_note_hide, care_photo_hide
 from adoptions.services.reminders import reminders_send
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "adoptions_reschedule",
     "assets_import",
     "care_log_add",
+    "care_note_hide",
     "care_photo_hide",
     "reminders_send",
 ]

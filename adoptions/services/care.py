@@ -1,4 +1,4 @@
-"""Logging a care visit, and hiding a care visit's photo."""
+"""Logging a care visit, and hiding a care visit's photo or note."""
 
 from __future__ import annotations
 
@@ -116,4 +116,15 @@ def care_photo_hide(*, log: CareLog, hidden: bool = True) -> CareLog:
             locked.photo_hidden = hidden
             locked.save(update_fields=["photo_hidden"])
         transaction.on_commit(lambda: care_photo_files_sync(log=locked), robust=True)
+    return locked
+
+
+def care_note_hide(*, log: CareLog, hidden: bool = True) -> CareLog:
+    """Hide a care visit's note from the public pages (or show it again). The note is kept,
+    for staff, as a hidden citizen's comment is."""
+    with transaction.atomic():
+        locked = CareLog.objects.select_for_update().get(pk=log.pk)
+        if locked.note_hidden != hidden:
+            locked.note_hidden = hidden
+            locked.save(update_fields=["note_hidden"])
     return locked

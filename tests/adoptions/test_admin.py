@@ -202,6 +202,28 @@ def test_an_asset_id_typed_in_the_admin_must_make_a_web_address(client, superuse
     assert client.get(reverse("adoptions:map")).status_code == 200
 
 
+def test_staff_hide_a_care_note_from_the_public_page(client, superuser, adoption, volunteer):
+    # A note is published as it is logged; staff had no way to take down an abusive one.
+    log = care_log_add(
+        adoption=adoption, volunteer=volunteer, day=timezone.localdate(), note="Call 555-0100"
+    )
+    page = adoption.asset.get_absolute_url()
+    assert "Call 555-0100" in client.get(page).content.decode()
+    client.force_login(superuser)
+    logs = reverse("admin:adoptions_carelog_changelist")
+    response = client.post(logs, {"action": "hide_notes", "_selected_action": [log.pk]})
+    assert response.status_code == 302
+    log.refresh_from_db()
+    assert log.note_hidden and log.note == "Call 555-0100"  # kept, for staff
+    client.logout()
+    public = client.get(page).content.decode()
+    assert "Call 555-0100" not in public and log.date.isoformat() in public  # the visit stays
+    client.force_login(superuser)
+    client.post(logs, {"action": "show_notes", "_selected_action": [log.pk]})
+    client.logout()
+    assert "Call 555-0100" in client.get(page).content.decode()
+
+
 def test_department_staff_cannot_import(client, department_staff, asset_type):
     client.force_login(department_staff)
     assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403
