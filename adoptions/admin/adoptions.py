@@ -19,7 +19,7 @@ from django.utils import timezone
 from adoptions.coverage import coverage_by_area, coverage_by_type
 from adoptions.models import Adoption
 from adoptions.people import display_name
-from adoptions.services.adoptions import adoption_end
+from adoptions.services.adoptions import adoption_end, adoptions_nickname_remove
 from civic311.spreadsheets import Echo, inert
 from departments.permissions import is_superuser
 from reports.limits import MAX_REASON
@@ -86,7 +86,7 @@ class AdoptionAdmin(admin.ModelAdmin):
     search_fields = ["asset__name", "asset__external_id", "nickname"]
     list_select_related = ["asset__asset_type", "volunteer__profile"]
     date_hierarchy = "started"
-    actions = ["export_csv"]
+    actions = ["export_csv", "remove_nicknames"]
     change_form_template = "admin/adoptions/adoption/change_form.html"
     change_list_template = "admin/adoptions/adoption/change_list.html"
 
@@ -172,6 +172,15 @@ class AdoptionAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/adoptions/adoption/end_form.html", context)
+
+    @admin.action(
+        description="Remove the nicknames of the selected adoptions", permissions=["change"]
+    )
+    def remove_nicknames(self, request: HttpRequest, queryset: QuerySet[Adoption]) -> None:
+        removed = adoptions_nickname_remove(
+            adoption_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{removed} nickname(s) removed.", messages.SUCCESS)
 
     @admin.action(description="Export the selected adoptions as CSV")
     def export_csv(

@@ -2,7 +2,8 @@
 through a function here (validate, save in one transaction, queue work after the commit).
 
 - `adoptions`: adopting, releasing, ending (by staff, by lapse, by account deletion),
-  unsubscribing from reminders and subscribing again, new due dates after a cadence change.
+  unsubscribing from reminders and subscribing again, new due dates after a cadence change,
+  staff removing nicknames.
 - `care`: logging a care visit (with its photo), hiding a care photo or note.
 - `assets`: importing assets from a city's file (upsert, deactivate the missing).
 - `reminders`: the daily reminders and lapses.
@@ -15,6 +16,7 @@ from adoptions.services.adoptions import (
     adoption_start,
     adoption_unsubscribe,
     adoptions_end_for_account,
+    adoptions_nickname_remove,
     adoptions_reschedule,
 )
 from adoptions.services.assets import assets_import
@@ -28,6 +30,7 @@ __all__ = [
     "adoption_start",
     "adoption_unsubscribe",
     "adoptions_end_for_account",
+    "adoptions_nickname_remove",
     "adoptions_reschedule",
     "assets_import",
     "care_log_add",

@@ -144,6 +144,12 @@ def adoption_release(
     return adoption_end(adoption=adoption, reason=Adoption.EndReason.RELEASED, now=now)
 
 
+def adoptions_nickname_remove(*, adoption_ids: list[int]) -> int:
+    """Staff take down nicknames that should not be published (the asset's page shows them
+    in its heading as soon as the volunteer adopts). Returns how many were removed."""
+    return Adoption.objects.filter(pk__in=adoption_ids).exclude(nickname="").update(nickname="")
+
+
 def adoption_unsubscribe(*, adoption: Adoption) -> Adoption:
     """Stop the reminders of one adoption (the one-click link in every reminder)."""
     if adoption.reminders:

@@ -224,6 +224,21 @@ def test_staff_hide_a_care_note_from_the_public_page(client, superuser, adoption
     assert "Call 555-0100" in client.get(page).content.decode()
 
 
+def test_staff_remove_a_nickname_from_the_public_page(client, department_staff, asset, volunteer):
+    # The nickname is the heading of the shelter's page at once; staff could not take it down.
+    adoption = adoption_start(
+        asset=asset, volunteer=volunteer, accept_terms=True, nickname="Rude words"
+    )
+    client.force_login(department_staff)
+    response = client.post(
+        CHANGELIST, {"action": "remove_nicknames", "_selected_action": [adoption.pk]}
+    )
+    assert response.status_code == 302
+    adoption.refresh_from_db()
+    assert adoption.nickname == "" and adoption.is_active
+    assert "Rude words" not in client.get(asset.get_absolute_url()).content.decode()
+
+
 def test_department_staff_cannot_import(client, department_staff, asset_type):
     client.force_login(department_staff)
     assert client.get(reverse("admin:adoptions_asset_import")).status_code == 403
