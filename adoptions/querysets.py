@@ -35,12 +35,17 @@ class AssetQuerySet(models.QuerySet["Asset"]):
         return self.filter(Exists(_active_adoptions()))
 
     def search(self, text: str) -> AssetQuerySet:
-        """Name, address or external id containing `text` (case-insensitive)."""
+        """Name, address or id containing `text` (case-insensitive), or the number on the
+        sign: a volunteer at a stop types "3014" for BS-3014, and a GTFS stop's sign shows
+        its stop_code (kept in the attributes), not its stop_id."""
         text = text.strip()
         if not text:
             return self
         return self.filter(
-            Q(name__icontains=text) | Q(address__icontains=text) | Q(external_id__iexact=text)
+            Q(name__icontains=text)
+            | Q(address__icontains=text)
+            | Q(external_id__icontains=text)
+            | Q(attributes__stop_code__iexact=text)
         )
 
     def in_bbox(self, south: float, west: float, north: float, east: float) -> AssetQuerySet:

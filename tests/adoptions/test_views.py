@@ -37,6 +37,21 @@ def test_map_page_lists_assets_and_searches_without_js(client, asset_type):
     assert "Oak Ave at 5th" in listed(client.get("/adopt/", {"q": "OAK5"}))
 
 
+def test_map_page_finds_a_shelter_by_the_number_on_its_sign(client, asset_type):
+    # "Street, name or stop number": the number alone, or a GTFS stop's stop_code (its
+    # stop_id is the feed's own), found nothing.
+    AssetFactory(asset_type=asset_type, name="Oak Ave at 5th", external_id="BS-3014")
+    AssetFactory(
+        asset_type=asset_type, name="Elm St at 2nd", external_id="8812",
+        attributes={"stop_code": "1001"},
+    )  # fmt: skip
+    AssetFactory(asset_type=asset_type, name="Pine St at 9th", external_id="BS-7000")
+    by_number = listed(client.get("/adopt/", {"q": "3014"}))
+    assert "Oak Ave at 5th" in by_number and "Pine St" not in by_number
+    by_code = listed(client.get("/adopt/", {"q": "1001"}))
+    assert "Elm St at 2nd" in by_code and "Oak Ave" not in by_code and "Pine St" not in by_code
+
+
 def test_map_page_filters_available_and_adopted(client, adoption, asset_type):
     free = AssetFactory(asset_type=asset_type, name="Free shelter")
     available = listed(client.get("/adopt/", {"show": "available"}))
