@@ -176,8 +176,11 @@ def neighbourhood_counts(filters: Filters) -> list[AreaCount]:
     return result
 
 
-def map_data(cells: list[Cell], areas: list[AreaCount], list_url: str) -> dict[str, Any]:
-    """What the map script draws (via json_script): small, numbers and shapes only."""
+def map_data(
+    cells: list[Cell], areas: list[AreaCount], list_url: str, area_urls: dict[int, str]
+) -> dict[str, Any]:
+    """What the map script draws (via json_script): small, numbers and shapes only, and
+    the list each cell (list_url and its bounds) or neighbourhood (area_urls) opens."""
     return {
         "cells": [[c.south, c.west, c.north, c.east, c.count, c.heat] for c in cells],
         "areas": [
@@ -187,6 +190,7 @@ def map_data(cells: list[Cell], areas: list[AreaCount], list_url: str) -> dict[s
                 "count": a.count,
                 "heat": a.heat,
                 "geometry": a.boundary.geometry,
+                "url": area_urls[a.boundary.pk],
             }
             for a in areas
         ],

@@ -33,7 +33,7 @@ from civic311.ratelimit import rate_limit
 from civic311.spreadsheets import Echo, inert
 from departments.models import Boundary
 from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
-from reports.insights.filters import Filters, InsightsFilterForm, city_zone
+from reports.insights.filters import Filters, InsightsFilterForm, area_condition, city_zone
 from reports.insights.forms import AlertForm
 from reports.insights.models import AreaAlert
 from reports.models import Service, ServiceRequest
@@ -270,19 +270,40 @@ class HotspotMapView(FilteredPageMixin, MapMixin, TemplateView):
         if cell != hotspots.DEFAULT_CELL:
             query["cell"] = cell
         list_url = reverse("insights:map-reports") + "?" + urlencode(filters.query)
+        area_urls = {a.boundary.pk: area_list_url(filters, a.boundary) for a in areas}
         context.update(
             form=form,
             filters=filters,
             cell=cell,
             cell_sizes=list(hotspots.CELL_SIZES),
             permalink=urlencode(query),
-            top_areas=[a for a in areas if a.count][:15],
+            top_areas=[{"area": a, "url": area_urls[a.boundary.pk]} for a in areas if a.count][:15],
             top_cells=cells[:10],
             hotspot_list_url=list_url,
-            map_data=hotspots.map_data(cells, areas, list_url),
+            map_data=hotspots.map_data(cells, areas, list_url, area_urls),
             total=sum(c.count for c in cells),
         )
         return context
+
+
+def area_list_url(filters: Filters, neighbourhood: Boundary) -> str:
+    """The list of the reports a neighbourhood's row and shape count. Filtered to an area
+    (a district), they count the neighbourhood's reports in that area, so the list keeps the
+    filter and narrows it to the neighbourhood; with no area filter, the list is the
+    neighbourhood's own (with its alert and feed links)."""
+    query = dict(filters.query)
+    query["neighbourhood" if filters.area is not None else "area"] = str(neighbourhood.pk)
+    return reverse("insights:map-reports") + "?" + urlencode(query)
+
+
+def neighbourhood_from(request: HttpRequest) -> Boundary | None:
+    """The `neighbourhood` a hotspot list is narrowed to; a 404 for one that is not."""
+    text = request.GET.get("neighbourhood", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise Http404("No such neighbourhood.")
+    return get_object_or_404(Boundary, pk=int(text), kind=Boundary.Kind.NEIGHBOURHOOD)
 
 
 def parse_cell(text: str) -> tuple[float, float, float, float] | None:
@@ -318,6 +339,11 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
                 raise Http404("Not a cell.")
             reports = found
             place = f"the cell {south:.4f}, {west:.4f} – {north:.4f}, {east:.4f}"
+        elif (neighbourhood := neighbourhood_from(self.request)) is not None:
+            reports = reports.filter(area_condition(neighbourhood))
+            place = neighbourhood.name
+            if filters.area is not None:
+                place += f" (within {filters.area.name})"
         elif filters.area is not None:
             place = filters.area.name
         total = reports.count()

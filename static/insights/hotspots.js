@@ -60,14 +60,14 @@
         var tip = document.createElement("span");
         tip.textContent = p.name + ": " + p.count + (p.count === 1 ? " report" : " reports");
         layer.bindTooltip(tip);
-        layer.on("click", function () { window.location.href = link(data.listUrl, "area", p.id); });
+        layer.on("click", function () { window.location.href = p.url; });
         pointerOnly(layer);
       },
     });
     data.areas.forEach(function (a) {
       areas.addData({
         type: "Feature", geometry: a.geometry,
-        properties: { id: a.id, name: a.name, count: a.count, heat: a.heat },
+        properties: { id: a.id, name: a.name, count: a.count, heat: a.heat, url: a.url },
       });
     });
     cells.addTo(map);

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from departments.models import Department
+from departments.areasets import area_set_for
+from departments.models import Boundary, Department
 from reports.models import Service
 from tests.conftest import assert_errors_described, assert_no_private_data
 from tests.factories import (
@@ -136,7 +138,10 @@ def test_hotspot_map_counts_cells_and_neighbourhoods(client, city) -> None:
     assert response.status_code == 200
     areas = response.context["top_areas"]
     # Potholes are the even reports: i = 0, 4 in Southside, 2, 6 in Northside.
-    assert [(a.boundary.name, a.count) for a in areas] == [("Northside", 2), ("Southside", 2)]
+    assert [(a["area"].boundary.name, a["area"].count) for a in areas] == [
+        ("Northside", 2),
+        ("Southside", 2),
+    ]
     assert sum(c.count for c in response.context["top_cells"]) == 4
     data = json.loads(
         response.content.decode()
@@ -198,3 +203,50 @@ def test_figure_csv_header_keeps_a_category_formula_from_running(client, city) -
     response = client.get("/insights/weekly-by-category.csv")
     header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert header[1:] and all(cell.startswith("'=HYPERLINK") for cell in header[1:])
+
+
+def _neighbourhood_row(html: str, name: str) -> tuple[str, int]:
+    """The ranked list's link and count for neighbourhood `name`."""
+    found = re.search(rf'<a href="([^"]+)">{name}</a></th><td>(\d+)</td>', html)
+    assert found, name
+    return found.group(1).replace("&amp;", "&"), int(found.group(2))
+
+
+def _map_areas(html: str) -> list[dict]:
+    data = html.split('id="hotspot-map-data" type="application/json">')[1].split("</script>")[0]
+    return json.loads(data)["areas"]
+
+
+def test_hotspot_neighbourhood_row_under_an_area_filter_lists_what_it_counts(client, city):
+    """Filtered to a district, a neighbourhood's row (and shape) counts its reports in the
+    district; its link listed the whole neighbourhood, the district dropped (the demo's
+    Downtown: 7 in the row, 42 in the list)."""
+    district = BoundaryFactory(
+        name="North district",
+        kind=Boundary.Kind.DISTRICT,
+        geometry=square(35.79, -78.70, 35.82, -78.60),
+    )
+    north = city["north"]
+    for lat, areas in ((35.795, [north.pk, district.pk]), (35.785, [north.pk])):
+        ServiceRequestFactory(
+            service=city["pothole"], area=north, lat=lat, long=-78.64,
+            area_set_id=area_set_for(areas),
+        )  # fmt: skip
+    html = client.get(f"/insights/map/?area={district.pk}").content.decode()
+    url, count = _neighbourhood_row(html, "Northside")
+    assert count == 1
+    listed = client.get(url)
+    assert listed.status_code == 200
+    assert listed.context["total"] == 1
+    assert "Northside" in listed.context["place"] and "North district" in listed.context["place"]
+    # The map's shape of the neighbourhood opens the same list.
+    assert [a["url"] for a in _map_areas(html) if a["id"] == north.pk] == [url]
+    # Without an area filter the row lists the neighbourhood itself.
+    url, count = _neighbourhood_row(client.get("/insights/map/").content.decode(), "Northside")
+    assert count == 2
+    assert client.get(url).context["total"] == 2
+
+
+def test_hotspot_list_of_an_unknown_neighbourhood_is_a_404(client, city) -> None:
+    assert client.get("/insights/map/reports/?neighbourhood=999999").status_code == 404
+    assert client.get("/insights/map/reports/?neighbourhood=x").status_code == 404
