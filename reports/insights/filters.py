@@ -120,6 +120,15 @@ class InsightsFilterForm(forms.Form):
         empty_label="The whole city",
     )
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # A permalink leaves out the default period, and a bound form shows what it was
+        # given: without this the select showed its first option ("Last 30 days") over the
+        # 12 months' figures, and "Show" then made them 30 days.
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data, *args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data

@@ -250,3 +250,17 @@ def test_hotspot_neighbourhood_row_under_an_area_filter_lists_what_it_counts(cli
 def test_hotspot_list_of_an_unknown_neighbourhood_is_a_404(client, city) -> None:
     assert client.get("/insights/map/reports/?neighbourhood=999999").status_code == 404
     assert client.get("/insights/map/reports/?neighbourhood=x").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/insights/", "/insights/map/"])
+def test_period_select_shows_the_period_of_a_permalink_without_one(client, city, path) -> None:
+    """A permalink leaves out the default period (12 months): with another filter in it,
+    the select showed "Last 30 days" over 12 months of figures, and pressing Show after
+    changing the category made them 30 days."""
+    response = client.get(f"{path}?service=syringe")
+    assert response.status_code == 200
+    select = re.search(
+        r'<select name="period"[^>]*>(.*?)</select>', response.content.decode(), re.S
+    )
+    assert select is not None
+    assert re.findall(r'<option value="(\d+)" selected>', select.group(1)) == ["365"]
