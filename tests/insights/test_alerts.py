@@ -17,6 +17,7 @@ from reports.insights.models import AreaAlert
 from reports.models import OutboxMessage, ServiceRequest
 from reports.outbox import outbox_send
 from reports.services import triage
+from tests.conftest import assert_errors_described
 from tests.factories import (
     BoundaryFactory,
     ServiceFactory,
@@ -270,6 +271,20 @@ def test_bad_alert_form_shows_errors_and_stores_nothing(client, data, field) -> 
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not AreaAlert.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_bad_alert_form_lists_its_errors_at_the_top_linked_to_their_fields(client) -> None:
+    """The summary that takes the focus said only "Please check the form": a screen reader
+    heard that and nothing of what to fix, nor could a keyboard user jump to the field."""
+    response = client.post(
+        "/insights/alerts/new/",
+        {"frequency": "daily", "email": "nope", "where": "circle", "radius_m": 500},
+    )
+    html = response.content.decode()
+    summary = html.split('class="error-summary"')[1].split("</div>")[0]
+    assert 'href="#id_email"' in summary and "Enter a valid email address." in summary
+    assert 'href="#id_lat"' in summary and "Click the map" in summary
+    assert_errors_described(html)
 
 
 def test_alert_form_preselects_the_area_from_the_link(client, oakwood) -> None:
