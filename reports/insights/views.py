@@ -249,6 +249,7 @@ def dcat_ap(request: HttpRequest) -> JsonResponse:
 # Hotspots ----------------------------------------------------------------------------------
 
 REPORTS_PER_AREA_PAGE = 50
+NEIGHBOURHOOD = Boundary.Kind.NEIGHBOURHOOD
 
 
 def cell_size_from(request: HttpRequest) -> str:
@@ -328,6 +329,9 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
         form, filters = filters_from(self.request)
         reports = hotspots.in_period(filters)
         place = ""
+        # The neighbourhood the list is of, for its alert (alerts are for neighbourhoods or
+        # circles: a district's link opened the form with nothing chosen) and its feed.
+        alert_area = filters.area if filters.area and filters.area.kind == NEIGHBOURHOOD else None
         cell_text = self.request.GET.get("cell_bounds", "")
         if cell_text:
             bounds = parse_cell(cell_text)
@@ -341,7 +345,7 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
             place = f"the cell {south:.4f}, {west:.4f} – {north:.4f}, {east:.4f}"
         elif (neighbourhood := neighbourhood_from(self.request)) is not None:
             reports = reports.filter(area_condition(neighbourhood))
-            place = neighbourhood.name
+            place, alert_area = neighbourhood.name, neighbourhood
             if filters.area is not None:
                 place += f" (within {filters.area.name})"
         elif filters.area is not None:
@@ -358,6 +362,7 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
                 ]
             ),
             limit=REPORTS_PER_AREA_PAGE,
+            alert_area=alert_area,
             back=reverse("insights:map") + ("?" + filters.querystring if filters.query else ""),
         )
         return context

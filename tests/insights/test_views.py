@@ -264,3 +264,28 @@ def test_period_select_shows_the_period_of_a_permalink_without_one(client, city,
     )
     assert select is not None
     assert re.findall(r'<option value="(\d+)" selected>', select.group(1)) == ["365"]
+
+
+def test_hotspot_list_offers_an_alert_for_the_neighbourhood_it_lists(client, city) -> None:
+    """Alerts are for neighbourhoods (or circles): a district's list linked to the alert form
+    with ?area=<district>, which opened with no neighbourhood chosen."""
+    district = BoundaryFactory(
+        name="North district",
+        kind=Boundary.Kind.DISTRICT,
+        geometry=square(35.79, -78.7, 35.82, -78.6),
+    )
+    north = city["north"]
+    html = client.get(f"/insights/map/reports/?area={district.pk}").content.decode()
+    assert "/insights/alerts/new/" not in html
+    assert f"/insights/feeds/area/{district.pk}/" in html
+    html = client.get(
+        f"/insights/map/reports/?area={district.pk}&neighbourhood={north.pk}&service=syringe"
+    ).content.decode()
+    link = f'/insights/alerts/new/?area={north.pk}&amp;service={city["syringe"].pk}"'
+    assert link in html
+    form = client.get(f"/insights/alerts/new/?area={north.pk}").content.decode()
+    assert f'<option value="{north.pk}" selected>' in form
+    html = client.get(f"/insights/?area={district.pk}").content.decode()
+    assert f"/insights/alerts/new/?area={district.pk}" not in html
+    html = client.get(f"/insights/?area={north.pk}").content.decode()
+    assert f"/insights/alerts/new/?area={north.pk}" in html
