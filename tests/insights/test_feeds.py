@@ -153,3 +153,18 @@ def test_a_report_held_back_enters_the_feed_when_it_is_public(client) -> None:
         ServiceRequestFactory(requested_datetime=now - timedelta(minutes=minutes))
     [first, *_] = entries(client.get("/insights/feeds/reports/"))
     assert first.find(f"{ATOM}link").get("href").endswith(f"/reports/{held.pk}/")
+
+
+def test_a_report_feed_entry_leads_to_its_update_on_the_report_page(client) -> None:
+    """Each entry's link names the update (#update-<id>); the page had no such anchor, so a
+    reader's click landed at the top of the page instead of at the update."""
+    report = ServiceRequestFactory()
+    RequestUpdateFactory(request=report, text="Crew sent.")
+    response = client.get(f"/insights/feeds/report/{report.pk}/")
+    links = [e.find(f"{ATOM}link").get("href") for e in entries(response)]
+    assert links
+    page = client.get(f"/reports/{report.pk}/").content.decode()
+    for link in links:
+        path, fragment = link.split("#")
+        assert path.endswith(f"/reports/{report.pk}/")
+        assert f'id="{fragment}"' in page
