@@ -133,6 +133,9 @@ class InsightsFilterForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
+        if start and not end and start > timezone.now().astimezone(city_zone()).date():
+            # "To" defaults to today: the period would end before it begins.
+            raise forms.ValidationError("“From” must be on or before today.", code="future")
         if start and end:
             if start > end:
                 raise forms.ValidationError("“From” must be on or before “To”.", code="order")

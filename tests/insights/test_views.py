@@ -106,6 +106,21 @@ def test_dashboard_bad_filters_show_an_error_not_a_500(client, city) -> None:
     assert 'class="error-summary" role="alert" tabindex="-1"' in text  # it takes the focus
 
 
+def test_a_from_date_after_today_alone_is_refused_not_a_backwards_period(client, city) -> None:
+    """ "To" defaults to today: "From" next year alone made the page show "1 Jun 2027 to
+    6 Dec 2026" and its figures, and the CSV an empty table, as if nothing was wrong."""
+    start = (timezone.localdate() + timedelta(days=30)).isoformat()
+    response = client.get(f"/insights/?start={start}")
+    assert response.status_code == 400
+    assert "must be on or before today" in response.content.decode()
+    assert response.context["filters"].start < response.context["filters"].end
+    csv_response = client.get(f"/insights/new-vs-closed.csv?start={start}")
+    assert csv_response.status_code == 400
+    assert client.get(f"/insights/map/?start={start}").status_code == 400
+    today = timezone.localdate().isoformat()
+    assert client.get(f"/insights/?start={today}").status_code == 200
+
+
 def test_figure_csv_matches_the_table(client, city) -> None:
     make_reports(city, 6)
     response = client.get("/insights/backlog.csv?department=health")
