@@ -293,7 +293,8 @@ def area_list_url(filters: Filters, neighbourhood: Boundary) -> str:
     filter and narrows it to the neighbourhood; with no area filter, the list is the
     neighbourhood's own (with its alert and feed links)."""
     query = dict(filters.query)
-    query["neighbourhood" if filters.area is not None else "area"] = str(neighbourhood.pk)
+    narrowed = filters.area is not None and filters.area.pk != neighbourhood.pk
+    query["neighbourhood" if narrowed else "area"] = str(neighbourhood.pk)
     return reverse("insights:map-reports") + "?" + urlencode(query)
 
 
@@ -346,7 +347,7 @@ class HotspotReportsView(FilteredPageMixin, TemplateView):
         elif (neighbourhood := neighbourhood_from(self.request)) is not None:
             reports = reports.filter(area_condition(neighbourhood))
             place, alert_area = neighbourhood.name, neighbourhood
-            if filters.area is not None:
+            if filters.area is not None and filters.area.pk != neighbourhood.pk:
                 place += f" (within {filters.area.name})"
         elif filters.area is not None:
             place = filters.area.name

@@ -256,6 +256,11 @@ def test_hotspot_neighbourhood_row_under_an_area_filter_lists_what_it_counts(cli
     assert "Northside" in listed.context["place"] and "North district" in listed.context["place"]
     # The map's shape of the neighbourhood opens the same list.
     assert [a["url"] for a in _map_areas(html) if a["id"] == north.pk] == [url]
+    # Filtered to the neighbourhood itself, its row lists it as it is.
+    html = client.get(f"/insights/map/?area={north.pk}").content.decode()
+    url, count = _neighbourhood_row(html, "Northside")
+    assert "neighbourhood=" not in url
+    assert client.get(url).context["place"] == "Northside"
     # Without an area filter the row lists the neighbourhood itself.
     url, count = _neighbourhood_row(client.get("/insights/map/").content.decode(), "Northside")
     assert count == 2
