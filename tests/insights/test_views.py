@@ -121,6 +121,14 @@ def test_a_from_date_after_today_alone_is_refused_not_a_backwards_period(client,
     assert client.get(f"/insights/?start={today}").status_code == 200
 
 
+def test_hotspot_map_bad_filters_are_described_to_a_screen_reader(client, city) -> None:
+    """The map's filter fields named their error (aria-describedby="id_start_error"), but the
+    error had no such id: a screen reader read the field without the reason."""
+    response = client.get("/insights/map/?start=2026-13-01&service=nope")
+    assert response.status_code == 400
+    assert_errors_described(response.content.decode())
+
+
 def test_figure_csv_matches_the_table(client, city) -> None:
     make_reports(city, 6)
     response = client.get("/insights/backlog.csv?department=health")
