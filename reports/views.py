@@ -314,7 +314,7 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
 
     def sent_before(self, form: ReportForm, report: ServiceRequest) -> HttpResponse:
         """Where the first sending of this form led: the report it made, not a second one."""
-        for _, path in form.cleaned_data["kept_photos"]:
+        for _, path in form.cleaned_data.get("kept_photos", []):
             draft_discard(path)
         messages.info(self.request, f"This report was sent already: it is report #{report.pk}.")
         if rules.in_preview(report, now=timezone.now()):
@@ -323,9 +323,16 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
 
     def form_invalid(self, form: ReportForm) -> HttpResponse:
         """Browsers cannot re-fill file inputs: good photos are kept on the server and come
-        back as ticked boxes; only a photo that could not be kept must be attached again."""
+        back as ticked boxes; only a photo that could not be kept must be attached again.
+
+        A form that was sent before leads to its report whatever it says now: its kept
+        photos went into that report and their drafts are gone, so a second sending (the
+        back button, a late second tap) would otherwise come back saying they expired."""
         for handle in form.draft_files:
             handle.close()
+        sent = submission_of(form.cleaned_data.get("submission"))
+        if sent is not None:
+            return self.sent_before(form, sent)
         kept = [draft for draft, _ in form.cleaned_data.get("kept_photos", [])]
         room = settings.PHOTO_MAX_PER_REPORT - len(kept)
         new, photos_lost = drafts_keep_valid(self.request.FILES.getlist("photos"), room=room)

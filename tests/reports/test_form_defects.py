@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from io import BytesIO
 
 import pytest
@@ -209,3 +210,31 @@ def test_an_unanswered_list_of_checkboxes_is_linked_from_the_error_summary(clien
     page = parse(response.content.decode())
     anchors = [a.attrs["href"] for a in find_all(by_id(page, "error-summary"), "a")]
     assert anchors and all(len(href) > 1 and by_id(page, href[1:]) for href in anchors), anchors
+
+
+def test_a_form_sent_again_after_its_kept_photo_was_used_leads_to_its_report(client):
+    """The kept photo's draft is deleted once the report is made: the back button and "Send
+    report" again (or a second tap that arrives late) must lead to that report, not to the
+    form saying the photo has expired."""
+    service = trail_category()
+    token = str(uuid.uuid4())  # the form's own, from its page
+    bounced = client.post(
+        NEW_URL, form_data(service, submission=token, photos=[image_upload("tree.jpg")])
+    )
+    page = parse(bounced.content.decode())
+    kept = find_all(page, "input", name="kept_photos")[0].attrs["value"]
+    assert find_all(page, "input", name="submission")[0].attrs["value"] == token
+    data = form_data(
+        service,
+        kept_photos=[kept],
+        submission=token,
+        **{f"attr-{service.pk}-blocking": "no"},
+    )
+    first = client.post(NEW_URL, data)
+    assert first.status_code == 302
+    report = ServiceRequest.objects.get()
+    again = client.post(NEW_URL, data, follow=True)
+    assert again.redirect_chain, again.status_code
+    assert f"This report was sent already: it is report #{report.pk}." in again.content.decode()
+    assert ServiceRequest.objects.count() == 1
+    assert report.photos.count() == 1
