@@ -51,7 +51,11 @@
     if (!map) return;
     var latlng = L.latLng(point.lat, point.lng);
     if (!pin) {
-      pin = L.marker(latlng, { draggable: true, autoPan: true, title: "Problem location" }).addTo(map);
+      // Not a keyboard stop of its own: a focused pin could not be moved with keys. The
+      // map is (Enter there puts the pin at its centre, see setUpMap).
+      pin = L.marker(latlng, {
+        draggable: true, autoPan: true, keyboard: false, title: "Problem location", alt: "Problem location",
+      }).addTo(map);
       pin.on("dragend", function () {
         setPoint(pin.getLatLng(), { pan: false });
       });
@@ -274,6 +278,23 @@
     map.on("click", function (event) {
       // From the whole-city view, a first tap also zooms in so the pin can be fine-tuned.
       setPoint(event.latlng, { pan: map.getZoom() < 15 });
+    });
+
+    // Without a mouse: the map takes the focus (Leaflet: the arrows move it, + and - zoom)
+    // and Enter or Space puts the pin at its centre, which a cross marks while the map has
+    // the keyboard's focus; the map-keys hint under the map says so.
+    var container = map.getContainer();
+    container.setAttribute("role", "application");
+    container.setAttribute("aria-label", "Map: place the pin");
+    container.setAttribute("aria-describedby", "map-keys");
+    map.on("keydown", function (event) {
+      var key = event.originalEvent.key;
+      if (event.originalEvent.target !== container || (key !== "Enter" && key !== " ")) return;
+      event.originalEvent.preventDefault();
+      setPoint(map.getCenter(), {
+        pan: map.getZoom() < 15,
+        message: "Pin placed at the centre of the map. Move the map with the arrow keys and press Enter again to adjust it.",
+      });
     });
 
     var locate = document.getElementById("use-location");

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from reports.models import ServiceRequest, Subscription
@@ -208,6 +209,25 @@ def test_a_report_is_filed_by_keyboard_alone(page, e2e_site, city):
     assert report.service.name == chosen
     assert report.description.startswith("Spray paint")
     expect(page.locator(".report-head")).to_contain_text(chosen)
+
+
+def test_the_pin_is_placed_on_the_map_by_keyboard_alone(page, e2e_site, city):
+    """A keyboard user reaches the form's map, moves it with the arrows and puts the pin at
+    its centre with Enter: the point, not only typed coordinates, works without a mouse."""
+    page.goto(f"{e2e_site}/reports/new/")
+    tab_to(page, "#report-map")
+    hint = page.locator("#report-map").get_attribute("aria-describedby")
+    assert hint and "Enter" in page.locator(f"#{hint}").inner_text()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    expect(page.locator("#map-status")).to_contain_text("Pin placed")
+    lat, long = (float(page.input_value(f"#id_{name}")) for name in ("lat", "long"))
+    south, west, north, east = settings.MAP_BOUNDS
+    assert south < lat < north and west < long < east
+    # The pin is no tab stop of its own (a focused pin could not be moved with keys).
+    assert page.locator(".leaflet-marker-icon").get_attribute("tabindex") in (None, "-1")
+    screenshot(page, "keyboard-map-pin")
 
 
 @pytest.mark.parametrize(
