@@ -421,9 +421,12 @@ class ReportDetailView(FormInputProblemMixin, MapMixin, FormMixin, DetailView):
         return HttpResponseRedirect(self.object.get_absolute_url() + "#follow")
 
 
+@method_decorator(rate_limit("follow", setting="RATELIMIT_FOLLOW"), name="post")
 class ReportSupportView(ReportDetailView):
     """ "This is my problem too" (POST from the report page, or from the report form's
-    script, which asks for JSON). Shares the follow form's rate limit."""
+    script, which asks for JSON). Shares the follow form's rate limit: each new address
+    gets a follow and an email. (Its own `post` replaces the detail view's, and with it
+    that view's limit, so the limit is put on here again.)"""
 
     http_method_names = ["post"]
 

@@ -185,6 +185,11 @@
       body.append("csrfmiddlewaretoken", csrf);
       fetch(report.support_url, { method: "POST", body: body, headers: { Accept: "application/json" } })
         .then(function (response) {
+          if (response.status === 429) {
+            // The follow form's limit, shared: the answer is a page, not JSON.
+            message.textContent = "Too many tries from this connection. Please try again later.";
+            return;
+          }
           return response.json().then(function (answer) {
             if (response.ok) {
               box.replaceChildren(el("p", "notice notice--success", answer.message));

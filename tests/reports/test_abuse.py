@@ -144,6 +144,25 @@ def test_follow_form_refuses_past_the_limit(client, settings):
     assert client.get(url).status_code == 200
 
 
+def test_this_is_my_problem_too_shares_the_follow_forms_limit(client, settings):
+    """Each "this is my problem too" with a new address stores a follow and emails that
+    address a link: without the limit, one client could mail any number of addresses."""
+    settings.RATELIMIT_FOLLOW = "3/hour"
+    report = ServiceRequestFactory()
+    support = reverse("reports:support", args=[report.pk])
+    client.post(report.get_absolute_url(), {"email": "follower@example.net"})
+    page = [client.post(support, {"support-email": f"page{n}@example.net"}) for n in range(2)]
+    script = client.post(
+        support, {"support-email": "script@example.net"}, HTTP_ACCEPT="application/json"
+    )
+
+    assert [a.status_code for a in page] == [302, 302]
+    assert script.status_code == 429 and script.has_header("Retry-After")
+    assert Subscription.objects.count() == 3
+    assert not Subscription.objects.filter(email="script@example.net").exists()
+    assert not OutboxMessage.objects.filter(to="script@example.net").exists()
+
+
 def test_follow_form_honeypot_stores_nothing(client):
     report = ServiceRequestFactory()
 
