@@ -12,7 +12,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.profiles import verified_emails
+from reports import rules
 from reports.models import ServiceRequest, Subscription
+from reports.tokens import preview_url
 
 SHOWN = 50
 
@@ -31,9 +33,15 @@ def my_reports_context(request: HttpRequest) -> dict[str, Any]:
         .select_related("request__service")
         .order_by("-request__requested_datetime", "-request__pk")[: SHOWN + 1]
     )
+    now = timezone.now()
+    for report in filed:
+        # Its public page says "not public yet": the reporter's own page is the preview,
+        # where they may still change it (the same link their acknowledgement carries).
+        if rules.in_preview(report, now=now) and not report.hidden:
+            report.preview_link = preview_url(report)  # type: ignore[attr-defined]
     return {
         "has_verified_email": True,
-        "now": timezone.now(),
+        "now": now,
         "filed": filed[:SHOWN],
         "filed_more": len(filed) > SHOWN,
         "followed": [subscription.request for subscription in followed[:SHOWN]],

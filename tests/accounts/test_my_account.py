@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -299,6 +300,11 @@ def test_report_in_its_preview_window_says_so(client, member):
     client.force_login(member)
     html = client.get("/account/").content.decode()
     assert f"#{waiting.pk}<" in html and "Not public yet" in html
+    # Its link is the reporter's preview (its public page says "not public yet").
+    link = re.search(rf'href="(/reports/{waiting.pk}/preview/[^"]+/)"', html)
+    assert link is not None and f'href="/reports/{waiting.pk}/"' not in html
+    preview = client.get(link.group(1))
+    assert preview.status_code == 200 and preview.context["preview"] is True
 
 
 def test_adding_an_address_tells_the_owner_at_the_old_one(client, member):
