@@ -44,7 +44,16 @@ def my_reports_context(request: HttpRequest) -> dict[str, Any]:
         "now": now,
         "filed": filed[:SHOWN],
         "filed_more": len(filed) > SHOWN,
-        "followed": [subscription.request for subscription in followed[:SHOWN]],
+        "followed": [_followed(subscription) for subscription in followed[:SHOWN]],
         "followed_more": len(followed) > SHOWN,
         "shown": SHOWN,
     }
+
+
+def _followed(subscription: Subscription) -> ServiceRequest:
+    """The report a subscription follows, marked when the follow is not confirmed: no
+    update is sent until the emailed link is clicked, and the follow may even have been
+    typed in by someone else (the form takes any address)."""
+    report = subscription.request
+    report.follow_unconfirmed = subscription.confirmed_at is None  # type: ignore[attr-defined]
+    return report

@@ -75,6 +75,24 @@ def test_my_reports_lists_reports_filed_with_a_verified_address(client, member):
     assert html.count('class="account-report"') == 2
 
 
+def test_a_follow_not_confirmed_yet_says_it_sends_nothing(client, member):
+    """The follow form takes any address, and no update goes out before the emailed link
+    is clicked: the list must not pass an unconfirmed follow off as one that works."""
+    pending = ServiceRequestFactory(reporter_email="")
+    Subscription.objects.create(request=pending, email="sam@example.org")
+    working = ServiceRequestFactory(reporter_email="")
+    Subscription.objects.create(
+        request=working, email="sam@example.org", confirmed_at=timezone.now()
+    )
+    client.force_login(member)
+    html = client.get("/account/").content.decode()
+    rows = html.split('class="account-report"')[1:]
+    assert len(rows) == 2
+    (pending_row,) = [r for r in rows if f"#{pending.pk}<" in r]
+    (working_row,) = [r for r in rows if f"#{working.pk}<" in r]
+    assert "Not confirmed" in pending_row and "Not confirmed" not in working_row
+
+
 def test_my_reports_ignores_unverified_addresses(client):
     person = make_member("pat@example.org", verified=False)
     ServiceRequestFactory(reporter_email="pat@example.org")
