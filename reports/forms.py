@@ -278,6 +278,12 @@ class ReportForm(CitizenForm):
             self.add_error(field if field in self.fields else None, messages)
         if service is not None:
             self._add_answer_errors(service)
+        if "kept_photos" in self.errors:
+            # A kept photo has no input of its own: its error is shown (id_photos_error) and
+            # linked from the summary at the file input, which must then be described by it.
+            self.fields["photos"].widget.attrs.update(
+                {"aria-describedby": "id_photos_helptext id_photos_error", "aria-invalid": "true"}
+            )
         return cleaned
 
     def _apply_place(self, cleaned: dict[str, Any]) -> None:

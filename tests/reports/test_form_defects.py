@@ -176,6 +176,20 @@ def test_a_kept_photo_token_cannot_be_forged(client):
     assert ServiceRequest.objects.count() == 0
 
 
+def test_an_expired_kept_photo_is_told_at_the_file_input(client):
+    """The summary links the error to the file input: focused there, a screen reader must
+    read it, and the field is marked as wrong like any other."""
+    service = ServiceFactory()
+    response = client.post(NEW_URL, form_data(service, kept_photos=["expired-or-forged"]))
+    assert response.status_code == 400
+    page = parse(response.content.decode())
+    photos = by_id(page, "id_photos")
+    assert "id_photos_error" in photos.attrs["aria-describedby"].split()
+    assert photos.attrs.get("aria-invalid") == "true"
+    assert "attach it again" in by_id(page, "id_photos_error").text
+    assert "field--error" in photos.parent.parent.attrs["class"].split()
+
+
 def test_an_unticked_kept_photo_is_dropped(client):
     service = trail_category()
     client.post(NEW_URL, form_data(service, photos=[image_upload("tree.jpg")]))
