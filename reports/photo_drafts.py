@@ -56,6 +56,18 @@ def draft_read(token: str) -> tuple[Draft, str]:
     return Draft(token, str(data["name"])), path
 
 
+def drafts_readable(tokens: list[str]) -> list[Draft]:
+    """The drafts of these tokens that are still there, in order; a forged, expired or
+    swept one is left out (its error is the form's to show), the others stay kept."""
+    drafts = []
+    for token in tokens:
+        try:
+            drafts.append(draft_read(token)[0])
+        except (signing.BadSignature, FileNotFoundError, KeyError, TypeError):
+            continue
+    return drafts
+
+
 def draft_open(path: str, name: str) -> File:
     """The stored photo as a file named like the citizen's (its extension names it)."""
     return File(default_storage.open(path, "rb"), name=name)

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
@@ -61,7 +60,7 @@ from reports.models import (
     ServiceRequest,
 )
 from reports.nearby import Nearby, nearby_reports
-from reports.photo_drafts import draft_discard, draft_read, drafts_keep_valid
+from reports.photo_drafts import draft_discard, drafts_keep_valid, drafts_readable
 from reports.services.requests import report_create, submission_of
 from reports.services.subscriptions import subscription_create
 from reports.services.support import report_support
@@ -239,12 +238,7 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
                 initial["address"] = chosen.label
         elif len(query) >= 2:
             results = search(query)
-        kept = []
-        for token in request.POST.getlist("kept_photos"):
-            try:
-                kept.append(draft_read(token)[0])
-            except (signing.BadSignature, FileNotFoundError, KeyError, TypeError):
-                continue
+        kept = drafts_readable(request.POST.getlist("kept_photos"))
         room = settings.PHOTO_MAX_PER_REPORT - len(kept)
         new, photos_lost = drafts_keep_valid(request.FILES.getlist("photos"), room=room)
         form = ReportForm(initial=initial, services=services)
@@ -333,7 +327,8 @@ class ReportCreateView(FormInputProblemMixin, MapMixin, FormView):
         sent = submission_of(form.cleaned_data.get("submission"))
         if sent is not None:
             return self.sent_before(form, sent)
-        kept = [draft for draft, _ in form.cleaned_data.get("kept_photos", [])]
+        # One kept photo that expired makes the whole field wrong: the others stay kept.
+        kept = drafts_readable(self.request.POST.getlist("kept_photos"))
         room = settings.PHOTO_MAX_PER_REPORT - len(kept)
         new, photos_lost = drafts_keep_valid(self.request.FILES.getlist("photos"), room=room)
         cleaned = form.cleaned_data

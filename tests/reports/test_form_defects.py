@@ -190,6 +190,18 @@ def test_an_expired_kept_photo_is_told_at_the_file_input(client):
     assert "field--error" in photos.parent.parent.attrs["class"].split()
 
 
+def test_one_expired_kept_photo_does_not_lose_the_others(client):
+    service = trail_category()
+    bounced = client.post(NEW_URL, form_data(service, photos=[image_upload("tree.jpg")]))
+    good = find_all(parse(bounced.content.decode()), "input", name="kept_photos")[0]
+    token = good.attrs["value"]
+    response = client.post(NEW_URL, form_data(service, kept_photos=[token, "expired"]))
+    assert response.status_code == 400
+    kept = find_all(parse(response.content.decode()), "input", name="kept_photos")
+    assert [k.attrs["value"] for k in kept] == [token]
+    assert "attach it again" in " ".join(response.context["form"].errors["kept_photos"])
+
+
 def test_an_unticked_kept_photo_is_dropped(client):
     service = trail_category()
     client.post(NEW_URL, form_data(service, photos=[image_upload("tree.jpg")]))
