@@ -183,7 +183,10 @@ class ReportForm(CitizenForm):
     # problem" link of an asset's page, kept on the report, answered by Open311.
     address_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # This sending of the form (reports.models.Submission): sent again, it is not a new report.
-    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    submission = forms.UUIDField(
+        required=False,
+        widget=forms.TextInput(attrs={"hidden": True, "data-keep": "submission"}),
+    )
     description = forms.CharField(
         label="Describe the problem",
         required=False,

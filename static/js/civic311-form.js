@@ -22,6 +22,16 @@
   var city = null;
   var autoAddress = ""; // the address this script last filled in (the citizen's wins)
 
+  // The form's submission token (reports.models.Submission). After "Send report" the back
+  // button fetches the page again, with a new token, and the browser puts back what was
+  // typed: sent again, that would be a second report. Browsers put back an input's value
+  // only when it differs from the one in the page, so the token is written here in
+  // capitals (the same UUID to the server): the page that comes back keeps the token the
+  // form was sent with, and sending it again leads to that report. A <input type=hidden>
+  // is never put back, hence a text input with the hidden attribute.
+  var submission = form.querySelector("[data-keep=submission]");
+  if (submission) submission.value = submission.value.toUpperCase();
+
   function say(text) {
     statusEl.textContent = text;
   }

@@ -111,3 +111,30 @@ def test_form_errors_come_back_in_the_browser(page, e2e_site):
     assert ServiceRequest.objects.count() == 0
     expect(page.locator("#report-map .leaflet-overlay-pane path")).to_have_count(1)
     screenshot(page, "form-errors")
+
+
+def test_back_and_send_again_leads_to_the_report_sent(page, e2e_site):
+    """The back button fetches the form again (with a new submission token) and the browser
+    puts back what was typed: sent again, it must lead to the report made, not make a
+    second one."""
+    if page.viewport_name != "desktop":
+        pytest.skip("the same markup at either size")
+    ServiceFactory(name="Graffiti", group="Streets")
+    page.goto(f"{e2e_site}/reports/new/")
+    page.fill("#id_lat", "35.7801")
+    page.fill("#id_long", "-78.6391")
+    page.select_option("#id_service", label="Graffiti")
+    page.fill("#id_description", "Spray paint on the library wall, sent once.")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url(re.compile(r"/reports/\d+/preview/"))
+    report = ServiceRequest.objects.get()
+
+    page.go_back()
+    page.wait_for_url("**/reports/new/")
+    expect(page.locator("#id_description")).to_have_value(
+        "Spray paint on the library wall, sent once."
+    )
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url(re.compile(rf"/reports/{report.pk}/preview/"))
+    expect(page.get_by_text(f"it is report #{report.pk}")).to_be_visible()
+    assert ServiceRequest.objects.count() == 1
