@@ -20,6 +20,7 @@ from django.views import View
 from civic311.ratelimit import rate_limit
 from reports import rules
 from reports.forms_followup import CommentForm, FixedForm, NotFixedForm, PreviewEditForm
+from reports.ids import parse_id
 from reports.models import ServiceRequest
 from reports.rules import FixedAnswer
 from reports.services.comments import comment_add
@@ -100,10 +101,12 @@ class ReportPreviewView(ReportDetailView):
                 messages.success(request, f"Report #{report.pk} is now public.")
                 return redirect(report)
             if action == "remove-photo":
-                photo_id = request.POST.get("photo", "")
-                if not photo_id.isdigit():
+                # ASCII digits within 64 bits: str.isdigit() lets "²" through to int(),
+                # which refuses it, and a 23-digit number overflows the database.
+                photo_id = parse_id(request.POST.get("photo", ""))
+                if photo_id is None:
                     raise ValidationError("Choose a photo to remove.")
-                report_preview_photo_remove(report=report, photo_id=int(photo_id))
+                report_preview_photo_remove(report=report, photo_id=photo_id)
                 messages.success(request, "The photo was removed.")
                 return HttpResponseRedirect(request.path)
             if action == "edit":

@@ -202,6 +202,17 @@ def test_preview_refuses_another_reports_photo(client, service):
     assert "not part of this report" in client.get(preview).content.decode()
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "99999999999999999999999", ""])
+def test_preview_remove_photo_with_an_odd_number_is_refused_plainly(client, service, odd):
+    """str.isdigit() passes "²", which int() refuses, and "٣", which int() reads as 3; 23
+    digits overflow the database's integers: none names a photo (never a 500)."""
+    report, preview = file_report(client, service, photos=[image_upload("a.jpg")])
+    response = client.post(preview, {"action": "remove-photo", "photo": odd}, follow=True)
+    assert response.status_code == 200
+    assert "Choose a photo to remove." in response.content.decode()
+    assert report.photos.count() == 1
+
+
 def test_publish_now_ends_the_window_and_the_link_then_changes_nothing(client, service):
     report, preview = file_report(client, service)
     response = client.post(preview, {"action": "publish"})
