@@ -67,3 +67,21 @@ def public_page(max_age: int) -> Callable[[View], View]:
         return wrapped
 
     return decorator
+
+
+class SignedInPagesMiddleware:
+    """A signed-in person's pages are kept nowhere: `private, no-store` on every answer to
+    them that says nothing of caching itself. My account and allauth's pages show the
+    person's email addresses and the reports filed with them, and said nothing: after
+    "Sign out" on a shared computer, the back button could bring them back from the
+    browser's memory (its back-forward cache keeps any page not marked no-store)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

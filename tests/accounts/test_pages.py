@@ -56,6 +56,17 @@ def test_signed_in_account_pages(client, member, path):
     assert_portal_page(response.content.decode(), path)
 
 
+@pytest.mark.parametrize("path", SIGNED_IN_PAGES)
+def test_signed_in_pages_are_kept_by_no_cache(client, member, path):
+    """They show the person's addresses and reports: after "Sign out" on a shared computer,
+    the back button must not bring them back from the browser's memory."""
+    sign_in(client, "sam@example.org", PASSWORD)
+    directives = {d.strip() for d in client.get(path)["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives
+    # Pages that say how they may be kept keep their own word (the public pages' ETag).
+    assert "no-store" not in client.get("/")["Cache-Control"]
+
+
 def form_tab_order(html: str) -> list[str]:
     """What Tab visits in the page's account form, in document order: inputs by id, links
     by address, buttons as "button"."""
