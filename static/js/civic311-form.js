@@ -202,7 +202,12 @@
           }
           return response.json().then(function (answer) {
             if (response.ok) {
-              box.replaceChildren(el("p", "notice notice--success", answer.message));
+              // The button goes with the form: the answer takes the focus, so a keyboard
+              // user goes on from here (and a screen reader reads it).
+              var done = el("p", "notice notice--success", answer.message);
+              done.tabIndex = -1;
+              box.replaceChildren(done);
+              done.focus();
               return;
             }
             var errors = answer.errors || {};

@@ -95,6 +95,8 @@ def test_find_an_address_see_the_nearby_report_and_say_me_too(
     email.fill("neighbour@example.net")
     nearby.get_by_role("button", name="Add my voice").click()
     expect(nearby).to_contain_text("your voice counts once you do")
+    # The button went with the form: the focus is on the answer, not lost to the page.
+    expect(nearby.locator(".notice--success")).to_be_focused()
     screenshot(page, "form-metoo")
     existing.refresh_from_db()
     assert existing.supporters == 0  # not before the address confirms
