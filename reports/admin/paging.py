@@ -43,7 +43,13 @@ def estimated_count(queryset: QuerySet) -> int | None:
             return int(row[0])
     # The row estimate depends on the filters only: planning the page's joins and columns
     # as well cost twice as much for the same number.
-    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+    text = queryset.order_by().values("pk").explain(format="json")
+    if not text:
+        # Django found the filters can match nothing and sent no query (the "Mine" filter of
+        # a staff member without a department, an id past the column's range in the URL), so
+        # there is no plan: that queue is empty. It was a 500.
+        return 0
+    plan = json.loads(text)
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
