@@ -4,6 +4,7 @@ the staff access that follows a person's department memberships."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,18 +79,14 @@ def boundaries_import(
             f"Unknown kind {kind!r}; choose one of {', '.join(Boundary.Kind.values)}."
         )
     errors: list[str] = []
-    parsed: dict[str, dict[str, Any]] = {}
+    parsed: dict[str, tuple[int, dict[str, Any]]] = {}
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
             errors.append(f"Feature {number}: not a GeoJSON Feature.")
             continue
-        properties = feature.get("properties") or {}
-        name = str(properties.get(name_field) or "").strip()
-        if not name:
-            errors.append(f"Feature {number}: no {name_field!r} property to name it by.")
-            continue
-        if len(name) > BOUNDARY_NAME_MAX:
-            errors.append(f"Feature {number} ({name[:40]}…): the name is too long.")
+        name, problem = _feature_name(feature, name_field)
+        if problem:
+            errors.append(f"Feature {number}: {problem}")
             continue
         try:
             area = parse_area(feature.get("geometry") or {})
@@ -101,7 +98,7 @@ def boundaries_import(
         if name in parsed:
             errors.append(f"Feature {number} ({name}): the name appears twice in the file.")
             continue
-        parsed[name] = geometry
+        parsed[name] = (number, geometry)
     if errors:
         raise ValidationError(errors)
     if not parsed:
@@ -110,24 +107,57 @@ def boundaries_import(
     result = ImportResult()
     with transaction.atomic():
         existing = {b.name: b for b in Boundary.objects.filter(kind=kind, name__in=parsed)}
-        for name, geometry in parsed.items():
+        for name, (number, geometry) in parsed.items():
             boundary = existing.get(name)
             if boundary is None:
-                result.created.append(name)
+                outcome = result.created
                 boundary = Boundary(name=name, kind=kind, geometry=geometry)
             elif _same_geometry(boundary.geometry, geometry):
                 result.unchanged.append(name)
                 continue
             else:
-                result.updated.append(name)
+                outcome = result.updated
                 boundary.geometry = geometry
-            boundary.full_clean()
+            try:
+                boundary.full_clean()
+            except ValidationError as exc:
+                # What the model checks against the areas already saved (a neighbourhood
+                # whose address another has, in the database or earlier in this file), with
+                # the feature's number like every other error; the rest are still checked.
+                errors.append(f"Feature {number} ({name}): {' '.join(exc.messages)}")
+                continue
             boundary.save()
+            outcome.append(name)
+        if errors:
+            raise ValidationError(errors)  # leaves the transaction: nothing is kept
         if dry_run:
             transaction.set_rollback(True)
         elif result.created or result.updated:
             areas_changed_on_commit()
     return result
+
+
+def _feature_name(feature: dict[str, Any], name_field: str) -> tuple[str, str]:
+    """The feature's name from its properties, or why it has none that can be saved. Why:
+    a feature whose properties were not an object stopped the import with a traceback, a
+    name that was an object was saved as its Python text, and one with a NUL character
+    failed on PostgreSQL with a database error."""
+    properties = feature.get("properties")
+    if properties is None:
+        properties = {}
+    if not isinstance(properties, dict):
+        return "", "its properties are not an object."
+    value = properties.get(name_field)
+    if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+        return "", f"its {name_field!r} property is not text."
+    name = "" if value is None else str(value).strip()
+    if not name:
+        return "", f"no {name_field!r} property to name it by."
+    if len(name) > BOUNDARY_NAME_MAX:
+        return "", f"the name ({name[:40]}…) is too long."
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return "", f"the name {name!r} holds a control character."
+    return name, ""
 
 
 def _same_geometry(stored: dict[str, Any], new: dict[str, Any]) -> bool:

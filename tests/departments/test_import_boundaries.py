@@ -134,3 +134,48 @@ def test_an_area_outside_the_city_is_refused_and_swapped_coordinates_are_named(t
     assert "Feature 3 (Paris): The area lies wholly outside" in message
     assert message.count("look like latitude") == 1
     assert not Boundary.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ({"type": "Feature", "properties": ["Oakwood"], "geometry": AREAS[0]["geometry"]},
+         "Feature 2: its properties are not an object."),
+        ({"type": "Feature", "properties": {"NAME": {"en": "Oakwood"}},
+          "geometry": AREAS[0]["geometry"]},
+         "Feature 2: its 'NAME' property is not text."),
+        # PostgreSQL refuses a NUL in text: it was a database error after the first saves.
+        (feature("Bad\x00name", AREAS[0]["geometry"]), "Feature 2: the name 'Bad\\x00name' holds"),
+    ],
+    ids=["properties-a-list", "name-an-object", "name-with-nul"],
+)  # fmt: skip
+def test_a_feature_with_unusable_properties_is_named_and_nothing_imported(tmp_path, bad, expected):
+    """Such a feature stopped the import with a traceback, was saved under a name like
+    "{'en': 'Oakwood'}", or failed in the database: now a clear error, nothing saved."""
+    with pytest.raises(CommandError) as info:
+        run(write(tmp_path, [AREAS[1], bad]))
+    assert expected in str(info.value)
+    assert not Boundary.objects.exists()
+
+
+def test_a_name_whose_address_is_taken_names_its_feature_and_every_other(tmp_path):
+    """The model's own checks (a neighbourhood whose address another has, earlier in the file
+    or already saved) said which name, but not which feature, and only the first."""
+    Boundary.objects.create(name="Five Points", kind="neighbourhood", geometry=AREAS[0]["geometry"])
+    clashes = [
+        *AREAS,
+        feature("OAKWOOD", square(35.70, -78.66, 35.72, -78.64)),
+        feature("Five-Points", square(35.72, -78.66, 35.74, -78.64)),
+    ]
+    with pytest.raises(CommandError) as info:
+        run(write(tmp_path, clashes))
+    message = str(info.value)
+    assert "Feature 3 (OAKWOOD): The neighbourhood Oakwood already has the address" in message
+    assert "Feature 4 (Five-Points): The neighbourhood Five Points already has" in message
+    assert list(Boundary.objects.values_list("name", flat=True)) == ["Five Points"]
+
+
+def test_a_numeric_name_is_kept_as_its_text(tmp_path):
+    path = write(tmp_path, [feature(12, AREAS[0]["geometry"])])
+    assert "1 created" in run(path)
+    assert Boundary.objects.get().name == "12"
