@@ -292,3 +292,24 @@ def test_a_category_name_is_text_in_the_queue_maps_tooltip(staff_page, e2e_site,
     tooltip = page.locator("#queue-map .leaflet-tooltip")
     expect(tooltip).to_contain_text("Pipes <b>bold</b>")
     assert tooltip.locator("b").count() == 0
+
+
+def test_the_keyboard_skips_the_queue_maps_dots_to_the_search(staff_page, e2e_site, city):
+    """Every dot is a link: a keyboard user tabbed through each of them (up to 500) before
+    the search and the list, on every visit to the queue. A link before the map skips them."""
+    page = staff_page
+    login(page, e2e_site, city["agent"].username)
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/")
+    page.wait_for_selector("#queue-map path.leaflet-interactive")
+    skip = page.locator("a.c311-skip")
+    assert skip.count() == 1, "no link skips the map"
+    for _ in range(20):  # the header's links, then this one
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('c311-skip')"):
+            break
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    expect(skip).to_contain_text("Skip the map's 4 reports")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("#searchbar")).to_be_focused()
