@@ -127,17 +127,35 @@
 
   function templatePicker(select) {
     // Inserting a response template fills the reply text and, if it names one, the state.
+    // Choosing "none" again gives back what the staff member had written and chosen: by
+    // keyboard a select changes at each arrow key, so looking through the templates and back
+    // to "none" left the last one's text (the staff member's own gone) and its state.
     var templates = readJSON(select.dataset.templates) || {};
     var text = document.getElementById(select.dataset.text);
     var state = document.getElementById(select.dataset.state);
+    var own = { text: text.value, state: state ? state.value : "" };
+    var inserted = null;  // the template whose text and state the fields hold
     select.addEventListener("change", function () {
-      var chosen = templates[select.value];
-      if (!chosen) { return; }
-      text.value = chosen.text;
-      if (state && chosen.state) {
-        var option = state.querySelector('option[value="' + chosen.state + '"]');
-        if (option) { state.value = chosen.state; }
+      // What was edited since the last insertion is the staff member's own.
+      if (!inserted || text.value !== inserted.text) { own.text = text.value; }
+      if (state && (!inserted || state.value !== (inserted.state || own.state))) {
+        own.state = state.value;
       }
+      var chosen = templates[select.value];
+      if (!chosen) {
+        text.value = own.text;
+        if (state) { state.value = own.state; }
+        inserted = null;
+        return;
+      }
+      // The template's state when the report may take it, else the staff member's own.
+      var proposed = "";
+      if (state && chosen.state && state.querySelector('option[value="' + chosen.state + '"]')) {
+        proposed = chosen.state;
+      }
+      text.value = chosen.text;
+      if (state) { state.value = proposed || own.state; }
+      inserted = { text: chosen.text, state: proposed };
     });
   }
 

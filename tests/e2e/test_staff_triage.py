@@ -313,3 +313,34 @@ def test_the_keyboard_skips_the_queue_maps_dots_to_the_search(staff_page, e2e_si
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator("#searchbar")).to_be_focused()
+
+
+def test_looking_through_the_templates_by_keyboard_keeps_the_agents_own_reply(
+    staff_page, e2e_site, city
+):
+    """A select changes at each arrow key: arrowing through the templates and back to
+    "none" left the last template's text in place of the agent's own words, and its state
+    (here "Closed: fixed") chosen, ready to be saved."""
+    page = staff_page
+    ResponseTemplate.objects.create(
+        department=city["health"], title="On our list", text="We have it on our list."
+    )
+    login(page, e2e_site, city["agent"].username)
+    page.goto(f"{e2e_site}/admin/reports/servicerequest/{city['report'].pk}/change/")
+    page.fill("#id_text", "A nurse will call you today.")
+    page.focus("#id_template")
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#id_text") != "A nurse will call you today."  # a template's
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert page.input_value("#id_template") == ""
+    assert page.input_value("#id_text") == "A nurse will call you today."
+    assert page.input_value("#id_state") == ""
+    # Choosing one inserts it and its state; the agent's words come back with "none".
+    page.select_option("#id_template", label="Syringe collected (Found syringe)")
+    assert page.input_value("#id_text").startswith("Our team collected the syringe")
+    assert page.input_value("#id_state") == "fixed"
+    page.select_option("#id_template", value="")
+    assert page.input_value("#id_text") == "A nurse will call you today."
+    assert page.input_value("#id_state") == ""
