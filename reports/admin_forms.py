@@ -246,6 +246,12 @@ class ModerateForm(TriageForm):
         self.fields["description_redacted"].initial = self.report.description_redacted
         self.fields["hidden_photos"].initial = [p.pk for p in photos if p.hidden]
         self.fields["reason"].initial = self.report.moderation_reason
+        if self.report.media_url:
+            # Not one of the photos below: the API shows it until the report is hidden.
+            linked = self.report.media_url
+            self.fields[
+                "hidden"
+            ].help_text = f"Hiding the report also hides the photo the app linked to ({linked})."
 
     def run(self) -> str:
         data = self.cleaned_data

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from civic311.maps import MAP_MEDIA, map_config
@@ -40,6 +41,7 @@ REPORT_FIELDS = (
     "duplicate_of",
     "source",
     "api_key",
+    "app_photo",
     "answers",
 )
 MODERATION_FIELDS = ("hidden", "description_redacted", "moderation_reason")
@@ -101,6 +103,19 @@ class ServiceRequestTriageAdmin(admin.ModelAdmin):
         """The category's questions with the answers given (list keys shown by name)."""
         return render_to_string(
             "admin/reports/servicerequest/answers.html", {"answers": attribute_answers(obj)}
+        )
+
+    @admin.display(description="photo linked by the app")
+    def app_photo(self, obj: ServiceRequest) -> SafeString | str:
+        """The photo an app gave as an address (Open311 media_url): published in the API when
+        the report has no photo of its own, and it was nowhere on the report's page, so staff
+        never saw it. Not loaded here: a link, with no referrer (the admin's address)."""
+        if not obj.media_url:
+            return "–"
+        return format_html(
+            '<a href="{}" rel="noreferrer">{}</a>',
+            obj.media_url,
+            obj.media_url,
         )
 
     @admin.display(description="location")

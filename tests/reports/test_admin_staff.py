@@ -253,3 +253,28 @@ def test_header_says_who_is_signed_in_and_in_which_role(client, world, who, expe
     page = login(client, world, who).get(CHANGELIST).content.decode()
     assert f"<strong>{world[who].get_username()}</strong>" in page
     assert f"({expected})" in page
+
+
+@pytest.mark.parametrize("who", ["agent_a", "agent_b"])
+def test_staff_see_the_photo_an_app_linked_and_that_hiding_the_report_hides_it(
+    client, world, who
+):
+    """Open311 publishes a report's media_url (a photo an app gave as an address) while the
+    report has no photo of its own; it was nowhere on the report's page, so staff never saw
+    what the API showed of their report."""
+    report = world["report"]
+    ServiceRequest.objects.filter(pk=report.pk).update(
+        media_url="https://greenway.example.org/p/77.jpg"
+    )
+    page = login(client, world, who).get(change_url(report)).content.decode()
+    assert "photo linked by the app" in page.lower()
+    assert '<a href="https://greenway.example.org/p/77.jpg" rel="noreferrer">' in page
+    if who == "agent_a":
+        moderate = client.get(change_url(report, "moderate")).content.decode()
+        assert "also hides the photo the app linked to (https://greenway.example.org" in moderate
+
+
+def test_a_report_without_an_app_photo_says_so(client, world):
+    page = login(client, world, "agent_a").get(change_url(world["report"])).content.decode()
+    assert "photo linked by the app" in page.lower()
+    assert "greenway.example.org" not in page
