@@ -16,6 +16,7 @@ from departments.models import Department
 from departments.permissions import department_ids, is_superuser
 from departments.querysets import assignable_users
 from reports import rules
+from reports.ids import parse_id
 from reports.limits import MAX_REASON, MAX_TEXT
 from reports.models import Photo, ResponseTemplate, Service, ServiceRequest
 from reports.services import triage
@@ -189,10 +190,12 @@ class ForwardForm(TriageForm):
 
 class DuplicateForm(TriageForm):
     title = "Close as duplicate"
-    master = forms.IntegerField(
-        min_value=1,
+    # Text, not a number input: staff type a report as the queue writes it ("#123"), which
+    # a number field refused with "Enter a whole number".
+    master = forms.CharField(
+        max_length=30,
         label="Duplicate of report number",
-        help_text="Its followers move to that report.",
+        help_text="Its followers move to that report. “123” or “#123”.",
     )
     text = forms.CharField(
         required=False,
@@ -202,7 +205,10 @@ class DuplicateForm(TriageForm):
     )
 
     def clean_master(self) -> ServiceRequest:
-        number = self.cleaned_data["master"]
+        typed = self.cleaned_data["master"].strip()
+        number = parse_id(typed.removeprefix("#"))
+        if number is None:
+            raise ValidationError(f"“{typed}” is not a report number.")
         master = ServiceRequest.objects.filter(pk=number).first()
         if master is None:
             raise ValidationError(f"There is no report #{number}.")

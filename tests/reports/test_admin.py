@@ -150,6 +150,23 @@ def test_duplicate_page_refuses_self_with_a_form_error(client, world):
     assert "There is no report #999999." in response.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["#{pk}", " # {pk} ", "{pk}", "report {pk}"])
+def test_duplicate_page_takes_a_number_as_the_queue_writes_it(client, world, typed):
+    """The queue and the report pages write a report "#123"; the field refused that with
+    "Enter a whole number"."""
+    report = world["report"]
+    master = ServiceRequestFactory(department=world["works"])
+    login(client, world, "agent_a")
+    response = client.post(change_url(report, "duplicate"), {"master": typed.format(pk=master.pk)})
+    if typed.startswith("report"):
+        assert response.status_code == 200
+        assert "is not a report number" in response.content.decode()
+        assert ServiceRequest.objects.get(pk=report.pk).duplicate_of_id is None
+    else:
+        assert response.status_code == 302
+        assert ServiceRequest.objects.get(pk=report.pk).duplicate_of_id == master.pk
+
+
 def test_moderate_page_hides_report_and_photo(client, world):
     report = world["report"]
     photo = PhotoFactory(request=report, state="processed")
