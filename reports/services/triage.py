@@ -308,9 +308,15 @@ def report_close_as_duplicate(
     were duplicates of this one now point at the master, so chains stay flat."""
     text = clean_text(text)
     with transaction.atomic():
-        report_lock(report)
         if master.pk == report.pk:
             raise ValidationError({"master": ["A report can't be a duplicate of itself."]})
+        # The master's row is locked too, both in id order: two staff members closing two
+        # reports as duplicates of each other at once each saw the other still open, and
+        # left both closed, each naming the other. Now the second waits, then sees the loop.
+        rows = ServiceRequest.objects.select_for_update().filter(pk__in=[report.pk, master.pk])
+        fresh = {row.pk: row for row in rows.order_by("pk")}
+        report_lock(report)
+        master = fresh.get(master.pk, master)
         seen = {report.pk}
         cursor: ServiceRequest | None = master
         while cursor is not None:
