@@ -256,9 +256,7 @@ def test_header_says_who_is_signed_in_and_in_which_role(client, world, who, expe
 
 
 @pytest.mark.parametrize("who", ["agent_a", "agent_b"])
-def test_staff_see_the_photo_an_app_linked_and_that_hiding_the_report_hides_it(
-    client, world, who
-):
+def test_staff_see_the_photo_an_app_linked_and_that_hiding_the_report_hides_it(client, world, who):
     """Open311 publishes a report's media_url (a photo an app gave as an address) while the
     report has no photo of its own; it was nowhere on the report's page, so staff never saw
     what the API showed of their report."""
