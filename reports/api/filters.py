@@ -277,3 +277,7 @@ class ServiceRequestFilter(filters.FilterSet):
             if name in self.filters:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+
+# Every parameter GET requests reads (params.merged_query gives each one value).
+PARAMETERS = (*ServiceRequestFilter.base_filters, *RequestListForm.base_fields, "jurisdiction_id")

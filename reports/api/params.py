@@ -1,10 +1,10 @@
-"""Reading an Open311 POST: the form fields as the spec names them, with the quirks of
-older clients accepted where the spec allows."""
+"""Reading Open311 parameters: a POST's form fields as the spec names them, with the quirks
+of older clients accepted where the spec allows, and repeated query parameters."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.http import QueryDict
@@ -29,6 +29,49 @@ def check_input(request: Any, url_values: Mapping[str, Any]) -> None:
     names += nul_parameters(request._request.FILES)
     if names:
         raise bad_request([nul_message(name) for name in dict.fromkeys(names)])
+
+
+# The spec's comma-separated lists: given more than once, their values add up.
+LIST_PARAMETERS = frozenset({"service_request_id", "service_code", "status"})
+
+
+def one_value(data: QueryDict, name: str) -> str:
+    """The parameter's value, stripped ("" when absent or empty); a 400 when it is given
+    more than once with different values. Django's QueryDict.get() keeps the last value, so
+    a client that sent two would have had one of them silently dropped."""
+    given = {value.strip() for value in data.getlist(name) if isinstance(value, str)}
+    given.discard("")
+    if len(given) > 1:
+        raise bad_request(different_values(name))
+    return given.pop() if given else ""
+
+
+def different_values(name: str) -> str:
+    return f"{name}: given more than once with different values; give it once."
+
+
+def merged_query(query: QueryDict, names: Iterable[str]) -> QueryDict:
+    """`query` with one value for each of `names` (the filters read the last value only):
+    the values of a repeated list parameter joined as its comma list
+    (status=open&status=closed is status=open,closed, as clients that repeat a parameter for
+    a list mean), another repeated parameter kept when its values agree and a 400 naming
+    it when they do not. Other parameters (unknown to the list) are left as they are."""
+    merged = query.copy()
+    problems = []
+    for name in names:
+        values = query.getlist(name)
+        if len(values) < 2:
+            continue
+        if name in LIST_PARAMETERS:
+            merged[name] = ",".join(value for value in values if value.strip())
+            continue
+        try:
+            merged[name] = one_value(query, name)
+        except Open311Error:
+            problems.append(different_values(name))
+    if problems:
+        raise bad_request(problems)
+    return merged
 
 
 def field(data: QueryDict, name: str) -> str:

@@ -34,7 +34,13 @@ from reports.api.errors import (
     open311_exception_handler,
     validation_error_messages,
 )
-from reports.api.filters import MAX_PAGE_SIZE, SIMPLE, ServiceRequestFilter, parse_extensions
+from reports.api.filters import (
+    MAX_PAGE_SIZE,
+    PARAMETERS,
+    SIMPLE,
+    ServiceRequestFilter,
+    parse_extensions,
+)
 from reports.api.renderers import (
     Open311JSONRenderer,
     Open311XMLRenderer,
@@ -146,11 +152,9 @@ class Open311Api(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        jurisdiction = (
-            request.query_params.get("jurisdiction_id")
-            or (form_data(request).get("jurisdiction_id") if request.method == "POST" else "")
-            or ""
-        ).strip()
+        jurisdiction = params.one_value(request.query_params, "jurisdiction_id")
+        if not jurisdiction and request.method == "POST":
+            jurisdiction = params.one_value(form_data(request), "jurisdiction_id")
         if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
             raise not_found(f"jurisdiction_id {jurisdiction} is not served here.")
 
@@ -216,9 +220,9 @@ def form_data(request: Request) -> QueryDict:
     return cast(QueryDict, request.data)
 
 
-def extensions_requested(request: Request) -> bool:
+def extensions_requested(query: QueryDict) -> bool:
     try:
-        return parse_extensions(request.query_params.get("extensions"))
+        return parse_extensions(params.one_value(query, "extensions"))
     except ValidationError as exc:
         raise bad_request(exc.messages) from exc
 
@@ -271,12 +275,12 @@ class ServiceRequestListApi(Open311Api):
         """Public reports, newest first: by default those requested in the last 90 days
         (with only updated_after/updated_before, updated in the window). Hidden reports
         never appear; contact details of reporters never do."""
-        query: QueryDict = request.query_params
+        query = params.merged_query(request.query_params, PARAMETERS)
         if query.get("service_request_id"):
             # The spec: service_request_id "overrides all other arguments" (a bad status
             # or page beside it is not read either).
             query = only(query, "service_request_id", "jurisdiction_id", "extensions")
-        extended = extensions_requested(request)
+        extended = extensions_requested(query)
         now = timezone.now()
         filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public(now))
         if not filterset.is_valid():
@@ -446,7 +450,7 @@ class ServiceRequestDetailApi(Open311Api):
     def get(self, request: Request, service_request_id: str, fmt: str | None = None) -> Response:
         """One public report, as a list of one (as the spec says). Hidden or unknown is
         a 404."""
-        extended = extensions_requested(request)
+        extended = extensions_requested(request.query_params)
         found = None
         pk = parse_id(service_request_id)
         if pk is not None:

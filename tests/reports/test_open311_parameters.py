@@ -1,0 +1,79 @@
+"""Open311 GET requests: parameters given more than once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ServiceFactory, ServiceRequestFactory
+from tests.reports.open311_support import errors_of, json_of
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/open311/v2"
+
+
+def ids(response) -> set[str]:
+    return {r["service_request_id"] for r in json_of(response)}
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_repeated_list_parameter_adds_up_like_its_comma_list(client, fmt):
+    """Clients that serialise a list as repeated parameters (status=open&status=closed)
+    got the last value only: the open reports silently missing."""
+    opened = ServiceRequestFactory(service=ServiceFactory(service_code="a"))
+    closed = ServiceRequestFactory(
+        service=ServiceFactory(service_code="b"), state="fixed", status="closed"
+    )
+    ServiceRequestFactory(service=ServiceFactory(service_code="c"))
+
+    by_status = client.get(f"{BASE}/requests.json?status=open&status=closed")
+    by_code = client.get(f"{BASE}/requests.json?service_code=a&service_code=&service_code=b")
+    by_id = client.get(
+        f"{BASE}/requests.{fmt}?service_request_id={opened.pk}&service_request_id={closed.pk}"
+    )
+
+    assert ids(by_code) == {str(opened.pk), str(closed.pk)}
+    assert str(opened.pk) in ids(by_status) and str(closed.pk) in ids(by_status)
+    assert by_id.status_code == 200
+    body = by_id.content.decode()
+    assert f">{opened.pk}<" in body or f'"{opened.pk}"' in body
+    assert f">{closed.pk}<" in body or f'"{closed.pk}"' in body
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    "query, named",
+    [
+        ("start_date=2026-10-01T00:00:00Z&start_date=2026-11-01T00:00:00Z", "start_date"),
+        ("page_size=5&page_size=50", "page_size"),
+        ("extensions=true&extensions=false", "extensions"),
+        ("jurisdiction_id=elsewhere&jurisdiction_id=", None),  # empty is absent: a 404
+    ],
+)
+def test_a_repeated_parameter_with_different_values_is_a_400_naming_it(
+    client, settings, fmt, query, named
+):
+    """Which of two start dates did the client mean? The last one was used, silently."""
+    ServiceRequestFactory()
+
+    response = client.get(f"{BASE}/requests.{fmt}?{query}")
+
+    if named is None:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 400
+    assert [e["description"] for e in errors_of(response, fmt)] == [
+        f"{named}: given more than once with different values; give it once."
+    ]
+
+
+def test_a_repeated_jurisdiction_that_names_another_is_refused(client, settings):
+    """jurisdiction_id=elsewhere&jurisdiction_id=ours was served as ours."""
+    ours = settings.OPEN311_JURISDICTION_ID
+
+    for path in ("requests.json", "services.json"):
+        response = client.get(f"{BASE}/{path}", {"jurisdiction_id": ["elsewhere.example", ours]})
+        assert response.status_code == 400, path
+        assert "jurisdiction_id" in errors_of(response)[0]["description"]
+    same = client.get(f"{BASE}/services.json", {"jurisdiction_id": [ours, ours]})
+    assert same.status_code == 200
