@@ -278,8 +278,9 @@ class ServiceRequestListApi(Open311Api):
         query = params.merged_query(request.query_params, PARAMETERS)
         if query.get("service_request_id"):
             # The spec: service_request_id "overrides all other arguments" (a bad status
-            # or page beside it is not read either).
-            query = only(query, "service_request_id", "jurisdiction_id", "extensions")
+            # or page beside it is not read either). The cursor stays: it is where the
+            # Link header of a full page of ids leads, the next of those ids.
+            query = only(query, "service_request_id", "jurisdiction_id", "extensions", "cursor")
         extended = extensions_requested(query)
         now = timezone.now()
         filterset = ServiceRequestFilter(query, queryset=ServiceRequest.objects.public(now))

@@ -1,4 +1,5 @@
-"""Open311 GET requests: parameters given more than once."""
+"""Open311 GET requests: parameters given more than once, and a page of ids followed by its
+Link header."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from tests.factories import ServiceFactory, ServiceRequestFactory
 from tests.reports.open311_support import errors_of, json_of
+from tests.reports.test_open311_paging import next_link
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +79,20 @@ def test_a_repeated_jurisdiction_that_names_another_is_refused(client, settings)
         assert "jurisdiction_id" in errors_of(response)[0]["description"]
     same = client.get(f"{BASE}/services.json", {"jurisdiction_id": [ours, ours]})
     assert same.status_code == 200
+
+
+def test_the_link_after_a_full_page_of_ids_leads_to_the_rest(client, monkeypatch):
+    """service_request_id overrides every other argument, and the cursor of the Link
+    header was one of them: the link led to the same page again, forever."""
+    monkeypatch.setattr("reports.api.views.MAX_PAGE_SIZE", 2)
+    reports = ServiceRequestFactory.create_batch(3)
+    wanted = ",".join(str(r.pk) for r in reports)
+
+    first = client.get(f"{BASE}/requests.json", {"service_request_id": wanted})
+    link = next_link(first)
+    assert link is not None and "cursor=" in link
+    second = client.get(link)
+
+    assert len(ids(first)) == 2
+    assert ids(second) == {str(r.pk) for r in reports} - ids(first)
+    assert next_link(second) is None
