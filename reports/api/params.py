@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 
 from civic311.input import NUL, body_problem, nul_message, nul_parameters
@@ -24,7 +26,15 @@ def check_input(request: Any, url_values: Mapping[str, Any]) -> None:
     if problem is not None:
         raise Open311Error(problem.status, problem.message)
     names = [name for name, value in url_values.items() if isinstance(value, str) and NUL in value]
-    names += nul_parameters(request._request.GET)
+    try:
+        names += nul_parameters(request._request.GET)
+    except TooManyFieldsSent as exc:
+        # Django refuses to parse such a query string (DATA_UPLOAD_MAX_NUMBER_FIELDS); left
+        # to Django, the answer was its HTML error page, not an Open311 error list.
+        raise bad_request(
+            "The address has too many parameters (at most "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}): give a list once, comma-separated."
+        ) from exc
     names += nul_parameters(request._request.POST)
     names += nul_parameters(request._request.FILES)
     if names:

@@ -1,5 +1,5 @@
-"""Open311 GET requests: parameters given more than once, and a page of ids followed by its
-Link header."""
+"""Open311 GET requests: parameters given more than once, a page of ids followed by its
+Link header, and a query string over Django's limit on parameters."""
 
 from __future__ import annotations
 
@@ -96,3 +96,16 @@ def test_the_link_after_a_full_page_of_ids_leads_to_the_rest(client, monkeypatch
     assert len(ids(first)) == 2
     assert ids(second) == {str(r.pk) for r in reports} - ids(first)
     assert next_link(second) is None
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_too_many_query_parameters_are_an_open311_error(client, settings, fmt):
+    """Past DATA_UPLOAD_MAX_NUMBER_FIELDS Django refuses to read the query string: the
+    answer was Django's HTML error page, which no Open311 client can read."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+
+    response = client.get(f"{BASE}/requests.{fmt}?" + "&".join(["status=open"] * 11))
+
+    assert response.status_code == 400
+    (error,) = errors_of(response, fmt)
+    assert "too many parameters (at most 10)" in error["description"]
