@@ -306,9 +306,10 @@ class ServiceRequestListApi(Open311Api):
             # and the radius function don't need it (0.08 ms, with a radius 0.24).
             return listing.around(filterset.qs, *centre)[0] if circle else filterset.qs
 
+        size = options.get("page_size") or MAX_PAGE_SIZE
         page = documents.read_page(
             filtered,
-            size=options.get("page_size") or MAX_PAGE_SIZE,
+            size=size,
             page=options.get("page") or 1,
             cursor=options.get("cursor"),
             by_distance=options.get("sort") == "distance",
@@ -322,12 +323,19 @@ class ServiceRequestListApi(Open311Api):
             origin=documents.origin_of(request),
         )
         response = Response(page.answer)
+        following = query.copy()
         if page.next_cursor:
-            following = query.copy()
             following.pop("page", None)
             following["cursor"] = page.next_cursor
-            url = request.build_absolute_uri(f"{request.path}?{following.urlencode()}")
-            response["Link"] = f'<{url}>; rel="next"'
+        elif options.get("sort") == "distance" and len(page.answer.items) >= size:
+            # Nearest first pages go by number (a cursor pages the newest-first order): a
+            # full page links to the next number, or a client that follows Link headers
+            # stopped after the first page.
+            following["page"] = str((options.get("page") or 1) + 1)
+        else:
+            return response
+        url = request.build_absolute_uri(f"{request.path}?{following.urlencode()}")
+        response["Link"] = f'<{url}>; rel="next"'
         return response
 
     @extend_schema(

@@ -221,6 +221,29 @@ def test_radius_pages_by_link_match_the_page_numbers(client, neighbours):
     assert [page for page in walked if page] == by_number
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_nearest_first_pages_link_to_the_next_page_number(client, neighbours, fmt):
+    """sort=distance pages by number, not by cursor: a full page had no Link header, so a
+    client following Link headers read the nearest report and stopped."""
+    query = {"lat": CENTRE[0], "long": CENTRE[1], "radius": 520, "sort": "distance"}
+    first = client.get(f"{BASE}/requests.{fmt}", {**query, "page_size": 1})
+
+    walked, response = [], client.get(f"{BASE}/requests.json", {**query, "page_size": 1})
+    while True:
+        walked += ids(response)
+        url = next_link(response)
+        if url is None:
+            break
+        assert "page=" in url and "cursor=" not in url
+        response = client.get(url)
+
+    assert next_link(first) is not None
+    assert walked == ids(client.get(f"{BASE}/requests.json", query))
+    assert len(walked) == 4
+    # A page that is not full is the last: no link.
+    assert next_link(client.get(f"{BASE}/requests.json", {**query, "page_size": 5})) is None
+
+
 def test_a_report_at_the_radius_due_north_is_found(client):
     """Due north the circle touches its bounding box: a report a millimetre inside the
     radius there is inside the box too."""
