@@ -39,6 +39,28 @@ def check_input(request: Any, url_values: Mapping[str, Any]) -> None:
     names += nul_parameters(request._request.FILES)
     if names:
         raise bad_request([nul_message(name) for name in dict.fromkeys(names)])
+    # DRF's request.data holds a multipart body's files beside its fields: a file part
+    # named like a text field (description=@notes.txt) was read as its text, a 500.
+    as_files = [name for name in request._request.FILES if is_text_field(name)]
+    if as_files:
+        raise bad_request(
+            [
+                f"{name}: sent as a file; it is a text field (only media takes a file)."
+                for name in as_files
+            ]
+        )
+
+
+# The fields of a POST read as text (attribute[CODE] answers too).
+TEXT_FIELDS = frozenset({
+    "service_code", "lat", "long", "address_string", "address_id", "description", "media_url",
+    "email", "first_name", "last_name", "phone", "device_id", "account_id", "api_key",
+    "jurisdiction_id",
+})  # fmt: skip
+
+
+def is_text_field(name: str) -> bool:
+    return name in TEXT_FIELDS or _ATTRIBUTE.match(name) is not None
 
 
 # The spec's comma-separated lists: given more than once, their values add up.

@@ -241,6 +241,26 @@ def test_post_non_image_media_is_400(client, raw_key, tree_service):
     assert not Photo.objects.exists()
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    "name", ["service_code", "description", "lat", "api_key", "email", "attribute[kind]"]
+)
+def test_post_a_text_field_sent_as_a_file_is_a_400_naming_it(
+    client, raw_key, tree_service, fmt, name
+):
+    """A multipart part with a file name (curl -F description=@notes.txt) in place of a
+    text field was a 500: the view read the uploaded file as the field's text."""
+    data = form(raw_key, **{name: SimpleUploadedFile("notes.txt", b"Oak", "text/plain")})
+    headers = {"X-Api-Key": raw_key} if name == "api_key" else {}
+
+    response = client.post(f"{URL}.{fmt}", data, headers=headers)
+
+    assert response.status_code == 400
+    (error,) = errors_of(response, fmt)
+    assert error["description"].startswith(f"{name}: sent as a file")
+    assert not ServiceRequest.objects.exists()
+
+
 def test_post_media_url_is_kept_and_published(client, raw_key, tree_service):
     response = client.post(f"{URL}.json", form(raw_key, media_url="https://example.org/tree.jpg"))
 
