@@ -86,16 +86,20 @@ def merged_query(query: QueryDict, names: Iterable[str]) -> QueryDict:
     """`query` with one value for each of `names` (the filters read the last value only):
     the values of a repeated list parameter joined as its comma list
     (status=open&status=closed is status=open,closed, as clients that repeat a parameter for
-    a list mean), another repeated parameter kept when its values agree and a 400 naming
-    it when they do not. Other parameters (unknown to the list) are left as they are."""
+    a list mean) and its items trimmed, another repeated parameter kept when its values
+    agree and a 400 naming it when they do not. Other parameters (unknown to the list) are
+    left as they are."""
     merged = query.copy()
     problems = []
     for name in names:
         values = query.getlist(name)
-        if len(values) < 2:
+        if name in LIST_PARAMETERS and values:
+            # Items trimmed: "open, closed" is a 400 no more and "pothole, graffiti" lists
+            # the graffiti reports too (the item " graffiti" named no category).
+            items = (item.strip() for value in values for item in value.split(","))
+            merged[name] = ",".join(item for item in items if item)
             continue
-        if name in LIST_PARAMETERS:
-            merged[name] = ",".join(value for value in values if value.strip())
+        if len(values) < 2:
             continue
         try:
             merged[name] = one_value(query, name)

@@ -42,6 +42,24 @@ def test_a_repeated_list_parameter_adds_up_like_its_comma_list(client, fmt):
     assert f">{closed.pk}<" in body or f'"{closed.pk}"' in body
 
 
+def test_spaces_around_the_items_of_a_list_are_ignored(client):
+    """ "pothole, graffiti" listed the pothole reports only (" graffiti" named no
+    category), and "open, closed" was a 400."""
+    a = ServiceRequestFactory(service=ServiceFactory(service_code="a"))
+    b = ServiceRequestFactory(
+        service=ServiceFactory(service_code="b"), state="fixed", status="closed"
+    )
+    ServiceRequestFactory(service=ServiceFactory(service_code="c"))
+
+    by_code = client.get(f"{BASE}/requests.json", {"service_code": "a, b "})
+    by_status = client.get(
+        f"{BASE}/requests.json", {"status": "open, closed", "service_code": "a,b"}
+    )
+    by_id = client.get(f"{BASE}/requests.json", {"service_request_id": f" {a.pk} , {b.pk}"})
+
+    assert ids(by_code) == ids(by_status) == ids(by_id) == {str(a.pk), str(b.pk)}
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 @pytest.mark.parametrize(
     "query, named",
