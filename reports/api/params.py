@@ -82,6 +82,18 @@ def different_values(name: str) -> str:
     return f"{name}: given more than once with different values; give it once."
 
 
+def conflicting(data: QueryDict) -> list[str]:
+    """A message for each text field of a POST given more than once with different values
+    (lat=35.78&lat=0): the last value was stored, silently. attribute[CODE] answers may
+    repeat (a multi-value list), and the service definition checks them."""
+    return [
+        different_values(name)
+        for name in data
+        if name in TEXT_FIELDS
+        and len({v.strip() for v in data.getlist(name) if isinstance(v, str)} - {""}) > 1
+    ]
+
+
 def merged_query(query: QueryDict, names: Iterable[str]) -> QueryDict:
     """`query` with one value for each of `names` (the filters read the last value only):
     the values of a repeated list parameter joined as its comma list

@@ -397,6 +397,8 @@ class ServiceRequestListApi(Open311Api):
         if api_key is None:
             message = "api_key is not valid." if raw_key else "api_key is missing."
             raise Open311Error(status.HTTP_403_FORBIDDEN, message)
+        if conflicts := params.conflicting(data):
+            raise bad_request(conflicts)
         media = request.FILES.getlist("media")
         submission = idempotency.token_of(request, api_key)
         fingerprint = ""

@@ -261,6 +261,26 @@ def test_post_a_text_field_sent_as_a_file_is_a_400_naming_it(
     assert not ServiceRequest.objects.exists()
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_post_a_field_given_twice_with_different_values_is_a_400_naming_it(
+    client, raw_key, tree_service, fmt
+):
+    """lat=35.78&lat=0 filed the report at the last value, silently."""
+    data = form(raw_key, lat=[str(LAT), "36.0"], description=["Oak", "Elm"], phone=["1", "1"])
+
+    response = client.post(f"{URL}.{fmt}", data)
+
+    assert response.status_code == 400
+    assert sorted(e["description"] for e in errors_of(response, fmt)) == [
+        "description: given more than once with different values; give it once.",
+        "lat: given more than once with different values; give it once.",
+    ]
+    assert not ServiceRequest.objects.exists()
+    # The same value twice, and repeated answers of a multi-value list, are fine.
+    same = form(raw_key, lat=[str(LAT), str(LAT)], **{"attribute[blocking][]": ["road", "path"]})
+    assert client.post(f"{URL}.{fmt}", same).status_code == 200
+
+
 def test_post_media_url_is_kept_and_published(client, raw_key, tree_service):
     response = client.post(f"{URL}.json", form(raw_key, media_url="https://example.org/tree.jpg"))
 
