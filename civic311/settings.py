@@ -226,7 +226,8 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-modified-since", "if-none-match")
-CORS_EXPOSE_HEADERS = ("Content-Disposition", "Retry-After")
+# Link: the Open311 list's next page (cursor paging); a browser hides any header not named here.
+CORS_EXPOSE_HEADERS = ("Content-Disposition", "Link", "Retry-After")
 
 # --- Abuse: rate limits, login lockout, honeypot, CSP (README "Security and privacy").
 CACHES = {"default": env_cache("CACHE_URL")}

@@ -38,6 +38,18 @@ def test_open_data_reads_are_open_to_any_origin(client, url):
     assert "Access-Control-Allow-Credentials" not in response
 
 
+def test_another_sites_script_may_read_the_link_to_the_next_page(client):
+    """The Open311 list pages by its Link header; without it in Expose-Headers, a browser
+    app on another site could read the first page only."""
+    ServiceRequestFactory.create_batch(2)
+
+    response = client.get("/open311/v2/requests.json?page_size=1", headers={"Origin": ORIGIN})
+
+    assert response["Link"].endswith('rel="next"')
+    exposed = [h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")]
+    assert "link" in exposed
+
+
 @pytest.mark.parametrize(
     "url", ["/", "/reports/", "/reports/new/", "/insights/", "/data/", "/admin/login/"]
 )
