@@ -274,9 +274,10 @@ class ChoiceListFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(**{self.field: int(value)})
-        return queryset
+        if not value:
+            return queryset
+        pk = parse_id(value)  # "²" passes isdigit() and int() refuses it
+        return queryset.filter(**{self.field: pk}) if pk is not None else queryset.none()
 
 
 class AreaFilter(ChoiceListFilter):
@@ -291,9 +292,10 @@ class AreaFilter(ChoiceListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(area_set_id__in=area_sets_in(int(value)))
-        return queryset
+        if not value:
+            return queryset
+        pk = parse_id(value)
+        return queryset.filter(area_set_id__in=area_sets_in(pk)) if pk else queryset.none()
 
 
 class ServiceFilter(ChoiceListFilter):

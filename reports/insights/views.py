@@ -32,6 +32,7 @@ from civic311.input import FormInputProblemMixin
 from civic311.ratelimit import rate_limit
 from civic311.spreadsheets import Echo, inert
 from departments.models import Boundary
+from reports.ids import parse_id
 from reports.insights import alerts, catalogue, charts, exports, hotspots, queries
 from reports.insights.filters import Filters, InsightsFilterForm, area_condition, city_zone
 from reports.insights.forms import AlertForm
@@ -303,9 +304,10 @@ def neighbourhood_from(request: HttpRequest) -> Boundary | None:
     text = request.GET.get("neighbourhood", "")
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    pk = parse_id(text)  # "²" passes isdigit() and int() refuses it
+    if pk is None:
         raise Http404("No such neighbourhood.")
-    return get_object_or_404(Boundary, pk=int(text), kind=Boundary.Kind.NEIGHBOURHOOD)
+    return get_object_or_404(Boundary, pk=pk, kind=Boundary.Kind.NEIGHBOURHOOD)
 
 
 def parse_cell(text: str) -> tuple[float, float, float, float] | None:

@@ -278,6 +278,9 @@ def test_hotspot_neighbourhood_row_under_an_area_filter_lists_what_it_counts(cli
 def test_hotspot_list_of_an_unknown_neighbourhood_is_a_404(client, city) -> None:
     assert client.get("/insights/map/reports/?neighbourhood=999999").status_code == 404
     assert client.get("/insights/map/reports/?neighbourhood=x").status_code == 404
+    # "²" passes isdigit() and int() refuses it (a 500); "٣" int() reads as 3.
+    for odd in ("%C2%B2", "%D9%A3", "99999999999999999999"):
+        assert client.get(f"/insights/map/reports/?neighbourhood={odd}").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/insights/", "/insights/map/"])

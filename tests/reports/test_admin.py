@@ -375,3 +375,14 @@ def test_change_view_shows_timeline_with_internal_notes_and_photos(client, world
     )
     page = login(client, world, "agent_b").get(change_url(report)).content.decode()
     assert "Call police" in page and "internal" in page and "Photo 1" in page
+
+
+@pytest.mark.parametrize("ticked", [["abc"], ["1e3"], ["²"], ["99999999999999999999"]])
+def test_an_action_on_rows_that_are_not_ids_is_a_bad_request(client, world, ticked):
+    """A hand-made POST: Django filtered the rows by these as they came (a 500, in every
+    list of the admin); it is refused and nothing is changed."""
+    login(client, world, "superuser")
+    data = {"action": "delete_selected", "_selected_action": [world["report"].pk, *ticked]}
+    response = client.post(CHANGELIST + "?department=all", data)
+    assert response.status_code == 400
+    assert ServiceRequest.objects.filter(pk=world["report"].pk).exists()

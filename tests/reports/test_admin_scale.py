@@ -100,6 +100,7 @@ def test_a_page_past_what_the_database_can_count_to_is_refused(client, world, mo
         "?department=mine&status__exact=all&q=1",
         "?service__id__exact=99999999999999999999",
         "?supporters=99999999999999999999",
+        "?service__id__exact=%C2%B2",  # "²": isdigit() says yes, int() refused it (a 500)
     ],
 )
 def test_a_queue_that_can_match_nothing_is_empty_not_a_500(client, world, query):
@@ -126,6 +127,16 @@ def test_date_drill_down_offers_the_years_then_months_then_days(client, world):
     assert f"requested_datetime__year={this_year - 1}" in years
     assert "requested_datetime__month=1" in months
     assert "requested_datetime__day=28" in days and "requested_datetime__day=30" not in days
+
+
+@pytest.mark.parametrize("odd", ["%C2%B2", "%D9%A3", "x"])
+def test_area_filter_by_an_odd_number_shows_an_empty_queue(client, world, odd):
+    """A "²" passed isdigit() and int() refused it (a 500); "٣" int() read as 3."""
+    BoundaryFactory(name="Riverside")  # the filter is offered (and applied) once areas exist
+    login(client, world, "superuser")
+    response = client.get(f"{CHANGELIST}?area__id__exact={odd}")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
 
 
 def test_area_filter_lists_areas_without_reading_reports(client, world):
