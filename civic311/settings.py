@@ -13,21 +13,25 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from civic311.env import (
     env_bool,
+    env_broker,
     env_cache,
+    env_database,
     env_email,
     env_floats,
     env_from_email,
     env_int,
     env_list,
+    env_log_level,
     env_rate,
     env_str,
+    env_url,
+    map_area,
     refuse_unsafe_production,
     url_origin,
 )
@@ -53,7 +57,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 refuse_unsafe_production(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # The absolute address of the site, for links in emails and Open311 media_url outside a request.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "civic311.admin_site.StaffAdminConfig",  # django.contrib.admin with our admin.site
@@ -123,12 +127,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        # Persistent connections: opening one costs a PostgreSQL backend start (a few ms
-        # of every request otherwise); the health check replaces one the server dropped.
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+    # Persistent connections: opening one costs a PostgreSQL backend start (a few ms of
+    # every request otherwise); a health check (env_database) replaces one the server dropped.
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -234,7 +238,7 @@ CACHES = {"default": env_cache("CACHE_URL")}
 # How many reverse proxies (nginx, a load balancer) stand in front of Django and append to
 # X-Forwarded-For. 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored, since any
 # client can send one. Set it to the exact count, never more.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 RATELIMIT_CACHE = "default"
 # Per client address (IPv6 per /64). Every POST counts, a refused one too.
 RATELIMIT_REPORT_FORM = env_rate("RATELIMIT_REPORT_FORM", "10/hour")
@@ -243,7 +247,7 @@ RATELIMIT_COMMENT = env_rate("RATELIMIT_COMMENT", "10/hour")
 RATELIMIT_FOLLOWUP = env_rate("RATELIMIT_FOLLOWUP", "30/hour")
 # A follower's confirmation link works this many days; unconfirmed, the subscription is then
 # deleted (daily job).
-SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7)
+SUBSCRIPTION_CONFIRM_DAYS = env_int("SUBSCRIPTION_CONFIRM_DAYS", 7, minimum=1)
 RATELIMIT_ALERT_FORM = env_rate("RATELIMIT_ALERT_FORM", "10/hour")
 # Adopting, releasing and logging care visits (per address; volunteers are signed in too).
 RATELIMIT_ADOPTION_FORM = env_rate("RATELIMIT_ADOPTION_FORM", "30/hour")
@@ -258,8 +262,8 @@ RATELIMIT_OPEN311_POST_ADDRESS = env_rate("RATELIMIT_OPEN311_POST_ADDRESS", "60/
 # django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is locked out for AXES_COOLOFF_MINUTES (admin login; any login form that goes
 # through django.contrib.auth.authenticate with the request).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "civic311.ratelimit.client_ip"
@@ -292,12 +296,13 @@ EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env_from_email("DEFAULT_FROM_EMAIL", "Civic311 <noreply@civic311.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A mail server that hangs must not hold a worker (and the outbox row's lock) for ever.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 
 # Celery: with no broker configured every task runs in-process, right after the commit.
-CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+_broker = env_broker("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = _broker is None
 # In eager mode nothing is sent; the in-memory transport keeps kombu from looking for a server.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
+CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -412,13 +417,12 @@ CITY_NAME = env_str("CITY_NAME", "Riverton")
 CITY_CONTACT_EMAIL = env_str("CITY_CONTACT_EMAIL", "311@riverton.example.org")
 OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "riverton.example.org")
 MAP_CENTER = env_floats("MAP_CENTER", "35.7796,-78.6382", 2)  # latitude, longitude
-MAP_ZOOM = env_int("MAP_ZOOM", 13)
+MAP_ZOOM = env_int("MAP_ZOOM", 13, minimum=3, maximum=19)  # LEAFLET_CONFIG's range
 # south, west, north, east: reports outside this box are refused.
 MAP_BOUNDS = env_floats("MAP_BOUNDS", "35.70,-78.78,35.88,-78.50", 4)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
-if MAP_BOUNDS[0] >= MAP_BOUNDS[2] or MAP_BOUNDS[1] >= MAP_BOUNDS[3]:
-    raise ImproperlyConfigured("MAP_BOUNDS must be south,west,north,east with south<north")
+map_area(center=MAP_CENTER, bounds=MAP_BOUNDS)
 
 # Content-Security-Policy: no inline script or style anywhere, so no 'unsafe-inline'.
 # Map tiles may come from another host (MAP_TILE_URL), photos too (an absolute MEDIA_URL);
@@ -473,24 +477,20 @@ OPEN_DATA_ROOT = Path(env_str("OPEN_DATA_ROOT", str(MEDIA_ROOT / "open-data")))
 OPEN_DATA_BUREAU_CODE = env_str("OPEN_DATA_BUREAU_CODE", "")
 OPEN_DATA_PROGRAM_CODE = env_str("OPEN_DATA_PROGRAM_CODE", "")
 # Below this many closed reports a response time is labelled a small sample, not ranked.
-INSIGHTS_MIN_SAMPLE = env_int("INSIGHTS_MIN_SAMPLE", 10)
+INSIGHTS_MIN_SAMPLE = env_int("INSIGHTS_MIN_SAMPLE", 10, minimum=1)
 # Dashboard and hotspot figures are cached this long per set of filters (0: never).
-INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300)
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 300, minimum=0)
 
 # Adoptions: how many assets one volunteer may look after at once; how many days before a
 # care visit is due the reminder goes out; after how many missed care periods an adoption
 # lapses (the asset becomes available again).
-ADOPTION_LIMIT_PER_VOLUNTEER = env_int("ADOPTION_LIMIT_PER_VOLUNTEER", 5)
-ADOPTION_REMINDER_DAYS_BEFORE = env_int("ADOPTION_REMINDER_DAYS_BEFORE", 3)
-ADOPTION_LAPSE_AFTER_MISSED = env_int("ADOPTION_LAPSE_AFTER_MISSED", 2)
-if ADOPTION_LIMIT_PER_VOLUNTEER < 1 or ADOPTION_LAPSE_AFTER_MISSED < 1:
-    raise ImproperlyConfigured(
-        "ADOPTION_LIMIT_PER_VOLUNTEER and ADOPTION_LAPSE_AFTER_MISSED must be at least 1"
-    )
+ADOPTION_LIMIT_PER_VOLUNTEER = env_int("ADOPTION_LIMIT_PER_VOLUNTEER", 5, minimum=1)
+ADOPTION_REMINDER_DAYS_BEFORE = env_int("ADOPTION_REMINDER_DAYS_BEFORE", 3, minimum=0)
+ADOPTION_LAPSE_AFTER_MISSED = env_int("ADOPTION_LAPSE_AFTER_MISSED", 2, minimum=1)
 
 # Photo limits for uploads from the web form and the Open311 API.
-PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
-PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000, minimum=1)
 PHOTO_MAX_PER_REPORT = 3
 # A whole request body, photos included: a report's photos at their limit plus its form
 # data. Anything larger is refused before it is read (civic311/input.py); a reverse proxy
@@ -499,28 +499,28 @@ MAX_REQUEST_BYTES = PHOTO_MAX_PER_REPORT * PHOTO_MAX_BYTES + DATA_UPLOAD_MAX_MEM
 
 # After the web form, the reporter sees the report as it will be published and may edit
 # the text or remove photos for this many minutes; it is public once they end (0: at once).
-REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10)
+REPORT_PREVIEW_MINUTES = env_int("REPORT_PREVIEW_MINUTES", 10, minimum=0)
 # How long the links of the "Is it fixed?" email work.
-FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30)
+FIXED_QUESTION_MAX_AGE_DAYS = env_int("FIXED_QUESTION_MAX_AGE_DAYS", 30, minimum=1)
 
 # The gazetteer (places): a pin's address is the nearest address point within this many
 # metres. An external Nominatim-compatible geocoder (GEOCODER_URL, e.g.
 # https://nominatim.example.org) is asked only when the city's own data has no answer.
-PLACES_REVERSE_MAX_METRES = env_int("PLACES_REVERSE_MAX_METRES", 100)
-GEOCODER_URL = env_str("GEOCODER_URL", "")
-GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 4)
+PLACES_REVERSE_MAX_METRES = env_int("PLACES_REVERSE_MAX_METRES", 100, minimum=0)
+GEOCODER_URL = env_url("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 4, minimum=1)
 
 # "Already reported nearby" on the report form: open reports of the chosen category within
 # this distance, made in the last this many days.
-NEARBY_METRES = env_int("NEARBY_METRES", 50)
-NEARBY_DAYS = env_int("NEARBY_DAYS", 90)
+NEARBY_METRES = env_int("NEARBY_METRES", 50, minimum=0)
+NEARBY_DAYS = env_int("NEARBY_DAYS", 90, minimum=0)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
@@ -528,7 +528,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "WARNING")},
     # Django's own "django" logger has a console handler of its own (when DEBUG is on) and
     # also propagates to the root: every line would print twice. Let the root print it.
     # ("django.server", the runserver access log, keeps its own handler and no propagation.)
