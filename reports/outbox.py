@@ -226,8 +226,14 @@ def outbox_send(*, message_id: int) -> str:
         try:
             _email(message).send()
         except Exception as exc:  # any failure is recorded on the row and retried
+            # The error's text stays on the row, for those who may read the recipients: a
+            # mail server's refusal quotes the address (SMTPRecipientsRefused), and a
+            # traceback in the log put citizens' addresses in every log collector.
             logger.warning(
-                "Outbox message %s: attempt %s failed", message.pk, message.attempts, exc_info=True
+                "Outbox message %s: attempt %s failed (%s; the error is on the message)",
+                message.pk,
+                message.attempts,
+                type(exc).__name__,
             )
             message.last_error = f"{now:%Y-%m-%d %H:%M:%S} {type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= MAX_ATTEMPTS:

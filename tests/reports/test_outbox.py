@@ -3,6 +3,8 @@ retried with backoff, and swept up when its task was lost with the broker."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import threading
 from datetime import timedelta
 
@@ -10,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -236,3 +239,24 @@ def test_a_message_being_sent_by_one_worker_is_skipped_by_another(broker_down):
     assert outcome == ["skipped"]
     assert mail.outbox == []
     assert outbox_send(message_id=message.pk) == "sent"
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that refuses the recipient, quoting the address as SMTP servers do."""
+
+    def send_messages(self, email_messages):
+        refused = {address: (550, b"5.1.1 User unknown") for address in email_messages[0].to}
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def test_a_failed_attempt_logs_no_recipient_address(settings, caplog):
+    """The warning carried the exception's traceback, whose text is the refused address:
+    a reporter's email in the server's log. The row keeps the error for outbox readers."""
+    settings.EMAIL_BACKEND = "tests.reports.test_outbox.RefusingBackend"
+    message = add(to="jane.reporter@mail.example")
+    with caplog.at_level(logging.WARNING, logger="reports.outbox"):
+        assert outbox_send(message_id=message.pk) == "retry"
+    assert "jane.reporter" not in caplog.text
+    assert f"Outbox message {message.pk}: attempt 1 failed (SMTPRecipientsRefused" in caplog.text
+    message.refresh_from_db()
+    assert "jane.reporter@mail.example" in message.last_error
