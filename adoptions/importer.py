@@ -26,7 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from adoptions.models import EXTERNAL_ID_MAX, external_id_error
-from civic311.geo import validate_point
+from civic311.geo import json_loads_strict, validate_point
 from civic311.input import NUL, NUL_IN_ROW
 
 FORMATS = ("csv", "geojson", "gtfs")
@@ -239,15 +239,13 @@ def _read_gtfs(text: str, shelter_column: str | None) -> Parsed:
 
 def _read_geojson(text: str, columns: Columns) -> Parsed:
     try:
-        document = json.loads(text)
+        document = json_loads_strict(text)
     except json.JSONDecodeError as exc:
         raise FileRefused(
             f"The file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
         ) from exc
-    except ValueError as exc:  # a number of over 4,300 digits
-        raise FileRefused(f"The file's JSON cannot be read: {exc}.") from exc
-    except RecursionError as exc:
-        raise FileRefused("The file's JSON is nested too deeply to be GeoJSON.") from exc
+    except ValueError as exc:
+        raise FileRefused(f"The file is not valid JSON: {exc}.") from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise FileRefused("A GeoJSON file must be a FeatureCollection of Point features.")
     features = document.get("features")

@@ -10,10 +10,41 @@ from typing import Any
 import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 AREA_TYPES = {"Polygon", "MultiPolygon"}
+# Far more digits than any id or coordinate has; Python refuses ints past 4,300 digits with
+# a message about sys.set_int_max_str_digits, which means nothing to whoever sent the file.
+JSON_INT_MAX_DIGITS = 100
+
+
+def json_loads_strict(raw: str | bytes) -> Any:
+    """json.loads for what comes from outside (imported files, uploads): every failure is a
+    ValueError that says why. Python's json accepts NaN and Infinity, which are not JSON
+    and make coordinates that every bounds test fails, and it failed with a RecursionError
+    on deeply nested arrays and a ValueError about interpreter limits on a huge number:
+    the imports ended in tracebacks (and the admin's uploads in server errors)."""
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {text[:20]} is too large")
+        return value
+
+    def integer(text: str) -> int:
+        if len(text) > JSON_INT_MAX_DIGITS:
+            raise ValueError(f"a number of {len(text):,} digits")
+        return int(text)
+
+    try:
+        return json.loads(raw, parse_constant=constant, parse_float=number, parse_int=integer)
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply") from None
 
 
 def in_city_bounds(lat: float, long: float) -> bool:
@@ -39,9 +70,11 @@ def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
     geometry, or raise a ValidationError that says what is wrong."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = json_loads_strict(value)
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Not valid JSON: {exc.msg}.", code="json") from exc
+        except ValueError as exc:
+            raise ValidationError(f"Not valid JSON: {exc}.", code="json") from exc
     if not isinstance(value, dict):
         raise ValidationError("GeoJSON must be an object.", code="geojson")
     if value.get("type") == "Feature":
@@ -52,7 +85,8 @@ def parse_area(value: str | dict[str, Any]) -> BaseGeometry:
         )
     try:
         geometry = shape(value)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+    # GEOSException: a ring GEOS refuses, such as one with a NaN corner (never closed).
+    except (ValueError, TypeError, AttributeError, IndexError, GEOSException) as exc:
         raise ValidationError(f"Malformed coordinates: {exc}.", code="coordinates") from exc
     if geometry.is_empty:
         raise ValidationError("The area is empty.", code="empty")

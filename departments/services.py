@@ -3,7 +3,6 @@ the staff access that follows a person's department memberships."""
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from shapely.geometry import mapping
 
-from civic311.geo import parse_area, validate_area_in_city
+from civic311.geo import json_loads_strict, parse_area, validate_area_in_city
 from departments.models import BOUNDARY_NAME_MAX, Boundary, StaffMembership
 from departments.permissions import STAFF_GROUP_NAME
 
@@ -23,8 +22,8 @@ from departments.permissions import STAFF_GROUP_NAME
 def geojson_load(raw: bytes | str) -> dict[str, Any]:
     """Decode a GeoJSON document, or raise a ValidationError that says why not."""
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json_loads_strict(raw)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ValidationError(f"Not a GeoJSON file: {exc}.", code="json") from exc
     if not isinstance(document, dict):
         raise ValidationError("GeoJSON must be an object.", code="geojson")

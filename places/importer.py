@@ -8,7 +8,6 @@ is refused before anything is stored. The whole import is one transaction."""
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Count
 
-from civic311.geo import validate_point
+from civic311.geo import json_loads_strict, validate_point
 from civic311.input import NUL_IN_ROW, holds_nul
 from places.models import AddressPoint, Street
 from places.text import normalize
@@ -104,7 +103,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _geojson_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads_strict(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BadFile(f"{path.name}: not valid JSON ({exc}).") from exc
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
