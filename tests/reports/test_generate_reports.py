@@ -43,6 +43,18 @@ def test_generate_refuses_non_positive_numbers(args):
         generate(*args)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--seed", "-1"], "--seed must be 0 or more, got -1"),  # numpy's ValueError
+     (["--days", "9999999"], "--days must be at most 36,500")],  # OverflowError
+)  # fmt: skip
+def test_generate_refuses_a_seed_or_span_it_cannot_use(args, message):
+    ServiceFactory()
+    with pytest.raises(CommandError, match=message):
+        generate("--count", "5", *args)
+    assert not ServiceRequest.objects.exists()
+
+
 def test_generate_creates_routed_realistic_reports_with_timelines():
     pothole = ServiceFactory(sla_hours=48)
     ServiceFactory(group="Parks")

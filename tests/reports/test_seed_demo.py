@@ -121,3 +121,16 @@ def test_seed_demo_citizen_signs_in_and_sees_their_reports(client, capsys):
 
     call_command("seed_demo", reports=60, photos=0)  # a re-run keeps one account
     assert get_user_model().objects.filter(email="citizen@example.net").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"reports": -5}, "--reports must be 0 or more"),
+     ({"photos": 2.0}, "--photos is a share from 0 to 1"),
+     ({"photos": float("nan")}, "--photos is a share from 0 to 1")],
+)  # fmt: skip
+def test_seed_demo_refuses_counts_it_cannot_mean(options, message):
+    """--reports -5 made the fixed demo reports without a word; --photos 2 or nan ran."""
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_demo", **options)
+    assert not Department.objects.exists() and not ServiceRequest.objects.exists()

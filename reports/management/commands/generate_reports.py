@@ -73,6 +73,7 @@ DUPLICATE = STATES.tolist().index(State.DUPLICATE)
 NOT_ACTIONABLE = STATES.tolist().index(State.NOT_ACTIONABLE)
 CLUSTERS = 14
 CLUSTER_SHARE = 0.7  # the rest is spread evenly over the city
+MAX_DAYS = 36_500  # --days: about a century back
 ANSWER_SETS = 32  # distinct answer sets drawn per category, reused across its rows
 DAY = 86400.0
 ENTRIES_PER_REPORT = 3  # CREATED, ROUTED, STATE: the most a generated report has
@@ -101,8 +102,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, required=True, help="How many reports.")
-        parser.add_argument("--days", type=int, default=365, help="Spread over this many days.")
-        parser.add_argument("--seed", type=int, default=311, help="Random seed (repeatable).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=365,
+            help="Spread over this many days back from now (at most 36,500).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=311,
+            help="Random seed, 0 or more (the same seed, the same reports).",
+        )
         parser.add_argument("--batch", type=int, default=20000, help="Rows per batch.")
         parser.add_argument("--dry-run", action="store_true", help="Build rows, save nothing.")
 
@@ -110,6 +121,12 @@ class Command(BaseCommand):
         count, days, batch = options["count"], options["days"], options["batch"]
         if count < 1 or days < 1 or batch < 1:
             raise CommandError("--count, --days and --batch must be positive.")
+        # numpy takes no negative seed, and a start before the year 1 overflowed: both ended
+        # in a traceback. A century also keeps every date inside the API's date range.
+        if options["seed"] < 0:
+            raise CommandError(f"--seed must be 0 or more, got {options['seed']}.")
+        if days > MAX_DAYS:
+            raise CommandError(f"--days must be at most {MAX_DAYS:,} (a century), got {days:,}.")
         services = list(
             Service.objects.active().order_by("pk").prefetch_related("attributes__values")
         )

@@ -72,13 +72,13 @@ class Command(BaseCommand):
             "--reports",
             type=int,
             default=sum(demo.COUNTS.values()),
-            help="Roughly how many reports to generate (default %(default)s).",
+            help="Roughly how many reports to generate, 0 or more (default %(default)s).",
         )
         parser.add_argument(
             "--photos",
             type=float,
             default=0.2,
-            help="Share of reports that get a photo (default %(default)s).",
+            help="Share of reports that get a photo, 0 to 1 (default %(default)s).",
         )
         parser.add_argument(
             "--dry-run",
@@ -93,6 +93,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Checked first: --reports -5 made the fixed demo reports and nothing was said, and
+        # --photos 2 or nan went through as "every report" and "none".
+        if options["reports"] < 0:
+            raise CommandError(f"--reports must be 0 or more, got {options['reports']}.")
+        if not 0 <= options["photos"] <= 1:  # also refuses nan
+            raise CommandError(f"--photos is a share from 0 to 1, got {options['photos']}.")
         if not options["dry_run"]:
             self._seed(options)
             return
