@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from kombu import pools
 
 from civic311.celery import app as celery_app
+from civic311.queue import broker_pause_reset
 
 # Nothing listens on the discard port: connecting is refused at once.
 DEAD_BROKER = "redis://127.0.0.1:9/0"
@@ -34,3 +35,4 @@ def broker_unreachable() -> Iterator[None]:
     finally:
         conf.broker_url, conf.broker_write_url, conf.task_always_eager = saved
         reset_connections()
+        broker_pause_reset()
