@@ -117,7 +117,10 @@ def _geojson_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(feature, dict):
                 yield number, {}
                 continue
-            raw = dict(feature.get("properties") or {})
+            properties = feature.get("properties")
+            # GeoJSON's properties are an object or null; a list or a string here ended
+            # the import in a TypeError. Without them the row has no street: skipped.
+            raw = dict(properties) if isinstance(properties, dict) else {}
             geometry = feature.get("geometry")
             if not isinstance(geometry, dict):
                 geometry = {}

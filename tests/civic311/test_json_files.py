@@ -86,3 +86,16 @@ def test_the_boundary_admin_refuses_them_as_a_form_error(client, superuser, name
     assert response.status_code == 200
     assert "Malformed coordinates" in response.content.decode()  # was a server error
     assert not Boundary.objects.exists()
+
+
+@pytest.mark.parametrize("properties", ["[1, 2]", '"Oak"', '{"name": {"a": 1}}', '{"name": [1]}'])
+def test_properties_that_are_not_an_object_or_a_name_that_is_not_text(tmp_path, properties):
+    """A list or a string as a feature's properties ended import_boundaries in an
+    AttributeError and import_addresses in a TypeError; an object as the name was stored
+    as the boundary "{'a': 1}"."""
+    area = collection(f'{{"type": "Polygon", "coordinates": [{RING}]}}', properties)
+    path = str(write(tmp_path, area))
+    with pytest.raises(CommandError, match="no 'name' property to name it by"):
+        call_command("import_boundaries", path, "--kind", "neighbourhood")
+    call_command("import_addresses", path)  # the row has no street: skipped, listed
+    assert not Boundary.objects.exists() and not AddressPoint.objects.exists()
