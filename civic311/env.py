@@ -170,6 +170,24 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+# A host name, a ".domain" (it and its subdomains), "*", an IPv4 address or a bracketed IPv6.
+_HOST = re.compile(r"\*|\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]")
+
+
+def env_hosts(name: str, default: str) -> list[str]:
+    """ALLOWED_HOSTS: host names only. Django compares each with the request's host without
+    its port, so "https://311.example.org" or "311.example.org:443" matched nothing: the
+    server started and answered every request 400 Bad Request."""
+    hosts = env_list(name, default)
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ImproperlyConfigured(
+                f"{name} lists host names only (311.example.org, no scheme, port or path), "
+                f"got {host!r}"
+            )
+    return hosts
+
+
 def env_rate(name: str, default: str) -> str:
     """A rate limit such as "10/hour"; checked now, parsed again where it is used."""
     raw = env_str(name, default)

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from civic311.env import (
     env_broker,
     env_database,
+    env_hosts,
     env_int,
     env_log_level,
     env_url,
@@ -123,3 +124,20 @@ def test_the_map_centre_lies_inside_real_bounds(center, bounds, expected) -> Non
     with pytest.raises(ImproperlyConfigured, match=expected):
         map_area(center=center, bounds=bounds)
     map_area(center=(35.7796, -78.6382), bounds=RIVERTON)
+
+
+@pytest.mark.parametrize(
+    "host", ["https://311.example.org", "311.example.org:443", "311.example.org/"]
+)
+def test_allowed_hosts_with_a_scheme_port_or_path_stops_the_boot(host: str) -> None:
+    """Django compares the request's host without its port with each entry: such an entry
+    matched nothing, and the server answered every request 400 Bad Request."""
+    result = boot(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="k" * 50, ALLOWED_HOSTS=host)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS lists host names only" in result.stderr.strip().splitlines()[-1]
+
+
+def test_host_names_wildcards_and_addresses_are_kept(monkeypatch) -> None:
+    hosts = "311.example.org,.example.org,*,10.0.0.5,[::1],localhost,311.example.org."
+    monkeypatch.setenv("ALLOWED_HOSTS", hosts)
+    assert env_hosts("ALLOWED_HOSTS", "") == hosts.split(",")
