@@ -265,9 +265,6 @@ def feature_text(fid: str, properties: str, geometry: str = "[-78.64, 35.78]") -
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        (feature_text('"G2"', '{"depth": NaN}'), "not finite (NaN or Infinity)"),
-        (feature_text('"G2"', '{"depth": -Infinity}'), "not finite (NaN or Infinity)"),
-        (feature_text('"G2"', '{"depth": [1e999]}'), "not finite (NaN or Infinity)"),
         (feature_text('"G2"', '{"name": "Oak \\ud800"}'), "lone UTF-16 surrogate"),
         (feature_text('"G2"', '{"\\udfff": 1}'), "lone UTF-16 surrogate"),
         (feature_text('"G2"', '{"a": ' + "[" * 900 + "]" * 900 + "}"), "nested more than 32"),
@@ -277,8 +274,8 @@ def feature_text(fid: str, properties: str, geometry: str = "[-78.64, 35.78]") -
     ],
 )
 def test_geojson_values_no_database_can_hold_skip_their_feature(asset_type, tmp_path, bad, message):
-    # json.loads takes NaN, Infinity and lone surrogates, which neither database can store:
-    # the import failed with a traceback, and the admin's upload with a 500.
+    # json.loads takes lone surrogates, which neither database can store: the import failed
+    # with a traceback, and the admin's upload with a 500.
     good = feature_text('"G1"', '{"name": "Oak"}')
     text = f'{{"type": "FeatureCollection", "features": [{good}, {bad}]}}'
     output = run(write(tmp_path, "shelters.geojson", text))
@@ -290,7 +287,11 @@ def test_geojson_values_no_database_can_hold_skip_their_feature(asset_type, tmp_
     ("text", "message"),
     [
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-        ('{"type": "FeatureCollection", "n": 1' + "0" * 5000 + "}", "cannot be read"),
+        ('{"type": "FeatureCollection", "n": 1' + "0" * 5000 + "}", "5,001 digits"),
+        # Not JSON, though Python's reader takes them (civic311.geo.json_loads_strict).
+        (feature_text('"G2"', '{"depth": NaN}'), "NaN is not a JSON number"),
+        (feature_text('"G2"', '{"depth": -Infinity}'), "-Infinity is not a JSON number"),
+        (feature_text('"G2"', '{"depth": [1e999]}'), "1e999 is too large"),
     ],
 )
 def test_geojson_python_cannot_parse_is_refused_whole(asset_type, tmp_path, text, message):
