@@ -45,12 +45,12 @@ def _tasks_in_process(request):
     """Run tasks in-process, so a test's outcome is the same with or without a broker.
 
     Tests marked celery_worker use the configured broker and a real worker instead."""
+    broker_pause_reset()  # a broker failure simulated by an earlier test is over
     if request.node.get_closest_marker("celery_worker") is not None:
         yield
         return
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
-    broker_pause_reset()  # a broker failure simulated by an earlier test is over
     yield
     celery_app.conf.task_always_eager = previous
 
