@@ -5,6 +5,7 @@ calls unless DJANGO_ALLOW_ASYNC_UNSAFE is set; nothing here is really async."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -33,6 +34,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Anything not served by the live server (map tiles) is refused: tests never go outside.
 OUTSIDE = re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/])")
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+FAILING_IMPACTS = {"serious", "critical"}
 
 
 # The site's URLs plus uploaded media, which Django only serves itself when DEBUG is on.
@@ -70,15 +73,41 @@ def e2e_site(settings, live_server) -> Iterator[str]:
             thread.join(timeout=10)
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, e2e_site) -> Iterator[object]:
-    context = browser.new_context(viewport=VIEWPORTS[request.param])
+def _viewport_page(browser, viewport: str, **options: object) -> Iterator[object]:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], **options)
     context.route(OUTSIDE, lambda route: route.abort())
     page = context.new_page()
-    page.viewport_name = request.param
+    page.viewport_name = viewport
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, browser, e2e_site) -> Iterator[object]:
+    yield from _viewport_page(browser, request.param)
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def axe_page(request, browser, e2e_site) -> Iterator[object]:
+    """A page at phone and desktop size whose context lets axe-core be injected: Playwright
+    adds the script inline, which the site's CSP (checked in test_csp.py) would refuse."""
+    yield from _viewport_page(browser, request.param, bypass_csp=True)
+
+
+def serious_violations(page, tags: list[str]) -> list[str]:
+    """axe-core's serious and critical violations of the rules with these tags, one line
+    each with the first elements at fault."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + json.dumps([n["target"] for n in v["nodes"]][:5])
+        for v in result["violations"]
+        if v["impact"] in FAILING_IMPACTS
+    ]
 
 
 def screenshot(page, name: str) -> Path:

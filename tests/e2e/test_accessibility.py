@@ -5,10 +5,7 @@ the map). To cover a new public page, add its path to PUBLIC_PAGES."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,7 +13,7 @@ from playwright.sync_api import expect
 
 from reports.models import ServiceRequest, Subscription
 from tests.adoptions.conftest import AssetFactory
-from tests.e2e.conftest import OUTSIDE, VIEWPORTS, screenshot
+from tests.e2e.conftest import screenshot, serious_violations
 from tests.factories import (
     BoundaryFactory,
     ServiceFactory,
@@ -26,8 +23,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
-FAILING_IMPACTS = {"serious", "critical"}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 # (name, path): "{report}" is a public report's page, "{token}" a follower's unsubscribe
@@ -84,30 +79,9 @@ def city(db):  # type: ignore[no-untyped-def]
     }
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """A page at phone and desktop size whose context lets axe-core be injected: Playwright
-    adds the script inline, which the site's CSP (checked in test_csp.py) would refuse."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
-    context.route(OUTSIDE, lambda route: route.abort())
-    page = context.new_page()
-    page.viewport_name = request.param
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + json.dumps([n["target"] for n in v["nodes"]][:5])
-        for v in result["violations"]
-        if v["impact"] in FAILING_IMPACTS
-    ]
+@pytest.fixture
+def page(axe_page):  # type: ignore[no-untyped-def]
+    return axe_page
 
 
 @pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES, ids=[p[0] for p in PUBLIC_PAGES])
@@ -119,7 +93,7 @@ def test_public_page_has_no_serious_accessibility_violation(page, e2e_site, city
     if name in READY:
         page.wait_for_selector(READY[name])
     screenshot(page, f"a11y-{name}")
-    found = serious_violations(page)
+    found = serious_violations(page, WCAG_TAGS)
     print("\n".join(found))
     assert found == []
 

@@ -5,14 +5,10 @@ violation fails). The public pages are checked in test_accessibility.py."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
 
 from departments.models import StaffMembership
-from tests.e2e.conftest import OUTSIDE, VIEWPORTS, screenshot
-from tests.e2e.test_accessibility import AXE, FAILING_IMPACTS
+from tests.e2e.conftest import screenshot, serious_violations
 from tests.factories import (
     BoundaryFactory,
     DepartmentFactory,
@@ -73,29 +69,9 @@ def office(db, staff_group):
     return {"agent": agent, "mine": mine[0], "theirs": theirs}
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, e2e_site) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """A page at phone and desktop size that lets axe-core be injected (bypass_csp)."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
-    context.route(OUTSIDE, lambda route: route.abort())
-    page = context.new_page()
-    page.viewport_name = request.param
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + json.dumps([n["target"] for n in v["nodes"]][:5])
-        for v in result["violations"]
-        if v["impact"] in FAILING_IMPACTS
-    ]
+@pytest.fixture
+def page(axe_page):  # type: ignore[no-untyped-def]
+    return axe_page
 
 
 @pytest.mark.parametrize(("name", "path"), STAFF_PAGES, ids=[p[0] for p in STAFF_PAGES])
@@ -110,6 +86,6 @@ def test_staff_page_has_no_serious_accessibility_violation(page, e2e_site, offic
     assert response is not None and response.status == 200
     page.wait_for_load_state("networkidle")
     screenshot(page, f"a11y-staff-{name}")
-    found = serious_violations(page)
+    found = serious_violations(page, WCAG_TAGS)
     print("\n".join(found))
     assert found == []
