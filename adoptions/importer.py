@@ -346,18 +346,15 @@ def _add(
 
 def _unstorable(value: Any) -> str | None:
     """Why a row's values (GeoJSON's lists and objects, keys included) cannot be stored, if
-    they cannot: a NUL character (PostgreSQL's text and jsonb refuse it); NaN and Infinity,
-    which json.loads accepts (reading 1e999 as infinity) and neither PostgreSQL's jsonb nor
-    SQLite's JSON check takes; lone surrogates, which cannot be encoded; nesting deep enough
-    to exhaust Python's recursion. Each failed the whole import with a traceback. Walked
-    without recursion, for that last reason."""
+    they cannot: a NUL character (PostgreSQL's text and jsonb refuse it); lone surrogates,
+    which cannot be encoded; nesting deep enough to exhaust Python's recursion. Each failed
+    the whole import with a traceback. Walked without recursion, for that last reason. (NaN
+    and Infinity never get here: json_loads_strict refuses the file.)"""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > PROPERTIES_DEPTH_MAX:
             return f"its properties are nested more than {PROPERTIES_DEPTH_MAX} levels deep"
-        if isinstance(item, float) and not math.isfinite(item):
-            return "it holds a number that is not finite (NaN or Infinity)"
         if isinstance(item, str) and NUL in item:
             return NUL_IN_ROW
         if isinstance(item, str) and SURROGATE.search(item):
