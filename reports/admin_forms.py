@@ -223,6 +223,10 @@ class DuplicateForm(TriageForm):
 
 
 class PhotoChoiceField(forms.ModelMultipleChoiceField):
+    # Our admin forms' template (admin/c311_fields.html) shows each box with the photo's
+    # thumbnail: "Photo 2" alone did not tell a moderator which photo they were hiding.
+    thumbnails = True
+
     def label_from_instance(self, obj: Photo) -> str:
         # A comment's photo is public only while its comment is too: say which it is.
         return f"Photo {obj.order}" + (f" (of comment {obj.comment_id})" if obj.comment_id else "")
