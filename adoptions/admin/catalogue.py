@@ -15,7 +15,7 @@ from django.urls import URLPattern, path
 from adoptions.importer import FORMATS, FileRefused, detect_format, read_assets
 from adoptions.models import Asset, AssetType, CareLog
 from adoptions.services.adoptions import adoptions_reschedule
-from adoptions.services.assets import assets_import
+from adoptions.services.assets import asset_active_set, assets_import
 from adoptions.services.care import care_note_hide, care_photo_hide
 
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
@@ -60,6 +60,26 @@ class AssetAdmin(admin.ModelAdmin):
     list_select_related = ["asset_type"]
     readonly_fields = ["deactivated_at", "created", "updated"]
     change_list_template = "admin/adoptions/asset/change_list.html"
+
+    def save_model(self, request: HttpRequest, obj: Asset, form: Any, change: bool) -> None:
+        """The "active" box goes through the same service as an import's deactivation: an
+        adopted asset taken out of service is flagged for staff, and one put back loses its
+        flag and deactivation date."""
+        if "active" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        wanted = obj.active
+        obj.active = not wanted  # as it was (a new asset: as created); the service switches it
+        super().save_model(request, obj, form, change)
+        asset_active_set(asset=obj, active=wanted)
+        obj.refresh_from_db()
+        if not wanted and obj.flagged_for_staff:
+            self.message_user(
+                request,
+                f"{obj} is adopted: it keeps its adoption and is flagged for staff "
+                "(end the adoption with a reason to tell the volunteer).",
+                messages.WARNING,
+            )
 
     def get_urls(self) -> list[URLPattern]:
         extra = [

@@ -5,7 +5,8 @@ through a function here (validate, save in one transaction, queue work after the
   unsubscribing from reminders and subscribing again, new due dates after a cadence change,
   staff removing nicknames.
 - `care`: logging a care visit (with its photo), hiding a care photo or note.
-- `assets`: importing assets from a city's file (upsert, deactivate the missing).
+- `assets`: importing assets from a city's file (upsert, deactivate the missing), staff
+  deactivating or reactivating one asset by hand as an import would.
 - `reminders`: the daily reminders and lapses.
 """
 
@@ -19,7 +20,7 @@ from adoptions.services.adoptions import (
     adoptions_nickname_remove,
     adoptions_reschedule,
 )
-from adoptions.services.assets import assets_import
+from adoptions.services.assets import asset_active_set, assets_import
 from adoptions.services.care import care_log_add, care_note_hide, care_photo_hide
 from adoptions.services.reminders import reminders_send
 
@@ -32,6 +33,7 @@ __all__ = [
     "adoptions_end_for_account",
     "adoptions_nickname_remove",
     "adoptions_reschedule",
+    "asset_active_set",
     "assets_import",
     "care_log_add",
     "care_note_hide",

@@ -3,7 +3,10 @@
 Assets the new file no longer lists are deactivated, never deleted; an adopted one keeps its
 adoption and is flagged for staff, who decide what to tell the volunteer. An asset listed
 again comes back. A row with an error but a readable id counts as listed (its asset is
-left as it was, not deactivated because of a typo in another column)."""
+left as it was, not deactivated because of a typo in another column).
+
+Staff taking one asset out of service by hand (or putting it back) in the admin go through
+`asset_active_set`, which does exactly what an import does to it."""
 
 from __future__ import annotations
 
@@ -165,6 +168,26 @@ def _update(assets: list[Asset]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(f'UPDATE {table} SET {columns}, "updated" = %s WHERE "id" = %s', rows)
+
+
+def asset_active_set(*, asset: Asset, active: bool, now: datetime | None = None) -> Asset:
+    """Take one asset out of service (or put it back) as an import does: deactivated, it
+    stays, and if adopted it keeps its adoption and is flagged for staff, who decide what to
+    tell the volunteer; active again, its deactivation date and flag go (nothing is left to
+    sort out). Unticking "active" in the admin once deactivated an adopted asset silently:
+    no flag, no deactivation date, the volunteer never told. Under the asset's row lock, as
+    the import takes it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Asset.objects.select_for_update().get(pk=asset.pk)
+        if active and not locked.active:
+            Asset.objects.filter(pk=locked.pk).update(
+                active=True, deactivated_at=None, flagged_for_staff=False, updated=now
+            )
+        elif not active and locked.active:
+            _deactivate([locked.pk], now)
+        locked.refresh_from_db()
+    return locked
 
 
 def _deactivate(asset_ids: list[int], now: datetime) -> tuple[int, int]:
