@@ -18,7 +18,7 @@ import secrets
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -408,7 +408,18 @@ def photo_files_sync_on_commit(
     transaction.on_commit(sync_photo_files, robust=True)
 
 
-def photo_files_delete_on_commit(photos: Iterable[Photo]) -> None:
+class PhotoFiles(Protocol):
+    """A row with the pipeline's three files: a report's photo, or a care visit's."""
+
+    @property
+    def original(self) -> FieldFile: ...
+    @property
+    def image(self) -> FieldFile: ...
+    @property
+    def thumbnail(self) -> FieldFile: ...
+
+
+def photo_files_delete_on_commit(photos: Iterable[PhotoFiles]) -> None:
     """Once the current transaction (which deletes these photos' rows) commits, delete their
     files: the original, and the image and thumbnail in the public folders and under
     hidden/ alike (an interrupted move may have left a copy in either). A file that cannot

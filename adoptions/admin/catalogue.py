@@ -16,7 +16,7 @@ from adoptions.importer import FORMATS, FileRefused, detect_format, read_assets
 from adoptions.models import Asset, AssetType, CareLog
 from adoptions.services.adoptions import adoptions_reschedule
 from adoptions.services.assets import asset_active_set, assets_import
-from adoptions.services.care import care_note_hide, care_photo_hide
+from adoptions.services.care import care_logs_delete, care_note_hide, care_photo_hide
 
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
@@ -139,6 +139,14 @@ class CareLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # visits are the volunteers'; staff only hide photos (actions)
+
+    def delete_model(self, request: HttpRequest, obj: CareLog) -> None:
+        """Through the service: the adoption's due date is worked out from the visits left."""
+        care_logs_delete(log_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CareLog]) -> None:
+        """The "Delete selected" action, likewise."""
+        care_logs_delete(log_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description="Hide the photos of the selected visits", permissions=["hide"])
     def hide_photos(self, request: HttpRequest, queryset: QuerySet[CareLog]) -> None:

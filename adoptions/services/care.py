@@ -1,4 +1,4 @@
-"""Logging a care visit, and hiding a care visit's photo or note."""
+"""Logging a care visit, hiding a care visit's photo or note, and staff deleting visits."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from adoptions import rules
@@ -17,7 +18,7 @@ from adoptions.models import Adoption, AssetType, CareLog
 from adoptions.photos import care_photo_files_sync
 from civic311.queue import queue_after_commit
 from reports.limits import MAX_TEXT
-from reports.photos import validate_photo
+from reports.photos import photo_files_delete_on_commit, validate_photo
 
 
 def care_log_add(
@@ -99,6 +100,47 @@ def care_log_add(
 
             queue_after_commit(process_care_photo, log.pk)
     return log
+
+
+def care_logs_delete(*, log_ids: Sequence[int]) -> int:
+    """Delete care visits (staff, in the admin) and work out again, from the visits left,
+    each adoption's last visit and next due date, which the reminders, the lapse and the
+    "overdue" lists read (deleting a mistaken visit once left the due date counted from
+    it); their photos' files go once this commits. Under the adoption's row lock, as
+    `care_log_add` takes it, so a visit logged meanwhile is counted; the visits themselves
+    are locked too, so a photo being processed is deleted with its new files. Returns how
+    many visits were deleted."""
+    with transaction.atomic():
+        adoption_ids = set(
+            CareLog.objects.filter(pk__in=log_ids).values_list("adoption_id", flat=True)
+        )
+        locked = list(
+            Adoption.objects.select_for_update().filter(pk__in=adoption_ids).order_by("pk")
+        )
+        doomed = list(CareLog.objects.select_for_update().filter(pk__in=log_ids))
+        CareLog.objects.filter(pk__in=[log.pk for log in doomed]).delete()
+        # A deleted visit's photo must stop being served, and its original (EXIF) go.
+        photo_files_delete_on_commit(doomed)
+        for adoption in locked:
+            _due_dates_recompute(adoption)
+    return len(doomed)
+
+
+def _due_dates_recompute(adoption: Adoption) -> None:
+    """The last visit and the next due date from the visits stored, with the cadence as it
+    is now (read under the adoption's lock, as in `care_log_add`)."""
+    latest = CareLog.objects.filter(adoption=adoption).aggregate(latest=Max("date"))["latest"]
+    cadence_months, since = AssetType.objects.values_list("cadence_months", "cadence_since").get(
+        assets__pk=adoption.asset_id
+    )
+    adoption.last_cared_on = latest
+    adoption.due_on = rules.next_due(
+        started=timezone.localdate(adoption.started),
+        last_cared_on=latest,
+        cadence_months=cadence_months,
+        since=since,
+    )
+    adoption.save(update_fields=["last_cared_on", "due_on"])
 
 
 def _upload_name(upload: UploadedFile | IO[bytes]) -> str:
