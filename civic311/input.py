@@ -13,11 +13,17 @@ Two things go wrong below the forms and are checked here, once for every page:
   first read of ``request.POST`` and answers a bare "Bad Request"; reading the body here
   turns them into a page that says what happened, or, on a citizen form, the form again
   with the message (`FormInputProblemMixin`).
+
+And one rule for what people type, used by the services that take it: text that must be
+there (a description, a comment, a display name) or that others will see (a nickname, a care
+note) must hold something visible (`visible_length`, `has_visible`), and a name others see
+may not hold the controls that reverse or reorder its letters (`bidi_controls_in`).
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +46,52 @@ NUL = "\x00"
 # Why an imported file's row is skipped.
 NUL_IN_ROW = "it contains a NUL character (\\x00)"
 BODY_METHODS = ("POST", "PUT", "PATCH")
+
+# Characters that draw nothing: controls and format characters (zero-width space and
+# joiners, soft hyphen, byte order mark, tags...), and the letters and symbols fonts leave
+# blank (Hangul fillers, the blank Braille pattern). Spaces are counted apart.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+_BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_SPACE_CATEGORIES = frozenset({"Zs", "Zl", "Zp"})
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a
+# name they make what others read differ from what was typed ("\u202eevil" reads "live").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_IN_NAME = "Please remove the text-direction control characters (U+202A-U+202E, U+2066-U+2069)."
+
+
+def visible_length(text: str) -> int:
+    """How long `text` is to a reader, for minimums and "is anything there": what is typed
+    can be ten zero-width spaces, which ``len`` and ``strip`` count as ten characters.
+
+    Counted on the NFC form (a letter and its accent typed apart count once): spaces between
+    words count as one, leading and trailing ones not at all; format characters and controls
+    (zero-width joiners inside an emoji or an Indic word, too) count nothing but are kept;
+    a combining mark counts only on a visible letter. The text itself is never changed."""
+    count = 0
+    space = False
+    on_visible = False
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if category in _SPACE_CATEGORIES or char.isspace():
+            space, on_visible = count > 0, False
+        elif category[0] == "M":
+            count += on_visible
+        elif category not in _INVISIBLE_CATEGORIES and char not in _BLANK_GRAPHICS:
+            count += 1 + space
+            space, on_visible = False, True
+    return count
+
+
+def invisible_only(what: str) -> str:
+    return f"{what} has only invisible characters (spaces, zero-width or formatting characters)."
+
+
+def has_visible(text: str) -> bool:
+    return visible_length(text) > 0
+
+
+def bidi_controls_in(text: str) -> bool:
+    return any(char in BIDI_CONTROLS for char in text)
 
 
 @dataclass(frozen=True)

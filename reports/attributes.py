@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
 
 from civic311.dates import MAX_YEAR, MIN_YEAR, parse_w3c_datetime
+from civic311.input import has_visible
 from civic311.numbers import parse_number
 from reports.limits import MAX_TEXT
 from reports.models import Service, ServiceAttribute, ServiceRequest
@@ -64,7 +65,8 @@ def check_answers(
     for code, attribute in attributes.items():
         if not attribute.variable:
             continue
-        values = [v.strip() for v in raw.get(code, []) if v is not None and v.strip()]
+        # An answer of invisible characters only (zero-width spaces...) is no answer.
+        values = [v.strip() for v in raw.get(code, []) if v is not None and has_visible(v)]
         if not values:
             # A retired question is asked no more; an app that still sends its answer (from
             # a definition it kept) is not refused for it.

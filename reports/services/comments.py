@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from civic311.input import has_visible
 from civic311.queue import queue_after_commit
 from reports.limits import MAX_REASON
 from reports.models import Comment, RequestUpdate, ServiceRequest
@@ -32,7 +33,7 @@ def comment_add(
     Raises ValidationError (nothing saved) on bad input or a report that takes none."""
     text = clean_text(text, field="text")
     errors: dict[str, list[str]] = {}
-    if not text:
+    if not has_visible(text):
         errors["text"] = ["Please write a comment."]
     if photo is not None:
         try:

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from civic311.input import has_visible, visible_length
 from civic311.queue import queue_after_commit
 from reports import rules
 from reports.limits import MAX_TEXT, MIN_WEB_DESCRIPTION
@@ -48,7 +49,7 @@ def report_preview_edit(*, report: ServiceRequest, description: str) -> ServiceR
     """The reporter's new text, before the report is public. The old text stays on the
     internal timeline for staff."""
     description = (description or "").strip()
-    if len(description) < MIN_WEB_DESCRIPTION:
+    if visible_length(description) < MIN_WEB_DESCRIPTION:
         raise ValidationError(
             {
                 "description": [
@@ -158,7 +159,7 @@ def report_fixed_deny(
     the comment and photo on it, mark it for the department's queue and email the
     department. Returns where the answer stands; only the first answer acts."""
     text = clean_text(text, field="text")
-    if not text:
+    if not has_visible(text):
         raise ValidationError({"text": ["Please say what is still wrong."]})
     if photo is not None:
         try:

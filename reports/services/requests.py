@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from civic311.geo import validate_point
+from civic311.input import has_visible, invisible_only, visible_length
 from civic311.queue import queue_after_commit
 from reports import rules
 from reports.attributes import clean_attributes
@@ -229,9 +230,14 @@ def report_check(
     description = (description or "").strip()
     if service is not None and not service.active:
         errors.setdefault("service", []).append("This category is not accepting reports.")
-    if require_description and len(description) < MIN_WEB_DESCRIPTION:
+    # Counted as a reader sees it: ten zero-width spaces are not a description.
+    if require_description and visible_length(description) < MIN_WEB_DESCRIPTION:
         errors.setdefault("description", []).append(
             f"Please describe the problem in at least {MIN_WEB_DESCRIPTION} characters."
+        )
+    elif description and not has_visible(description):
+        errors.setdefault("description", []).append(
+            invisible_only("The description") + " Describe the problem, or leave it out."
         )
     if len(description) > MAX_TEXT:
         errors.setdefault("description", []).append(
