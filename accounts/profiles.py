@@ -7,6 +7,8 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ObjectDoesNotExist
 
+from civic311.input import bidi_controls_in, has_visible
+
 FALLBACK_NAME = "A volunteer"
 
 
@@ -20,7 +22,10 @@ def display_name_for(user: Any) -> str:
         name = user.profile.display_name
     except ObjectDoesNotExist:
         return FALLBACK_NAME
-    return name.strip() or FALLBACK_NAME
+    # A name saved before invisible and direction-control characters were refused.
+    if not has_visible(name) or bidi_controls_in(name):
+        return FALLBACK_NAME
+    return name.strip()
 
 
 def verified_emails(user: Any) -> list[str]:

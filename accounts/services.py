@@ -14,13 +14,18 @@ from django.http import HttpRequest
 
 from accounts.models import DISPLAY_NAME_MAX, Profile
 from accounts.signals import account_deleting
+from civic311.input import BIDI_IN_NAME, bidi_controls_in, has_visible
 
 
 def clean_display_name(value: str) -> str:
-    """A display name is public, so it must not be an email address; spaces are squeezed."""
+    """A display name is public, so it must not be an email address, nor blank to a reader
+    (invisible characters only), nor hold the controls that show others a reordered or
+    reversed name; spaces are squeezed."""
     name = " ".join(str(value).split())
-    if not name:
+    if not has_visible(name):
         raise ValidationError("Enter a display name.", code="required")
+    if bidi_controls_in(name):
+        raise ValidationError(BIDI_IN_NAME, code="bidi")
     if len(name) > DISPLAY_NAME_MAX:
         raise ValidationError(
             f"Keep your display name to {DISPLAY_NAME_MAX} characters.", code="max_length"
