@@ -15,6 +15,7 @@ from accounts.services import former_staff_account
 from adoptions import rules
 from adoptions.emails import adoption_email
 from adoptions.models import Adoption, Asset, AssetType, CareLog
+from civic311.input import BIDI_IN_NAME, bidi_controls_in, has_visible, invisible_only
 from reports.limits import MAX_REASON
 
 NICKNAME_MAX = 60
@@ -46,6 +47,10 @@ def adoption_start(
         errors["accept_terms"] = ["Please accept the care terms to adopt."]
     if len(nickname) > NICKNAME_MAX:
         errors["nickname"] = [f"The nickname is {len(nickname)} characters; at most 60."]
+    elif nickname and not has_visible(nickname):
+        errors["nickname"] = [invisible_only("The nickname")]
+    elif bidi_controls_in(nickname):
+        errors["nickname"] = [BIDI_IN_NAME]
     if not (volunteer and volunteer.is_authenticated and volunteer.is_active):
         errors["volunteer"] = ["Please sign in to adopt."]
     if errors:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from adoptions import rules
 from adoptions.models import Adoption, AssetType, CareLog
 from adoptions.photos import care_photo_files_sync
+from civic311.input import has_visible, invisible_only
 from civic311.queue import queue_after_commit
 from reports.limits import MAX_TEXT
 from reports.photos import photo_files_delete_on_commit, validate_photo
@@ -51,6 +52,8 @@ def care_log_add(
         errors["tasks"] = [f"Not on the checklist: {', '.join(unknown)}."]
     if len(note) > MAX_TEXT:
         errors["note"] = [f"The note is {len(note)} characters; at most {MAX_TEXT}."]
+    elif note and not has_visible(note):
+        errors["note"] = [invisible_only("The note")]
     if photo is not None:
         try:
             validate_photo(photo)
