@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from reports.insights import exports
 from reports.models import ServiceRequest
+from reports.service_list_changes import services_changed_at
 
 DCAT_US_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
 DCAT_US_CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
@@ -93,8 +94,10 @@ def _span() -> tuple[datetime | None, datetime | None, datetime | None]:
 
 
 def datasets(absolute: Callable[[str], str]) -> list[Dataset]:
+    """Each dataset's `modified` is when its data last changed, never the time of asking:
+    harvesters fetch a dataset again whenever it moves."""
     first, last, changed = _span()
-    now = timezone.now()
+    categories_changed = services_changed_at()
     data_page = absolute(reverse("insights:data"))
     dictionary = absolute(reverse("insights:data")) + "#dictionary"
     city = settings.CITY_NAME
@@ -143,7 +146,9 @@ def datasets(absolute: Callable[[str], str]) -> list[Dataset]:
             "reports removed by moderators are left out."
         ),
         keywords=["311", "service requests", "open311", city.lower()],
-        modified=changed or now,
+        # No report yet: dated as the categories are (at the latest the portal's install),
+        # so that it stays put until the first one.
+        modified=changed or categories_changed,
         landing_page=data_page,
         described_by=dictionary,
         distributions=distributions,
@@ -154,7 +159,7 @@ def datasets(absolute: Callable[[str], str]) -> list[Dataset]:
         title=f"{city} 311 service categories",
         description="The categories of problem citizens can report, with their questions.",
         keywords=["311", "open311", "service categories"],
-        modified=now,
+        modified=categories_changed,
         landing_page=data_page,
         described_by=absolute("/api/docs/"),
         distributions=[

@@ -6,6 +6,7 @@ from reports.models.catalogue import (
     AttributeValue,
     Service,
     ServiceAttribute,
+    ServiceListChange,
 )
 from reports.models.citizens import Comment, Submission, Subscription, Supporter
 from reports.models.documents import Open311Document
@@ -34,6 +35,7 @@ __all__ = [
     "ResponseTemplate",
     "Service",
     "ServiceAttribute",
+    "ServiceListChange",
     "ServiceRequest",
     "Submission",
     "Subscription",

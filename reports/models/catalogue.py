@@ -221,3 +221,17 @@ class AreaChange(models.Model):
 
     def __str__(self) -> str:
         return f"area {self.area_id} changed"
+
+
+class ServiceListChange(models.Model):
+    """One row: when the published list of categories (services, their questions and the
+    questions' values) last changed, for the open-data catalogue's `modified`. Written by
+    database triggers in the transaction of the change, whoever made it (the admin, a
+    service, a command, a data migration), so the date is the change's own, never a guess
+    (reports/service_list_changes.py)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"categories changed {self.changed_at:%Y-%m-%d %H:%M:%S}"
