@@ -19,7 +19,7 @@ from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import quote_etag
+from django.utils.http import parse_http_date_safe, quote_etag
 
 View = Callable[..., HttpResponseBase]
 # How long a shared cache or a browser may keep a public page (and a feed) as it is.
@@ -40,9 +40,12 @@ def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
-def public_page(max_age: int) -> Callable[[View], View]:
+def public_page(max_age: int, last_modified: bool = False) -> Callable[[View], View]:
     """Cache a view's anonymous answers for `max_age` seconds, with an ETag for conditional
-    GETs; everything else is marked private and not stored."""
+    GETs; everything else is marked private and not stored. With `last_modified`, the view's
+    own Last-Modified header answers If-Modified-Since too (If-None-Match, when sent, still
+    decides): only for views whose header is the true time of their content's last change
+    (the open-data catalogue), which feeds' newest-item date is not."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -61,7 +64,12 @@ def public_page(max_age: int) -> Callable[[View], View]:
             if not response.has_header("ETag"):
                 digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()
                 response["ETag"] = quote_etag(digest)
-            answer = get_conditional_response(request, etag=response["ETag"], response=response)
+            modified = (
+                parse_http_date_safe(response.get("Last-Modified", "")) if last_modified else None
+            )
+            answer = get_conditional_response(
+                request, etag=response["ETag"], last_modified=modified, response=response
+            )
             return answer or response
 
         return wrapped

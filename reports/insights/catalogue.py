@@ -181,7 +181,15 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.get_fixed_timezone(0)).replace(microsecond=0).isoformat()
 
 
-def dcat_us(absolute: Callable[[str], str]) -> dict[str, Any]:
+def last_modified(found: list[Dataset]) -> datetime:
+    """The catalogue's own last change, for its Last-Modified header: the latest of its
+    datasets' `modified` and of the nightly dumps it lists (their size and date are in it)."""
+    dumps = [info.modified for fmt in ("csv", "geojson") if (info := exports.dump_info(fmt))]
+    return max([dataset.modified for dataset in found] + dumps)
+
+
+def dcat_us(absolute: Callable[[str], str], found: list[Dataset] | None = None) -> dict[str, Any]:
+    """`found`: the datasets, when the caller has read them already."""
     name, url = licence()
     catalogue: dict[str, Any] = {
         "@context": DCAT_US_CONTEXT,
@@ -191,7 +199,7 @@ def dcat_us(absolute: Callable[[str], str]) -> dict[str, Any]:
         "describedBy": DCAT_US_DESCRIBED_BY,
         "dataset": [],
     }
-    for dataset in datasets(absolute):
+    for dataset in datasets(absolute) if found is None else found:
         entry: dict[str, Any] = {
             "@type": "dcat:Dataset",
             "title": dataset.title,
@@ -268,12 +276,12 @@ DCAT_AP_CONTEXT = {
 }
 
 
-def dcat_ap(absolute: Callable[[str], str]) -> dict[str, Any]:
+def dcat_ap(absolute: Callable[[str], str], found: list[Dataset] | None = None) -> dict[str, Any]:
     """DCAT-AP 2 as JSON-LD: a dcat:Catalog with its datasets and distributions."""
     name, url = licence()
     agent = {"@type": "foaf:Agent", "foaf:name": publisher()}
     items = []
-    for dataset in datasets(absolute):
+    for dataset in datasets(absolute) if found is None else found:
         item: dict[str, Any] = {
             "@id": dataset.identifier,
             "@type": "dcat:Dataset",

@@ -5,6 +5,8 @@ from reports.insights import feeds, views
 
 # Feeds are public pages: kept a minute, revalidated by ETag (a reader polling gets a 304).
 cached = public_page(PAGE_CACHE_SECONDS)
+# The open-data catalogues: the same, and revalidated by their Last-Modified as well.
+catalogue_cached = public_page(PAGE_CACHE_SECONDS, last_modified=True)
 
 app_name = "insights"
 
@@ -35,6 +37,6 @@ urlpatterns = [
     path("data/", views.DataView.as_view(), name="data"),
     re_path(r"^data/reports\.(?P<fmt>csv|geojson)$", views.export, name="export"),
     re_path(r"^data/dumps/reports\.(?P<fmt>csv|geojson)$", views.dump, name="dump"),
-    path("data/catalog.jsonld", views.dcat_ap, name="dcat-ap"),
-    path("data.json", views.data_json, name="data-json"),
+    path("data/catalog.jsonld", catalogue_cached(views.dcat_ap), name="dcat-ap"),
+    path("data.json", catalogue_cached(views.data_json), name="data-json"),
 ]

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import http_date
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
@@ -235,16 +236,24 @@ def dump(request: HttpRequest, fmt: str) -> FileResponse | HttpResponseRedirect:
 
 
 def data_json(request: HttpRequest) -> JsonResponse:
-    """DCAT-US 1.1 (Project Open Data): the catalogue harvesters look for at /data.json."""
+    """DCAT-US 1.1 (Project Open Data): the catalogue harvesters look for at /data.json.
+    Last-Modified is the catalogue's own last change (the URL adds the ETag), so that a
+    harvester's conditional GET is answered 304 until something in it changed."""
     # Readable from any origin (civic311/cors.py).
-    return JsonResponse(catalogue.dcat_us(request.build_absolute_uri))
+    found = catalogue.datasets(request.build_absolute_uri)
+    response = JsonResponse(catalogue.dcat_us(request.build_absolute_uri, found))
+    response["Last-Modified"] = http_date(catalogue.last_modified(found).timestamp())
+    return response
 
 
 def dcat_ap(request: HttpRequest) -> JsonResponse:
-    """The same catalogue in DCAT-AP, as JSON-LD."""
-    return JsonResponse(
-        catalogue.dcat_ap(request.build_absolute_uri), content_type="application/ld+json"
+    """The same catalogue in DCAT-AP, as JSON-LD, with the same Last-Modified."""
+    found = catalogue.datasets(request.build_absolute_uri)
+    response = JsonResponse(
+        catalogue.dcat_ap(request.build_absolute_uri, found), content_type="application/ld+json"
     )
+    response["Last-Modified"] = http_date(catalogue.last_modified(found).timestamp())
+    return response
 
 
 # Hotspots ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.timezone import now as real_now
 
 from reports.insights import catalogue
@@ -130,3 +131,22 @@ def test_deleting_a_question_value_in_the_admin_moves_it(client, superuser) -> N
     assert not AttributeValue.objects.exists()
     client.logout()
     assert modified(client)["services"] > catalogue._iso(LONG_AGO)
+
+
+def test_catalogue_answers_a_conditional_get_until_something_changes(client) -> None:
+    service = ServiceFactory()
+    ServiceRequestFactory(service=service, updated_datetime=LONG_AGO)
+    categories_dated_long_ago()
+    for url in ("/data.json", "/data/catalog.jsonld"):
+        response = client.get(url)
+        assert response["Last-Modified"] == http_date(LONG_AGO.timestamp())
+        assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+        since = response["Last-Modified"]
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=since).status_code == 304
+    service.name = "Renamed"
+    service_save(service=service)
+    for url in ("/data.json", "/data/catalog.jsonld"):
+        changed = client.get(url, HTTP_IF_MODIFIED_SINCE=http_date(LONG_AGO.timestamp()))
+        assert changed.status_code == 200
+        assert changed["Last-Modified"] != http_date(LONG_AGO.timestamp())
+        assert changed["ETag"] != response["ETag"]
