@@ -85,17 +85,7 @@ def care_log_add(
         log.save()
         latest = max(day, locked.last_cared_on or day)
         locked.last_cared_on = latest
-        # The cadence as it is now, read under the adoption's lock: a new cadence saved in
-        # the admin since `adoption` was read has rescheduled the other adoptions already.
-        cadence_months, since = AssetType.objects.values_list(
-            "cadence_months", "cadence_since"
-        ).get(pk=asset_type.pk)
-        locked.due_on = rules.next_due(
-            started=timezone.localdate(locked.started),
-            last_cared_on=latest,
-            cadence_months=cadence_months,
-            since=since,
-        )
+        locked.due_on = _due_after(locked, latest)
         locked.save(update_fields=["last_cared_on", "due_on"])
         adoption.last_cared_on, adoption.due_on = locked.last_cared_on, locked.due_on
         if photo is not None:
@@ -130,20 +120,26 @@ def care_logs_delete(*, log_ids: Sequence[int]) -> int:
 
 
 def _due_dates_recompute(adoption: Adoption) -> None:
-    """The last visit and the next due date from the visits stored, with the cadence as it
-    is now (read under the adoption's lock, as in `care_log_add`)."""
+    """The last visit and the next due date from the visits stored."""
     latest = CareLog.objects.filter(adoption=adoption).aggregate(latest=Max("date"))["latest"]
+    adoption.last_cared_on = latest
+    adoption.due_on = _due_after(adoption, latest)
+    adoption.save(update_fields=["last_cared_on", "due_on"])
+
+
+def _due_after(adoption: Adoption, last_cared_on: date | None) -> date:
+    """The next due date after the last visit, with the cadence as it is now, read under
+    the adoption's lock (the callers hold it): a new cadence saved in the admin since the
+    adoption was read has rescheduled the other adoptions already."""
     cadence_months, since = AssetType.objects.values_list("cadence_months", "cadence_since").get(
         assets__pk=adoption.asset_id
     )
-    adoption.last_cared_on = latest
-    adoption.due_on = rules.next_due(
+    return rules.next_due(
         started=timezone.localdate(adoption.started),
-        last_cared_on=latest,
+        last_cared_on=last_cared_on,
         cadence_months=cadence_months,
         since=since,
     )
-    adoption.save(update_fields=["last_cared_on", "due_on"])
 
 
 def _upload_name(upload: UploadedFile | IO[bytes]) -> str:
